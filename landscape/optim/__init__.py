@@ -1,0 +1,29 @@
+"""landscape.optim: the optimizer family, as ``torch.optim.Optimizer`` subclasses.
+
+Use a class directly (``Adam(model.parameters(), lr=1e-3)``) or a spec
+(``build("radamw+nesterov+gradnoise+lrdropout+lookahead", params, lr=1e-3, seed=0)``).
+Hyper-parameters may be tensors broadcastable to the parameters: an lr of shape (B, 1) for a
+(B, 2) parameter steps B settings in one run.
+"""
+
+from .adabound import AdaBound, AMSBound
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW, AMSGrad
+from .aggmo import AggMo
+from .base import Extension, Optimizer
+from .dropout import GradientDropout, LRDropout
+from .gradient_noise import GradientNoise
+from .lookahead import Lookahead
+from .nadam import NAdam, NAdamW
+from .radam import RAdam, RAdamW
+from .rmsprop import RMSprop
+from .sgd import SGD, SGDW
+from .spec import BASE_RULES, EXTENSIONS, MODIFIERS, Spec, build, parse
+
+__all__ = [
+    "SGD", "SGDW", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "AMSGrad", "NAdam",
+    "NAdamW", "RAdam", "RAdamW", "AdaBound", "AMSBound", "AggMo",
+    "GradientNoise", "GradientDropout", "LRDropout", "Lookahead",
+    "Optimizer", "Extension", "Spec", "build", "parse", "BASE_RULES", "MODIFIERS", "EXTENSIONS",
+]

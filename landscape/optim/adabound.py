@@ -1,0 +1,64 @@
+"""AdaBound and AMSBound: Adam whose per-coordinate step size is clipped into a band that
+narrows towards a final SGD learning rate.
+
+Update rule (g_k gradient, m_k / v_k moments, η, β1, β2, ε, η* final lr, γ, λ)::
+
+    m_k, v_k as in Adam (AMSBound: v_k ← max(v_{k−1}, v_k))
+    η_l(k) = η* (1 − 1 / (γk + 1)),   η_u(k) = η* (1 + 1 / (γk))
+    s_k = clip(η √(1 − β2^k) / ((1 − β1^k)(√v_k + ε)), η_l(k), η_u(k))
+    θ_{k+1} = θ_k − s_k ⊙ m_k
+
+η* follows the learning rate: η* = final_lr · η / η_0 when a scheduler changes η, as in the
+authors' implementation. Luo, Xiong, Liu & Sun, "Adaptive Gradient Methods with Dynamic Bound
+of Learning Rate", ICLR 2019.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import _ops
+from .adam import Adam, adam_defaults
+from .base import Optimizer, require, require_nonnegative
+
+
+class AdaBound(Adam):
+    """AdaBound. Args: lr η, betas (β1, β2), final_lr η*, gamma γ, eps ε, weight_decay λ,
+    amsbound (AMSBound), decoupled_weight_decay."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), final_lr=0.1, gamma=1e-3, eps=1e-8,
+                 weight_decay=0.0, amsbound=False, decoupled_weight_decay=False, *,
+                 extensions=(), seed=None):
+        require_nonnegative("final_lr", final_lr)
+        require("gamma", gamma, lambda v: v > 0, "gamma > 0")
+        defaults = adam_defaults(lr, betas, eps, weight_decay, amsbound, decoupled_weight_decay)
+        defaults.update(final_lr=final_lr, gamma=gamma)
+        Optimizer.__init__(self, params, defaults, extensions=extensions, seed=seed)
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        self.param_groups[-1].setdefault("initial_lr_of_bounds", self.param_groups[-1]["lr"])
+
+    def _apply(self, group, params, exp_avg_sqs, terms, steps):
+        """θ ← θ − clip(η c √(1 − β2^k) / (√v_k + ε), η_l, η_u) ⊙ m_k  (c = 1 / (1 − β1^k))."""
+        ((coefficients, exp_avgs),) = terms
+        beta2, lr, gamma = group["betas"][1], group["lr"], group["gamma"]
+        final_lr = group["final_lr"] * lr / group["initial_lr_of_bounds"]
+        step_sizes = _ops.sqrt(exp_avg_sqs)
+        _ops.add_scalar_(step_sizes, group["eps"])
+        torch._foreach_reciprocal_(step_sizes)
+        _ops.mul_(step_sizes, [lr * c * (1 - beta2**k) ** 0.5 for c, k in zip(coefficients, steps)])
+        _ops.clamp_(step_sizes,
+                    _ops.per_step(lambda k: final_lr * (1 - 1 / (gamma * k + 1)), steps),
+                    _ops.per_step(lambda k: final_lr * (1 + 1 / (gamma * k)), steps))
+        _ops.addcmul_(params, step_sizes, exp_avgs, -1.0)
+
+
+class AMSBound(AdaBound):
+    """AdaBound on the running maximum of v_k."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), final_lr=0.1, gamma=1e-3, eps=1e-8,
+                 weight_decay=0.0, decoupled_weight_decay=False, *, extensions=(), seed=None):
+        super().__init__(params, lr, betas, final_lr, gamma, eps, weight_decay, amsbound=True,
+                         decoupled_weight_decay=decoupled_weight_decay, extensions=extensions,
+                         seed=seed)

@@ -1,0 +1,45 @@
+"""AdaGrad: per-coordinate learning rates from the sum of squared gradients.
+
+Update rule (g_k gradient, v_k accumulated squares, η learning rate, δ lr decay, ε, λ)::
+
+    g_k ← g_k + λ θ_k
+    v_k = v_{k−1} + g_k ⊙ g_k                (v_0 = initial_accumulator_value)
+    θ_{k+1} = θ_k − η / (1 + (k − 1) δ) · g_k / (√v_k + ε)
+
+Duchi, Hazan & Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
+Optimization", JMLR 2011. Same numbers as ``torch.optim.Adagrad``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import _ops
+from .base import Optimizer, apply_weight_decay, require_nonnegative
+
+
+class Adagrad(Optimizer):
+    """AdaGrad. Args: lr η, lr_decay δ, weight_decay λ, initial_accumulator_value v_0, eps ε."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10, *, extensions=(), seed=None):
+        for name, value in [("lr", lr), ("lr_decay", lr_decay), ("weight_decay", weight_decay),
+                            ("initial_accumulator_value", initial_accumulator_value), ("eps", eps)]:
+            require_nonnegative(name, value)
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps)
+        super().__init__(params, defaults, extensions=extensions, seed=seed)
+
+    def _init_state(self, param, state, group):
+        state["sum"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        state["sum"].add_(group["initial_accumulator_value"])
+
+    def _update(self, group, params, grads, states):
+        grads = apply_weight_decay(group, params, grads)
+        sums = [state["sum"] for state in states]
+        _ops.addcmul_(sums, grads, grads)
+        std = _ops.sqrt(sums)
+        _ops.add_scalar_(std, group["eps"])
+        lr, lr_decay = group["lr"], group["lr_decay"]
+        _ops.addcdiv_(params, grads, std, _ops.per_step(lambda k: -lr / (1 + (k - 1) * lr_decay),
+                                                        [s["step"] for s in states]))

@@ -1,0 +1,142 @@
+"""Adam, Adam with L2, AdamW, AMSGrad, and Adam with Nesterov momentum.
+
+Update rule (g_k gradient, m_k / v_k first / second moment, η learning rate, β1, β2, ε, λ)::
+
+    g_k ← g_k + λ θ_k                         (Adam + L2; AdamW instead: θ_k ← (1 − ηλ) θ_k)
+    m_k = β1 m_{k−1} + (1 − β1) g_k
+    v_k = β2 v_{k−1} + (1 − β2) g_k ⊙ g_k     (AMSGrad: v_k ← max(v_{k−1}, v_k))
+    m̂_k = m_k / (1 − β1^k)
+    θ_{k+1} = θ_k − η m̂_k / (√v_k / √(1 − β2^k) + ε)
+
+With ``nesterov=True`` the first moment looks one step ahead (Dozat, 2016), with momentum
+coefficients μ_k (μ_k = β1, or the schedule μ_k = β1 (1 − ½·0.96^{kψ}) with ψ = momentum_decay)::
+
+    m̂_k = (1 − μ_k) g_k / (1 − Π_{i≤k} μ_i) + μ_{k+1} m_k / (1 − Π_{i≤k+1} μ_i)
+
+Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015; AdamW: Loshchilov &
+Hutter, ICLR 2019; AMSGrad: Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond",
+ICLR 2018; Nesterov: Dozat, "Incorporating Nesterov Momentum into Adam", ICLR workshop 2016.
+Same numbers as ``torch.optim.Adam`` / ``AdamW`` (and ``NAdam``, see nadam.py).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import _ops
+from .base import Optimizer, apply_weight_decay, require, require_nonnegative
+
+
+def adam_defaults(lr, betas, eps, weight_decay, amsgrad=False, decoupled_weight_decay=False,
+                  nesterov=False, momentum_decay=None) -> dict:
+    """Validated group defaults of the Adam family."""
+    require_nonnegative("lr", lr)
+    require("betas", betas, lambda b: len(b) == 2, "a pair (beta1, beta2)")
+    for name, beta in zip(("beta1", "beta2"), betas):
+        require(name, beta, lambda v: (v >= 0) & (v < 1), f"0 <= {name} < 1")
+    require_nonnegative("eps", eps)
+    require_nonnegative("weight_decay", weight_decay)
+    if momentum_decay is not None:
+        require_nonnegative("momentum_decay", momentum_decay)
+        require("momentum_decay", momentum_decay, lambda _: nesterov, "None unless nesterov=True")
+    return dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                decoupled_weight_decay=decoupled_weight_decay, nesterov=nesterov,
+                momentum_decay=momentum_decay)
+
+
+class Adam(Optimizer):
+    """Adam and its variants.
+
+    Args:
+        lr: learning rate η.
+        betas: (β1, β2), each in [0, 1).
+        eps: ε added to the denominator.
+        weight_decay: λ, as L2 (Adam + L2) or decoupled (AdamW).
+        amsgrad: use the running maximum of v_k (AMSGrad).
+        decoupled_weight_decay: decay the weights directly (AdamW).
+        nesterov: Nesterov look-ahead first moment (Dozat).
+        momentum_decay: ψ of the μ_k schedule (torch's NAdam uses 4e-3); None keeps μ_k = β1.
+        extensions, seed: see ``landscape.optim.base.Optimizer``.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, decoupled_weight_decay=False, nesterov=False, momentum_decay=None,
+                 *, extensions=(), seed=None):
+        defaults = adam_defaults(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay,
+                                 nesterov, momentum_decay)
+        super().__init__(params, defaults, extensions=extensions, seed=seed)
+
+    def _init_state(self, param, state, group):
+        state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        if group["nesterov"]:
+            state["mu_product"] = 1.0
+
+    def _update(self, group, params, grads, states):
+        grads = apply_weight_decay(group, params, grads)
+        beta1, beta2 = group["betas"]
+        exp_avgs = [state["exp_avg"] for state in states]
+        exp_avg_sqs = [state["exp_avg_sq"] for state in states]
+        _ops.lerp_(exp_avgs, grads, 1 - beta1)
+        _ops.mul_(exp_avg_sqs, beta2)
+        _ops.addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
+        if group["amsgrad"]:
+            max_exp_avg_sqs = [state["max_exp_avg_sq"] for state in states]
+            torch._foreach_maximum_(max_exp_avg_sqs, exp_avg_sqs)
+            exp_avg_sqs = max_exp_avg_sqs
+        terms = self._first_moment_terms(group, grads, exp_avgs, states)
+        self._apply(group, params, exp_avg_sqs, terms, [state["step"] for state in states])
+
+    @staticmethod
+    def _first_moment_terms(group, grads, exp_avgs, states):
+        """The bias-corrected first moment m̂_k as a sum of terms Σ c_i x_i: [(c, x), ...].
+
+        The coefficients c are per-parameter lists; folding them into the final multi-tensor
+        op keeps plain Adam at exactly torch's op count.
+        """
+        beta1 = group["betas"][0]
+        steps = [state["step"] for state in states]
+        if not group["nesterov"]:
+            return [(_ops.per_step(lambda k: 1 / (1 - beta1**k), steps), exp_avgs)]
+        psi = group["momentum_decay"]
+
+        def mu(k):
+            return beta1 if psi is None else beta1 * (1.0 - 0.5 * 0.96 ** (k * psi))
+
+        grad_coefficients, moment_coefficients = [], []
+        for state, k in zip(states, steps):
+            state["mu_product"] = state["mu_product"] * mu(k)
+            mu_next = mu(k + 1)
+            grad_coefficients.append((1.0 - mu(k)) / (1.0 - state["mu_product"]))
+            moment_coefficients.append(mu_next / (1.0 - state["mu_product"] * mu_next))
+        return [(grad_coefficients, grads), (moment_coefficients, exp_avgs)]
+
+    def _apply(self, group, params, exp_avg_sqs, terms, steps):
+        """θ ← θ − η Σ c_i x_i / (√v_k / √(1 − β2^k) + ε)"""
+        beta2, lr = group["betas"][1], group["lr"]
+        denominators = _ops.sqrt(exp_avg_sqs)
+        _ops.div_(denominators, _ops.per_step(lambda k: (1 - beta2**k) ** 0.5, steps))
+        _ops.add_scalar_(denominators, group["eps"])
+        for coefficients, tensors in terms:
+            _ops.addcdiv_(params, tensors, denominators, [-lr * c for c in coefficients])
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): θ_k ← (1 − ηλ) θ_k."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, nesterov=False, *, extensions=(), seed=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True,
+                         nesterov=nesterov, extensions=extensions, seed=seed)
+
+
+class AMSGrad(Adam):
+    """Adam with the running maximum of the second moment (Reddi et al., 2018)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 decoupled_weight_decay=False, nesterov=False, *, extensions=(), seed=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad=True,
+                         decoupled_weight_decay=decoupled_weight_decay, nesterov=nesterov,
+                         extensions=extensions, seed=seed)

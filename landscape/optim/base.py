@@ -1,0 +1,268 @@
+"""The step loop every landscape optimizer shares, and the hooks extensions plug into.
+
+One call of ``step()`` does, for each parameter group:
+
+1. take the parameters that have a gradient g_k and advance their step counters k ← k + 1;
+2. pass the gradients through the gradient extensions (gradient dropout, gradient noise);
+3. apply the update rule (``_update``), wrapped by the update extensions (LR dropout,
+   Lookahead), which see the parameters before and after the rule.
+
+Hyper-parameters may be Python numbers or tensors broadcastable to the parameters; tensors are
+moved to the parameters' device and dtype on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from . import _ops
+
+Number = float | Tensor
+
+
+def describe(value: Any) -> str:
+    """A short text of a hyper-parameter value for error messages."""
+    if isinstance(value, Tensor):
+        if value.numel() == 1:
+            return repr(value.item())
+        return f"tensor of shape {tuple(value.shape)} (min {value.min().item():g}, max {value.max().item():g})"
+    return repr(value)
+
+
+def require(name: str, value: Any, holds: Callable[[Any], Any], expected: str) -> None:
+    """Raise ``ValueError`` naming ``name`` and ``value`` unless ``holds(value)`` is true everywhere."""
+    try:
+        ok = holds(value)
+        ok = bool(torch.all(ok)) if isinstance(ok, Tensor) else bool(ok)
+    except (TypeError, RuntimeError):
+        ok = False
+    if not ok:
+        raise ValueError(f"Invalid {name}: {describe(value)} (expected {expected})")
+
+
+def require_probability_below_one(name: str, value: Any) -> None:
+    require(name, value, lambda v: (v >= 0) & (v < 1), f"0 <= {name} < 1")
+
+
+def require_nonnegative(name: str, value: Any) -> None:
+    require(name, value, lambda v: v >= 0, f"{name} >= 0")
+
+
+def is_zero(value: Number) -> bool:
+    """True for a number equal to 0 (a tensor hyper-parameter is never treated as absent)."""
+    return not isinstance(value, Tensor) and value == 0
+
+
+def apply_weight_decay(group: dict, params: list[Tensor], grads: list[Tensor]) -> list[Tensor]:
+    """Weight decay λ, coupled or decoupled; returns the gradients the rule should use.
+
+    coupled (L2):        g_k ← g_k + λ θ_k
+    decoupled (…W):      θ_k ← (1 − η λ) θ_k    (Loshchilov & Hutter, 2019)
+    """
+    decay = group["weight_decay"]
+    if is_zero(decay):
+        return grads
+    if group.get("decoupled_weight_decay", False):
+        _ops.mul_(params, 1 - group["lr"] * decay)
+        return grads
+    return _ops.added(grads, params, decay)
+
+
+class RandomSource:
+    """Seeded random streams, one ``torch.Generator`` per device, saved with the optimizer.
+
+    With ``seed=None`` draws come from torch's global generator (``torch.manual_seed``).
+    """
+
+    def __init__(self, seed: int | None = None):
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"Invalid seed: {seed!r} (expected an int or None)")
+        self.seed = seed
+        self._generators: dict[str, torch.Generator] = {}
+        self._pending: dict[str, Tensor] = {}
+
+    def generator(self, device: torch.device) -> torch.Generator | None:
+        if self.seed is None:
+            return None
+        key = str(device)
+        if key not in self._generators:
+            generator = torch.Generator(device=device)
+            generator.manual_seed(self.seed)
+            if key in self._pending:
+                generator.set_state(self._pending.pop(key))
+            self._generators[key] = generator
+        return self._generators[key]
+
+    def rand_like(self, tensor: Tensor) -> Tensor:
+        """Uniform [0, 1) draws of the shape, dtype and device of ``tensor``."""
+        return torch.rand(tensor.shape, generator=self.generator(tensor.device),
+                          dtype=tensor.dtype, device=tensor.device)
+
+    def randn_like(self, tensor: Tensor) -> Tensor:
+        """Standard normal draws of the shape, dtype and device of ``tensor``."""
+        return torch.randn(tensor.shape, generator=self.generator(tensor.device),
+                           dtype=tensor.dtype, device=tensor.device)
+
+    def state_dict(self) -> dict:
+        states = dict(self._pending)
+        states.update({key: g.get_state() for key, g in self._generators.items()})
+        return {"seed": self.seed, "generators": states}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.seed = state["seed"]
+        self._generators = {}
+        self._pending = {key: value.clone() for key, value in state["generators"].items()}
+
+    def __deepcopy__(self, memo):
+        copy = RandomSource(self.seed)
+        copy.load_state_dict(self.state_dict())
+        return copy
+
+
+@dataclass
+class GroupStep:
+    """What one step of one parameter group works on: the parameters that have gradients."""
+
+    group: dict
+    params: list[Tensor]
+    grads: list[Tensor]
+    states: list[dict]
+    random: RandomSource
+
+    @property
+    def steps(self) -> list[int]:
+        """The step count k of each parameter, counting this step (1 on the first step)."""
+        return [state["step"] for state in self.states]
+
+
+class Extension:
+    """A stage that composes with any update rule.
+
+    ``gradients`` may replace the gradients before the rule sees them (it must not modify
+    ``p.grad`` in place); ``update`` wraps the rule: it must call ``apply_rule()`` exactly once.
+    Extension state is kept in the optimizer's per-parameter state under the extension's keys,
+    so it travels with ``state_dict``.
+    """
+
+    name: str = "extension"
+
+    def gradients(self, step: GroupStep) -> list[Tensor]:
+        return step.grads
+
+    def update(self, step: GroupStep, apply_rule: Callable[[], None]) -> None:
+        apply_rule()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={describe(v)}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Base class of landscape's optimizers: a ``torch.optim.Optimizer`` with extensions.
+
+    Subclasses validate their hyper-parameters, then implement ``_init_state`` (the state of
+    one parameter) and ``_update`` (the rule, on the lists of one group).
+
+    Args:
+        params: parameters or parameter groups, as for any torch optimizer.
+        defaults: the default hyper-parameters of a group.
+        extensions: extension stages (``GradientDropout``, ``GradientNoise``, ``LRDropout``,
+            ``Lookahead``), applied in the order given.
+        seed: seed of the random streams of randomised extensions; ``None`` uses torch's
+            global generator.
+    """
+
+    def __init__(self, params: Iterable, defaults: dict, *,
+                 extensions: Sequence[Extension] = (), seed: int | None = None):
+        names = [e.name for e in extensions]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"Invalid extensions: {name!r} given twice")
+        self.extensions = list(extensions)
+        self.random = RandomSource(seed)
+        super().__init__(params, defaults)
+
+    # -- what a rule implements -------------------------------------------------------------
+    def _init_state(self, param: Tensor, state: dict, group: dict) -> None:
+        """Fill the empty state of ``param`` (``state['step']`` is set by the base class)."""
+
+    def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
+                states: list[dict]) -> None:
+        raise NotImplementedError
+
+    # -- the step loop ------------------------------------------------------------------------
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            if any(g.is_sparse for g in grads):
+                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+            self._move_hyperparameters(group, params[0])
+            states = [self._state_of(p, group) for p in params]
+            for state in states:
+                state["step"] += 1
+            step = GroupStep(group, params, grads, states, self.random)
+            for extension in self.extensions:
+                step.grads = extension.gradients(step)
+            apply_rule = functools.partial(self._update, group, params, step.grads, states)
+            for extension in self.extensions:
+                apply_rule = functools.partial(extension.update, step, apply_rule)
+            apply_rule()
+        return loss
+
+    def _state_of(self, param: Tensor, group: dict) -> dict:
+        state = self.state[param]
+        if "step" not in state:
+            state["step"] = 0
+            self._init_state(param, state, group)
+        return state
+
+    @staticmethod
+    def _move_hyperparameters(group: dict, like: Tensor) -> None:
+        """Put tensor hyper-parameters on the device and dtype of the group's parameters."""
+
+        def moved(value):
+            if isinstance(value, Tensor) and (value.device != like.device or value.dtype != like.dtype):
+                return value.to(device=like.device, dtype=like.dtype)
+            if isinstance(value, tuple):
+                return tuple(moved(v) for v in value)
+            return value
+
+        for key, value in group.items():
+            if key != "params":
+                group[key] = moved(value)
+
+    # -- persistence and display --------------------------------------------------------------
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state["random"] = self.random.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        random = state_dict.pop("random", None)
+        super().load_state_dict(state_dict)
+        if random is not None:
+            self.random.load_state_dict(random)
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        if not self.extensions:
+            return text
+        lines = text.rstrip(")").rstrip("\n")
+        extensions = "\n".join(f"    {e!r}" for e in self.extensions)
+        return f"{lines}\nExtensions (seed={self.random.seed}):\n{extensions}\n)"

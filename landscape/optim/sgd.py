@@ -1,0 +1,76 @@
+"""Gradient descent, SGD, heavy-ball momentum, Nesterov momentum, SGDW.
+
+Update rule (course notation; g_k gradient, u_k velocity, η learning rate, β momentum,
+τ dampening, λ weight decay)::
+
+    g_k ← g_k + λ θ_k                        (weight decay as L2; SGDW instead: θ_k ← (1 − ηλ) θ_k)
+    u_k = β u_{k−1} + (1 − τ) g_k            (u_1 = g_1; no velocity when β = 0)
+    d_k = g_k + β u_k   (Nesterov)   or   d_k = u_k   (heavy ball)   or   d_k = g_k   (β = 0)
+    θ_{k+1} = θ_k − η d_k
+
+Gradient descent and SGD are the same rule: GD uses the full-batch gradient, SGD a minibatch
+gradient. Same numbers as ``torch.optim.SGD``; SGDW follows Loshchilov & Hutter,
+"Decoupled Weight Decay Regularization", ICLR 2019. Nesterov: Sutskever et al., ICML 2013.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from . import _ops
+from .base import Optimizer, apply_weight_decay, is_zero, require, require_nonnegative
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
+
+    Args:
+        lr: learning rate η.
+        momentum: β in [0, 1); 0 is plain (stochastic) gradient descent.
+        dampening: τ in [0, 1], the share of the gradient kept out of the velocity.
+        nesterov: use Nesterov momentum (needs β > 0 and τ = 0).
+        weight_decay: λ.
+        decoupled_weight_decay: decay the weights directly (SGDW) instead of adding λθ to g.
+        extensions, seed: see ``landscape.optim.base.Optimizer``.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
+                 weight_decay=0.0, decoupled_weight_decay=False, *, extensions=(), seed=None):
+        require_nonnegative("lr", lr)
+        require("momentum", momentum, lambda v: (v >= 0) & (v < 1), "0 <= momentum < 1")
+        require("dampening", dampening, lambda v: (v >= 0) & (v <= 1), "0 <= dampening <= 1")
+        require_nonnegative("weight_decay", weight_decay)
+        if nesterov:
+            require("momentum", momentum, lambda v: v > 0 if not isinstance(v, Tensor) else (v > 0).any(),
+                    "momentum > 0 with nesterov=True")
+            require("dampening", dampening, is_zero, "dampening = 0 with nesterov=True")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                        weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults, extensions=extensions, seed=seed)
+
+    def _update(self, group, params, grads, states):
+        grads = apply_weight_decay(group, params, grads)
+        momentum = group["momentum"]
+        if not is_zero(momentum):
+            advancing, advancing_grads = [], []
+            for state, grad in zip(states, grads):
+                if "momentum_buffer" in state:
+                    advancing.append(state["momentum_buffer"])
+                    advancing_grads.append(grad)
+                else:
+                    state["momentum_buffer"] = grad.detach().clone()  # u_1 = g_1
+            if advancing:
+                _ops.mul_(advancing, momentum)
+                _ops.add_(advancing, advancing_grads, 1 - group["dampening"])
+            velocities = [state["momentum_buffer"] for state in states]
+            grads = _ops.added(grads, velocities, momentum) if group["nesterov"] else velocities
+        _ops.add_(params, grads, -group["lr"])
+
+
+class SGDW(SGD):
+    """SGD with decoupled weight decay (Loshchilov & Hutter, 2019): θ_k ← (1 − ηλ) θ_k."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
+                 weight_decay=1e-2, *, extensions=(), seed=None):
+        super().__init__(params, lr, momentum, dampening, nesterov, weight_decay,
+                         decoupled_weight_decay=True, extensions=extensions, seed=seed)
