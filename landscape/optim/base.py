@@ -119,10 +119,12 @@ class RandomSource:
         self._generators = {}
         self._pending = {key: value.clone() for key, value in state["generators"].items()}
 
-    def __deepcopy__(self, memo):
-        copy = RandomSource(self.seed)
-        copy.load_state_dict(self.state_dict())
-        return copy
+    def __getstate__(self) -> dict:  # generators do not pickle; their states do
+        return self.state_dict()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["seed"])
+        self.load_state_dict(state)
 
 
 @dataclass
@@ -258,6 +260,11 @@ class Optimizer(torch.optim.Optimizer):
         super().load_state_dict(state_dict)
         if random is not None:
             self.random.load_state_dict(random)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.update(extensions=self.extensions, random=self.random)
+        return state
 
     def __repr__(self) -> str:
         text = super().__repr__()

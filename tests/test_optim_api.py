@@ -1,0 +1,212 @@
+"""The torch.optim contract: state_dict, deepcopy, repr, tensor hyper-parameters, validation,
+and the spec builder."""
+
+import copy
+import io
+
+import pytest
+import torch
+
+import landscape.optim as lo
+from problems import make_loss, make_params, rosenbrock, run
+
+EVERY_BASE = list(lo.BASE_RULES)
+ROUND_TRIP_SPECS = EVERY_BASE + [
+    "rmsprop+centered+momentum",
+    "adam+amsgrad+l2",
+    "radamw+nesterov+gradnoise+lrdropout+lookahead",
+    "sgd+momentum+graddropout+lookahead",
+    "adabound+lrdropout",
+]
+
+
+def _clone(params):
+    return [p.detach().clone().requires_grad_() for p in params]
+
+
+@pytest.mark.parametrize("spec", ROUND_TRIP_SPECS)
+def test_state_dict_round_trip_continues_identically(spec):
+    params, loss = make_params(0), make_loss(0)
+    optimizer = lo.build(spec, params, lr=0.01, seed=11)
+    run(optimizer, params, loss, steps=7)  # 7: Lookahead (k=5) holds slow weights mid-cycle
+
+    buffer = io.BytesIO()
+    torch.save(optimizer.state_dict(), buffer)
+    buffer.seek(0)
+    restored_params = _clone(params)
+    restored = lo.build(spec, restored_params, lr=0.5, seed=999)  # both overwritten by the load
+    restored.load_state_dict(torch.load(buffer, weights_only=False))
+
+    run(optimizer, params, loss, steps=9)
+    run(restored, restored_params, loss, steps=9)
+    for a, b in zip(params, restored_params):
+        assert torch.equal(a, b)
+    if "lookahead" in spec:
+        assert "lookahead_slow" in restored.state[restored_params[0]]
+
+
+def test_deepcopy_is_independent_and_steps_the_same():
+    params, loss = make_params(1), make_loss(1)
+    optimizer = lo.build("adamw+gradnoise+lookahead", params, lr=0.01, seed=4)
+    run(optimizer, params, loss, steps=3)
+    twin = copy.deepcopy(optimizer)
+    twin_params = [p for group in twin.param_groups for p in group["params"]]
+    assert all(a is not b for a, b in zip(params, twin_params))
+    run(optimizer, params, loss, steps=4)
+    run(twin, twin_params, loss, steps=4)
+    for a, b in zip(params, twin_params):
+        assert torch.equal(a, b)
+
+
+def test_repr_shows_rule_hyperparameters_and_extensions():
+    optimizer = lo.build("radamw+nesterov+lookahead", make_params(0), lr=0.003, lookahead_k=7)
+    text = repr(optimizer)
+    assert text.startswith("RAdamW (")
+    assert "lr: 0.003" in text and "nesterov: True" in text
+    assert "Lookahead(k=7, alpha=0.5)" in text
+
+
+@pytest.mark.parametrize("spec", EVERY_BASE + ["adam+nesterov", "radamw+nesterov+lookahead",
+                                               "rmsprop+centered+momentum", "adam+amsgrad"])
+def test_tensor_lr_grid_equals_separate_runs(spec):
+    """A (B, 2) parameter with an lr of shape (B, 1) is B independent runs."""
+    lrs = [1e-4, 3e-4, 6e-4]  # stable for every rule on this part of Rosenbrock
+    starts = torch.tensor([[-1.2, 1.0], [0.5, -0.5], [1.2, 1.2]])
+
+    def run_rows(p, lr):
+        optimizer = lo.build(spec, [p], lr=lr)
+        for _ in range(60):
+            optimizer.zero_grad()
+            rosenbrock(p).sum().backward()
+            optimizer.step()
+        return p.detach()
+
+    grid = run_rows(starts.clone().requires_grad_(), torch.tensor(lrs).reshape(-1, 1))
+    assert torch.isfinite(grid).all() and not torch.equal(grid, starts)
+    for row, lr in enumerate(lrs):
+        single = run_rows(starts[row:row + 1].clone().requires_grad_(), lr)
+        torch.testing.assert_close(grid[row:row + 1], single, rtol=1e-10, atol=1e-12)
+
+
+def test_tensor_momentum_and_lr_grid_equals_separate_runs():
+    """Nesterov over an lr x momentum grid; a row with momentum 0 is plain gradient descent."""
+    lrs = torch.tensor([1e-4, 1e-4, 3e-4, 3e-4]).reshape(-1, 1)
+    momenta = torch.tensor([0.0, 0.9, 0.0, 0.9]).reshape(-1, 1)
+    start = torch.tensor([-1.2, 1.0]).repeat(4, 1)
+
+    def run_rows(spec, p, **hp):
+        optimizer = lo.build(spec, [p], **hp)
+        for _ in range(50):
+            optimizer.zero_grad()
+            rosenbrock(p).sum().backward()
+            optimizer.step()
+        return p.detach()
+
+    grid = run_rows("nesterov", start.clone().requires_grad_(), lr=lrs, momentum=momenta)
+    assert torch.isfinite(grid).all()
+    for row in range(4):
+        lr, momentum = lrs[row].item(), momenta[row].item()
+        p = start[row:row + 1].clone().requires_grad_()
+        single = run_rows("nesterov", p, lr=lr, momentum=momentum) if momentum else run_rows("gd", p, lr=lr)
+        torch.testing.assert_close(grid[row:row + 1], single, rtol=1e-10, atol=1e-12)
+
+
+def test_tensor_hyperparameters_follow_the_parameters_dtype():
+    p = torch.zeros(3, 2, dtype=torch.float32, requires_grad=True)
+    optimizer = lo.Adam([p], lr=torch.tensor([[0.1], [0.2], [0.3]], dtype=torch.float64))
+    (p - 1).pow(2).sum().backward()
+    optimizer.step()
+    assert p.dtype == torch.float32
+    torch.testing.assert_close(p[:, 0], torch.tensor([0.1, 0.2, 0.3], dtype=torch.float32))
+
+
+def _params():
+    return [torch.zeros(2, requires_grad=True)]
+
+
+INVALID = [
+    (lambda: lo.SGD(_params(), lr=-0.1), "Invalid lr: -0.1"),
+    (lambda: lo.Adam(_params(), lr=float("nan")), "Invalid lr: nan"),
+    (lambda: lo.Adam(_params(), lr=torch.tensor([[0.1], [-1.0]])), "Invalid lr: tensor of shape (2, 1)"),
+    (lambda: lo.Adam(_params(), betas=(0.9, 1.0)), "Invalid beta2: 1.0"),
+    (lambda: lo.Adam(_params(), betas=(-0.1, 0.99)), "Invalid beta1: -0.1"),
+    (lambda: lo.Adam(_params(), betas=(0.9,)), "Invalid betas"),
+    (lambda: lo.Adam(_params(), eps=-1e-8), "Invalid eps: -1e-08"),
+    (lambda: lo.AdamW(_params(), weight_decay=-1), "Invalid weight_decay: -1"),
+    (lambda: lo.SGD(_params(), momentum=1.5), "Invalid momentum: 1.5"),
+    (lambda: lo.SGD(_params(), nesterov=True), "Invalid momentum: 0.0 (expected momentum > 0 with nesterov=True)"),
+    (lambda: lo.SGD(_params(), momentum=0.9, dampening=0.1, nesterov=True), "Invalid dampening: 0.1"),
+    (lambda: lo.RMSprop(_params(), alpha=1.0), "Invalid alpha: 1.0"),
+    (lambda: lo.Adadelta(_params(), rho=1.5), "Invalid rho: 1.5"),
+    (lambda: lo.Adagrad(_params(), lr_decay=-1.0), "Invalid lr_decay: -1.0"),
+    (lambda: lo.AdaBound(_params(), gamma=0.0), "Invalid gamma: 0.0"),
+    (lambda: lo.AggMo(_params(), betas=(0.0, 1.0)), "Invalid betas[1]: 1.0"),
+    (lambda: lo.Adam(_params(), momentum_decay=0.004), "Invalid momentum_decay"),
+    (lambda: lo.Lookahead(k=0), "Invalid lookahead_k: 0"),
+    (lambda: lo.Lookahead(k=2.5), "Invalid lookahead_k: 2.5"),
+    (lambda: lo.Lookahead(alpha=1.5), "Invalid lookahead_alpha: 1.5"),
+    (lambda: lo.LRDropout(keep_prob=0.0), "Invalid lr_keep_prob: 0.0"),
+    (lambda: lo.GradientDropout(keep_prob=1.2), "Invalid grad_keep_prob: 1.2"),
+    (lambda: lo.GradientNoise(eta=-1.0), "Invalid noise_eta: -1.0"),
+    (lambda: lo.SGD(_params(), extensions=[lo.Lookahead(), lo.Lookahead()]), "'lookahead' given twice"),
+    (lambda: lo.build("adam", _params(), seed="x"), "Invalid seed: 'x'"),
+    (lambda: lo.build("adamm", _params()), "unknown base rule 'adamm'; valid: gd, sgd"),
+    (lambda: lo.build("adam+lookahed", _params()), "unknown word 'lookahed'; valid modifiers: momentum"),
+    (lambda: lo.build("adam+lookahead+lookahead", _params()), "'lookahead' given twice"),
+    (lambda: lo.build("adagrad+nesterov", _params()), "'nesterov' does not apply to 'adagrad'; it applies to: gd, sgd"),
+    (lambda: lo.build("", _params()), "Invalid optimizer spec ''"),
+    (lambda: lo.build("adam", _params(), dampening=0.1), "Invalid hyper-parameter 'dampening' for 'adam'; valid: lr, betas"),
+    (lambda: lo.build("sgd", _params(), lookahead_k=3), "Invalid hyper-parameter 'lookahead_k'"),
+    (lambda: lo.build("adam", _params(), beta1=0.9, momentum=0.8), "give beta1 or momentum, not both"),
+    (lambda: lo.build("nesterov", _params(), momentum=0.0), "Invalid momentum: 0.0"),
+    (lambda: lo.build("adam+lookahead", _params(), lookahead_k=0), "Invalid lookahead_k: 0"),
+]
+
+
+@pytest.mark.parametrize("make,message", INVALID, ids=[m for _, m in INVALID])
+def test_invalid_input_names_the_parameter_and_value(make, message):
+    with pytest.raises(ValueError) as error:
+        make()
+    assert message in str(error.value)
+
+
+def test_sparse_gradients_are_refused_clearly():
+    embedding = torch.nn.Embedding(5, 2, sparse=True)
+    optimizer = lo.Adam(embedding.parameters())
+    embedding(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(RuntimeError, match="does not support sparse gradients"):
+        optimizer.step()
+
+
+def test_spec_parsing_orders_extensions_and_sets_modifier_options():
+    spec = lo.parse(" RAdamW + lookahead + Nesterov + gradnoise + lrdropout ")
+    assert spec.rule is lo.RAdamW
+    assert spec.options == {"nesterov": True}
+    assert spec.extensions == ("gradnoise", "lrdropout", "lookahead")
+    assert lo.parse("momentum").options == {"momentum": 0.9}
+    assert lo.parse("sgd+nesterov").options == {"nesterov": True, "momentum": 0.9}
+    assert lo.parse("adam+l2").options == {"weight_decay": 1e-2, "decoupled_weight_decay": False}
+    assert lo.parse("nadam").rule is lo.NAdam
+
+
+def test_build_routes_hyperparameters_and_beta_aliases():
+    optimizer = lo.build("adam+gradnoise+lookahead", _params(), lr=0.2, momentum=0.5, beta2=0.9,
+                         noise_eta=0.3, lookahead_k=3, lookahead_alpha=0.25)
+    assert optimizer.param_groups[0]["betas"] == (0.5, 0.9)
+    assert optimizer.param_groups[0]["lr"] == 0.2
+    noise, lookahead = optimizer.extensions
+    assert (noise.eta, lookahead.k, lookahead.alpha) == (0.3, 3, 0.25)
+    momentum = lo.build("sgd+momentum", _params(), momentum=0.5)
+    assert momentum.param_groups[0]["momentum"] == 0.5
+
+
+def test_works_with_lr_scheduler_and_multiple_groups():
+    a, b = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    optimizer = lo.build("adam+lookahead", [{"params": [a]}, {"params": [b], "lr": 0.01}], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
+    for _ in range(3):
+        optimizer.zero_grad()
+        (a.sum() + b.sum()).backward()
+        optimizer.step()
+        scheduler.step()
+    assert [g["lr"] for g in optimizer.param_groups] == [0.1 / 8, 0.01 / 8]

@@ -1,0 +1,48 @@
+"""The project's set-up files agree with each other."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"torch": "pytorch"}  # PyPI name → conda-forge name
+
+
+def _requirement(text: str) -> tuple[str, str]:
+    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", text).groups()
+    return name.lower(), spec.replace(" ", "")
+
+
+def _pyproject_dependencies() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["test"]
+    return dict(_requirement(r) for r in requirements)
+
+
+def _environment_dependencies() -> dict[str, str]:
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    start = lines.index("dependencies:") + 1
+    entries = [line.strip()[2:] for line in lines[start:] if line.strip().startswith("- ")]
+    return dict(_requirement(e) for e in entries if not e.startswith(("python", "pip")))
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    expected = {CONDA_NAMES.get(name, name): spec for name, spec in _pyproject_dependencies().items()}
+    assert _environment_dependencies() == expected
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^\s*(make \w+)\s*#\s*tests", readme, flags=re.MULTILINE)
+    assert commands == ["make test"]
+    ci = [line for line in (ROOT / ".ci/run").read_text().splitlines()
+          if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    assert ci == ["make test"]
+
+
+def test_tested_torch_is_pinned_and_inside_the_allowed_range():
+    pin = re.search(r"^torch==([\d.]+)$", (ROOT / "constraints.txt").read_text(), re.MULTILINE)
+    assert pin, "constraints.txt pins torch"
+    low, high = re.match(r">=([\d.]+),<([\d.]+)", _pyproject_dependencies()["torch"]).groups()
+    version = tuple(int(x) for x in pin.group(1).split("."))
+    assert tuple(int(x) for x in low.split(".")) <= version < tuple(int(x) for x in high.split("."))
