@@ -82,24 +82,24 @@ def added(xs: list[Tensor], ys: list[Tensor], c: Coefficient = 1.0) -> list[Tens
     return list(torch._foreach_add(xs, torch._foreach_mul(ys, _arg(c, len(ys)))))
 
 
+def _add_combined_(xs, ys, zs, c, fused, combine) -> None:
+    """x ← x + c·combine(y, z), with the fused op where c has no tensor."""
+    if _has_tensor(c):
+        combined = combine(ys, zs)
+        torch._foreach_mul_(combined, _arg(c, len(xs)))
+        torch._foreach_add_(xs, combined)
+    else:
+        fused(xs, ys, zs, _arg(c, len(xs)))
+
+
 def addcmul_(xs: list[Tensor], ys: list[Tensor], zs: list[Tensor], c: Coefficient = 1.0) -> None:
     """x ← x + c·y·z"""
-    if _has_tensor(c):
-        product = torch._foreach_mul(ys, zs)
-        torch._foreach_mul_(product, _arg(c, len(xs)))
-        torch._foreach_add_(xs, product)
-    else:
-        torch._foreach_addcmul_(xs, ys, zs, _arg(c, len(xs)))
+    _add_combined_(xs, ys, zs, c, torch._foreach_addcmul_, torch._foreach_mul)
 
 
 def addcdiv_(xs: list[Tensor], ys: list[Tensor], zs: list[Tensor], c: Coefficient = 1.0) -> None:
     """x ← x + c·y/z"""
-    if _has_tensor(c):
-        quotient = torch._foreach_div(ys, zs)
-        torch._foreach_mul_(quotient, _arg(c, len(xs)))
-        torch._foreach_add_(xs, quotient)
-    else:
-        torch._foreach_addcdiv_(xs, ys, zs, _arg(c, len(xs)))
+    _add_combined_(xs, ys, zs, c, torch._foreach_addcdiv_, torch._foreach_div)
 
 
 def sqrt(xs: list[Tensor]) -> list[Tensor]:

@@ -87,6 +87,7 @@ class Adam(Optimizer):
             torch._foreach_maximum_(max_exp_avg_sqs, exp_avg_sqs)
             exp_avg_sqs = max_exp_avg_sqs
         terms = self._first_moment_terms(group, grads, exp_avgs, states)
+        del grads  # free a weight-decayed copy before _apply allocates: lower peak memory
         self._apply(group, params, exp_avg_sqs, terms, [state["step"] for state in states])
 
     @staticmethod

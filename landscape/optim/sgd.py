@@ -50,21 +50,31 @@ class SGD(Optimizer):
 
     def _update(self, group, params, grads, states):
         grads = apply_weight_decay(group, params, grads)
-        momentum = group["momentum"]
-        if not is_zero(momentum):
-            advancing, advancing_grads = [], []
-            for state, grad in zip(states, grads):
-                if "momentum_buffer" in state:
-                    advancing.append(state["momentum_buffer"])
-                    advancing_grads.append(grad)
-                else:
-                    state["momentum_buffer"] = grad.detach().clone()  # u_1 = g_1
-            if advancing:
-                _ops.mul_(advancing, momentum)
-                _ops.add_(advancing, advancing_grads, 1 - group["dampening"])
-            velocities = [state["momentum_buffer"] for state in states]
-            grads = _ops.added(grads, velocities, momentum) if group["nesterov"] else velocities
-        _ops.add_(params, grads, -group["lr"])
+        lr, momentum = group["lr"], group["momentum"]
+        if is_zero(momentum):
+            _ops.add_(params, grads, -lr)
+            return
+        velocities = self._advance_velocities(group, grads, states)
+        if group["nesterov"]:  # θ − η (g + β u), as two in-place adds: no new tensors
+            _ops.add_(params, grads, -lr)
+            _ops.add_(params, velocities, -lr * momentum)
+        else:
+            _ops.add_(params, velocities, -lr)
+
+    @staticmethod
+    def _advance_velocities(group, grads, states):
+        """u_k = β u_{k−1} + (1 − τ) g_k, with u_1 = g_1."""
+        advancing, advancing_grads = [], []
+        for state, grad in zip(states, grads):
+            if "momentum_buffer" in state:
+                advancing.append(state["momentum_buffer"])
+                advancing_grads.append(grad)
+            else:
+                state["momentum_buffer"] = grad.detach().clone()
+        if advancing:
+            _ops.mul_(advancing, group["momentum"])
+            _ops.add_(advancing, advancing_grads, 1 - group["dampening"])
+        return [state["momentum_buffer"] for state in states]
 
 
 class SGDW(SGD):
