@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: test demo bench clean
+.PHONY: test gifs bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,13 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
-demo: $(BIN)/.installed
-	$(BIN)/python -m landscape demo
+gifs: $(BIN)/.installed
+	$(BIN)/python -m landscape lecture --out gifs
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/optim_step.py
+	$(BIN)/python benchmarks/trajectory_grid.py
+	$(BIN)/python benchmarks/gif_export.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,6 +1,13 @@
 """Command line: ``python -m landscape <command>``.
 
-Errors in what the user typed print one line and exit with status 2, never a traceback.
+    python -m landscape gif --surface two-well --optimizers sgd,momentum,nesterov,adam \\
+        --lr 0.05 --out gifs/two_well.gif
+    python -m landscape phase --surface quadratic --optimizer momentum --out phase.png
+    python -m landscape lecture --out gifs/
+    python -m landscape list-surfaces | list-optimizers
+
+Mistakes in what the user typed print one line ``error: ...`` and exit with status 2: no
+traceback, no partial file.
 """
 
 from __future__ import annotations
@@ -8,9 +15,74 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
+import matplotlib
 
-from . import optim
+from . import optim, surfaces
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2
+        raise _UsageError(f"{self.prog.split()[-1]}: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _learning_rates(text: str):
+    """'0.05' or 'sgd=0.1,adam=0.05'."""
+    if "=" not in text:
+        return _number(text)
+    rates = {}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        rates[name.strip()] = _number(value)
+    return rates
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, e.g. 960x540, "
+                                         f"got {text!r}") from None
+    return width, height
+
+
+def _point(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected x,y, got {text!r}")
+    return _number(parts[0]), _number(parts[1])
+
+
+def _range(text: str) -> tuple[float, float, int]:
+    """'low:high:count'."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected low:high:count, got {text!r}")
+    try:
+        count = int(parts[2])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"count must be an integer, got {parts[2]!r}") from None
+    return _number(parts[0]), _number(parts[1]), count
+
+
+def _surface(name: str) -> surfaces.Surface:
+    return surfaces.get(name)
+
+
+def _list_surfaces(args) -> None:
+    for name in surfaces.SURFACES:
+        surface = surfaces.get(name)
+        print(f"{name:<16} {surface.formula}")
 
 
 def _list_optimizers(args) -> None:
@@ -20,52 +92,109 @@ def _list_optimizers(args) -> None:
     print("example:     radamw+nesterov+gradnoise+lrdropout+lookahead")
 
 
-def _rosenbrock(p: torch.Tensor) -> torch.Tensor:
-    x, y = p[..., 0], p[..., 1]
-    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+def _gif(args) -> None:
+    from .animate import export_gif
 
-
-def _demo(args) -> None:
-    """Each spec from the same start on Rosenbrock; the loss after ``--steps`` steps."""
     specs = [s.strip() for s in args.optimizers.split(",") if s.strip()]
-    parsed = [optim.parse(s) for s in specs]
-    print(f"Rosenbrock from (-1.5, 2), {args.steps} steps, lr={args.lr}")
-    for spec in parsed:
-        point = torch.tensor([[-1.5, 2.0]], dtype=torch.float64, requires_grad=True)
-        optimizer = spec.build([point], lr=args.lr, seed=0)
-        for _ in range(args.steps):
-            optimizer.zero_grad()
-            _rosenbrock(point).sum().backward()
-            optimizer.step()
-        loss = _rosenbrock(point.detach()).item()
-        print(f"  {spec.text:<45} loss {loss:.3e}  at ({point[0, 0]:.3f}, {point[0, 1]:.3f})")
+    for spec in specs:
+        optim.parse(spec)
+    options = dict(lr=args.lr, steps=args.steps, fps=args.fps, stride=args.stride,
+                   size=args.size, loop=args.loop, loss=not args.no_loss, seed=args.seed)
+    if args.start is not None:
+        options["starts"] = [args.start]
+    if args.momentum is not None:
+        options["momentum"] = args.momentum
+    if args.batch_size is not None:
+        options["batch_size"] = args.batch_size
+    path = export_gif(args.out, _surface(args.surface), specs, **options)
+    print(f"wrote {path}")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
+def _phase(args) -> None:
+    import torch
+
+    from .draw import phase_diagram
+    from .files import atomic_path, check_writable
+    from .trajectory import grid
+
+    check_writable(args.out)
+    optim.parse(args.optimizer)
+    lr_low, lr_high, lr_count = args.lrs
+    m_low, m_high, m_count = args.momenta
+    if not (0 < lr_low < lr_high and lr_count >= 2):
+        raise ValueError(f"Invalid --lrs: need 0 < low < high and count >= 2, got {args.lrs}")
+    if not (0 <= m_low <= m_high < 1 and m_count >= 1):
+        raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {args.momenta}")
+    surface = _surface(args.surface)
+    trajectory = grid(surface, args.optimizer, torch.logspace(torch.log10(torch.tensor(lr_low)),
+                                                              torch.log10(torch.tensor(lr_high)), lr_count),
+                      torch.linspace(m_low, m_high, m_count), start=args.start, steps=args.steps,
+                      tolerance=args.tolerance)
+    ax = phase_diagram(trajectory)
+    with atomic_path(args.out) as temporary:
+        ax.figure.savefig(temporary, format=args.out.rsplit(".", 1)[-1] if "." in args.out else "png")
+    print(f"wrote {args.out}")
+
+
+def _lecture(args) -> None:
+    from .lecture import render_all
+
+    render_all(args.out)
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m landscape", description=__doc__.splitlines()[0])
-    commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("list-optimizers", help="the spec words optimizers are built from") \
+    root = _Parser(prog="python -m landscape",
+                   description="2-D loss landscapes and the optimizers that walk them.")
+    commands = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("list-surfaces", help="the surfaces and their formulas") \
+        .set_defaults(run=_list_surfaces)
+    commands.add_parser("list-optimizers", help="the words optimizer specs are built from") \
         .set_defaults(run=_list_optimizers)
-    demo = commands.add_parser("demo", help="a few optimizers on Rosenbrock, printed")
-    demo.add_argument("--optimizers", default="sgd,momentum,nesterov,adam,radamw+lookahead")
-    demo.add_argument("--lr", type=float, default=1e-3)
-    demo.add_argument("--steps", type=_positive_int, default=2000)
-    demo.set_defaults(run=_demo)
+
+    gif = commands.add_parser("gif", help="animate optimizers on a surface, write a GIF")
+    gif.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
+    gif.add_argument("--optimizers", required=True, help="comma-separated specs, e.g. sgd,adam")
+    gif.add_argument("--lr", type=_learning_rates, default=0.01,
+                     help="one learning rate, or per optimizer: sgd=0.1,adam=0.05")
+    gif.add_argument("--momentum", type=_number, help="momentum (β1 for the Adam family)")
+    gif.add_argument("--steps", type=int, default=150)
+    gif.add_argument("--start", type=_point, help="start point x,y (default: the surface's)")
+    gif.add_argument("--batch-size", type=int, help="minibatch size on the stochastic surface "
+                                                   "(every optimizer but gd)")
+    gif.add_argument("--fps", type=_number, default=15.0)
+    gif.add_argument("--stride", type=int, default=1, help="iterations per frame")
+    gif.add_argument("--size", type=_size, default=(960, 540), help="WIDTHxHEIGHT, 16:9 for slides")
+    gif.add_argument("--loop", type=int, default=0, help="0 loops forever")
+    gif.add_argument("--no-loss", action="store_true", help="leave out the loss panel")
+    gif.add_argument("--seed", type=int, default=0)
+    gif.add_argument("--out", required=True)
+    gif.set_defaults(run=_gif)
+
+    for name in ("phase", "sweep"):
+        phase = commands.add_parser(name, help="lr x momentum phase diagram of iterations (PNG)")
+        phase.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
+        phase.add_argument("--optimizer", default="momentum")
+        phase.add_argument("--lrs", type=_range, default=(1e-3, 1.0, 48), help="low:high:count (log)")
+        phase.add_argument("--momenta", type=_range, default=(0.0, 0.98, 40), help="low:high:count")
+        phase.add_argument("--steps", type=int, default=300)
+        phase.add_argument("--tolerance", type=_number, default=1e-3)
+        phase.add_argument("--start", type=_point)
+        phase.add_argument("--out", required=True)
+        phase.set_defaults(run=_phase)
+
+    lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
+    lecture.add_argument("--out", default="gifs")
+    lecture.set_defaults(run=_lecture)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = parser().parse_args(argv)
+    matplotlib.use("Agg")
     try:
+        arguments = parser().parse_args(argv)
         arguments.run(arguments)
-    except ValueError as error:
+    except (_UsageError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

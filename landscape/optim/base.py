@@ -240,13 +240,13 @@ class Optimizer(torch.optim.Optimizer):
         def moved(value):
             if isinstance(value, Tensor) and (value.device != like.device or value.dtype != like.dtype):
                 return value.to(device=like.device, dtype=like.dtype)
-            if isinstance(value, tuple):
-                return tuple(moved(v) for v in value)
             return value
 
         for key, value in group.items():
-            if key != "params":
+            if isinstance(value, Tensor):
                 group[key] = moved(value)
+            elif isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+                group[key] = tuple(moved(v) for v in value)
 
     # -- persistence and display --------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -96,6 +96,13 @@ class Spec:
     modifiers: tuple[str, ...] = ()
     extensions: tuple[str, ...] = ()
 
+    @property
+    def takes_momentum(self) -> bool:
+        """Whether a shared "momentum" setting is meant for this spec: momentum / nesterov
+        words, or β1 of the Adam family (plain gd/sgd keep no velocity)."""
+        arguments = _arguments(self.rule)
+        return "momentum" in self.options or ("betas" in arguments and self.rule is not AggMo)
+
     def hyperparameters(self) -> list[str]:
         """Keyword names ``build`` accepts for this spec."""
         names = _arguments(self.rule)

@@ -1,0 +1,235 @@
+"""Matplotlib figures: contours with paths, loss curves, 3-D view, lr x momentum phase diagram."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .surfaces import Surface
+from .trajectory import Trajectory
+
+COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
+           "#bfef45", "#9a6324", "#000075"]
+DIVERGED_COLOUR = "#222222"
+NOT_CONVERGED_COLOUR = "#d9d9d9"
+
+
+def colour(index: int) -> str:
+    return COLOURS[index % len(COLOURS)]
+
+
+def surface_values(surface: Surface, resolution: int = 300) -> tuple[np.ndarray, ...]:
+    """X, Y, Z arrays of ``surface`` over its bounds (Z computed in one batched torch call)."""
+    (x0, x1), (y0, y1) = surface.bounds
+    xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
+    ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    with torch.no_grad():
+        z = surface(torch.stack([grid_x, grid_y], dim=-1))
+    return grid_x.numpy(), grid_y.numpy(), z.numpy()
+
+
+def contour(ax: Axes, surface: Surface, resolution: int = 300, levels: int = 30,
+            cmap: str = "viridis") -> None:
+    """Filled contours (log-spaced levels where the surface needs them), minima marked."""
+    x, y, z = surface_values(surface, resolution)
+    if surface.log_levels:
+        floor = z.min()
+        gap = z - floor
+        positive = gap[gap > 0]
+        low = max(positive.min(), gap.max() * 1e-6) if positive.size else 1e-6
+        bounds = floor + np.geomspace(low, gap.max(), levels)
+        ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
+                    norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), plt.get_cmap(cmap).N))
+        ax.contour(x, y, z, levels=bounds[::3], colors="white", linewidths=0.4, alpha=0.5)
+    else:
+        ax.contourf(x, y, z, levels=levels, cmap=cmap)
+        ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
+    for minimum in surface.minima:
+        ax.plot(*minimum.point, marker="*" if minimum.is_global else "X",
+                markersize=13 if minimum.is_global else 8, color="white",
+                markeredgecolor="black", linestyle="none", zorder=4)
+    (x0, x1), (y0, y1) = surface.bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel(surface.axis_labels[0])
+    ax.set_ylabel(surface.axis_labels[1])
+
+
+def legend_label(trajectory: Trajectory, name: str | None = None) -> str:
+    """'adam [123]', or 'adam [123, diverged@7]' for several starts."""
+    outcomes = ", ".join(trajectory.outcome(row) for row in range(trajectory.rows))
+    return f"{name or trajectory.name} [{outcomes}]"
+
+
+def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
+          animated: bool = False) -> list:
+    """One colour per trajectory (all its rows), start points marked; returns the line artists."""
+    lines = []
+    for index, trajectory in enumerate(trajectories):
+        points = trajectory.points.numpy()
+        end = points.shape[0] if upto is None else upto + 1
+        for row in range(trajectory.rows):
+            (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour(index),
+                              linewidth=2, marker="o", markersize=2.5, animated=animated, zorder=5,
+                              label=legend_label(trajectory) if row == 0 else None)
+            ax.plot(*points[0, row], marker="o", markersize=7, color=colour(index),
+                    markeredgecolor="white", zorder=6)
+            lines.append((line, trajectory, row))
+    return lines
+
+
+def loss_gap(trajectory: Trajectory) -> np.ndarray:
+    """(T+1, B) loss minus the global minimum value (the raw loss for surfaces without one)."""
+    reference = trajectory.surface.minimum_value
+    losses = trajectory.losses.numpy()
+    return losses - reference if reference is not None else losses
+
+
+def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
+               animated: bool = False) -> list:
+    """Loss gap f(p_k) − f* against iteration k, log y."""
+    lines = []
+    for index, trajectory in enumerate(trajectories):
+        gap = loss_gap(trajectory)
+        end = gap.shape[0] if upto is None else upto + 1
+        for row in range(trajectory.rows):
+            (line,) = ax.plot(np.arange(end), np.maximum(gap[:end, row], 1e-16), color=colour(index),
+                              linewidth=1.6, animated=animated)
+            lines.append((line, trajectory, row))
+    log = trajectory.surface.minimum_value is not None
+    ax.set_yscale("log" if log else "symlog")
+    ax.set_xlim(0, max(t.steps for t in trajectories))
+    finite = np.concatenate([loss_gap(t)[np.isfinite(loss_gap(t))] for t in trajectories])
+    if finite.size:
+        top = finite.max() * 3 if log else finite.max() + 1
+        bottom = max(finite.min(), 1e-12) / 3 if log else finite.min() - 1
+        ax.set_ylim(bottom, top)
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("f(p_k) − f*" if log else "f(p_k)")
+    ax.grid(True, which="major", alpha=0.3)
+    return lines
+
+
+@dataclass
+class LectureFigure:
+    """A lecture figure and the artists that show the runs: (line, trajectory, row) each."""
+
+    figure: Figure
+    path_lines: list
+    loss_lines: list
+
+
+def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss: bool = True,
+                   three_d: bool = False, size: tuple[int, int] = (960, 540), dpi: int = 100,
+                   title: str | None = None, animated: bool = False) -> LectureFigure:
+    """Contour with paths and '[iterations]' legend, optional loss panel and 3-D view, sized
+    in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal draws (blitting)."""
+    fig = plt.figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
+    panels = 1 + loss + three_d
+    # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here
+    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.07,
+                            right=0.985, bottom=0.09, top=0.94, wspace=0.22)
+    ax = fig.add_subplot(grid[0, 0])
+    contour(ax, surface)
+    path_lines = paths(ax, trajectories, animated=animated)
+    ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    ax.set_title(title or surface.formula, fontsize=9)
+    loss_lines = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else []
+    if three_d:
+        surface_3d(fig.add_subplot(grid[0, panels - 1], projection="3d"), surface, trajectories)
+    return LectureFigure(fig, path_lines, loss_lines)
+
+
+def figure(surface: Surface, trajectories: Sequence[Trajectory], **options) -> Figure:
+    """The lecture figure (see ``lecture_figure``) as a matplotlib Figure."""
+    return lecture_figure(surface, trajectories, **options).figure
+
+
+def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectory] = ()) -> None:
+    """The surface as a 3-D plot with the paths lifted onto it."""
+    x, y, z = surface_values(surface, 120)
+    ax.plot_surface(x, y, z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.85)
+    for index, trajectory in enumerate(trajectories):
+        points, losses = trajectory.points.numpy(), trajectory.losses.numpy()
+        for row in range(trajectory.rows):
+            ax.plot(points[:, row, 0], points[:, row, 1], losses[:, row], color=colour(index),
+                    linewidth=2, zorder=10)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+
+
+def heavy_ball_theory(eigenvalues: tuple[float, float]) -> tuple[float, float]:
+    """Optimal (lr, β) of heavy-ball momentum on a quadratic with Hessian eigenvalues (μ, L):
+    lr* = 4 / (√L + √μ)², β* = ((√κ − 1) / (√κ + 1))²  (Polyak, 1964)."""
+    mu, big_l = min(eigenvalues), max(eigenvalues)
+    kappa = big_l / mu
+    return 4 / (math.sqrt(big_l) + math.sqrt(mu)) ** 2, ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
+
+
+def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
+                  current: tuple[float, float] | None = None) -> Axes:
+    """Heatmap of iterations-to-converge over the lr x momentum grid of one batched run.
+
+    Diverged cells are dark, not-converged cells grey. For a quadratic the theoretical stability
+    limit of heavy-ball momentum, lr·λmax < 2(1 + β), and the optimal (lr*, β*) are overlaid.
+    ``current`` marks a (lr, momentum) position, e.g. the sliders'.
+    """
+    if trajectory.grid is None:
+        raise ValueError("phase_diagram needs a grid trajectory (landscape.trajectory.grid)")
+    if ax is None:
+        ax = plt.figure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
+    lrs = trajectory.grid_values(trajectory.settings["lr"])[:, 0].numpy()
+    momenta = (trajectory.grid_values(trajectory.settings["momentum"])[0].numpy()
+               if "momentum" in trajectory.settings else np.zeros(1))
+    iterations = trajectory.grid_values(trajectory.iterations).numpy().astype(float).T
+    diverged = trajectory.grid_values(trajectory.diverged_at).numpy().T >= 0
+    converged = np.where(iterations >= 0, iterations, np.nan)
+    ax.set_facecolor(NOT_CONVERGED_COLOUR)
+    lr_edges = _edges(np.log10(lrs))
+    momentum_edges = _edges(momenta)
+    mesh = ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_invalid(converged),
+                         cmap="viridis_r", norm=mcolors.LogNorm(vmin=max(np.nanmin(converged), 1),
+                                                                 vmax=max(np.nanmax(converged), 2))
+                         if np.isfinite(converged).any() else None)
+    ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
+                  cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
+    ax.set_xscale("log")
+    ax.figure.colorbar(mesh, ax=ax, label=f"iterations to within {trajectory.tolerance:g}")
+    eigenvalues = getattr(trajectory.surface, "eigenvalues", None)
+    if eigenvalues is not None and trajectory.spec in ("momentum", "gd", "sgd", "sgd+momentum"):
+        beta = np.linspace(momentum_edges[0], momentum_edges[-1], 200)
+        ax.plot(2 * (1 + beta) / max(eigenvalues), beta, color="#42d4f4", linestyle="--", linewidth=2,
+                label="stability limit  lr·λmax = 2(1+β)")
+        lr_best, beta_best = heavy_ball_theory(eigenvalues)
+        ax.plot(lr_best, beta_best, marker="*", markersize=16, color="#f58231",
+                markeredgecolor="black", linestyle="none", label=f"optimal ({lr_best:.3g}, {beta_best:.3g})")
+    if current is not None:
+        ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
+                markeredgewidth=2.5, linestyle="none", label="current")
+    ax.plot([], [], marker="s", color=DIVERGED_COLOUR, linestyle="none", label="diverged")
+    ax.plot([], [], marker="s", color=NOT_CONVERGED_COLOUR, linestyle="none",
+            label=f"not converged in {trajectory.steps}")
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
+    ax.set_ylim(momentum_edges[0], momentum_edges[-1])
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("momentum β")
+    ax.set_title(f"{trajectory.spec} on {trajectory.surface.name}", fontsize=10)
+    return ax
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around sorted cell centres (one cell: ±0.5)."""
+    if centres.size == 1:
+        return np.array([centres[0] - 0.5, centres[0] + 0.5])
+    middle = (centres[1:] + centres[:-1]) / 2
+    return np.concatenate([[2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]])

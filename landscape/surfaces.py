@@ -1,0 +1,255 @@
+"""Analytic 2-D loss surfaces as torch functions of p[..., 2], with what a figure needs.
+
+Each surface is device- and dtype-agnostic (plain torch ops, constants as Python numbers) and
+carries a name, a formula for titles, view bounds, default start point(s) and its minima,
+located to machine precision by Newton's method from approximate seeds (each checked to be a
+stationary point with a positive-definite Hessian).
+
+Any callable of p[..., 2] built with torch ops is a surface too::
+
+    bowl = Surface.from_function(lambda p: (p ** 2).sum(-1) + 0.5 * p[..., 0] * p[..., 1],
+                                 name="my bowl", bounds=((-2, 2), (-2, 2)), start=(1.5, -1.0),
+                                 minimum_seeds=[(0.0, 0.0)])
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+Point = tuple[float, float]
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+
+def gradient_and_hessian(fn: Callable[[Tensor], Tensor], points: Tensor) -> tuple[Tensor, Tensor]:
+    """∇f (B, 2) and the exact Hessian (B, 2, 2) at each row of ``points`` (B, 2)."""
+    single = lambda q: fn(q.unsqueeze(0)).squeeze(0)
+    gradient = torch.func.vmap(torch.func.grad(single))(points)
+    hessian = torch.func.vmap(torch.func.hessian(single))(points)
+    return gradient, hessian
+
+
+def newton_step(fn: Callable[[Tensor], Tensor], points: Tensor) -> Tensor:
+    """p ← p − H(p)⁻¹ ∇f(p) for each row; a singular Hessian gives non-finite rows."""
+    gradient, hessian = gradient_and_hessian(fn, points)
+    try:
+        return points - torch.linalg.solve(hessian, gradient.unsqueeze(-1)).squeeze(-1)
+    except torch.linalg.LinAlgError:  # some row singular: solve row by row, mark those rows
+        rows = []
+        for h, g, p in zip(hessian, gradient, points):
+            try:
+                rows.append(p - torch.linalg.solve(h, g))
+            except torch.linalg.LinAlgError:
+                rows.append(torch.full_like(p, float("nan")))
+        return torch.stack(rows)
+
+
+@dataclass(frozen=True)
+class Minimum:
+    point: Point
+    value: float
+    is_global: bool
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A loss surface f(p) for p of shape (..., 2), and how to show it."""
+
+    name: str
+    formula: str
+    fn: Callable[[Tensor], Tensor] = field(repr=False)
+    bounds: Bounds
+    starts: tuple[Point, ...]
+    minimum_seeds: tuple[Point, ...] = ()
+    log_levels: bool = True
+    eigenvalues: tuple[float, float] | None = None  # of the Hessian, for a quadratic
+    axis_labels: tuple[str, str] = ("x", "y")
+
+    def __call__(self, p: Tensor) -> Tensor:
+        return self.fn(p)
+
+    @functools.cached_property
+    def minima(self) -> tuple[Minimum, ...]:
+        """Minima polished by Newton's method in float64; the lowest are marked global."""
+        if not self.minimum_seeds:
+            return ()
+        points = torch.tensor(self.minimum_seeds, dtype=torch.float64)
+        for _ in range(50):  # quadratic convergence: a handful of steps from a good seed
+            previous, points = points, newton_step(self.fn, points)
+            if (points - previous).abs().max() < 1e-14:
+                break
+        gradient, hessian = gradient_and_hessian(self.fn, points)
+        for seed, g, h in zip(self.minimum_seeds, gradient, hessian):
+            if not (g.norm() < 1e-8 and torch.linalg.eigvalsh(h).min() > 0):
+                raise ValueError(f"{self.name}: the seed {seed} does not lead to a minimum")
+        values = self.fn(points)
+        lowest = values.min().item()
+        return tuple(Minimum((x, y), v, v <= lowest + 1e-9)
+                     for (x, y), v in zip(points.tolist(), values.tolist()))
+
+    @property
+    def minimum_value(self) -> float | None:
+        """The global minimum value, or None for a surface without minima."""
+        return min((m.value for m in self.minima), default=None)
+
+    @property
+    def start(self) -> Point:
+        return self.starts[0]
+
+    @classmethod
+    def from_function(cls, fn: Callable[[Tensor], Tensor], *, name: str = "custom",
+                      formula: str | None = None, bounds: Bounds = ((-3.0, 3.0), (-3.0, 3.0)),
+                      start: Point | Sequence[Point] = (-2.0, 2.0),
+                      minimum_seeds: Sequence[Point] = (), log_levels: bool = False) -> "Surface":
+        """A surface from any torch callable of p[..., 2] (see the module docstring)."""
+        starts = (tuple(start),) if isinstance(start[0], (int, float)) else tuple(map(tuple, start))
+        probe = fn(torch.zeros(3, 2, dtype=torch.float64))
+        if not isinstance(probe, Tensor) or probe.shape != (3,):
+            raise ValueError(f"Invalid surface function: for p of shape (3, 2) it must return a "
+                             f"tensor of shape (3,), got {getattr(probe, 'shape', type(probe))}")
+        return cls(name, formula or name, fn, bounds, starts, tuple(map(tuple, minimum_seeds)),
+                   log_levels)
+
+
+@dataclass(frozen=True)
+class RegressionData:
+    """Least-squares linear regression y ≈ w x + b on a fixed synthetic data set."""
+
+    x: Tensor
+    y: Tensor
+
+    def loss(self, p: Tensor, indices: Tensor | None = None) -> Tensor:
+        """Mean squared error of (w, b) = p[..., 0], p[..., 1] on all points or on ``indices``."""
+        x, y = (self.x, self.y) if indices is None else (self.x[indices], self.y[indices])
+        x, y = x.to(p), y.to(p)
+        residual = p[..., 0:1] * x + p[..., 1:2] - y
+        return (residual**2).mean(-1)
+
+    @property
+    def size(self) -> int:
+        return self.x.shape[0]
+
+    def least_squares(self) -> Point:
+        design = torch.stack([self.x, torch.ones_like(self.x)], dim=1)
+        w, b = torch.linalg.lstsq(design, self.y.unsqueeze(1)).solution.squeeze(1).tolist()
+        return (w, b)
+
+
+@dataclass(frozen=True)
+class StochasticSurface(Surface):
+    """A surface that is a mean over data points: SGD steps on minibatch losses."""
+
+    data: RegressionData | None = field(default=None, repr=False)
+
+    def minibatch(self, p: Tensor, indices: Tensor) -> Tensor:
+        return self.data.loss(p, indices)
+
+
+# -- the surfaces --------------------------------------------------------------------------------
+
+def quadratic(condition: float = 10.0, angle: float = 30.0, name: str | None = None) -> Surface:
+    """f(p) = ½ pᵀ A p with eigenvalues 1 and κ = ``condition``, axes rotated by ``angle`` degrees."""
+    if not condition >= 1:
+        raise ValueError(f"Invalid condition: {condition!r} (expected condition >= 1)")
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    # A = R diag(1, κ) Rᵀ
+    a11, a12, a22 = c * c + condition * s * s, (1 - condition) * c * s, s * s + condition * c * c
+
+    def fn(p):
+        x, y = p[..., 0], p[..., 1]
+        return 0.5 * (a11 * x * x + 2 * a12 * x * y + a22 * y * y)
+
+    return Surface(name or f"quadratic (κ={condition:g})",
+                   rf"$f = \frac{{1}}{{2}} p^\top A p$,  eig(A) = (1, {condition:g}),  rotated {angle:g}°", fn,
+                   ((-5.0, 5.0), (-5.0, 5.0)), ((-4.0, 3.5),), ((0.0, 0.0),), True,
+                   (1.0, float(condition)))
+
+
+def _two_well(p):
+    """−2 exp(−((x−1)² + y²)/.2) − 6 exp(−((x+1)² + y²)/.2) + x² + y², with r² = x² + y² shared:
+    (x ∓ 1)² + y² = r² ∓ 2x + 1 (fewer ops: this runs in the inner loop of every sweep)."""
+    x = p[..., 0]
+    r2 = (p * p).sum(-1)
+    return -2 * torch.exp((2 * x - 1 - r2) * 5) - 6 * torch.exp((-2 * x - 1 - r2) * 5) + r2
+
+
+def _rosenbrock(p):
+    x, y = p[..., 0], p[..., 1]
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def _beale(p):
+    x, y = p[..., 0], p[..., 1]
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def _himmelblau(p):
+    x, y = p[..., 0], p[..., 1]
+    return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+
+def _saddle(p):
+    return p[..., 0] ** 2 - p[..., 1] ** 2
+
+
+def _rastrigin(p):
+    return 20 + (p**2 - 10 * torch.cos(2 * math.pi * p)).sum(-1)
+
+
+def _six_hump_camel(p):
+    x, y = p[..., 0], p[..., 1]
+    return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
+
+
+def regression(points: int = 200, batch_seed: int = 0) -> StochasticSurface:
+    """Least squares in (w, b) over ``points`` fixed synthetic points y = 2x − 1 + noise."""
+    generator = torch.Generator().manual_seed(batch_seed)
+    x = torch.rand(points, generator=generator, dtype=torch.float64) * 4 - 2
+    y = 2 * x - 1 + 0.8 * torch.randn(points, generator=generator, dtype=torch.float64)
+    data = RegressionData(x, y)
+    return StochasticSurface("regression", r"$f(w, b) = \frac{1}{N}\sum_i (w x_i + b - y_i)^2$", data.loss,
+                             ((-3.0, 5.0), (-4.0, 3.0)), ((-2.0, 2.0),), (data.least_squares(),),
+                             axis_labels=("w", "b"), data=data)
+
+
+SURFACES: dict[str, Callable[[], Surface]] = {
+    "quadratic": lambda: quadratic(10.0, 30.0, "quadratic"),
+    "ill-conditioned": lambda: quadratic(50.0, 30.0, "ill-conditioned"),
+    "two-well": lambda: Surface(
+        "two-well", r"$z = -2e^{-((x-1)^2+y^2)/.2} - 6e^{-((x+1)^2+y^2)/.2} + x^2 + y^2$", _two_well,
+        ((-2.0, 2.0), (-1.5, 1.5)), ((0.2, 1.2), (1.6, -0.8)), ((-1.0, 0.0), (1.0, 0.0)), False),
+    "rosenbrock": lambda: Surface(
+        "rosenbrock", r"$f = (1-x)^2 + 100\,(y-x^2)^2$", _rosenbrock, ((-2.0, 2.0), (-1.0, 3.0)),
+        ((-1.2, 1.0),), ((1.0, 1.0),)),
+    "beale": lambda: Surface(
+        "beale", r"$f = (1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2$", _beale,
+        ((-4.5, 4.5), (-4.5, 4.5)), ((1.0, 1.5),), ((3.0, 0.5),)),
+    "himmelblau": lambda: Surface(
+        "himmelblau", r"$f = (x^2+y-11)^2 + (x+y^2-7)^2$", _himmelblau, ((-5.0, 5.0), (-5.0, 5.0)),
+        ((0.0, 0.0),), ((3.0, 2.0), (-2.8, 3.1), (-3.8, -3.3), (3.6, -1.8))),
+    "saddle": lambda: Surface(
+        "saddle", r"$f = x^2 - y^2$", _saddle, ((-2.0, 2.0), (-2.0, 2.0)), ((-1.5, 1e-3),), (), False),
+    "rastrigin": lambda: Surface(
+        "rastrigin", r"$f = 20 + \sum_i (p_i^2 - 10\cos 2\pi p_i)$", _rastrigin, ((-5.12, 5.12), (-5.12, 5.12)),
+        ((-3.2, 2.6),), tuple((float(i), float(j)) for i in range(-5, 6) for j in range(-5, 6)),
+        False),
+    "six-hump-camel": lambda: Surface(
+        "six-hump-camel", r"$f = (4 - 2.1x^2 + x^4/3)\,x^2 + xy + (4y^2-4)\,y^2$", _six_hump_camel,
+        ((-2.0, 2.0), (-1.2, 1.2)), ((-1.5, 1.0),),
+        ((0.09, -0.71), (-0.09, 0.71), (1.70, -0.80), (-1.70, 0.80), (1.61, 0.57), (-1.61, -0.57)),
+        False),
+    "regression": regression,
+}
+
+
+@functools.cache
+def get(name: str) -> Surface:
+    """The named surface; ``ValueError`` lists the valid names."""
+    if name not in SURFACES:
+        raise ValueError(f"Invalid surface {name!r}; valid: {', '.join(SURFACES)}")
+    return SURFACES[name]()

@@ -1,0 +1,272 @@
+"""Batched trajectories: many starts and hyper-parameter settings stepped as ONE tensor.
+
+A run optimizes a parameter of shape (B, 2): row b is an independent trajectory with its own
+start and, through tensor hyper-parameters of shape (B, 1), its own learning rate and momentum.
+The result records every point, the loss along the way and, per row, how many iterations it
+needed to reach a tolerance (and stay there), which minimum it reached, or the step at which it
+diverged (left the finite range or went far outside the view). Divergence is data, not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from . import optim
+from .surfaces import StochasticSurface, Surface, newton_step
+
+CRITERIA = ("distance", "loss")
+
+
+@dataclass
+class Trajectory:
+    """The outcome of one batched run of ``spec`` on ``surface``.
+
+    Attributes:
+        points: (T+1, B, 2) positions, NaN from the step a row diverged.
+        losses: (T+1, B) full-batch loss at each point.
+        iterations: (B,) steps after which the row stayed within tolerance; -1 if it did not.
+        minimum: (B,) index into ``surface.minima`` of the minimum reached; -1 if none.
+        diverged_at: (B,) step at which the row diverged; -1 if it did not.
+        settings: per-row hyper-parameter values, e.g. {"lr": (B,), "momentum": (B,)}.
+        grid: (len(lrs), len(momenta)) when the rows are an lr x momentum grid, row-major.
+        name: what legends call the run (the spec, plus e.g. the batch size).
+    """
+
+    spec: str
+    surface: Surface
+    points: Tensor
+    losses: Tensor
+    iterations: Tensor
+    minimum: Tensor
+    diverged_at: Tensor
+    settings: dict[str, Tensor] = field(default_factory=dict)
+    tolerance: float = 1e-3
+    criterion: str = "distance"
+    grid: tuple[int, int] | None = None
+    name: str = ""
+
+    def __post_init__(self):
+        self.name = self.name or self.spec
+
+    @property
+    def steps(self) -> int:
+        return self.points.shape[0] - 1
+
+    @property
+    def rows(self) -> int:
+        return self.points.shape[1]
+
+    def outcome(self, row: int = 0) -> str:
+        """'123' (iterations), 'diverged@k', or '>T' (not converged in T steps)."""
+        if self.diverged_at[row] >= 0:
+            return f"diverged@{int(self.diverged_at[row])}"
+        if self.iterations[row] >= 0:
+            return str(int(self.iterations[row]))
+        return f">{self.steps}"
+
+    def label(self, row: int = 0, name: str | None = None) -> str:
+        """Legend text as on a lecture slide: 'adam [123]'."""
+        return f"{name or self.name} [{self.outcome(row)}]"
+
+    def grid_values(self, values: Tensor) -> Tensor:
+        """Per-row ``values`` as a (len(lrs), len(momenta)) grid."""
+        if self.grid is None:
+            raise ValueError("this trajectory is not an lr x momentum grid")
+        return values.reshape(self.grid)
+
+
+def _starts(surface: Surface, starts) -> Tensor:
+    points = torch.as_tensor(surface.starts if starts is None else starts, dtype=torch.float64)
+    points = points.reshape(-1, 2) if points.numel() == 2 else points
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"Invalid starts: expected a point (x, y) or a list of points, got shape "
+                         f"{tuple(points.shape)}")
+    if not torch.isfinite(points).all():
+        raise ValueError("Invalid starts: points must be finite")
+    return points
+
+
+def _per_row(name: str, value, rows: int) -> Tensor | float:
+    """A float stays a float; a sequence of ``rows`` values becomes a (rows, 1) tensor."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    values = torch.as_tensor(value, dtype=torch.float64).reshape(-1)
+    if values.numel() == 1:
+        return values.item()
+    if values.numel() != rows:
+        raise ValueError(f"Invalid {name}: {values.numel()} values for {rows} rows")
+    return values.reshape(rows, 1)
+
+
+def _simulate(surface: Surface, starts: Tensor, steps: int, advance: Callable[[Tensor], None],
+              escape: float, device, dtype) -> tuple[Tensor, Tensor]:
+    """Step ``p`` (B, 2) ``steps`` times with ``advance``; record points and divergence."""
+    if not (isinstance(steps, int) and steps >= 1):
+        raise ValueError(f"Invalid steps: {steps!r} (expected an integer >= 1)")
+    p = starts.to(device=device, dtype=dtype).clone().requires_grad_()
+    points = torch.empty((steps + 1, *p.shape), device=p.device, dtype=dtype)
+    points[0] = p.detach()
+    for k in range(1, steps + 1):
+        advance(p)
+        points[k] = p.detach()
+    (x0, x1), (y0, y1) = surface.bounds
+    centre = torch.tensor([(x0 + x1) / 2, (y0 + y1) / 2], device=p.device, dtype=dtype)
+    reach = escape * torch.tensor([x1 - x0, y1 - y0], device=p.device, dtype=dtype)
+    gone = ~torch.isfinite(points).all(-1) | ((points - centre).abs() > reach).any(-1)
+    steps_axis = torch.arange(steps + 1, device=p.device)
+    diverged_at = torch.where(gone.any(0), gone.int().argmax(0), -1)  # first step gone, or -1
+    points[(diverged_at >= 0) & (steps_axis.unsqueeze(1) >= diverged_at)] = float("nan")
+    return points.cpu(), diverged_at.cpu()
+
+
+def _assess(surface: Surface, points: Tensor, diverged_at: Tensor, tolerance: float,
+            criterion: str) -> tuple[Tensor, Tensor, Tensor]:
+    """Losses, iterations to reach ``tolerance`` and stay, and the nearest minimum per row."""
+    with torch.no_grad():
+        losses = surface(points)
+    rows = points.shape[1]
+    if not surface.minima:
+        return losses, torch.full((rows,), -1), torch.full((rows,), -1)
+    nearest = torch.full(points.shape[:2], float("inf"), dtype=points.dtype)
+    which = torch.full(points.shape[:2], -1)
+    for index, minimum in enumerate(surface.minima):
+        distance = (points - torch.tensor(minimum.point, dtype=points.dtype)).norm(dim=-1)
+        closer = distance < nearest
+        nearest = torch.where(closer, distance, nearest)
+        which = torch.where(closer, index, which)
+    within = nearest < tolerance if criterion == "distance" else \
+        losses - surface.minimum_value < tolerance
+    steps_axis = torch.arange(points.shape[0]).unsqueeze(1)
+    last_outside = torch.where(~within, steps_axis, -1).max(0).values
+    converged = within[-1] & (diverged_at < 0)
+    iterations = torch.where(converged, last_outside + 1, -1)
+    minimum = torch.where(converged, which[-1], -1)
+    return losses, iterations, minimum
+
+
+def run(surface: Surface, spec: str, *, starts=None, steps: int = 200, lr=0.01, momentum=None,
+        tolerance: float = 1e-3, criterion: str = "distance", batch_size: int | None = None,
+        seed: int = 0, escape: float = 10.0, device=None, dtype=torch.float64,
+        **hyperparameters) -> Trajectory:
+    """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
+
+    ``lr`` and ``momentum`` are a number (all rows) or one value per row. ``momentum`` is the
+    rule's momentum (β1 for the Adam family). ``batch_size`` makes a stochastic surface use
+    minibatches (SGD); None uses all data (GD). Other keywords go to ``landscape.optim.build``.
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
+    if not tolerance > 0:
+        raise ValueError(f"Invalid tolerance: {tolerance!r} (expected tolerance > 0)")
+    points = _starts(surface, starts)
+    rows = points.shape[0]
+    settings = {"lr": _per_row("lr", lr, rows)}
+    if momentum is not None:
+        settings["momentum"] = _per_row("momentum", momentum, rows)
+    spec_parsed = optim.parse(spec)
+    holder = {}
+
+    loss_of = surface
+    if batch_size is not None:
+        if not isinstance(surface, StochasticSurface):
+            raise ValueError(f"Invalid batch_size: {surface.name!r} is not a stochastic surface")
+        if not (isinstance(batch_size, int) and 1 <= batch_size <= surface.data.size):
+            raise ValueError(f"Invalid batch_size: {batch_size!r} (expected 1 to {surface.data.size})")
+        loss_of = _minibatches(surface, batch_size, seed)
+
+    def advance(p):
+        if "optimizer" not in holder:
+            tensors = {k: (v.to(p) if isinstance(v, Tensor) else v) for k, v in settings.items()}
+            holder["optimizer"] = spec_parsed.build([p], seed=seed, **tensors, **hyperparameters)
+        p.grad = None  # the engine owns p: cheaper than optimizer.zero_grad()
+        loss_of(p).sum().backward()
+        holder["optimizer"].step()
+
+    trajectory = _finish(surface, spec_parsed.text, points, steps, advance, settings, tolerance,
+                         criterion, escape, device, dtype)
+    if batch_size is not None:
+        trajectory.name = f"{spec_parsed.text} (batch {batch_size})"
+    return trajectory
+
+
+def _minibatches(surface: StochasticSurface, batch_size: int, seed: int):
+    """A loss function that walks seeded shuffled epochs of the data, one minibatch per call."""
+    generator = torch.Generator().manual_seed(seed)
+    order = []
+
+    def loss(p):
+        if len(order) < batch_size:
+            order.extend(torch.randperm(surface.data.size, generator=generator).tolist())
+        indices = torch.tensor(order[:batch_size])
+        del order[:batch_size]
+        return surface.minibatch(p, indices)
+
+    return loss
+
+
+def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float = 1e-3,
+           criterion: str = "distance", escape: float = 10.0, device=None,
+           dtype=torch.float64) -> Trajectory:
+    """Newton's method p ← p − H⁻¹∇f with the exact 2x2 Hessian: the second-order reference."""
+    points = _starts(surface, starts)
+
+    def advance(p):
+        with torch.no_grad():
+            p.copy_(newton_step(surface.fn, p.detach()))
+
+    return _finish(surface, "newton", points, steps, advance, {}, tolerance, criterion, escape,
+                   device, dtype)
+
+
+def _finish(surface, name, starts, steps, advance, settings, tolerance, criterion, escape,
+            device, dtype, grid=None) -> Trajectory:
+    points, diverged_at = _simulate(surface, starts, steps, advance, escape, device, dtype)
+    losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
+    rows = starts.shape[0]
+    settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v))
+                for k, v in settings.items()}
+    return Trajectory(name, surface, points, losses, iterations, minimum, diverged_at, settings,
+                      tolerance, criterion, grid)
+
+
+def grid(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,
+         *, start=None, **options) -> Trajectory:
+    """Every (lr, momentum) pair from one start, as one batched run; rows are row-major
+    (lr index major): ``trajectory.grid_values(trajectory.iterations)`` is (len(lrs), len(momenta))."""
+    lrs = torch.as_tensor(lrs, dtype=torch.float64).reshape(-1)
+    momenta_given = momenta is not None
+    momenta = torch.as_tensor(momenta if momenta_given else [0.0], dtype=torch.float64).reshape(-1)
+    start = _starts(surface, surface.start if start is None else start)[:1]
+    rows = lrs.numel() * momenta.numel()
+    lr_rows = lrs.repeat_interleave(momenta.numel())
+    momentum_rows = momenta.repeat(lrs.numel())
+    trajectory = run(surface, spec, starts=start.repeat(rows, 1), lr=lr_rows,
+                     momentum=momentum_rows if momenta_given else None, **options)
+    trajectory.grid = (lrs.numel(), momenta.numel())
+    return trajectory
+
+
+def compare(surface: Surface, specs: Sequence[str], *, lr=0.01, momentum=None,
+            batch_size: int | None = None, **options) -> list[Trajectory]:
+    """One run per spec, same starts and options; ``lr`` is a number or {spec: lr}.
+
+    ``momentum`` goes to the specs that have momentum (``Spec.takes_momentum``: heavy ball,
+    Nesterov, β1 of the Adam family), not to plain gd/sgd. On a stochastic surface
+    ``batch_size`` applies to every spec but ``gd``: gradient descent is by definition the
+    full-batch rule, so "gd" vs "sgd" shows GD against minibatch SGD.
+    """
+    if isinstance(lr, dict):
+        missing = [s for s in specs if s not in lr]
+        if missing:
+            raise ValueError(f"Invalid lr: no learning rate for {', '.join(missing)}")
+    runs = []
+    for spec in specs:
+        parsed = optim.parse(spec)
+        runs.append(run(surface, spec, lr=lr[spec] if isinstance(lr, dict) else lr,
+                        momentum=momentum if parsed.takes_momentum else None,
+                        batch_size=None if parsed.base == "gd" else batch_size, **options))
+    return runs
