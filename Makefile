@@ -21,6 +21,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/optim_step.py
 	$(BIN)/python benchmarks/trajectory_grid.py
 	$(BIN)/python benchmarks/gif_export.py
+	$(BIN)/python benchmarks/train_epoch.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

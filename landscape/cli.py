@@ -136,6 +136,22 @@ def _phase(args) -> None:
     print(f"wrote {args.out}")
 
 
+def _compare(args) -> None:
+    from .nets.train import compare
+
+    specs = [s.strip() for s in args.optimizers.split(",") if s.strip()]
+    result = compare(args.model, specs, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                     train_size=args.train_size, val_size=args.val_size, seed=args.seed,
+                     device=args.device, amp=args.amp, data_dir=args.data_dir, out=args.out)
+    print(f"{'optimizer':<40} {'status':<12} {'train loss':>10} {'val loss':>9} {'val acc':>8} {'s/epoch':>8}")
+    for row in result.summary():
+        number = lambda v, f: format(v, f) if v is not None else "-"
+        print(f"{row['optimizer']:<40} {row['status']:<12} {number(row['train_loss'], '10.4f')} "
+              f"{number(row['val_loss'], '9.4f')} {number(row['val_accuracy'], '8.3f')} "
+              f"{number(row['seconds_per_epoch'], '8.2f')}")
+    print(f"wrote {args.out}/comparison.json, .csv, .png")
+
+
 def _lecture(args) -> None:
     from .lecture import render_all
 
@@ -182,6 +198,24 @@ def parser() -> argparse.ArgumentParser:
         phase.add_argument("--start", type=_point)
         phase.add_argument("--out", required=True)
         phase.set_defaults(run=_phase)
+
+    from .nets.models import MODELS
+
+    compare = commands.add_parser("compare", help="train CIFAR-10 models with several optimizers")
+    compare.add_argument("--model", default="cnn", choices=list(MODELS))
+    compare.add_argument("--optimizers", default="sgd+momentum,adam", help="comma-separated specs")
+    compare.add_argument("--epochs", type=int, default=5)
+    compare.add_argument("--lr", type=_learning_rates, default=None,
+                         help="one learning rate, or per optimizer: sgd+momentum=0.01,adam=0.001")
+    compare.add_argument("--batch-size", type=int, default=128)
+    compare.add_argument("--train-size", type=int, help="training images (default: all)")
+    compare.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--device", default="auto", help="auto (CUDA, MPS, else CPU), cpu, cuda, …")
+    compare.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA only)")
+    compare.add_argument("--data-dir", help="folder with cifar-10-batches-py/ or the archive")
+    compare.add_argument("--out", default="results")
+    compare.set_defaults(run=_compare)
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
     lecture.add_argument("--out", default="gifs")

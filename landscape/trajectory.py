@@ -182,8 +182,10 @@ def run(surface: Surface, spec: str, *, starts=None, steps: int = 200, lr=0.01, 
         if "optimizer" not in holder:
             tensors = {k: (v.to(p) if isinstance(v, Tensor) else v) for k, v in settings.items()}
             holder["optimizer"] = spec_parsed.build([p], seed=seed, **tensors, **hyperparameters)
+            holder["ones"] = torch.ones(p.shape[0], dtype=p.dtype, device=p.device)
         p.grad = None  # the engine owns p: cheaper than optimizer.zero_grad()
-        loss_of(p).sum().backward()
+        # rows are independent: seeding backward with ones is ∇ of the sum, without the sum
+        torch.autograd.backward(loss_of(p), grad_tensors=holder["ones"])
         holder["optimizer"].step()
 
     trajectory = _finish(surface, spec_parsed.text, points, steps, advance, settings, tolerance,

@@ -1,0 +1,89 @@
+"""The small CIFAR-10 networks of the comparison, each with the loss it is trained on."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class MLP3(nn.Module):
+    """3 fully connected layers, 3072-512-256-10, ReLU: classification."""
+
+    task = "classification"
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Flatten(), nn.Linear(3072, 512), nn.ReLU(),
+                                    nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class CNN(nn.Module):
+    """2 convolutions (5x5, 32 and 64 channels, each + ReLU + 2x2 max-pool), then 2 fully
+    connected layers 4096-256-10: classification."""
+
+    task = "classification"
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(64 * 8 * 8, 256), nn.ReLU(),
+                                        nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class AutoencoderMLP4(nn.Module):
+    """4 fully connected layers 3072-512-64-512-3072 (ReLU between): reconstruction (MSE)."""
+
+    task = "reconstruction"
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Flatten(), nn.Linear(3072, 512), nn.ReLU(), nn.Linear(512, 64),
+                                    nn.ReLU(), nn.Linear(64, 512), nn.ReLU(), nn.Linear(512, 3072))
+
+    def forward(self, x):
+        return self.layers(x).view_as(x)
+
+
+class SeedCNN(nn.Module):
+    """The 808,458-parameter CNN of the public "neural-net-optimization" study: conv 3->64 k5 p2
+    + ReLU, 4 x [conv 64->64 k3 p1, BatchNorm, ReLU], flatten, linear 65536->10."""
+
+    task = "classification"
+
+    def __init__(self):
+        super().__init__()
+        blocks = [nn.Conv2d(3, 64, 5, padding=2), nn.ReLU()]
+        for _ in range(4):
+            blocks += [nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU()]
+        self.layers = nn.Sequential(*blocks, nn.Flatten(), nn.Linear(64 * 32 * 32, 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+MODELS = {"mlp": MLP3, "cnn": CNN, "autoencoder": AutoencoderMLP4, "seed-cnn": SeedCNN}
+
+
+def create(name: str, seed: int = 0) -> nn.Module:
+    """A freshly initialised model; the same ``seed`` gives the same weights."""
+    if name not in MODELS:
+        raise ValueError(f"Invalid model {name!r}; valid: {', '.join(MODELS)}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return MODELS[name]()
+
+
+def loss_and_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The model's training loss on a batch, and the number classified right (None for an autoencoder)."""
+    output = model(x)
+    if model.task == "reconstruction":
+        return nn.functional.mse_loss(output, x), None
+    return nn.functional.cross_entropy(output, y), (output.argmax(1) == y).sum()

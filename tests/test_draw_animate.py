@@ -1,0 +1,100 @@
+"""Figures, animation frames and GIF files."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+
+from landscape import animate, draw, surfaces, trajectory
+
+
+@pytest.fixture(scope="module")
+def two_well_runs():
+    surface = surfaces.get("two-well")
+    return surface, trajectory.compare(surface, ["sgd", "adam"], lr={"sgd": 0.01, "adam": 0.05},
+                                       steps=20)
+
+
+def test_gif_has_requested_frames_and_size(tmp_path, two_well_runs):
+    surface, runs = two_well_runs
+    path = tmp_path / "slide.gif"
+    animate.export_gif(path, surface, trajectories=runs, stride=3, size=(320, 180), fps=10)
+    frames = iio.imread(path, index=None)
+    assert frames.shape[:3] == (8, 180, 320)  # iterations 0, 3, …, 18, then 20
+    assert not np.array_equal(frames[0], frames[-1]), "the paths must grow"
+
+
+def test_gif_frames_are_the_animation_frames(tmp_path, two_well_runs):
+    surface, runs = two_well_runs
+    path = tmp_path / "slide.gif"
+    animate.export_gif(path, surface, trajectories=runs, size=(320, 180))
+    animation = animate.TrajectoryAnimation(surface, runs, size=(320, 180))
+    try:
+        expected = animation.frame(10)
+    finally:
+        animation.close()
+    written = iio.imread(path, index=10)[..., :3].astype(int)
+    assert np.abs(written - expected).mean() < 4  # palette quantization only
+
+
+def test_export_runs_optimizers_and_writes_atomically(tmp_path, monkeypatch):
+    surface = surfaces.get("quadratic")
+    path = tmp_path / "q.gif"
+    animate.export_gif(path, surface, ["gd", "momentum"], lr=0.05, steps=10, size=(320, 180))
+    assert path.stat().st_size > 0
+    before = path.read_bytes()
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(animate.Image.Image, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        animate.export_gif(path, surface, ["gd"], steps=5, size=(320, 180))
+    assert path.read_bytes() == before, "a failed export leaves the old file as it was"
+    assert [p.name for p in tmp_path.iterdir()] == ["q.gif"], "no temporary file left behind"
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(size=(10, 10)), "Invalid size"),
+    (dict(stride=0), "Invalid stride: 0"),
+    (dict(fps=0), "Invalid fps: 0"),
+    (dict(loop=-1), "Invalid loop: -1"),
+])
+def test_bad_gif_options_are_refused(tmp_path, two_well_runs, kwargs, message):
+    surface, runs = two_well_runs
+    with pytest.raises(ValueError, match=message):
+        animate.export_gif(tmp_path / "x.gif", surface, trajectories=runs, **kwargs)
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_unwritable_destination_is_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        animate.export_gif(tmp_path / "missing" / "x.gif", surfaces.get("quadratic"), ["gd"])
+
+
+def test_lecture_figure_shows_iteration_counts_in_the_legend(two_well_runs):
+    surface, runs = two_well_runs
+    fig = draw.figure(surface, runs, three_d=True)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == [draw.legend_label(r) for r in runs]
+    assert all("[" in label and label.endswith("]") for label in labels)
+    assert len(fig.axes) == 3
+    fig.canvas.draw()
+
+
+def test_phase_diagram_marks_theory_and_current_point():
+    surface = surfaces.get("quadratic")
+    sweep = trajectory.grid(surface, "momentum", torch.logspace(-2, 0, 8), torch.linspace(0, 0.9, 5),
+                            steps=100)
+    ax = draw.phase_diagram(sweep, current=(0.1, 0.5))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("stability limit") for label in labels)
+    assert any(label.startswith("optimal") for label in labels)
+    assert "current" in labels and "diverged" in labels
+    ax.figure.canvas.draw()
+    with pytest.raises(ValueError, match="needs a grid trajectory"):
+        draw.phase_diagram(trajectory.run(surface, "gd", steps=5))

@@ -1,0 +1,135 @@
+"""Surfaces: formulas, minima, device/dtype behaviour, user functions."""
+
+import math
+
+import pytest
+import torch
+
+from landscape import surfaces
+
+
+def _two_well_by_hand(x, y):
+    return (-2 * math.exp(-((x - 1) ** 2 + y**2) / 0.2) - 6 * math.exp(-((x + 1) ** 2 + y**2) / 0.2)
+            + x**2 + y**2)
+
+
+@pytest.mark.parametrize("point", [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.5, 0.5), (-0.3, 1.2), (2.0, -1.5)])
+def test_two_well_is_the_formula_as_written(point):
+    surface = surfaces.get("two-well")
+    value = surface(torch.tensor(point, dtype=torch.float64)).item()
+    assert value == pytest.approx(_two_well_by_hand(*point), rel=1e-13, abs=1e-15)
+
+
+def test_two_well_values_at_points_worked_by_hand():
+    f = surfaces.get("two-well")
+    at = lambda x, y: f(torch.tensor([x, y], dtype=torch.float64)).item()
+    assert at(0, 0) == pytest.approx(-8 * math.exp(-5))          # both wells at distance 1
+    assert at(1, 0) == pytest.approx(-2 - 6 * math.exp(-20) + 1)  # centre of the shallow well
+    assert at(-1, 0) == pytest.approx(-2 * math.exp(-20) - 6 + 1)  # centre of the deep well
+
+
+def _bisect(g, low, high):
+    for _ in range(200):
+        middle = (low + high) / 2
+        if (g(low) < 0) == (g(middle) < 0):
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def test_two_well_minima_found_by_bisection_on_the_hand_derivative():
+    """On y = 0: f'(x) = 20(x−1)e^{−(x−1)²/.2} + 60(x+1)e^{−(x+1)²/.2} + 2x."""
+    derivative = lambda x: (20 * (x - 1) * math.exp(-((x - 1) ** 2) / 0.2)
+                            + 60 * (x + 1) * math.exp(-((x + 1) ** 2) / 0.2) + 2 * x)
+    deep, shallow = _bisect(derivative, -1.2, -0.8), _bisect(derivative, 0.7, 1.0)
+    minima = surfaces.get("two-well").minima
+    (global_min,) = [m for m in minima if m.is_global]
+    (local_min,) = [m for m in minima if not m.is_global]
+    assert global_min.point == pytest.approx((deep, 0.0), abs=1e-10)
+    assert local_min.point == pytest.approx((shallow, 0.0), abs=1e-10)
+    assert global_min.value == pytest.approx(_two_well_by_hand(deep, 0.0), rel=1e-12)
+
+
+KNOWN_MINIMA = {  # literature values
+    "rosenbrock": [((1.0, 1.0), 0.0)],
+    "beale": [((3.0, 0.5), 0.0)],
+    "himmelblau": [((3.0, 2.0), 0.0), ((-2.805118, 3.131312), 0.0), ((-3.779310, -3.283186), 0.0),
+                   ((3.584428, -1.848126), 0.0)],
+    "six-hump-camel": [((0.0898, -0.7126), -1.0316284535), ((-0.0898, 0.7126), -1.0316284535)],
+    "quadratic": [((0.0, 0.0), 0.0)],
+    "ill-conditioned": [((0.0, 0.0), 0.0)],
+}
+
+
+@pytest.mark.parametrize("name", list(KNOWN_MINIMA))
+def test_global_minima_match_the_literature(name):
+    found = [m for m in surfaces.get(name).minima if m.is_global]
+    assert len(found) == len(KNOWN_MINIMA[name])
+    for (point, value), minimum in zip(KNOWN_MINIMA[name], found):
+        assert minimum.point == pytest.approx(point, abs=1e-4)
+        assert minimum.value == pytest.approx(value, abs=1e-8)
+
+
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
+def test_every_minimum_is_a_stationary_point_with_the_stated_value(name):
+    surface = surfaces.get(name)
+    for minimum in surface.minima:
+        p = torch.tensor(minimum.point, dtype=torch.float64, requires_grad=True)
+        value = surface(p)
+        (gradient,) = torch.autograd.grad(value, p)
+        assert gradient.norm() < 1e-7
+        assert value.item() == pytest.approx(minimum.value, abs=1e-12)
+    assert any(m.is_global for m in surface.minima) or name == "saddle"
+
+
+def test_rastrigin_has_121_minima_and_one_global_at_the_origin():
+    minima = surfaces.get("rastrigin").minima
+    assert len(minima) == 121
+    (best,) = [m for m in minima if m.is_global]
+    assert best.point == pytest.approx((0.0, 0.0), abs=1e-12) and best.value == pytest.approx(0.0)
+
+
+def test_regression_minimum_is_the_least_squares_solution():
+    surface = surfaces.get("regression")
+    x, y = surface.data.x.numpy(), surface.data.y.numpy()
+    import numpy as np
+
+    w, b = np.polyfit(x, y, 1)
+    assert surface.minima[0].point == pytest.approx((w, b), rel=1e-9)
+
+
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
+def test_surfaces_broadcast_and_keep_dtype(name):
+    surface = surfaces.get(name)
+    p = torch.rand(3, 4, 2, dtype=torch.float32)
+    value = surface(p)
+    assert value.shape == (3, 4) and value.dtype == torch.float32
+    assert torch.allclose(value.double(), surface(p.double()), rtol=1e-4, atol=1e-4)
+
+
+def test_quadratic_has_the_requested_eigenvalues():
+    surface = surfaces.quadratic(condition=25.0, angle=40.0)
+    (gradient, hessian) = surfaces.gradient_and_hessian(surface.fn, torch.zeros(1, 2, dtype=torch.float64))
+    assert torch.linalg.eigvalsh(hessian[0]).tolist() == pytest.approx([1.0, 25.0])
+
+
+def test_user_function_is_a_surface():
+    bowl = surfaces.Surface.from_function(lambda p: (p**2).sum(-1) + 0.5 * p[..., 0] * p[..., 1],
+                                         name="bowl", start=(1.5, -1.0), minimum_seeds=[(0.3, 0.2)])
+    assert bowl.minima[0].point == pytest.approx((0.0, 0.0), abs=1e-12)
+    assert bowl.start == (1.5, -1.0)
+
+
+def test_bad_user_function_and_seed_are_refused():
+    with pytest.raises(ValueError, match="must return a tensor of shape"):
+        surfaces.Surface.from_function(lambda p: p.sum())
+    saddle = surfaces.Surface.from_function(lambda p: p[..., 0] ** 2 - p[..., 1] ** 2,
+                                            minimum_seeds=[(0.1, 0.1)])
+    with pytest.raises(ValueError, match="does not lead to a minimum"):
+        saddle.minima
+
+
+def test_unknown_surface_lists_valid_names():
+    with pytest.raises(ValueError, match="Invalid surface 'nope'; valid: quadratic, ill-conditioned, two-well"):
+        surfaces.get("nope")

@@ -1,0 +1,136 @@
+"""The batched trajectory engine: grids, iteration counts, divergence, Newton, minibatches."""
+
+import math
+
+import pytest
+import torch
+
+from landscape import surfaces, trajectory
+from landscape.draw import heavy_ball_theory
+
+
+def test_grid_rows_equal_single_runs():
+    surface = surfaces.get("two-well")
+    lrs, momenta = [0.005, 0.02, 0.05], [0.0, 0.5, 0.9]
+    batched = trajectory.grid(surface, "momentum", lrs, momenta, steps=80)
+    assert batched.grid == (3, 3)
+    for i, lr in enumerate(lrs):
+        for j, momentum in enumerate(momenta):
+            single = trajectory.run(surface, "momentum", lr=lr, momentum=momentum,
+                                    starts=[surface.start], steps=80)
+            row = i * len(momenta) + j
+            # same maths; the tensor-lr path rounds in a different order than the float one
+            torch.testing.assert_close(batched.points[:, row], single.points[:, 0], rtol=1e-8, atol=1e-8)
+            assert batched.outcome(row) == single.outcome(0)
+
+
+def test_gd_with_lr_one_over_lambda_max_converges_in_the_steps_theory_gives():
+    """A = R diag(1, κ) Rᵀ, η = 1/κ: the κ-component vanishes in one step, the 1-component
+    shrinks by (1 − 1/κ) per step, so ‖p_k‖ = |c₁| (1 − 1/κ)^k for k ≥ 1."""
+    kappa, angle, tolerance = 10.0, 30.0, 1e-3
+    surface = surfaces.quadratic(kappa, angle)
+    start = (-4.0, 3.5)
+    c1 = abs(start[0] * math.cos(math.radians(angle)) + start[1] * math.sin(math.radians(angle)))
+    expected = math.ceil(math.log(tolerance / c1) / math.log(1 - 1 / kappa))
+    run = trajectory.run(surface, "gd", lr=1 / kappa, starts=[start], steps=200, tolerance=tolerance)
+    assert int(run.iterations[0]) == expected
+    assert run.outcome(0) == str(expected) and run.label(0) == f"gd [{expected}]"
+
+
+def test_gd_above_two_over_lambda_max_diverges_and_below_does_not():
+    surface = surfaces.quadratic(10.0, 0.0)
+    run = trajectory.run(surface, "gd", lr=[0.19, 0.21], starts=[surface.start] * 2, steps=300)
+    assert run.diverged_at[0] == -1 and run.iterations[0] > 0
+    k = int(run.diverged_at[1])
+    assert k > 0 and run.outcome(1) == f"diverged@{k}"
+    assert torch.isnan(run.points[k:, 1]).all() and torch.isfinite(run.points[:k, 1]).all()
+
+
+def test_phase_diagram_divergence_follows_heavy_ball_stability_theory():
+    """Heavy ball on a quadratic is stable iff lr·λmax < 2(1 + β) (and lr > 0, 0 ≤ β < 1)."""
+    surface = surfaces.get("quadratic")
+    lam = max(surface.eigenvalues)
+    lrs, momenta = torch.logspace(-1.5, 0, 24), torch.linspace(0, 0.9, 10)
+    sweep = trajectory.grid(surface, "momentum", lrs, momenta, steps=400)
+    diverged = sweep.grid_values(sweep.diverged_at) >= 0
+    for i, lr in enumerate(lrs.tolist()):
+        for j, beta in enumerate(momenta.tolist()):
+            margin = lr * lam / (2 * (1 + beta))
+            if margin > 1.05:
+                assert diverged[i, j], (lr, beta)
+            elif margin < 0.95:
+                assert not diverged[i, j], (lr, beta)
+
+
+def test_optimal_heavy_ball_beats_gradient_descent_as_theory_says():
+    surface = surfaces.get("ill-conditioned")
+    lr, beta = heavy_ball_theory(surface.eigenvalues)
+    fast = trajectory.run(surface, "momentum", lr=lr, momentum=beta, steps=2000)
+    slow = trajectory.run(surface, "gd", lr=2 / sum(surface.eigenvalues), steps=2000)
+    assert 0 < fast.iterations[0] < slow.iterations[0] / 3
+
+
+def test_reports_which_minimum_was_reached():
+    surface = surfaces.get("two-well")
+    run = trajectory.run(surface, "gd", lr=0.01, starts=[(-0.6, 0.3), (0.7, 0.2)], steps=400)
+    global_index = [i for i, m in enumerate(surface.minima) if m.is_global][0]
+    local_index = 1 - global_index
+    assert run.minimum.tolist() == [global_index, local_index]
+
+
+def test_not_converged_is_reported_as_more_than_t():
+    run = trajectory.run(surfaces.get("rosenbrock"), "gd", lr=1e-4, steps=50)
+    assert run.iterations[0] == -1 and run.outcome(0) == ">50" and run.label(0, "GD") == "GD [>50]"
+
+
+def test_loss_criterion_uses_the_gap_to_the_global_minimum():
+    surface = surfaces.get("quadratic")
+    run = trajectory.run(surface, "gd", lr=0.1, steps=200, criterion="loss", tolerance=1e-6)
+    k = int(run.iterations[0])
+    gap = run.losses[:, 0] - surface.minimum_value
+    assert gap[k] < 1e-6 <= gap[k - 1]
+
+
+def test_newton_converges_in_one_step_on_a_quadratic_and_fast_on_rosenbrock():
+    assert trajectory.newton(surfaces.get("ill-conditioned"), steps=5).iterations[0] == 1
+    rosenbrock = trajectory.newton(surfaces.get("rosenbrock"), steps=20)
+    assert 0 < rosenbrock.iterations[0] <= 10
+    saddle = trajectory.newton(surfaces.get("saddle"), steps=3)
+    assert saddle.points[-1, 0].abs().max() < 1e-12, "Newton is attracted by the saddle point"
+
+
+def test_minibatch_sgd_is_seeded_and_differs_from_full_batch():
+    surface = surfaces.get("regression")
+    gd = trajectory.run(surface, "sgd", lr=0.05, steps=50)
+    sgd = trajectory.run(surface, "sgd", lr=0.05, steps=50, batch_size=5, seed=1)
+    again = trajectory.run(surface, "sgd", lr=0.05, steps=50, batch_size=5, seed=1)
+    other = trajectory.run(surface, "sgd", lr=0.05, steps=50, batch_size=5, seed=2)
+    assert torch.equal(sgd.points, again.points)
+    assert not torch.equal(sgd.points, other.points) and not torch.equal(sgd.points, gd.points)
+    assert sgd.name == "sgd (batch 5)"
+    full = trajectory.run(surface, "sgd", lr=0.05, steps=50, batch_size=surface.data.size)
+    torch.testing.assert_close(full.points, gd.points)
+
+
+def test_compare_keeps_gd_plain_and_full_batch():
+    surface = surfaces.get("regression")
+    gd, momentum = trajectory.compare(surface, ["gd", "momentum"], lr=0.02, momentum=0.5,
+                                      batch_size=5, steps=30)
+    assert "momentum" not in gd.settings and gd.name == "gd"
+    assert momentum.settings["momentum"][0] == 0.5 and momentum.name == "momentum (batch 5)"
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda s: trajectory.run(s, "gd", starts=[(1.0, 2.0, 3.0)]), "Invalid starts"),
+    (lambda s: trajectory.run(s, "gd", starts=[(float("nan"), 0.0)]), "must be finite"),
+    (lambda s: trajectory.run(s, "gd", steps=0), "Invalid steps: 0"),
+    (lambda s: trajectory.run(s, "gd", tolerance=0), "Invalid tolerance"),
+    (lambda s: trajectory.run(s, "gd", criterion="close"), "Invalid criterion 'close'; valid: distance, loss"),
+    (lambda s: trajectory.run(s, "gd", lr=[0.1, 0.2], starts=[(0.0, 1.0)] * 3), "Invalid lr: 2 values for 3 rows"),
+    (lambda s: trajectory.run(s, "gd", batch_size=4), "not a stochastic surface"),
+    (lambda s: trajectory.run(s, "adagrad", momentum=0.9), "Invalid hyper-parameter 'momentum'"),
+    (lambda s: trajectory.run(s, "gd", lr=-1.0), "Invalid lr: -1.0"),
+])
+def test_bad_input_is_refused_with_a_clear_message(call, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call(surfaces.get("two-well"))
