@@ -31,7 +31,7 @@ class TrajectoryAnimation:
     """Paths growing step by step on the lecture figure, with a live iteration counter."""
 
     def __init__(self, surface: Surface, trajectories: Sequence[Trajectory], *,
-                 size: tuple[int, int] = (960, 540), dpi: int = 100, stride: int = 1,
+                 size: tuple[int, int] = (960, 540), stride: int = 1,
                  loss: bool = True, title: str | None = None):
         if not trajectories:
             raise ValueError("nothing to animate: no trajectories")
@@ -43,8 +43,8 @@ class TrajectoryAnimation:
         self.stride = _positive_int("stride", stride)
         self.trajectories = list(trajectories)
         self.steps = max(t.steps for t in self.trajectories)
-        drawn = draw.lecture_figure(surface, self.trajectories, loss=loss, size=size, dpi=dpi,
-                                    title=title, animated=True)
+        drawn = draw.lecture_figure(surface, self.trajectories, loss=loss, size=size, title=title,
+                                    animated=True)
         self.figure, self.paths, self.losses = drawn.figure, drawn.path_lines, drawn.loss_lines
         self.canvas = FigureCanvasAgg(self.figure)
         contour_axes = self.figure.axes[0]

@@ -75,10 +75,6 @@ def _range(text: str) -> tuple[float, float, int]:
     return _number(parts[0]), _number(parts[1]), count
 
 
-def _surface(name: str) -> surfaces.Surface:
-    return surfaces.get(name)
-
-
 def _list_surfaces(args) -> None:
     for name in surfaces.SURFACES:
         surface = surfaces.get(name)
@@ -106,7 +102,7 @@ def _gif(args) -> None:
         options["momentum"] = args.momentum
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
-    path = export_gif(args.out, _surface(args.surface), specs, **options)
+    path = export_gif(args.out, surfaces.get(args.surface), specs, **options)
     print(f"wrote {path}")
 
 
@@ -125,7 +121,7 @@ def _phase(args) -> None:
         raise ValueError(f"Invalid --lrs: need 0 < low < high and count >= 2, got {args.lrs}")
     if not (0 <= m_low <= m_high < 1 and m_count >= 1):
         raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {args.momenta}")
-    surface = _surface(args.surface)
+    surface = surfaces.get(args.surface)
     trajectory = grid(surface, args.optimizer, torch.logspace(torch.log10(torch.tensor(lr_low)),
                                                               torch.log10(torch.tensor(lr_high)), lr_count),
                       torch.linspace(m_low, m_high, m_count), start=args.start, steps=args.steps,

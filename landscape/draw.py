@@ -105,7 +105,7 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = 
             (line,) = ax.plot(np.arange(end), np.maximum(gap[:end, row], 1e-16), color=colour(index),
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
-    log = trajectory.surface.minimum_value is not None
+    log = trajectories[0].surface.minimum_value is not None
     ax.set_yscale("log" if log else "symlog")
     ax.set_xlim(0, max(t.steps for t in trajectories))
     finite = np.concatenate([loss_gap(t)[np.isfinite(loss_gap(t))] for t in trajectories])
@@ -129,10 +129,14 @@ class LectureFigure:
 
 
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss: bool = True,
-                   three_d: bool = False, size: tuple[int, int] = (960, 540), dpi: int = 100,
+                   three_d: bool = False, size: tuple[int, int] = (960, 540),
                    title: str | None = None, animated: bool = False) -> LectureFigure:
     """Contour with paths and '[iterations]' legend, optional loss panel and 3-D view, sized
-    in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal draws (blitting)."""
+    in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal draws (blitting).
+
+    The figure is always 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
+    like the same slide, scaled (fonts and margins included)."""
+    dpi = size[0] / 9.6
     fig = plt.figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here

@@ -102,16 +102,18 @@ def _per_row(name: str, value, rows: int) -> Tensor | float:
     return values.reshape(rows, 1)
 
 
-def _simulate(surface: Surface, starts: Tensor, steps: int, advance: Callable[[Tensor], None],
-              escape: float, device, dtype) -> tuple[Tensor, Tensor]:
-    """Step ``p`` (B, 2) ``steps`` times with ``advance``; record points and divergence."""
+def _simulate(surface: Surface, starts: Tensor, steps: int,
+              stepper: Callable[[Tensor], Callable[[], None]], escape: float, device,
+              dtype) -> tuple[Tensor, Tensor]:
+    """Step ``p`` (B, 2) ``steps`` times with ``stepper(p)``; record points and divergence."""
     if not (isinstance(steps, int) and steps >= 1):
         raise ValueError(f"Invalid steps: {steps!r} (expected an integer >= 1)")
     p = starts.to(device=device, dtype=dtype).clone().requires_grad_()
     points = torch.empty((steps + 1, *p.shape), device=p.device, dtype=dtype)
     points[0] = p.detach()
+    advance = stepper(p)
     for k in range(1, steps + 1):
-        advance(p)
+        advance()
         points[k] = p.detach()
     (x0, x1), (y0, y1) = surface.bounds
     centre = torch.tensor([(x0 + x1) / 2, (y0 + y1) / 2], device=p.device, dtype=dtype)
@@ -168,8 +170,6 @@ def run(surface: Surface, spec: str, *, starts=None, steps: int = 200, lr=0.01, 
     if momentum is not None:
         settings["momentum"] = _per_row("momentum", momentum, rows)
     spec_parsed = optim.parse(spec)
-    holder = {}
-
     loss_of = surface
     if batch_size is not None:
         if not isinstance(surface, StochasticSurface):
@@ -178,17 +178,20 @@ def run(surface: Surface, spec: str, *, starts=None, steps: int = 200, lr=0.01, 
             raise ValueError(f"Invalid batch_size: {batch_size!r} (expected 1 to {surface.data.size})")
         loss_of = _minibatches(surface, batch_size, seed)
 
-    def advance(p):
-        if "optimizer" not in holder:
-            tensors = {k: (v.to(p) if isinstance(v, Tensor) else v) for k, v in settings.items()}
-            holder["optimizer"] = spec_parsed.build([p], seed=seed, **tensors, **hyperparameters)
-            holder["ones"] = torch.ones(p.shape[0], dtype=p.dtype, device=p.device)
-        p.grad = None  # the engine owns p: cheaper than optimizer.zero_grad()
-        # rows are independent: seeding backward with ones is ∇ of the sum, without the sum
-        torch.autograd.backward(loss_of(p), grad_tensors=holder["ones"])
-        holder["optimizer"].step()
+    def stepper(p):
+        tensors = {k: (v.to(p) if isinstance(v, Tensor) else v) for k, v in settings.items()}
+        optimizer = spec_parsed.build([p], seed=seed, **tensors, **hyperparameters)
+        ones = torch.ones(p.shape[0], dtype=p.dtype, device=p.device)
 
-    trajectory = _finish(surface, spec_parsed.text, points, steps, advance, settings, tolerance,
+        def advance():
+            p.grad = None  # the engine owns p: cheaper than optimizer.zero_grad()
+            # rows are independent: seeding backward with ones is ∇ of the sum, without the sum
+            torch.autograd.backward(loss_of(p), grad_tensors=ones)
+            optimizer.step()
+
+        return advance
+
+    trajectory = _finish(surface, spec_parsed.text, points, steps, stepper, settings, tolerance,
                          criterion, escape, device, dtype)
     if batch_size is not None:
         trajectory.name = f"{spec_parsed.text} (batch {batch_size})"
@@ -216,23 +219,26 @@ def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float =
     """Newton's method p ← p − H⁻¹∇f with the exact 2x2 Hessian: the second-order reference."""
     points = _starts(surface, starts)
 
-    def advance(p):
-        with torch.no_grad():
-            p.copy_(newton_step(surface.fn, p.detach()))
+    def stepper(p):
+        def advance():
+            with torch.no_grad():
+                p.copy_(newton_step(surface.fn, p.detach()))
 
-    return _finish(surface, "newton", points, steps, advance, {}, tolerance, criterion, escape,
+        return advance
+
+    return _finish(surface, "newton", points, steps, stepper, {}, tolerance, criterion, escape,
                    device, dtype)
 
 
-def _finish(surface, name, starts, steps, advance, settings, tolerance, criterion, escape,
-            device, dtype, grid=None) -> Trajectory:
-    points, diverged_at = _simulate(surface, starts, steps, advance, escape, device, dtype)
+def _finish(surface, name, starts, steps, stepper, settings, tolerance, criterion, escape,
+            device, dtype) -> Trajectory:
+    points, diverged_at = _simulate(surface, starts, steps, stepper, escape, device, dtype)
     losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
     rows = starts.shape[0]
     settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v))
                 for k, v in settings.items()}
     return Trajectory(name, surface, points, losses, iterations, minimum, diverged_at, settings,
-                      tolerance, criterion, grid)
+                      tolerance, criterion)
 
 
 def grid(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,

@@ -145,7 +145,7 @@ def test_models_forward_shapes_and_parameter_counts():
 
 @pytest.fixture(scope="module")
 def small_cifar():
-    folder = SHARED if SHARED.is_dir() else _official_folder(Path(_tmp()), per_batch=120)
+    folder = SHARED if SHARED.is_dir() else _official_folder(Path(_tmp()), per_batch=200)
     return data.load(folder, train_size=512, val_size=200, seed=0)
 
 
