@@ -98,3 +98,11 @@ def test_phase_diagram_marks_theory_and_current_point():
     ax.figure.canvas.draw()
     with pytest.raises(ValueError, match="needs a grid trajectory"):
         draw.phase_diagram(trajectory.run(surface, "gd", steps=5))
+
+
+def test_export_gif_is_available_at_the_top_level(tmp_path):
+    import landscape
+
+    path = landscape.export_gif(tmp_path / "top.gif", surfaces.get("saddle"), ["gd"], steps=4,
+                                size=(320, 180))
+    assert iio.imread(path, index=None).shape[:3] == (5, 180, 320)
