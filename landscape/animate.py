@@ -55,8 +55,21 @@ class TrajectoryAnimation:
         self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes,
                                          ha="right", va="bottom", fontsize=12, color="white",
                                          animated=True)
+        self.legend = contour_axes.get_legend()
+        self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def set_runs(self, trajectories: Sequence[Trajectory]) -> None:
+        """Show other runs of the same optimizers (e.g. another lr) without redrawing the rest."""
+        if len(trajectories) != len(self.trajectories):
+            raise ValueError(f"expected {len(self.trajectories)} runs, got {len(trajectories)}")
+        self.trajectories = list(trajectories)
+        rows = [(t, r) for t in self.trajectories for r in range(t.rows)]
+        self.paths = [(line, t, r) for (line, _, _), (t, r) in zip(self.paths, rows)]
+        self.losses = [(line, t, r) for (line, _, _), (t, r) in zip(self.losses, rows)]
+        for text, trajectory in zip(self.legend.get_texts(), self.trajectories):
+            text.set_text(draw.legend_label(trajectory))
 
     @property
     def frame_steps(self) -> list[int]:
@@ -78,6 +91,7 @@ class TrajectoryAnimation:
             self.figure.draw_artist(line)
         self.counter.set_text(f"iteration {step}")
         self.figure.draw_artist(self.counter)
+        self.figure.draw_artist(self.legend)
         width, height = self.canvas.get_width_height()
         return Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba()).convert("RGB")
 

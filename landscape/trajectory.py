@@ -72,6 +72,14 @@ class Trajectory:
         """Legend text as on a lecture slide: 'adam [123]'."""
         return f"{name or self.name} [{self.outcome(row)}]"
 
+    def row(self, index: int) -> "Trajectory":
+        """Row ``index`` of a batched run, as a run of its own (e.g. one cell of a grid)."""
+        pick = slice(index, index + 1)
+        return Trajectory(self.spec, self.surface, self.points[:, pick], self.losses[:, pick],
+                          self.iterations[pick], self.minimum[pick], self.diverged_at[pick],
+                          {k: v[pick] for k, v in self.settings.items()}, self.tolerance,
+                          self.criterion, None, self.name)
+
     def grid_values(self, values: Tensor) -> Tensor:
         """Per-row ``values`` as a (len(lrs), len(momenta)) grid."""
         if self.grid is None:

@@ -150,8 +150,11 @@ def small_cifar():
 
 
 def test_one_epoch_comparison_same_start_finite_decreasing(small_cifar):
+    seen = []
     result = train.compare("mlp", ["sgd+momentum", "adam"], epochs=1, batch_size=32,
-                           lr={"sgd+momentum": 0.01, "adam": 1e-3}, data=small_cifar, progress=False)
+                           lr={"sgd+momentum": 0.01, "adam": 1e-3}, data=small_cifar, progress=False,
+                           on_epoch=lambda c: seen.append([len(r.epochs) for r in c.runs]))
+    assert seen == [[1], [1, 1]], "on_epoch sees the comparison growing"
     sgd, adam = result.runs
     assert sgd.step_losses[0] == adam.step_losses[0], "same initial weights and first batch"
     for run in result.runs:

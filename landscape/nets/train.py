@@ -157,7 +157,8 @@ def _evaluate(model, data: cifar.CIFAR10, amp: bool) -> tuple[float, float | Non
 
 
 def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs: int,
-               batch_size: int, seed: int, amp: bool, progress: bool, hyperparameters: dict) -> None:
+               batch_size: int, seed: int, amp: bool, progress: bool, hyperparameters: dict,
+               on_epoch=None) -> None:
     from tqdm.auto import tqdm
 
     model = models.create(model_name, seed).to(data.device)
@@ -196,6 +197,8 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
             run.epochs.append({"epoch": epoch, "train_loss": sum(values) / len(values),
                                "val_loss": val_loss, "val_accuracy": val_accuracy, "seconds": seconds})
             bar.set_postfix_str(f"val loss {val_loss:.3f}")
+            if on_epoch is not None:
+                on_epoch(run)
         run.status = "finished"
     finally:
         bar.close()
@@ -204,14 +207,14 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
 def compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: int = 1, lr=None,
             batch_size: int = 128, train_size: int | None = None, val_size: int | None = None, seed: int = 0,
             device="auto", amp: bool = False, data_dir=None, data: cifar.CIFAR10 | None = None,
-            progress: bool = True, out: str | os.PathLike | None = None,
+            progress: bool = True, out: str | os.PathLike | None = None, on_epoch=None,
             **hyperparameters) -> Comparison:
     """Train ``model`` once per optimizer spec on CIFAR-10 and compare.
 
     ``lr`` is one number, {spec: lr}, or None for each rule's default. Other keywords go to
     ``landscape.optim.build``. ``data`` may be a preloaded ``CIFAR10`` (else it is loaded from
     ``data_dir``, see ``landscape.nets.data``). With ``out`` the results are saved there, also
-    after Ctrl-C.
+    after Ctrl-C. ``on_epoch(comparison)`` is called after every epoch (live plots).
     """
     specs = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     if not specs:
@@ -244,7 +247,8 @@ def compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: 
         for spec in specs:
             run = Run(spec, rates[spec])
             comparison.runs.append(run)
-            _train_one(run, spec, model, data, epochs, batch_size, seed, amp, progress, hyperparameters)
+            _train_one(run, spec, model, data, epochs, batch_size, seed, amp, progress, hyperparameters,
+                       None if on_epoch is None else (lambda _: on_epoch(comparison)))
     except KeyboardInterrupt:
         comparison.interrupted = True
         comparison.runs[-1].status = "interrupted"

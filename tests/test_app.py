@@ -1,0 +1,86 @@
+"""The notebook explorer's logic, driven from Python (no browser)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import imageio.v3 as iio
+import pytest
+import torch
+
+from landscape import app, surfaces, trajectory
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return app.Explorer(surface="quadratic", optimizers="gd, momentum, adam", lr=0.01, momentum=0.5,
+                        steps=30)
+
+
+def _messages(widget):
+    return "".join(o.get("text", "") for o in widget.outputs)
+
+
+def test_sliders_show_the_precomputed_runs_of_that_setting(explorer):
+    surface = surfaces.get("quadratic")
+    explorer.lr_slider.value = 0.1
+    explorer.momentum_slider.value = 0.7
+    lr, momentum = explorer._slider_point()
+    assert lr == pytest.approx(0.1) and momentum == pytest.approx(0.7)
+    shown = {t.spec: t for _, t, _ in explorer._animation.paths}
+    for spec in ("gd", "momentum", "adam"):
+        expected = trajectory.compare(surface, [spec], lr=lr, momentum=momentum, steps=30)[0]
+        torch.testing.assert_close(shown[spec].points, expected.points, rtol=1e-8, atol=1e-8)
+    labels = [t.get_text() for t in explorer._animation.legend.get_texts()]
+    assert labels[1] == f"momentum [{shown['momentum'].outcome()}]"
+    before = explorer.image.value
+    explorer.lr_slider.value = 0.001
+    assert explorer.image.value != before, "moving the slider redraws the figure"
+
+
+def test_scrubbing_shows_the_path_up_to_the_iteration(explorer):
+    explorer.iteration.value = 5
+    line, run, _ = explorer._animation.paths[0]
+    assert len(line.get_xdata()) == 6
+    explorer.iteration.value = 30
+
+
+def test_bad_optimizer_spec_is_a_message_and_keeps_the_runs(explorer):
+    grids = explorer.grids
+    explorer.optimizers_box.value = "gd, adamm"
+    assert "unknown base rule 'adamm'" in _messages(explorer.messages)
+    assert explorer.grids is grids
+    explorer.optimizers_box.value = "gd, momentum, adam"
+
+
+def test_select_snaps_sliders_to_the_grid(explorer):
+    explorer.select(0.0123, 0.62)
+    assert explorer._slider_point() == (pytest.approx(10 ** -1.9), pytest.approx(0.6))
+
+
+def test_export_writes_the_runs_shown(explorer, tmp_path):
+    path = explorer.export(str(tmp_path / "shown.gif"))
+    assert iio.imread(path, index=None).shape[:3] == (31, 540, 960)
+    assert "wrote" in _messages(explorer.messages)
+
+
+def test_setting_round_trips_through_json(explorer, tmp_path):
+    path = str(tmp_path / "setting.json")
+    explorer.select(0.05, 0.3)
+    saved = explorer.state()
+    explorer.save_state(path)
+    explorer.select(0.5, 0.9)
+    explorer.load_state(path)
+    assert explorer.state() == saved
+    (tmp_path / "bad.json").write_text('{"colour": "red"}')
+    explorer.load_state(str(tmp_path / "bad.json"))
+    assert "unknown keys ['colour']" in _messages(explorer.messages)
+
+
+def test_networks_tab_shows_missing_data_as_a_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/cifar.tar.gz")
+    tab = app.NetworksTab()
+    tab.data_dir.value = str(tmp_path / "nothing")
+    tab.run()  # what the Run button starts in a thread
+    assert "CIFAR-10 not found" in _messages(tab.messages)
+    assert not tab.run_button.disabled
