@@ -1,0 +1,29 @@
+"""notebooks/landscape.ipynb runs top to bottom headless, and is committed without outputs."""
+
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from test_nets import SHARED, _official_folder
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "landscape.ipynb"
+
+
+def test_notebook_is_committed_without_outputs():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert code and all(c.outputs == [] and c.execution_count is None for c in code)
+
+
+def test_notebook_executes_top_to_bottom(tmp_path, monkeypatch):
+    data = SHARED if SHARED.is_dir() else _official_folder(tmp_path / "data", per_batch=250)
+    monkeypatch.setenv("LANDSCAPE_DATA", str(data))
+    monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/offline")  # never download
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    widget_views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert widget_views, "the explorer cell shows its widget"
