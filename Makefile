@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: test gifs bench clean
+.PHONY: test lab gifs bench chromium clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -11,8 +12,17 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $@
 
-test: $(BIN)/.installed
+# The browser test needs Chromium (Debian package); without it that test skips and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null \
+		&& echo "installed chromium"; } || echo "note: chromium unavailable; the browser test will skip"
+
+test: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q
+
+lab: $(BIN)/.installed
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/landscape.ipynb
 
 gifs: $(BIN)/.installed
 	$(BIN)/python -m landscape lecture --out gifs
@@ -22,6 +32,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/trajectory_grid.py
 	$(BIN)/python benchmarks/gif_export.py
 	$(BIN)/python benchmarks/train_epoch.py
+	$(BIN)/python benchmarks/explorer_latency.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

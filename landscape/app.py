@@ -82,7 +82,7 @@ class Explorer:
         self.state_name = widgets.Text(value="explorer.json", description="setting")
         self.save_button = widgets.Button(description="Save")
         self.load_button = widgets.Button(description="Load")
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="jpeg")
         self.phase_optimizer = widgets.Dropdown(description="optimizer")
         self.phase_box = widgets.Box()
         self.grids: dict[str, object] = {}
@@ -165,7 +165,7 @@ class Explorer:
         """Show the current runs up to the iteration slider (a lookup and a blit)."""
         self._animation.set_runs(self.current_runs())
         buffer = io.BytesIO()
-        self._animation.frame_image(self.iteration.value).save(buffer, format="png", compress_level=1)
+        self._animation.frame_image(self.iteration.value).save(buffer, format="jpeg", quality=92)
         self.image.value = buffer.getvalue()
 
     @staticmethod

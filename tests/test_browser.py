@@ -1,0 +1,92 @@
+"""In a real browser: JupyterLab serves the notebook, Chromium runs the explorer cell, a drag of
+the lr slider redraws the figure. Skips (saying why) on a machine without Chromium."""
+
+import os
+import shutil
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "landscape.ipynb"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Chromium is not installed (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path):
+    shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, LANDSCAPE_CIFAR_URL="http://127.0.0.1:9/offline",
+               JUPYTER_CONFIG_DIR=str(tmp_path / ".jupyter"), JUPYTER_RUNTIME_DIR=str(tmp_path / ".runtime"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"]
+        + (["--allow-root"] if os.geteuid() == 0 else []),
+        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-2000:])
+            time.sleep(0.5)
+    yield f"{url}/lab/tree/{NOTEBOOK.name}?token={token}"
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def test_dragging_the_lr_slider_redraws_the_figure(jupyter_lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(jupyter_lab)
+            editors = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-editor")
+            editors.first.wait_for(timeout=90_000)
+            editors.nth(0).click()
+            page.keyboard.press("Shift+Enter")  # imports
+            editors.nth(1).click()
+            page.keyboard.press("Shift+Enter")  # the explorer
+            handle = page.locator(".widget-slider .noUi-handle").first
+            handle.wait_for(timeout=120_000)
+            image = page.locator(".jp-OutputArea .widget-image").first
+            image.wait_for(timeout=60_000)
+            before = image.get_attribute("src"), image.screenshot()
+            box = handle.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2, steps=8)
+            page.mouse.up()
+            page.wait_for_function("([element, old]) => element.getAttribute('src') !== old",
+                                   arg=[image.element_handle(), before[0]], timeout=30_000)
+            page.wait_for_timeout(500)
+            after = image.screenshot()
+            page.screenshot(path=str(tmp_path / "lab.png"))
+            assert after != before[1], "the figure must change when the slider moves"
+        finally:
+            browser.close()
