@@ -67,13 +67,13 @@ def test_dragging_the_lr_slider_redraws_the_figure(jupyter_lab, tmp_path):
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.goto(jupyter_lab)
             editors = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-editor")
-            editors.first.wait_for(timeout=90_000)
+            editors.first.wait_for(timeout=180_000)  # generous: a loaded 2-core machine is slow here
             editors.nth(0).click()
             page.keyboard.press("Shift+Enter")  # imports
             editors.nth(1).click()
             page.keyboard.press("Shift+Enter")  # the explorer
             handle = page.locator(".widget-slider .noUi-handle").first
-            handle.wait_for(timeout=120_000)
+            handle.wait_for(timeout=240_000)
             image = page.locator(".jp-OutputArea .widget-image").first
             image.wait_for(timeout=60_000)
             before = image.get_attribute("src"), image.screenshot()
