@@ -58,6 +58,21 @@ def jupyter_lab(tmp_path):
         server.kill()
 
 
+def _run_cell(page, editors, index: int) -> None:
+    """Shift+Enter in code cell ``index``, until its prompt shows it ran (a key pressed while
+    JupyterLab is still settling can be lost)."""
+    prompt = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").nth(index)
+    for _ in range(5):
+        editors.nth(index).click()
+        page.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(c.isdigit() or c == "*" for c in prompt.inner_text()):
+                return
+            page.wait_for_timeout(250)
+    pytest.fail(f"code cell {index} did not start running")
+
+
 def test_dragging_the_lr_slider_redraws_the_figure(jupyter_lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -68,10 +83,9 @@ def test_dragging_the_lr_slider_redraws_the_figure(jupyter_lab, tmp_path):
             page.goto(jupyter_lab)
             editors = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-editor")
             editors.first.wait_for(timeout=180_000)  # generous: a loaded 2-core machine is slow here
-            editors.nth(0).click()
-            page.keyboard.press("Shift+Enter")  # imports
-            editors.nth(1).click()
-            page.keyboard.press("Shift+Enter")  # the explorer
+            page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=180_000)
+            _run_cell(page, editors, 0)  # imports
+            _run_cell(page, editors, 1)  # the explorer
             handle = page.locator(".widget-slider .noUi-handle").first
             handle.wait_for(timeout=240_000)
             image = page.locator(".jp-OutputArea .widget-image").first
@@ -88,5 +102,8 @@ def test_dragging_the_lr_slider_redraws_the_figure(jupyter_lab, tmp_path):
             after = image.screenshot()
             page.screenshot(path=str(tmp_path / "lab.png"))
             assert after != before[1], "the figure must change when the slider moves"
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))  # what the page showed
+            raise
         finally:
             browser.close()
