@@ -112,7 +112,7 @@ class Explorer:
     # -- the precomputed grids -------------------------------------------------------------------
     @property
     def specs(self) -> list[str]:
-        specs = [s.strip() for s in self.optimizers_box.value.split(",") if s.strip()]
+        specs = optim.split_specs(self.optimizers_box.value)
         if not specs:
             raise ValueError("give at least one optimizer, e.g. 'sgd, adam'")
         if self.noise_on.value:
@@ -371,12 +371,7 @@ class NetworksTab:
 
     def _learning_rates(self):
         text = self.lr.value.strip()
-        if not text:
-            return None
-        if "=" not in text:
-            return float(text)
-        pairs = [item.split("=") for item in text.split(",")]
-        return {name.strip(): float(value) for name, value in pairs}
+        return optim.parse_learning_rates(text) if text else None
 
     def start(self) -> threading.Thread | None:
         """Start the comparison in the background (one at a time)."""
@@ -390,7 +385,7 @@ class NetworksTab:
     def run(self) -> None:
         from .nets.train import compare
 
-        specs = [s.strip() for s in self.optimizers.value.split(",") if s.strip()]
+        specs = optim.split_specs(self.optimizers.value)
         bars = {s: widgets.IntProgress(value=0, max=self.epochs.value, description=s[:18]) for s in specs}
         self.progress.children = tuple(bars.values())
         self.run_button.disabled = True

@@ -37,14 +37,11 @@ def _number(text: str) -> float:
 
 
 def _learning_rates(text: str):
-    """'0.05' or 'sgd=0.1,adam=0.05'."""
-    if "=" not in text:
-        return _number(text)
-    rates = {}
-    for item in text.split(","):
-        name, _, value = item.partition("=")
-        rates[name.strip()] = _number(value)
-    return rates
+    """'0.05' or 'sgd=0.1,adam=0.05' (see optim.parse_learning_rates)."""
+    try:
+        return optim.parse_learning_rates(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -91,7 +88,7 @@ def _list_optimizers(args) -> None:
 def _gif(args) -> None:
     from .animate import export_gif
 
-    specs = [s.strip() for s in args.optimizers.split(",") if s.strip()]
+    specs = optim.split_specs(args.optimizers)
     for spec in specs:
         optim.parse(spec)
     options = dict(lr=args.lr, steps=args.steps, fps=args.fps, stride=args.stride,
@@ -135,7 +132,7 @@ def _phase(args) -> None:
 def _compare(args) -> None:
     from .nets.train import compare
 
-    specs = [s.strip() for s in args.optimizers.split(",") if s.strip()]
+    specs = optim.split_specs(args.optimizers)
     result = compare(args.model, specs, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                      train_size=args.train_size, val_size=args.val_size, seed=args.seed,
                      device=args.device, amp=args.amp, data_dir=args.data_dir, out=args.out)

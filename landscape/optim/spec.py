@@ -177,6 +177,29 @@ def parse(spec: str) -> Spec:
     return Spec("+".join(words), base, rule, options, tuple(modifiers), ordered)
 
 
+def split_specs(text: str) -> list[str]:
+    """A comma-separated list of specs: 'sgd, momentum+lookahead' → ['sgd', 'momentum+lookahead']."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def parse_learning_rates(text: str) -> float | dict[str, float]:
+    """'0.05' (every optimizer), or per optimizer: 'sgd=0.1, adam=0.05'."""
+
+    def number(value: str) -> float:
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"not a number: {value.strip()!r}") from None
+
+    if "=" not in text:
+        return number(text)
+    rates = {}
+    for item in split_specs(text):
+        name, _, value = item.partition("=")
+        rates[name.strip()] = number(value)
+    return rates
+
+
 def build(spec: str, params, seed: int | None = None, **hyperparameters) -> Optimizer:
     """``build("radamw+nesterov+gradnoise+lrdropout+lookahead", model.parameters(), lr=1e-3)``."""
     return parse(spec).build(params, seed=seed, **hyperparameters)
