@@ -110,24 +110,42 @@ def _per_row(name: str, value, rows: int) -> Tensor | float:
     return values.reshape(rows, 1)
 
 
-def _simulate(surface: Surface, starts: Tensor, steps: int,
-              stepper: Callable[[Tensor], Callable[[], None]], escape: float, device,
-              dtype) -> tuple[Tensor, Tensor]:
-    """Step ``p`` (B, 2) ``steps`` times with ``stepper(p)``; record points and divergence."""
+@dataclass
+class _Job:
+    """One optimizer's rows in a (possibly joint) run."""
+
+    spec: optim.Spec
+    starts: Tensor  # (B, 2)
+    settings: dict  # per-row hyper-parameters: a float or a (B, 1) tensor each
+    hyperparameters: dict = field(default_factory=dict)
+
+
+def _simulate(surface: Surface, starts: Sequence[Tensor], steps: int,
+              stepper: Callable[[list[Tensor]], Callable[[], None]], escape: float, device,
+              dtype) -> list[tuple[Tensor, Tensor]]:
+    """Step the parameters (B_i, 2), one per start tensor, ``steps`` times with ``stepper``;
+    record points and divergence of each."""
     if not (isinstance(steps, int) and steps >= 1):
         raise ValueError(f"Invalid steps: {steps!r} (expected an integer >= 1)")
-    p = starts.to(device=device, dtype=dtype).clone().requires_grad_()
-    points = torch.empty((steps + 1, *p.shape), device=p.device, dtype=dtype)
-    points[0] = p.detach()
-    advance = stepper(p)
-    for k in range(1, steps + 1):
-        advance()
-        points[k] = p.detach()
+    ps = [s.to(device=device, dtype=dtype).clone().requires_grad_() for s in starts]
+    records = [torch.empty((steps + 1, *p.shape), device=p.device, dtype=dtype) for p in ps]
+    advance = stepper(ps)
+    for k in range(steps + 1):
+        if k:
+            advance()
+        for p, points in zip(ps, records):
+            points[k] = p.detach()
+    return [_divergence(surface, points, escape) for points in records]
+
+
+def _divergence(surface: Surface, points: Tensor, escape: float) -> tuple[Tensor, Tensor]:
+    """Points NaN from the first step a row left the finite range or the view by ``escape``
+    times its size, and that step per row (-1: never)."""
     (x0, x1), (y0, y1) = surface.bounds
-    centre = torch.tensor([(x0 + x1) / 2, (y0 + y1) / 2], device=p.device, dtype=dtype)
-    reach = escape * torch.tensor([x1 - x0, y1 - y0], device=p.device, dtype=dtype)
+    centre = points.new_tensor([(x0 + x1) / 2, (y0 + y1) / 2])
+    reach = escape * points.new_tensor([x1 - x0, y1 - y0])
     gone = ~torch.isfinite(points).all(-1) | ((points - centre).abs() > reach).any(-1)
-    steps_axis = torch.arange(steps + 1, device=p.device)
+    steps_axis = torch.arange(points.shape[0], device=points.device)
     diverged_at = torch.where(gone.any(0), gone.int().argmax(0), -1)  # first step gone, or -1
     points[(diverged_at >= 0) & (steps_axis.unsqueeze(1) >= diverged_at)] = float("nan")
     return points.cpu(), diverged_at.cpu()
@@ -135,74 +153,100 @@ def _simulate(surface: Surface, starts: Tensor, steps: int,
 
 def _assess(surface: Surface, points: Tensor, diverged_at: Tensor, tolerance: float,
             criterion: str) -> tuple[Tensor, Tensor, Tensor]:
-    """Losses, iterations to reach ``tolerance`` and stay, and the nearest minimum per row."""
+    """Losses; per row the minimum nearest to the last point, and the iterations after which
+    the row stayed within ``tolerance`` of it (by distance, or by loss gap)."""
     with torch.no_grad():
         losses = surface(points)
     rows = points.shape[1]
     if not surface.minima:
         return losses, torch.full((rows,), -1), torch.full((rows,), -1)
-    nearest = torch.full(points.shape[:2], float("inf"), dtype=points.dtype)
-    which = torch.full(points.shape[:2], -1)
-    for index, minimum in enumerate(surface.minima):
-        distance = (points - torch.tensor(minimum.point, dtype=points.dtype)).norm(dim=-1)
-        closer = distance < nearest
-        nearest = torch.where(closer, distance, nearest)
-        which = torch.where(closer, index, which)
-    within = nearest < tolerance if criterion == "distance" else \
-        losses - surface.minimum_value < tolerance
+    centres = torch.tensor([m.point for m in surface.minima], dtype=points.dtype)
+    which = torch.cdist(points[-1].nan_to_num(), centres,
+                        compute_mode="donot_use_mm_for_euclid_dist").argmin(-1)
+    if criterion == "distance":
+        within = (points - centres[which]).norm(dim=-1) < tolerance
+    else:
+        within = losses - surface.minimum_value < tolerance
     steps_axis = torch.arange(points.shape[0]).unsqueeze(1)
     last_outside = torch.where(~within, steps_axis, -1).max(0).values
     converged = within[-1] & (diverged_at < 0)
-    iterations = torch.where(converged, last_outside + 1, -1)
-    minimum = torch.where(converged, which[-1], -1)
-    return losses, iterations, minimum
+    return losses, torch.where(converged, last_outside + 1, -1), torch.where(converged, which, -1)
 
 
-def run(surface: Surface, spec: str, *, starts=None, steps: int = 200, lr=0.01, momentum=None,
-        tolerance: float = 1e-3, criterion: str = "distance", batch_size: int | None = None,
-        seed: int = 0, escape: float = 10.0, device=None, dtype=torch.float64,
+def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: int = 200,
+              tolerance: float = 1e-3, criterion: str = "distance", seed: int = 0,
+              escape: float = 10.0, device=None, dtype=torch.float64) -> list[Trajectory]:
+    """Step every job's rows together: one loss and gradient evaluation per step for all of
+    them (rows are independent, so this is exactly the jobs run one by one), then each job's
+    optimizer steps its own parameter."""
+    if criterion not in CRITERIA:
+        raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
+    if not tolerance > 0:
+        raise ValueError(f"Invalid tolerance: {tolerance!r} (expected tolerance > 0)")
+    loss_of = loss_of or surface
+
+    def stepper(ps):
+        optimizers = [job.spec.build([p], seed=seed, **job.hyperparameters,
+                                     **{k: (v.to(p) if isinstance(v, Tensor) else v)
+                                        for k, v in job.settings.items()})
+                      for job, p in zip(jobs, ps)]
+        ones = torch.ones(sum(p.shape[0] for p in ps), dtype=dtype, device=ps[0].device)
+
+        def advance():
+            for p in ps:
+                p.grad = None  # the engine owns p: cheaper than optimizer.zero_grad()
+            # rows are independent: seeding backward with ones is ∇ of the sum, without the sum
+            torch.autograd.backward(loss_of(ps[0] if len(ps) == 1 else torch.cat(ps)),
+                                    grad_tensors=ones)
+            for optimizer in optimizers:
+                optimizer.step()
+
+        return advance
+
+    results = _simulate(surface, [job.starts for job in jobs], steps, stepper, escape, device, dtype)
+    return [_trajectory(surface, job.spec.text, points, diverged_at, job.settings, tolerance,
+                        criterion) for job, (points, diverged_at) in zip(jobs, results)]
+
+
+def _trajectory(surface, name, points, diverged_at, settings, tolerance, criterion) -> Trajectory:
+    losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
+    rows = points.shape[1]
+    settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v))
+                for k, v in settings.items()}
+    return Trajectory(name, surface, points, losses, iterations, minimum, diverged_at, settings,
+                      tolerance, criterion)
+
+
+def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
+        batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float = 1e-3,
+        criterion: str = "distance", escape: float = 10.0, device=None, dtype=torch.float64,
         **hyperparameters) -> Trajectory:
     """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
 
     ``lr`` and ``momentum`` are a number (all rows) or one value per row. ``momentum`` is the
     rule's momentum (β1 for the Adam family). ``batch_size`` makes a stochastic surface use
-    minibatches (SGD); None uses all data (GD). Other keywords go to ``landscape.optim.build``.
+    minibatches (SGD); None uses all data (GD). A row has converged when it stays within
+    ``tolerance`` of a minimum (``criterion`` "distance"), or of the minimum value ("loss").
+    Other keywords go to ``landscape.optim.build``.
     """
-    if criterion not in CRITERIA:
-        raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
-    if not tolerance > 0:
-        raise ValueError(f"Invalid tolerance: {tolerance!r} (expected tolerance > 0)")
     points = _starts(surface, starts)
     rows = points.shape[0]
     settings = {"lr": _per_row("lr", lr, rows)}
     if momentum is not None:
         settings["momentum"] = _per_row("momentum", momentum, rows)
-    spec_parsed = optim.parse(spec)
-    loss_of = surface
+    loss_of = None
     if batch_size is not None:
         if not isinstance(surface, StochasticSurface):
             raise ValueError(f"Invalid batch_size: {surface.name!r} is not a stochastic surface")
         if not (isinstance(batch_size, int) and 1 <= batch_size <= surface.data.size):
             raise ValueError(f"Invalid batch_size: {batch_size!r} (expected 1 to {surface.data.size})")
         loss_of = _minibatches(surface, batch_size, seed)
-
-    def stepper(p):
-        tensors = {k: (v.to(p) if isinstance(v, Tensor) else v) for k, v in settings.items()}
-        optimizer = spec_parsed.build([p], seed=seed, **tensors, **hyperparameters)
-        ones = torch.ones(p.shape[0], dtype=p.dtype, device=p.device)
-
-        def advance():
-            p.grad = None  # the engine owns p: cheaper than optimizer.zero_grad()
-            # rows are independent: seeding backward with ones is ∇ of the sum, without the sum
-            torch.autograd.backward(loss_of(p), grad_tensors=ones)
-            optimizer.step()
-
-        return advance
-
-    trajectory = _finish(surface, spec_parsed.text, points, steps, stepper, settings, tolerance,
-                         criterion, escape, device, dtype)
+    job = _Job(optim.parse(spec), points, settings, hyperparameters)
+    (trajectory,) = _run_jobs(surface, [job], loss_of, steps=steps, tolerance=tolerance,
+                              criterion=criterion, seed=seed, escape=escape, device=device,
+                              dtype=dtype)
     if batch_size is not None:
-        trajectory.name = f"{spec_parsed.text} (batch {batch_size})"
+        trajectory.name = f"{trajectory.spec} (batch {batch_size})"
     return trajectory
 
 
@@ -225,45 +269,72 @@ def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float =
            criterion: str = "distance", escape: float = 10.0, device=None,
            dtype=torch.float64) -> Trajectory:
     """Newton's method p ← p − H⁻¹∇f with the exact 2x2 Hessian: the second-order reference."""
-    points = _starts(surface, starts)
+    if criterion not in CRITERIA:
+        raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
 
-    def stepper(p):
+    def stepper(ps):
         def advance():
             with torch.no_grad():
-                p.copy_(newton_step(surface.fn, p.detach()))
+                ps[0].copy_(newton_step(surface.fn, ps[0].detach()))
 
         return advance
 
-    return _finish(surface, "newton", points, steps, stepper, {}, tolerance, criterion, escape,
-                   device, dtype)
+    ((points, diverged_at),) = _simulate(surface, [_starts(surface, starts)], steps, stepper,
+                                         escape, device, dtype)
+    return _trajectory(surface, "newton", points, diverged_at, {}, tolerance, criterion)
 
 
-def _finish(surface, name, starts, steps, stepper, settings, tolerance, criterion, escape,
-            device, dtype) -> Trajectory:
-    points, diverged_at = _simulate(surface, starts, steps, stepper, escape, device, dtype)
-    losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
-    rows = starts.shape[0]
-    settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v))
-                for k, v in settings.items()}
-    return Trajectory(name, surface, points, losses, iterations, minimum, diverged_at, settings,
-                      tolerance, criterion)
+def _grid_rows(lrs, momenta) -> tuple[Tensor, Tensor, tuple[int, int]]:
+    """Row-major (lr index major) per-row lr and momentum of an lr x momentum grid."""
+    lrs = torch.as_tensor(lrs, dtype=torch.float64).reshape(-1)
+    momenta = torch.as_tensor([0.0] if momenta is None else momenta, dtype=torch.float64).reshape(-1)
+    return lrs.repeat_interleave(momenta.numel()), momenta.repeat(lrs.numel()), (lrs.numel(), momenta.numel())
 
 
 def grid(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,
          *, start=None, **options) -> Trajectory:
     """Every (lr, momentum) pair from one start, as one batched run; rows are row-major
     (lr index major): ``trajectory.grid_values(trajectory.iterations)`` is (len(lrs), len(momenta))."""
-    lrs = torch.as_tensor(lrs, dtype=torch.float64).reshape(-1)
-    momenta_given = momenta is not None
-    momenta = torch.as_tensor(momenta if momenta_given else [0.0], dtype=torch.float64).reshape(-1)
+    lr_rows, momentum_rows, shape = _grid_rows(lrs, momenta)
     start = _starts(surface, surface.start if start is None else start)[:1]
-    rows = lrs.numel() * momenta.numel()
-    lr_rows = lrs.repeat_interleave(momenta.numel())
-    momentum_rows = momenta.repeat(lrs.numel())
-    trajectory = run(surface, spec, starts=start.repeat(rows, 1), lr=lr_rows,
-                     momentum=momentum_rows if momenta_given else None, **options)
-    trajectory.grid = (lrs.numel(), momenta.numel())
+    trajectory = run(surface, spec, starts=start.repeat(lr_rows.numel(), 1), lr=lr_rows,
+                     momentum=momentum_rows if momenta is not None else None, **options)
+    trajectory.grid = shape
     return trajectory
+
+
+RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype")
+
+
+def grids(surface: Surface, specs: Sequence[str], lrs: Sequence[float],
+          momenta: Sequence[float] | None = None, *, start=None, **options) -> list[Trajectory]:
+    """``grid`` for several optimizers, stepped together: one loss and gradient evaluation per
+    step for all of them (what the explorer precomputes for its sliders).
+
+    As in ``compare``, ``momenta`` go to the specs that take momentum (the others get one row
+    per lr), and each hyper-parameter keyword goes to the specs that accept it."""
+    if not specs:
+        raise ValueError("Invalid specs: give at least one optimizer")
+    run_options = {k: v for k, v in options.items() if k in RUN_OPTIONS}
+    hyperparameters = {k: v for k, v in options.items() if k not in RUN_OPTIONS}
+    parsed = [optim.parse(spec) for spec in specs]
+    for name in hyperparameters:
+        if not any(name in p.hyperparameters() for p in parsed):
+            raise ValueError(f"Invalid hyper-parameter {name!r}: none of {', '.join(specs)} takes it")
+    start = _starts(surface, surface.start if start is None else start)[:1]
+    jobs, shapes = [], []
+    for p in parsed:
+        lr_rows, momentum_rows, shape = _grid_rows(lrs, momenta if p.takes_momentum else None)
+        settings = {"lr": lr_rows.reshape(-1, 1)}
+        if momenta is not None and p.takes_momentum:
+            settings["momentum"] = momentum_rows.reshape(-1, 1)
+        jobs.append(_Job(p, start.repeat(lr_rows.numel(), 1), settings,
+                         {k: v for k, v in hyperparameters.items() if k in p.hyperparameters()}))
+        shapes.append(shape)
+    trajectories = _run_jobs(surface, jobs, **run_options)
+    for trajectory, shape in zip(trajectories, shapes):
+        trajectory.grid = shape
+    return trajectories
 
 
 def compare(surface: Surface, specs: Sequence[str], *, lr=0.01, momentum=None,

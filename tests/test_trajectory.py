@@ -24,6 +24,41 @@ def test_grid_rows_equal_single_runs():
             assert batched.outcome(row) == single.outcome(0)
 
 
+def test_grids_stepped_together_equal_separate_grids():
+    """One joint loss/gradient per step for all optimizers: bit for bit the separate runs."""
+    surface = surfaces.get("two-well")
+    lrs, momenta = [0.005, 0.05], [0.0, 0.9]
+    specs = ["sgd", "nesterov", "adam+gradnoise", "radamw+lookahead"]
+    together = trajectory.grids(surface, specs, lrs, momenta, start=(0.3, 1.0), steps=60,
+                                seed=3, noise_eta=0.05)
+    for spec, joint in zip(specs, together):
+        takes_momentum = spec != "sgd"
+        alone = trajectory.grid(surface, spec, lrs, momenta if takes_momentum else None,
+                                start=(0.3, 1.0), steps=60, seed=3,
+                                **({"noise_eta": 0.05} if "gradnoise" in spec else {}))
+        assert joint.grid == ((2, 2) if takes_momentum else (2, 1))
+        assert torch.equal(joint.points.nan_to_num(7.0), alone.points.nan_to_num(7.0))
+        assert torch.equal(joint.iterations, alone.iterations) and joint.spec == spec
+        assert ("momentum" in joint.settings) == takes_momentum
+
+
+def test_grids_refuse_a_hyper_parameter_no_optimizer_takes():
+    with pytest.raises(ValueError, match="Invalid hyper-parameter 'noise_eta': none of sgd, adam"):
+        trajectory.grids(surfaces.get("two-well"), ["sgd", "adam"], [0.01], noise_eta=0.1)
+
+
+def test_iterations_count_from_reaching_the_minimum_the_run_ends_at():
+    """A path that passes close to one minimum and ends at another converged to the second:
+    its count starts when it got within tolerance of that one."""
+    surface = surfaces.get("two-well")
+    left, right = (m.point for m in sorted(surface.minima, key=lambda m: m.point[0]))
+    run = trajectory.run(surface, "gd", starts=[right], lr=0.0, steps=3)  # stays at the right one
+    assert run.iterations[0] == 0 and surface.minima[run.minimum[0]].point == right
+    points = torch.tensor([[right], [left], [left], [left]], dtype=torch.float64)
+    losses, iterations, minimum = trajectory._assess(surface, points, torch.tensor([-1]), 1e-3, "distance")
+    assert iterations[0] == 1 and surface.minima[minimum[0]].point == left
+
+
 def test_gd_with_lr_one_over_lambda_max_converges_in_the_steps_theory_gives():
     """A = R diag(1, κ) Rᵀ, η = 1/κ: the κ-component vanishes in one step, the 1-component
     shrinks by (1 − 1/κ) per step, so ‖p_k‖ = |c₁| (1 − 1/κ)^k for k ≥ 1."""
