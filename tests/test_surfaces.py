@@ -99,6 +99,15 @@ def test_regression_minimum_is_the_least_squares_solution():
     assert surface.minima[0].point == pytest.approx((w, b), rel=1e-9)
 
 
+def test_regression_full_batch_loss_is_the_mean_squared_error():
+    """The full-batch loss is evaluated as a quadratic form: it must equal the plain mean."""
+    data = surfaces.get("regression").data
+    p = torch.randn(50, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 3
+    direct = ((p[:, :1] * data.x + p[:, 1:] - data.y) ** 2).mean(-1)
+    torch.testing.assert_close(data.loss(p), direct, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(data.loss(p, torch.arange(data.size)), direct, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", list(surfaces.SURFACES))
 def test_surfaces_broadcast_and_keep_dtype(name):
     surface = surfaces.get(name)
@@ -112,6 +121,20 @@ def test_quadratic_has_the_requested_eigenvalues():
     surface = surfaces.quadratic(condition=25.0, angle=40.0)
     (gradient, hessian) = surfaces.gradient_and_hessian(surface.fn, torch.zeros(1, 2, dtype=torch.float64))
     assert torch.linalg.eigvalsh(hessian[0]).tolist() == pytest.approx([1.0, 25.0])
+
+
+def test_gradient_and_hessian_match_hand_derivatives():
+    """Rosenbrock: ∇f = (−2(1−x) − 400x(y−x²), 200(y−x²)); H = [[2 − 400(y−3x²), −400x], [−400x, 200]]."""
+    points = torch.tensor([[-1.2, 1.0], [0.5, 0.3], [1.0, 1.0]], dtype=torch.float64)
+    gradient, hessian = surfaces.gradient_and_hessian(surfaces.get("rosenbrock").fn, points)
+    x, y = points[:, 0], points[:, 1]
+    expected_gradient = torch.stack([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)], dim=1)
+    expected_hessian = torch.stack([torch.stack([2 - 400 * (y - 3 * x**2), -400 * x], dim=1),
+                                    torch.stack([-400 * x, torch.full_like(x, 200.0)], dim=1)], dim=1)
+    torch.testing.assert_close(gradient, expected_gradient, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(hessian, expected_hessian, rtol=1e-12, atol=1e-12)
+    linear = surfaces.gradient_and_hessian(lambda p: p[..., 0] + 2 * p[..., 1], points)
+    assert linear[0].tolist() == [[1.0, 2.0]] * 3 and not linear[1].any()
 
 
 def test_user_function_is_a_surface():
