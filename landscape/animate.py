@@ -1,8 +1,9 @@
 """Animations of trajectories, and GIF export for lecture slides.
 
-Frames are drawn with blitting: the contours, minima, legend and axes are rendered once as a
-background; each frame restores it and draws only the growing paths, the loss curves and the
-iteration counter. The notebook shows the same frames (``TrajectoryAnimation.frame``).
+Frames are drawn with blitting: the contours, minima and axes are rendered once as a
+background; each frame restores it and draws only the growing paths, their start markers, the
+loss curves, the legend and the iteration counter. So other runs on the same surface (another
+learning rate, another start) are shown without redrawing the figure (``set_runs``). The notebook shows the same frames (``TrajectoryAnimation.frame``).
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ class TrajectoryAnimation:
             raise ValueError(f"Invalid size: {size!r} (expected (width, height) in pixels, "
                              f"64..7680 x 64..4320)")
         self.stride = _positive_int("stride", stride)
-        self.trajectories = list(trajectories)
+        self.surface, self.trajectories = surface, list(trajectories)
         self.steps = max(t.steps for t in self.trajectories)
         drawn = draw.lecture_figure(surface, self.trajectories, loss=loss, size=size, title=title,
                                     animated=True)
-        self.figure, self.paths, self.losses = drawn.figure, drawn.path_lines, drawn.loss_lines
+        self.figure = drawn.figure
+        self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
         self.canvas = FigureCanvasAgg(self.figure)
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
@@ -60,16 +62,38 @@ class TrajectoryAnimation:
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
+    def can_show(self, trajectories: Sequence[Trajectory]) -> bool:
+        """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
+        rows and steps as the ones drawn."""
+        return len(trajectories) == len(self.trajectories) and all(
+            new.surface is self.surface and (new.rows, new.steps) == (old.rows, old.steps)
+            for new, old in zip(trajectories, self.trajectories))
+
     def set_runs(self, trajectories: Sequence[Trajectory]) -> None:
-        """Show other runs of the same optimizers (e.g. another lr) without redrawing the rest."""
-        if len(trajectories) != len(self.trajectories):
-            raise ValueError(f"expected {len(self.trajectories)} runs, got {len(trajectories)}")
+        """Show other runs of the same optimizers on the same surface (another lr, momentum or
+        start; as many rows and steps) without redrawing the rest."""
+        if not self.can_show(trajectories):
+            raise ValueError(f"these runs need a new animation: expected {len(self.trajectories)} "
+                             f"runs on {self.surface.name} with these (rows, steps): "
+                             f"{[(t.rows, t.steps) for t in self.trajectories]}")
         self.trajectories = list(trajectories)
         rows = [(t, r) for t in self.trajectories for r in range(t.rows)]
-        self.paths = [(line, t, r) for (line, _, _), (t, r) in zip(self.paths, rows)]
-        self.losses = [(line, t, r) for (line, _, _), (t, r) in zip(self.losses, rows)]
+        self.paths, self.starts, self.losses = (
+            [(artist, t, r) for (artist, _, _), (t, r) in zip(artists, rows)]
+            for artists in (self.paths, self.starts, self.losses))
         for text, trajectory in zip(self.legend.get_texts(), self.trajectories):
             text.set_text(draw.legend_label(trajectory))
+
+    def data_point(self, x: float, y: float) -> tuple[float, float] | None:
+        """The surface point under pixel (x, y) of a frame (from its top left), or None when the
+        pixel is outside the contour plot: what a click on the shown image means."""
+        axes = self.figure.axes[0]
+        height = self.canvas.get_width_height()[1]
+        display = (x, height - y)  # matplotlib's display coordinates start at the bottom left
+        if not axes.bbox.contains(*display):
+            return None
+        px, py = axes.transData.inverted().transform(display)
+        return float(px), float(py)
 
     @property
     def frame_steps(self) -> list[int]:
@@ -84,6 +108,9 @@ class TrajectoryAnimation:
             end = min(step, trajectory.steps) + 1
             line.set_data(trajectory.points[:end, row, 0].numpy(), trajectory.points[:end, row, 1].numpy())
             self.figure.draw_artist(line)
+        for marker, trajectory, row in self.starts:
+            marker.set_data(trajectory.points[:1, row, 0].numpy(), trajectory.points[:1, row, 1].numpy())
+            self.figure.draw_artist(marker)
         for line, trajectory, row in self.losses:
             end = min(step, trajectory.steps) + 1
             gap = draw.loss_gap(trajectory)[:end, row]

@@ -27,7 +27,10 @@ def colour(index: int) -> str:
     return COLOURS[index % len(COLOURS)]
 
 
-def surface_values(surface: Surface, resolution: int = 300) -> tuple[np.ndarray, ...]:
+LOSS_GAP_FLOOR = 1e-12  # the loss panel's lowest gap: float64 rounding of f is ~1e-16·|f|
+
+
+def surface_values(surface: Surface, resolution: int = 200) -> tuple[np.ndarray, ...]:
     """X, Y, Z arrays of ``surface`` over its bounds (Z computed in one batched torch call)."""
     (x0, x1), (y0, y1) = surface.bounds
     xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
@@ -38,7 +41,7 @@ def surface_values(surface: Surface, resolution: int = 300) -> tuple[np.ndarray,
     return grid_x.numpy(), grid_y.numpy(), z.numpy()
 
 
-def contour(ax: Axes, surface: Surface, resolution: int = 300, levels: int = 30,
+def contour(ax: Axes, surface: Surface, resolution: int = 200, levels: int = 30,
             cmap: str = "viridis") -> None:
     """Filled contours (log-spaced levels where the surface needs them), minima marked."""
     x, y, z = surface_values(surface, resolution)
@@ -54,10 +57,11 @@ def contour(ax: Axes, surface: Surface, resolution: int = 300, levels: int = 30,
     else:
         ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
-    for minimum in surface.minima:
-        ax.plot(*minimum.point, marker="*" if minimum.is_global else "X",
-                markersize=13 if minimum.is_global else 8, color="white",
-                markeredgecolor="black", linestyle="none", zorder=4)
+    for is_global in (False, True):  # one artist per kind (Rastrigin has 121 minima)
+        points = np.array([m.point for m in surface.minima if m.is_global == is_global]).reshape(-1, 2)
+        ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
+                markersize=13 if is_global else 8, color="white", markeredgecolor="black",
+                linestyle="none", zorder=4)
     (x0, x1), (y0, y1) = surface.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -72,9 +76,10 @@ def legend_label(trajectory: Trajectory, name: str | None = None) -> str:
 
 
 def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
-          animated: bool = False) -> list:
-    """One colour per trajectory (all its rows), start points marked; returns the line artists."""
-    lines = []
+          animated: bool = False) -> tuple[list, list]:
+    """One colour per trajectory (all its rows), start points marked. Returns the path lines
+    and the start markers, as (artist, trajectory, row) each."""
+    lines, starts = [], []
     for index, trajectory in enumerate(trajectories):
         points = trajectory.points.numpy()
         end = points.shape[0] if upto is None else upto + 1
@@ -82,10 +87,11 @@ def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
             (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour(index),
                               linewidth=2, marker="o", markersize=2.5, animated=animated, zorder=5,
                               label=legend_label(trajectory) if row == 0 else None)
-            ax.plot(*points[0, row], marker="o", markersize=7, color=colour(index),
-                    markeredgecolor="white", zorder=6)
+            (start,) = ax.plot(*points[0, row], marker="o", markersize=7, color=colour(index),
+                               markeredgecolor="white", zorder=6, animated=animated)
             lines.append((line, trajectory, row))
-    return lines
+            starts.append((start, trajectory, row))
+    return lines, starts
 
 
 def loss_gap(trajectory: Trajectory) -> np.ndarray:
@@ -95,9 +101,18 @@ def loss_gap(trajectory: Trajectory) -> np.ndarray:
     return losses - reference if reference is not None else losses
 
 
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float, _position=None) -> str:
+    """A tick label for a power of ten in plain text: 1e-06 → '10⁻⁶'."""
+    return "10" + str(round(math.log10(value))).translate(SUPERSCRIPTS)
+
+
 def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
                animated: bool = False) -> list:
-    """Loss gap f(p_k) − f* against iteration k, log y."""
+    """Loss gap f(p_k) − f* against iteration k, log y; the y range is the surface's (see
+    ``loss_limits``), so runs on one surface share the axis."""
     lines = []
     for index, trajectory in enumerate(trajectories):
         gap = loss_gap(trajectory)
@@ -108,27 +123,34 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = 
             lines.append((line, trajectory, row))
     log = trajectories[0].surface.minimum_value is not None
     ax.set_yscale("log" if log else "symlog")
-    if log:  # a label every few decades: cleaner, and each one is a mathtext parse (~13 ms)
+    if log:  # a label every few decades, as plain text: "10⁻⁶" (a mathtext label costs ~13 ms)
         ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
         ax.yaxis.set_minor_locator(mticker.NullLocator())
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(power_of_ten))
     ax.set_xlim(0, max(t.steps for t in trajectories))
-    finite = np.concatenate([loss_gap(t)[np.isfinite(loss_gap(t))] for t in trajectories])
-    if finite.size:
-        top = finite.max() * 3 if log else finite.max() + 1
-        bottom = max(finite.min(), 1e-12) / 3 if log else finite.min() - 1
-        ax.set_ylim(bottom, top)
+    ax.set_ylim(*loss_limits(trajectories[0].surface))
     ax.set_xlabel("iteration k")
     ax.set_ylabel("f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
     return lines
 
 
+def loss_limits(surface: Surface) -> tuple[float, float]:
+    """The loss panel's y range from the surface over its view: gap from ``LOSS_GAP_FLOOR`` to 3x
+    the largest, or the value range ±1 for a surface without a minimum."""
+    values = surface_values(surface, 60)[2]
+    if surface.minimum_value is None:
+        return float(values.min()) - 1, float(values.max()) + 1
+    return LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
+
+
 @dataclass
 class LectureFigure:
-    """A lecture figure and the artists that show the runs: (line, trajectory, row) each."""
+    """A lecture figure and the artists that show the runs: (artist, trajectory, row) each."""
 
     figure: Figure
     path_lines: list
+    start_markers: list
     loss_lines: list
 
 
@@ -148,13 +170,13 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss
                             right=0.985, bottom=0.09, top=0.94, wspace=0.22)
     ax = fig.add_subplot(grid[0, 0])
     contour(ax, surface)
-    path_lines = paths(ax, trajectories, animated=animated)
+    path_lines, start_markers = paths(ax, trajectories, animated=animated)
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
     ax.set_title(title or surface.formula, fontsize=9)
     loss_lines = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else []
     if three_d:
         surface_3d(fig.add_subplot(grid[0, panels - 1], projection="3d"), surface, trajectories)
-    return LectureFigure(fig, path_lines, loss_lines)
+    return LectureFigure(fig, path_lines, start_markers, loss_lines)
 
 
 def figure(surface: Surface, trajectories: Sequence[Trajectory], **options) -> Figure:

@@ -106,3 +106,40 @@ def test_export_gif_is_available_at_the_top_level(tmp_path):
     path = landscape.export_gif(tmp_path / "top.gif", surfaces.get("saddle"), ["gd"], steps=4,
                                 size=(320, 180))
     assert iio.imread(path, index=None).shape[:3] == (5, 180, 320)
+
+
+def test_other_runs_on_the_same_surface_reuse_the_animation(two_well_runs):
+    """Another start: the same figure redraws to exactly what a new one draws."""
+    surface, runs = two_well_runs
+    moved = trajectory.compare(surface, ["sgd", "adam"], lr={"sgd": 0.01, "adam": 0.05}, steps=20,
+                               starts=[(1.6, -0.8), (-1.5, 1.2)])  # as many rows
+    reused = animate.TrajectoryAnimation(surface, runs, size=(320, 180))
+    fresh = animate.TrajectoryAnimation(surface, moved, size=(320, 180))
+    try:
+        before = reused.frame(20)
+        assert reused.can_show(moved)
+        reused.set_runs(moved)
+        assert not np.array_equal(reused.frame(20), before)
+        np.testing.assert_array_equal(reused.frame(20), fresh.frame(20))
+        elsewhere = trajectory.compare(surfaces.get("quadratic"), ["sgd", "adam"], steps=20)
+        longer = trajectory.compare(surface, ["sgd", "adam"], steps=30)
+        for other in (elsewhere, longer, moved[:1]):
+            assert not reused.can_show(other)
+            with pytest.raises(ValueError, match="need a new animation"):
+                reused.set_runs(other)
+    finally:
+        reused.close()
+        fresh.close()
+
+
+def test_loss_panel_range_comes_from_the_surface():
+    """Runs on a surface share the loss axis: from the floor to 3x the largest gap in view."""
+    surface = surfaces.get("quadratic")  # ½ pᵀAp, largest at a corner of [-5, 5]²
+    _, _, z = draw.surface_values(surface, 60)
+    for runs in (trajectory.compare(surface, ["gd"], lr=0.01, steps=10),
+                 trajectory.compare(surface, ["gd"], lr=0.15, steps=50, starts=[(1.0, 1.0)])):
+        ax = draw.figure(surface, runs).axes[1]
+        assert ax.get_ylim() == pytest.approx((draw.LOSS_GAP_FLOOR, 3 * z.max()))
+        ax.figure.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert {"10⁻¹²", "10⁻⁹", "10⁰"} <= set(labels) and not any("$" in s for s in labels)
