@@ -6,9 +6,11 @@ noise; play/scrub over iterations; GIF export; save/load of the setting), **Phas
 **Real networks** (the CIFAR-10 comparison, run in the background).
 
 For the current surface, start and optimizers, every (lr, momentum) pair of the sliders is
-computed once, one batched run per optimizer; moving a slider is then a lookup and an update of
-the drawn paths by blitting (the same frames as the GIF export), not a recomputation. With
-``%matplotlib widget`` (ipympl) a click on the phase diagram sets the sliders.
+computed once, all optimizers stepped together (``trajectory.grids``); moving a slider is then a
+lookup and an update of the drawn paths by blitting (the same frames as the GIF export), not a
+recomputation. A new start reuses the figure too: only a new surface, optimizer list or step
+count draws a new one. A click on the landscape sets the start (ipyevents on the frame image);
+with ``%matplotlib widget`` (ipympl) a click on the phase diagram sets the sliders.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ import threading
 import traceback
 from pathlib import Path
 
+import ipyevents
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import draw, optim, surfaces
+from . import draw, optim, surfaces, trajectory
 from .animate import TrajectoryAnimation, export_gif
 from .files import atomic_path
-from .trajectory import grid
 
 LR_EXPONENTS = (-3.0, 0.0, 0.1)  # the lr slider: 10^-3 … 10^0 in steps of 10^0.1 (31 values)
 LEARNING_RATES = 10 ** np.round(np.arange(LR_EXPONENTS[0], LR_EXPONENTS[1] + 1e-9, LR_EXPONENTS[2]), 1)
@@ -65,7 +67,8 @@ class Explorer:
                                                 max=LR_EXPONENTS[1], step=LR_EXPONENTS[2],
                                                 description="lr η", readout_format=".3g")
         self.momentum_slider = widgets.FloatSlider(value=momentum, min=0.0, max=float(MOMENTA[-1]),
-                                                   step=0.05, description="momentum β")
+                                                   step=0.05, description="momentum β",
+                                                   style={"description_width": "initial"})
         self.steps_box = widgets.BoundedIntText(value=steps, min=10, max=1000, description="steps")
         start = surfaces.get(surface).start if start is None else start
         self.x0_box = widgets.FloatText(value=start[0], description="x₀", layout={"width": "160px"})
@@ -83,6 +86,7 @@ class Explorer:
         self.save_button = widgets.Button(description="Save")
         self.load_button = widgets.Button(description="Load")
         self.image = widgets.Image(format="jpeg")
+        self.image_clicks = ipyevents.Event(source=self.image, watched_events=["click"])
         self.phase_optimizer = widgets.Dropdown(description="optimizer")
         self.phase_box = widgets.Box()
         self.grids: dict[str, object] = {}
@@ -98,6 +102,7 @@ class Explorer:
         for slider in (self.lr_slider, self.momentum_slider):
             slider.observe(self._on_slider, names="value")
         self.iteration.observe(self._on_iteration, names="value")
+        self.image_clicks.on_dom_event(self._on_image_click)
         self.phase_optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export())
         self.save_button.on_click(lambda _: self.save_state(self.state_name.value))
@@ -106,7 +111,7 @@ class Explorer:
 
     # -- messages ------------------------------------------------------------------------------
     def say(self, text: str) -> None:
-        self.messages.clear_output()
+        self.messages.outputs = ()  # not clear_output(): that needs the cell's context (threads)
         self.messages.append_stdout(text + "\n")
 
     # -- the precomputed grids -------------------------------------------------------------------
@@ -121,27 +126,23 @@ class Explorer:
 
     @_reported
     def recompute(self) -> None:
-        """One batched lr x momentum run per optimizer for the current surface and start."""
+        """The lr x momentum grid of every optimizer for the current surface and start, all
+        stepped together (one batched run)."""
         surface = surfaces.get(self.surface_box.value)
         specs = self.specs
-        parsed = [optim.parse(s) for s in specs]  # errors before any work
         start = (float(self.x0_box.value), float(self.y0_box.value))
         extra = {"noise_eta": self.noise_slider.value} if self.noise_on.value else {}
-        grids = {}
-        for spec, p in zip(specs, parsed):
-            momenta = MOMENTA if p.takes_momentum else None
-            grids[spec] = grid(surface, spec, LEARNING_RATES, momenta, start=start,
-                               steps=int(self.steps_box.value), seed=self.seed,
-                               **(extra if "gradnoise" in p.extensions else {}))
-        self.surface, self.grids = surface, grids
+        runs = trajectory.grids(surface, specs, LEARNING_RATES, MOMENTA, start=start,
+                                steps=int(self.steps_box.value), seed=self.seed, **extra)
+        self.surface, self.grids = surface, dict(zip(specs, runs))
         for control in (self.iteration, self.play):
             control.max = int(self.steps_box.value)
         self.iteration.value = int(self.steps_box.value)
         self._draw_landscape()
         self._phase_stale = True
         self._draw_phase_options()
-        self.say(f"computed {len(grids)} x {len(LEARNING_RATES)} x {len(MOMENTA)} settings "
-                 f"on {surface.name}")
+        self.say(f"computed {len(specs)} x {len(LEARNING_RATES)} x {len(MOMENTA)} settings "
+                 f"on {surface.name} from {start}")
 
     def _index(self) -> tuple[int, int]:
         i = int(np.abs(np.log10(LEARNING_RATES) - np.log10(self.lr_slider.value)).argmin())
@@ -155,10 +156,13 @@ class Explorer:
 
     # -- the landscape figure ----------------------------------------------------------------------
     def _draw_landscape(self) -> None:
-        """The lecture figure as a blitted animation: contours drawn once, runs swapped in."""
-        if self._animation is not None:
-            self._animation.close()
-        self._animation = TrajectoryAnimation(self.surface, self.current_runs())
+        """The lecture figure as a blitted animation, drawn once per surface, optimizer list
+        and step count; other runs (sliders, start) are swapped in."""
+        runs = self.current_runs()
+        if self._animation is None or not self._animation.can_show(runs):
+            if self._animation is not None:
+                self._animation.close()
+            self._animation = TrajectoryAnimation(self.surface, runs)
         self._update_artists()
 
     def _update_artists(self) -> None:
@@ -269,6 +273,13 @@ class Explorer:
         self.recompute()
 
     @_reported
+    def _on_image_click(self, event: dict) -> None:
+        """A click on the landscape (ipyevents: pixel dataX, dataY of the image) sets the start."""
+        point = self._animation.data_point(event["dataX"], event["dataY"])
+        if point is not None:
+            self.set_start(*point)
+
+    @_reported
     def _on_phase_click(self, event) -> None:
         if self._phase_axes is not None and event.inaxes is self._phase_axes and event.xdata is not None:
             self.select(event.xdata, event.ydata)
@@ -324,7 +335,8 @@ class Explorer:
         landscape = widgets.VBox([
             widgets.HBox([self.surface_box, self.optimizers_box, self.steps_box]),
             widgets.HBox([self.lr_slider, self.momentum_slider]),
-            widgets.HBox([self.x0_box, self.y0_box, self.noise_on, self.noise_slider]),
+            widgets.HBox([self.x0_box, self.y0_box, widgets.HTML("<i>or click the plot</i>", layout={"width": "110px"}),
+                          self.noise_on, self.noise_slider]),
             self.image,
             widgets.HBox([self.play, self.iteration]),
             widgets.HBox([self.gif_name, self.export_button, self.state_name, self.save_button,
@@ -366,7 +378,7 @@ class NetworksTab:
         self.run_button.on_click(lambda _: self.start())
 
     def say(self, text: str) -> None:
-        self.messages.clear_output()
+        self.messages.outputs = ()  # not clear_output(): that needs the cell's context (threads)
         self.messages.append_stdout(text + "\n")
 
     def _learning_rates(self):

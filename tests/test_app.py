@@ -5,10 +5,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 import torch
 
-from landscape import app, surfaces, trajectory
+from landscape import app, draw, surfaces, trajectory
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,30 @@ def test_scrubbing_shows_the_path_up_to_the_iteration(explorer):
     line, run, _ = explorer._animation.paths[0]
     assert len(line.get_xdata()) == 6
     explorer.iteration.value = 30
+
+
+def _click(explorer, x: int, y: int) -> None:
+    """What ipyevents sends for a click at pixel (x, y) of the shown image."""
+    explorer.image_clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": y}, [])
+
+
+def test_a_click_on_the_landscape_moves_the_start_under_the_pointer(explorer):
+    animation, start = explorer._animation, explorer.state()["start"]
+    _click(explorer, 5, 5)  # the figure's corner: outside the contour plot, nothing happens
+    assert explorer.state()["start"] == start
+    click = (300, 200)
+    _click(explorer, *click)
+    x0, y0 = explorer.state()["start"]
+    assert (x0, y0) != tuple(start) and explorer._animation is animation, "same figure, new runs"
+    for run in explorer.current_runs():
+        assert run.points[0, 0].tolist() == [x0, y0]
+    # the start marker of the last optimizer (drawn on top) is centred on the clicked pixel
+    frame = explorer._animation.frame(0).astype(int)
+    colour = [int(draw.colour(len(explorer.grids) - 1)[i:i + 2], 16) for i in (1, 3, 5)]
+    window = frame[click[1] - 12:click[1] + 13, click[0] - 12:click[0] + 13]
+    ys, xs = np.nonzero((np.abs(window - colour) < 30).all(-1))
+    assert len(xs) > 20 and abs(xs.mean() - 12) < 1.5 and abs(ys.mean() - 12) < 1.5
+    explorer.set_start(*start)
 
 
 def test_bad_optimizer_spec_is_a_message_and_keeps_the_runs(explorer):

@@ -1,5 +1,6 @@
 """In a real browser: JupyterLab serves the notebook, Chromium runs the explorer cell, a drag of
-the lr slider redraws the figure. Skips (saying why) on a machine without Chromium."""
+the lr slider redraws the figure and a click on the landscape moves the start there. Skips
+(saying why) on a machine without Chromium."""
 
 import os
 import shutil
@@ -73,7 +74,7 @@ def _run_cell(page, editors, index: int) -> None:
     pytest.fail(f"code cell {index} did not start running")
 
 
-def test_dragging_the_lr_slider_redraws_the_figure(jupyter_lab, tmp_path):
+def test_slider_drag_redraws_and_a_click_sets_the_start(jupyter_lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -100,8 +101,16 @@ def test_dragging_the_lr_slider_redraws_the_figure(jupyter_lab, tmp_path):
                                    arg=[image.element_handle(), before[0]], timeout=30_000)
             page.wait_for_timeout(500)
             after = image.screenshot()
-            page.screenshot(path=str(tmp_path / "lab.png"))
             assert after != before[1], "the figure must change when the slider moves"
+
+            x0 = page.locator(".widget-text").filter(has=page.locator("label", has_text="x₀")).locator("input")
+            start = float(x0.input_value())
+            box = image.bounding_box()  # two-well: x from -2 to 2 across the contour plot
+            page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+            page.wait_for_function("([element, old]) => Number(element.value) !== old",
+                                   arg=[x0.element_handle(), start], timeout=30_000)
+            assert -2 <= float(x0.input_value()) <= 2, "the click lands inside the landscape"
+            page.screenshot(path=str(tmp_path / "lab.png"))
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))  # what the page showed
             raise
