@@ -1,9 +1,9 @@
 """Animations of trajectories, and GIF export for lecture slides.
 
-Frames are drawn with blitting: the contours, minima and axes are rendered once as a
+Frames are drawn with blitting: the contours, minima, axes and legend are rendered once as a
 background; each frame restores it and draws only the growing paths, their start markers, the
-loss curves, the legend and the iteration counter. So other runs on the same surface (another
-learning rate, another start) are shown without redrawing the figure (``set_runs``). The notebook shows the same frames (``TrajectoryAnimation.frame``).
+loss curves and the iteration counter. Other runs on the same surface (another learning rate,
+another start) are shown without redrawing the figure (``set_runs`` redraws only the legend). The notebook shows the same frames (``TrajectoryAnimation.frame``).
 """
 
 from __future__ import annotations
@@ -60,6 +60,16 @@ class TrajectoryAnimation:
         self.legend = contour_axes.get_legend()
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
+        self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_background()
+
+    def _draw_background(self) -> None:
+        """The frames' background: the figure plus the legend for the current runs, placed
+        clear of their whole paths (it stays put while they grow)."""
+        self.canvas.restore_region(self._without_legend)
+        for line, trajectory, row in self.paths:
+            line.set_data(trajectory.points[:, row, 0].numpy(), trajectory.points[:, row, 1].numpy())
+        self.figure.draw_artist(self.legend)
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     def can_show(self, trajectories: Sequence[Trajectory]) -> bool:
@@ -83,6 +93,7 @@ class TrajectoryAnimation:
             for artists in (self.paths, self.starts, self.losses))
         for text, trajectory in zip(self.legend.get_texts(), self.trajectories):
             text.set_text(draw.legend_label(trajectory))
+        self._draw_background()
 
     def data_point(self, x: float, y: float) -> tuple[float, float] | None:
         """The surface point under pixel (x, y) of a frame (from its top left), or None when the
@@ -118,7 +129,6 @@ class TrajectoryAnimation:
             self.figure.draw_artist(line)
         self.counter.set_text(f"iteration {step}")
         self.figure.draw_artist(self.counter)
-        self.figure.draw_artist(self.legend)
         width, height = self.canvas.get_width_height()
         return Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba()).convert("RGB")
 
