@@ -1,9 +1,10 @@
 """Animations of trajectories, and GIF export for lecture slides.
 
 Frames are drawn with blitting: the contours, minima, axes and legend are rendered once as a
-background; each frame restores it and draws only the growing paths, their start markers, the
-loss curves and the iteration counter. Other runs on the same surface (another learning rate,
-another start) are shown without redrawing the figure (``set_runs`` redraws only the legend). The notebook shows the same frames (``TrajectoryAnimation.frame``).
+background; each frame restores it, draws only the growing paths, their start markers, the loss
+curves, and puts the legend's and the counter box's saved pixels back on top. Other runs on
+the same surface (another learning rate, another start) are shown without redrawing the figure
+(``set_runs`` redraws only the legend). The notebook shows the same frames (``TrajectoryAnimation.frame``).
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ class TrajectoryAnimation:
         self.canvas = FigureCanvasAgg(self.figure)
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
-        contour_axes.text(0.98, 0.02, f"iteration {self.steps}", transform=contour_axes.transAxes,
-                          ha="right", va="bottom", fontsize=12, color=(0, 0, 0, 0),
-                          bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
+        self._counter_box = contour_axes.text(
+            0.98, 0.02, f"iteration {self.steps}", transform=contour_axes.transAxes, ha="right",
+            va="bottom", fontsize=12, color=(0, 0, 0, 0), bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
         self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes,
                                          ha="right", va="bottom", fontsize=12, color="white",
                                          animated=True)
@@ -65,12 +66,16 @@ class TrajectoryAnimation:
 
     def _draw_background(self) -> None:
         """The frames' background: the figure plus the legend for the current runs, placed
-        clear of their whole paths (it stays put while they grow)."""
+        clear of their whole paths (it stays put while they grow); and the pixels of the legend
+        and the counter box, which each frame puts back over the paths (re-rendering the
+        legend's text cost 30 ms a frame)."""
         self.canvas.restore_region(self._without_legend)
         for line, trajectory, row in self.paths:
             line.set_data(trajectory.points[:, row, 0].numpy(), trajectory.points[:, row, 1].numpy())
         self.figure.draw_artist(self.legend)
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._on_top = [self.canvas.copy_from_bbox(artist.get_window_extent())
+                        for artist in (self.legend, self._counter_box.get_bbox_patch())]
 
     def can_show(self, trajectories: Sequence[Trajectory]) -> bool:
         """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
@@ -127,6 +132,8 @@ class TrajectoryAnimation:
             gap = draw.loss_gap(trajectory)[:end, row]
             line.set_data(np.arange(end), np.maximum(gap, 1e-16))
             self.figure.draw_artist(line)
+        for region in self._on_top:
+            self.canvas.restore_region(region)
         self.counter.set_text(f"iteration {step}")
         self.figure.draw_artist(self.counter)
         width, height = self.canvas.get_width_height()

@@ -1,7 +1,8 @@
 """The notebook explorer: ``landscape.app.explore()``.
 
-Tabs: **Landscape** (optimizers on a surface; lr and momentum sliders; start point; gradient
-noise; play/scrub over iterations; GIF export; save/load of the setting), **Phase diagram**
+Tabs: **Landscape** (optimizers on a surface; lr and momentum sliders, β2 for the Adam family;
+start point; gradient noise; play/scrub over iterations; GIF export; save/load of the setting),
+**Phase diagram**
 (lr x momentum heatmap of iterations, the sliders' position marked, a click sets the sliders) and
 **Real networks** (the CIFAR-10 comparison, run in the background).
 
@@ -34,7 +35,13 @@ from .files import atomic_path
 LR_EXPONENTS = (-3.0, 0.0, 0.1)  # the lr slider: 10^-3 … 10^0 in steps of 10^0.1 (31 values)
 LEARNING_RATES = 10 ** np.round(np.arange(LR_EXPONENTS[0], LR_EXPONENTS[1] + 1e-9, LR_EXPONENTS[2]), 1)
 MOMENTA = np.round(np.arange(0.0, 0.951, 0.05), 2)  # the momentum slider (20 values)
-STATE_KEYS = ("surface", "optimizers", "lr", "momentum", "steps", "start", "noise", "seed")
+BETA2S = (0.9, 0.99, 0.999, 0.9999)  # the β2 slider, for the Adam family
+STATE_KEYS = ("surface", "optimizers", "lr", "momentum", "beta2", "steps", "start", "noise", "seed")
+
+
+def _nearest(options, value: float) -> float:
+    """The option closest to ``value`` (a saved or given setting snaps to the slider)."""
+    return min(options, key=lambda option: abs(option - value))
 
 
 def _reported(method):
@@ -57,7 +64,7 @@ class Explorer:
 
     def __init__(self, surface: str = "two-well", optimizers: str = "sgd, momentum, nesterov, adam",
                  lr: float = 0.01, momentum: float = 0.9, steps: int = 150, start=None,
-                 noise: float = 0.0, seed: int = 0):
+                 noise: float = 0.0, seed: int = 0, beta2: float = 0.999):
         self.messages = widgets.Output(layout={"border": "1px solid #ddd", "min_height": "1.5em"})
         self.surface_box = widgets.Dropdown(options=list(surfaces.SURFACES), value=surface,
                                             description="surface")
@@ -69,6 +76,9 @@ class Explorer:
         self.momentum_slider = widgets.FloatSlider(value=momentum, min=0.0, max=float(MOMENTA[-1]),
                                                    step=0.05, description="momentum β",
                                                    style={"description_width": "initial"})
+        self.beta2_slider = widgets.SelectionSlider(options=BETA2S, value=_nearest(BETA2S, beta2),
+                                                    description="β2 (Adam family)",
+                                                    style={"description_width": "initial"})
         self.steps_box = widgets.BoundedIntText(value=steps, min=10, max=1000, description="steps")
         start = surfaces.get(surface).start if start is None else start
         self.x0_box = widgets.FloatText(value=start[0], description="x₀", layout={"width": "160px"})
@@ -95,7 +105,8 @@ class Explorer:
         self._phase_stale = True  # the phase diagram is drawn only while its tab is shown
         self.networks = NetworksTab()
 
-        for box in (self.surface_box, self.optimizers_box, self.steps_box, self.noise_on, self.noise_slider):
+        for box in (self.surface_box, self.optimizers_box, self.steps_box, self.noise_on, self.noise_slider,
+                    self.beta2_slider):
             box.observe(self._on_setting, names="value")
         for box in (self.x0_box, self.y0_box):
             box.observe(self._on_setting, names="value")
@@ -132,9 +143,13 @@ class Explorer:
         specs = self.specs
         start = (float(self.x0_box.value), float(self.y0_box.value))
         extra = {"noise_eta": self.noise_slider.value} if self.noise_on.value else {}
+        takes_beta2 = any("beta2" in optim.parse(s).hyperparameters() for s in specs)
+        if takes_beta2:
+            extra["beta2"] = self.beta2_slider.value
         runs = trajectory.grids(surface, specs, LEARNING_RATES, MOMENTA, start=start,
                                 steps=int(self.steps_box.value), seed=self.seed, **extra)
         self.surface, self.grids = surface, dict(zip(specs, runs))
+        self.beta2_slider.layout.display = None if takes_beta2 else "none"
         for control in (self.iteration, self.play):
             control.max = int(self.steps_box.value)
         self.iteration.value = int(self.steps_box.value)
@@ -297,7 +312,8 @@ class Explorer:
     def state(self) -> dict:
         lr, momentum = self._slider_point()
         return {"surface": self.surface_box.value, "optimizers": self.optimizers_box.value,
-                "lr": lr, "momentum": momentum, "steps": int(self.steps_box.value),
+                "lr": lr, "momentum": momentum, "beta2": self.beta2_slider.value,
+                "steps": int(self.steps_box.value),
                 "start": [float(self.x0_box.value), float(self.y0_box.value)],
                 "noise": self.noise_slider.value if self.noise_on.value else 0.0, "seed": self.seed}
 
@@ -327,6 +343,7 @@ class Explorer:
         self.seed = state.get("seed", self.seed)
         self.lr_slider.value = state.get("lr", self.lr_slider.value)
         self.momentum_slider.value = state.get("momentum", self.momentum_slider.value)
+        self.beta2_slider.value = _nearest(BETA2S, state.get("beta2", self.beta2_slider.value))
         self._quiet = False
         self.recompute()
 
@@ -334,7 +351,7 @@ class Explorer:
     def widget(self) -> widgets.Tab:
         landscape = widgets.VBox([
             widgets.HBox([self.surface_box, self.optimizers_box, self.steps_box]),
-            widgets.HBox([self.lr_slider, self.momentum_slider]),
+            widgets.HBox([self.lr_slider, self.momentum_slider, self.beta2_slider]),
             widgets.HBox([self.x0_box, self.y0_box, widgets.HTML("<i>or click the plot</i>", layout={"width": "110px"}),
                           self.noise_on, self.noise_slider]),
             self.image,

@@ -70,6 +70,23 @@ def test_a_click_on_the_landscape_moves_the_start_under_the_pointer(explorer):
     explorer.set_start(*start)
 
 
+def test_beta2_is_offered_for_the_adam_family_and_changes_its_runs(explorer):
+    surface = surfaces.get("quadratic")
+    assert explorer.beta2_slider.layout.display is None, "adam is in the list"
+    explorer.beta2_slider.value = 0.9
+    lr, momentum = explorer._slider_point()
+    start = explorer.state()["start"]
+    shown = {t.spec: t for _, t, _ in explorer._animation.paths}
+    for beta2, spec in ((0.9, "adam"), (None, "momentum")):
+        expected = trajectory.run(surface, spec, lr=lr, momentum=momentum, starts=[start], steps=30,
+                                  **({"beta2": beta2} if beta2 else {}))
+        torch.testing.assert_close(shown[spec].points, expected.points, rtol=1e-8, atol=1e-8)
+    explorer.optimizers_box.value = "gd, momentum"
+    assert explorer.beta2_slider.layout.display == "none", "no optimizer has a β2"
+    explorer.optimizers_box.value = "gd, momentum, adam"
+    explorer.beta2_slider.value = 0.999
+
+
 def test_bad_optimizer_spec_is_a_message_and_keeps_the_runs(explorer):
     grids = explorer.grids
     explorer.optimizers_box.value = "gd, adamm"
@@ -92,11 +109,13 @@ def test_export_writes_the_runs_shown(explorer, tmp_path):
 def test_setting_round_trips_through_json(explorer, tmp_path):
     path = str(tmp_path / "setting.json")
     explorer.select(0.05, 0.3)
+    explorer.beta2_slider.value = 0.99
     saved = explorer.state()
     explorer.save_state(path)
     explorer.select(0.5, 0.9)
+    explorer.beta2_slider.value = 0.9999
     explorer.load_state(path)
-    assert explorer.state() == saved
+    assert explorer.state() == saved and saved["beta2"] == 0.99
     (tmp_path / "bad.json").write_text('{"colour": "red"}')
     explorer.load_state(str(tmp_path / "bad.json"))
     assert "unknown keys ['colour']" in _messages(explorer.messages)

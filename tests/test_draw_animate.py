@@ -143,3 +143,27 @@ def test_loss_panel_range_comes_from_the_surface():
         ax.figure.canvas.draw()
         labels = [t.get_text() for t in ax.get_yticklabels()]
         assert {"10⁻¹²", "10⁻⁹", "10⁰"} <= set(labels) and not any("$" in s for s in labels)
+
+
+def test_legend_and_counter_box_stay_on_top_of_the_paths():
+    """Heavy ball at η = 1 scribbles over the whole plot: the legend and the counter's box must
+    still read the same in every frame."""
+    surface = surfaces.get("two-well")
+    runs = trajectory.compare(surface, ["momentum", "adam"], lr=1.0, momentum=0.9, steps=150,
+                              starts=[(0.2, 1.2)])
+    animation = animate.TrajectoryAnimation(surface, runs)
+    try:
+        first, last = animation.frame(0), animation.frame(150)
+        assert (first != last).any(-1).mean() > 0.1, "the paths cover much of the figure"
+
+        def inside(artist, image):
+            box, height = artist.get_window_extent(), image.shape[0]
+            return image[int(height - box.y1) + 2:int(height - box.y0) - 2, int(box.x0) + 2:int(box.x1) - 2]
+
+        assert np.array_equal(inside(animation.legend, first), inside(animation.legend, last))
+        counter_box = inside(animation._counter_box.get_bbox_patch(), last).astype(int)
+        for index in range(len(runs)):  # no path colour inside the box ("iteration 150" changes)
+            rgb = [int(draw.colour(index)[i:i + 2], 16) for i in (1, 3, 5)]
+            assert (np.abs(counter_box - rgb) < 40).all(-1).mean() < 0.01
+    finally:
+        animation.close()
