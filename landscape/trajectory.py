@@ -179,10 +179,7 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
     """Step every job's rows together: one loss and gradient evaluation per step for all of
     them (rows are independent, so this is exactly the jobs run one by one), then each job's
     optimizer steps its own parameter."""
-    if criterion not in CRITERIA:
-        raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
-    if not tolerance > 0:
-        raise ValueError(f"Invalid tolerance: {tolerance!r} (expected tolerance > 0)")
+    _check_convergence(tolerance, criterion)
     loss_of = loss_of or surface
 
     def stepper(ps):
@@ -206,6 +203,14 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
     results = _simulate(surface, [job.starts for job in jobs], steps, stepper, escape, device, dtype)
     return [_trajectory(surface, job.spec.text, points, diverged_at, job.settings, tolerance,
                         criterion) for job, (points, diverged_at) in zip(jobs, results)]
+
+
+def _check_convergence(tolerance: float, criterion: str) -> None:
+    """Refuse a bad convergence test before any work."""
+    if criterion not in CRITERIA:
+        raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
+    if not tolerance > 0:
+        raise ValueError(f"Invalid tolerance: {tolerance!r} (expected tolerance > 0)")
 
 
 def _trajectory(surface, name, points, diverged_at, settings, tolerance, criterion) -> Trajectory:
@@ -269,8 +274,7 @@ def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float =
            criterion: str = "distance", escape: float = 10.0, device=None,
            dtype=torch.float64) -> Trajectory:
     """Newton's method p ← p − H⁻¹∇f with the exact 2x2 Hessian: the second-order reference."""
-    if criterion not in CRITERIA:
-        raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
+    _check_convergence(tolerance, criterion)
 
     def stepper(ps):
         def advance():
@@ -324,9 +328,10 @@ def grids(surface: Surface, specs: Sequence[str], lrs: Sequence[float],
     start = _starts(surface, surface.start if start is None else start)[:1]
     jobs, shapes = [], []
     for p in parsed:
-        lr_rows, momentum_rows, shape = _grid_rows(lrs, momenta if p.takes_momentum else None)
+        spec_momenta = momenta if p.takes_momentum else None
+        lr_rows, momentum_rows, shape = _grid_rows(lrs, spec_momenta)
         settings = {"lr": lr_rows.reshape(-1, 1)}
-        if momenta is not None and p.takes_momentum:
+        if spec_momenta is not None:
             settings["momentum"] = momentum_rows.reshape(-1, 1)
         jobs.append(_Job(p, start.repeat(lr_rows.numel(), 1), settings,
                          {k: v for k, v in hyperparameters.items() if k in p.hyperparameters()}))
