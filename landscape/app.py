@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 import threading
 import traceback
 from pathlib import Path
@@ -36,7 +37,25 @@ LR_EXPONENTS = (-3.0, 0.0, 0.1)  # the lr slider: 10^-3 … 10^0 in steps of 10^
 LEARNING_RATES = 10 ** np.round(np.arange(LR_EXPONENTS[0], LR_EXPONENTS[1] + 1e-9, LR_EXPONENTS[2]), 1)
 MOMENTA = np.round(np.arange(0.0, 0.951, 0.05), 2)  # the momentum slider (20 values)
 BETA2S = (0.9, 0.99, 0.999, 0.9999)  # the β2 slider, for the Adam family
-STATE_KEYS = ("surface", "optimizers", "lr", "momentum", "beta2", "steps", "start", "noise", "seed")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# a saved setting: key -> (check, what is expected); checked before anything is changed
+STATE_CHECKS = {
+    "surface": (lambda v: v in surfaces.SURFACES, f"one of {', '.join(surfaces.SURFACES)}"),
+    "optimizers": (lambda v: isinstance(v, str), "a text of optimizer specs"),
+    "lr": (lambda v: _number(v) and v > 0, "a number > 0"),
+    "momentum": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "beta2": (lambda v: _number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "steps": (lambda v: isinstance(v, int) and 10 <= v <= 1000, "an integer from 10 to 1000"),
+    "start": (lambda v: isinstance(v, list) and len(v) == 2 and all(map(_number, v)), "[x, y]"),
+    "noise": (lambda v: _number(v) and 0 <= v <= 1, "a number from 0 (off) to 1"),
+    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+}
+STATE_KEYS = tuple(STATE_CHECKS)
 
 
 def _nearest(options, value: float) -> float:
@@ -329,10 +348,24 @@ class Explorer:
             state = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as error:
             raise ValueError(f"cannot read the setting {path}: {error}") from None
+        if not isinstance(state, dict):
+            raise ValueError(f"{path}: expected a JSON object with keys {list(STATE_KEYS)}")
         unknown = set(state) - set(STATE_KEYS)
         if unknown:
             raise ValueError(f"{path}: unknown keys {sorted(unknown)}; expected {list(STATE_KEYS)}")
+        for key, value in state.items():
+            check, expected = STATE_CHECKS[key]
+            if not check(value):
+                raise ValueError(f"{path}: {key} is {value!r}; expected {expected}")
         self._quiet = True
+        try:
+            self._apply(state)
+        finally:
+            self._quiet = False
+        self.recompute()
+
+    def _apply(self, state: dict) -> None:
+        """Set the widgets from a checked setting (quietly: one recomputation follows)."""
         self.surface_box.value = state.get("surface", self.surface_box.value)
         self.optimizers_box.value = state.get("optimizers", self.optimizers_box.value)
         self.steps_box.value = state.get("steps", self.steps_box.value)
@@ -344,8 +377,6 @@ class Explorer:
         self.lr_slider.value = state.get("lr", self.lr_slider.value)
         self.momentum_slider.value = state.get("momentum", self.momentum_slider.value)
         self.beta2_slider.value = _nearest(BETA2S, state.get("beta2", self.beta2_slider.value))
-        self._quiet = False
-        self.recompute()
 
     # -- layout -----------------------------------------------------------------------------------
     def widget(self) -> widgets.Tab:

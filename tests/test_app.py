@@ -121,6 +121,24 @@ def test_setting_round_trips_through_json(explorer, tmp_path):
     assert "unknown keys ['colour']" in _messages(explorer.messages)
 
 
+@pytest.mark.parametrize("setting,message", [
+    ('{"beta2": "high"}', "beta2 is 'high'; expected a number in (0, 1)"),
+    ('{"surface": "moon"}', "surface is 'moon'; expected one of quadratic"),
+    ('{"start": [0.1, NaN]}', "start is [0.1, nan]; expected [x, y]"),
+    ('{"steps": 5}', "steps is 5; expected an integer from 10 to 1000"),
+    ('[1, 2]', "expected a JSON object"),
+])
+def test_a_bad_setting_is_a_message_and_changes_nothing(explorer, tmp_path, setting, message):
+    before, image = explorer.state(), explorer.image.value
+    (tmp_path / "bad.json").write_text(setting)
+    explorer.load_state(str(tmp_path / "bad.json"))
+    assert message in _messages(explorer.messages)
+    assert explorer.state() == before and explorer.image.value == image
+    explorer.lr_slider.value = 0.2  # and the explorer still answers
+    assert explorer.image.value != image
+    explorer.select(before["lr"], before["momentum"])
+
+
 def test_networks_tab_shows_missing_data_as_a_message(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/cifar.tar.gz")
     tab = app.NetworksTab()
