@@ -45,7 +45,6 @@ def main() -> None:
         start = time.perf_counter()
         animate.write_gif(path, frames)
         stages["quantize + encode"] = time.perf_counter() - start
-        animation.close()
     print(f"6 optimizers x 150 frames at 960x540: median {statistics.median(times):.2f} s "
           f"over 3 (min {min(times):.2f}), {size / 1e6:.2f} MB")
     for stage, seconds in stages.items():

@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 from . import draw
@@ -49,7 +47,7 @@ class TrajectoryAnimation:
                                     animated=True)
         self.figure = drawn.figure
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
-        self.canvas = FigureCanvasAgg(self.figure)
+        self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
         self._counter_box = contour_axes.text(
@@ -148,9 +146,6 @@ class TrajectoryAnimation:
         for step in self.frame_steps:
             yield self.frame_image(step)
 
-    def close(self) -> None:
-        plt.close(self.figure)
-
 
 def write_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image], *, fps: float = 15,
               loop: int = 0, hold_last: float = 1.5) -> None:
@@ -193,8 +188,5 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
         trajectories = compare(surface, list(optimizers), lr=lr, steps=steps, **run_options)
     animation = TrajectoryAnimation(surface, trajectories, size=size, stride=stride, loss=loss,
                                     title=title)
-    try:
-        write_gif(path, list(animation.frame_images()), fps=fps, loop=loop)
-    finally:
-        animation.close()
+    write_gif(path, list(animation.frame_images()), fps=fps, loop=loop)
     return str(path)

@@ -1,17 +1,24 @@
-"""Matplotlib figures: contours with paths, loss curves, 3-D view, lr x momentum phase diagram."""
+"""Matplotlib figures: contours with paths, loss curves, 3-D view, lr x momentum phase diagram.
+
+Every figure is a ``PlainFigure``: a matplotlib Figure with its own Agg canvas, never registered
+with pyplot. A notebook backend (``%matplotlib widget``: ipympl) therefore cannot swap its
+canvas or re-display it from another kernel thread; notebooks show it as a PNG.
+"""
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import matplotlib
 import matplotlib.colors as mcolors
 import matplotlib.ticker as mticker
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .surfaces import Surface
@@ -25,6 +32,22 @@ NOT_CONVERGED_COLOUR = "#d9d9d9"
 
 def colour(index: int) -> str:
     return COLOURS[index % len(COLOURS)]
+
+
+class PlainFigure(Figure):
+    """A Figure on its own Agg canvas, outside pyplot; a notebook shows it as a PNG."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        FigureCanvasAgg(self)
+
+    def png(self) -> bytes:
+        buffer = io.BytesIO()
+        self.canvas.print_png(buffer)
+        return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
 
 
 LOSS_GAP_FLOOR = 1e-12  # the loss panel's lowest gap: float64 rounding of f is ~1e-16·|f|
@@ -52,7 +75,7 @@ def contour(ax: Axes, surface: Surface, resolution: int = 200, levels: int = 30,
         low = max(positive.min(), gap.max() * 1e-6) if positive.size else 1e-6
         bounds = floor + np.geomspace(low, gap.max(), levels)
         ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
-                    norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), plt.get_cmap(cmap).N))
+                    norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
         ax.contour(x, y, z, levels=bounds[::3], colors="white", linewidths=0.4, alpha=0.5)
     else:
         ax.contourf(x, y, z, levels=levels, cmap=cmap)
@@ -163,7 +186,7 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss
     The figure is always 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
     like the same slide, scaled (fonts and margins included)."""
     dpi = size[0] / 9.6
-    fig = plt.figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
+    fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here
     grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.07,
@@ -216,7 +239,7 @@ def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
     if trajectory.grid is None:
         raise ValueError("phase_diagram needs a grid trajectory (landscape.trajectory.grid)")
     if ax is None:
-        ax = plt.figure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
+        ax = PlainFigure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
     lrs = trajectory.grid_values(trajectory.settings["lr"])[:, 0].numpy()
     momenta = (trajectory.grid_values(trajectory.settings["momentum"])[0].numpy()
                if "momentum" in trajectory.settings else np.zeros(1))

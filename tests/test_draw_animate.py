@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
 from landscape import animate, draw, surfaces, trajectory
 
 
@@ -32,11 +34,7 @@ def test_gif_frames_are_the_animation_frames(tmp_path, two_well_runs):
     surface, runs = two_well_runs
     path = tmp_path / "slide.gif"
     animate.export_gif(path, surface, trajectories=runs, size=(320, 180))
-    animation = animate.TrajectoryAnimation(surface, runs, size=(320, 180))
-    try:
-        expected = animation.frame(10)
-    finally:
-        animation.close()
+    expected = animate.TrajectoryAnimation(surface, runs, size=(320, 180)).frame(10)
     written = iio.imread(path, index=10)[..., :3].astype(int)
     assert np.abs(written - expected).mean() < 4  # palette quantization only
 
@@ -115,21 +113,17 @@ def test_other_runs_on_the_same_surface_reuse_the_animation(two_well_runs):
                                starts=[(1.6, -0.8), (-1.5, 1.2)])  # as many rows
     reused = animate.TrajectoryAnimation(surface, runs, size=(320, 180))
     fresh = animate.TrajectoryAnimation(surface, moved, size=(320, 180))
-    try:
-        before = reused.frame(20)
-        assert reused.can_show(moved)
-        reused.set_runs(moved)
-        assert not np.array_equal(reused.frame(20), before)
-        np.testing.assert_array_equal(reused.frame(20), fresh.frame(20))
-        elsewhere = trajectory.compare(surfaces.get("quadratic"), ["sgd", "adam"], steps=20)
-        longer = trajectory.compare(surface, ["sgd", "adam"], steps=30)
-        for other in (elsewhere, longer, moved[:1]):
-            assert not reused.can_show(other)
-            with pytest.raises(ValueError, match="need a new animation"):
-                reused.set_runs(other)
-    finally:
-        reused.close()
-        fresh.close()
+    before = reused.frame(20)
+    assert reused.can_show(moved)
+    reused.set_runs(moved)
+    assert not np.array_equal(reused.frame(20), before)
+    np.testing.assert_array_equal(reused.frame(20), fresh.frame(20))
+    elsewhere = trajectory.compare(surfaces.get("quadratic"), ["sgd", "adam"], steps=20)
+    longer = trajectory.compare(surface, ["sgd", "adam"], steps=30)
+    for other in (elsewhere, longer, moved[:1]):
+        assert not reused.can_show(other)
+        with pytest.raises(ValueError, match="need a new animation"):
+            reused.set_runs(other)
 
 
 def test_loss_panel_range_comes_from_the_surface():
@@ -152,18 +146,29 @@ def test_legend_and_counter_box_stay_on_top_of_the_paths():
     runs = trajectory.compare(surface, ["momentum", "adam"], lr=1.0, momentum=0.9, steps=150,
                               starts=[(0.2, 1.2)])
     animation = animate.TrajectoryAnimation(surface, runs)
-    try:
-        first, last = animation.frame(0), animation.frame(150)
-        assert (first != last).any(-1).mean() > 0.1, "the paths cover much of the figure"
+    first, last = animation.frame(0), animation.frame(150)
+    assert (first != last).any(-1).mean() > 0.1, "the paths cover much of the figure"
 
-        def inside(artist, image):
-            box, height = artist.get_window_extent(), image.shape[0]
-            return image[int(height - box.y1) + 2:int(height - box.y0) - 2, int(box.x0) + 2:int(box.x1) - 2]
+    def inside(artist, image):
+        box, height = artist.get_window_extent(), image.shape[0]
+        return image[int(height - box.y1) + 2:int(height - box.y0) - 2, int(box.x0) + 2:int(box.x1) - 2]
 
-        assert np.array_equal(inside(animation.legend, first), inside(animation.legend, last))
-        counter_box = inside(animation._counter_box.get_bbox_patch(), last).astype(int)
-        for index in range(len(runs)):  # no path colour inside the box ("iteration 150" changes)
-            rgb = [int(draw.colour(index)[i:i + 2], 16) for i in (1, 3, 5)]
-            assert (np.abs(counter_box - rgb) < 40).all(-1).mean() < 0.01
-    finally:
-        animation.close()
+    assert np.array_equal(inside(animation.legend, first), inside(animation.legend, last))
+    counter_box = inside(animation._counter_box.get_bbox_patch(), last).astype(int)
+    for index in range(len(runs)):  # no path colour inside the box ("iteration 150" changes)
+        rgb = [int(draw.colour(index)[i:i + 2], 16) for i in (1, 3, 5)]
+        assert (np.abs(counter_box - rgb) < 40).all(-1).mean() < 0.01
+
+
+def test_figures_stay_outside_pyplot(two_well_runs):
+    """A notebook backend (ipympl) re-registers and re-displays pyplot figures from another
+    kernel thread: no figure the tool draws may be one."""
+    import matplotlib.pyplot as plt
+
+    surface, runs = two_well_runs
+    sweep = trajectory.grid(surfaces.get("quadratic"), "momentum", [0.01, 0.1], [0.0, 0.5], steps=10)
+    figures = [draw.figure(surface, runs), animate.TrajectoryAnimation(surface, runs).figure,
+               draw.phase_diagram(sweep).figure]
+    assert plt.get_fignums() == []
+    for figure in figures:
+        assert isinstance(figure.canvas, FigureCanvasAgg) and figure.png().startswith(b"\x89PNG")

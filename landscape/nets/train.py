@@ -102,18 +102,14 @@ class Comparison:
             with atomic_path(folder / "comparison.png") as temporary:
                 figure.savefig(temporary, format="png")
             written.append(folder / "comparison.png")
-            import matplotlib.pyplot as plt
-
-            plt.close(figure)
         return written
 
     def figure(self):
         """Training and validation loss against epoch, log y; epoch time in the legend."""
-        import matplotlib.pyplot as plt
+        from ..draw import PlainFigure, colour
 
-        from ..draw import colour
-
-        fig, (train_ax, val_ax) = plt.subplots(1, 2, figsize=(10, 4), dpi=100, layout="constrained")
+        fig = PlainFigure(figsize=(10, 4), dpi=100, layout="constrained")
+        train_ax, val_ax = fig.subplots(1, 2)
         for index, run in enumerate(self.runs):
             if not run.epochs:
                 continue
