@@ -127,8 +127,7 @@ class TrajectoryAnimation:
             self.figure.draw_artist(marker)
         for line, trajectory, row in self.losses:
             end = min(step, trajectory.steps) + 1
-            gap = draw.loss_gap(trajectory)[:end, row]
-            line.set_data(np.arange(end), np.maximum(gap, 1e-16))
+            line.set_data(np.arange(end), draw.loss_curve(trajectory)[:end, row])
             self.figure.draw_artist(line)
         for region in self._on_top:
             self.canvas.restore_region(region)

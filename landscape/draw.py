@@ -124,6 +124,11 @@ def loss_gap(trajectory: Trajectory) -> np.ndarray:
     return losses - reference if reference is not None else losses
 
 
+def loss_curve(trajectory: Trajectory) -> np.ndarray:
+    """(T+1, B): what the loss panel plots for each row (the gap, floored for the log axis)."""
+    return np.maximum(loss_gap(trajectory), 1e-16)
+
+
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -138,10 +143,10 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = 
     ``loss_limits``), so runs on one surface share the axis."""
     lines = []
     for index, trajectory in enumerate(trajectories):
-        gap = loss_gap(trajectory)
-        end = gap.shape[0] if upto is None else upto + 1
+        values = loss_curve(trajectory)
+        end = values.shape[0] if upto is None else upto + 1
         for row in range(trajectory.rows):
-            (line,) = ax.plot(np.arange(end), np.maximum(gap[:end, row], 1e-16), color=colour(index),
+            (line,) = ax.plot(np.arange(end), values[:end, row], color=colour(index),
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
     log = trajectories[0].surface.minimum_value is not None

@@ -1,0 +1,137 @@
+"""What the explorer's views share: a status line, callbacks that report instead of raise,
+muting of callbacks, and a latest-only background worker for rendering."""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import ipywidgets as widgets
+
+CSS_PREFIX = "lsc-"  # every widget a user acts on carries a class "lsc-<name>" (browser tests)
+
+
+def named(widget: widgets.DOMWidget, name: str) -> widgets.DOMWidget:
+    """``widget`` with the CSS class ``lsc-<name>``."""
+    widget.add_class(CSS_PREFIX + name)
+    return widget
+
+
+class StatusLine:
+    """One line of text under a view: what happened last ("computed …", "⚠ …")."""
+
+    COLOURS = {"info": "#333", "error": "#b00020", "busy": "#555"}
+
+    def __init__(self, name: str):
+        self.widget = named(widgets.HTML(layout={"min_height": "1.4em"}), name)
+        self.text = ""
+
+    def say(self, text: str, kind: str = "info") -> None:
+        self.text = text
+        self.widget.value = (f'<div style="color:{self.COLOURS[kind]};white-space:pre-wrap;'
+                             f'line-height:1.3">{html.escape(text)}</div>')
+
+    def error(self, error: BaseException) -> None:
+        if isinstance(error, ValueError):
+            self.say(f"⚠ {error}", "error")
+        else:  # a bug: say where, briefly
+            self.say(f"⚠ {type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}", "error")
+
+
+def reported(method):
+    """A widget callback that shows any error on ``self.status`` instead of raising (an
+    exception in a callback would only reach the browser's log)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - shown to the user
+            self.status.error(error)
+            return None
+
+    return wrapper
+
+
+class Mute:
+    """``with mute():`` sets widgets without their callbacks acting; ``if mute:`` inside a
+    callback tells whether to ignore the change. Nests, and always unmutes (``finally``)."""
+
+    def __init__(self):
+        self._depth = 0
+
+    def __bool__(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+
+
+class LatestOnly:
+    """Runs ``render(request)`` in one background thread for the newest request only: requests
+    made while it is busy replace each other, and a result whose request was superseded while it
+    was being rendered is dropped, never published. ``publish(result)`` and ``on_error(error)``
+    run on that thread too.
+
+    While a slider is dragged the kernel thus answers each value at once (the browser sends the
+    next one without waiting), and the figure shows the newest value as fast as it can be drawn.
+    """
+
+    def __init__(self, render: Callable, publish: Callable, on_error: Callable[[BaseException], None]):
+        self._render, self._publish, self._on_error = render, publish, on_error
+        self._condition = threading.Condition()
+        self._request = None
+        self._pending = self._busy = False
+        self.dropped = 0  # superseded requests (for the benchmark)
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="landscape-render")
+        self._thread.start()
+
+    def submit(self, request) -> None:
+        with self._condition:
+            if self._pending:
+                self.dropped += 1
+            self._request, self._pending = request, True
+            self._condition.notify_all()
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until every request made so far is rendered (tests, scripts)."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: not (self._pending or self._busy), timeout):
+                raise TimeoutError(f"rendering did not finish within {timeout} s")
+
+    def _loop(self) -> None:
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._pending)
+                request, self._pending, self._busy = self._request, False, True
+            try:
+                result = self._render(request)
+                with self._condition:
+                    superseded = self._pending
+                if superseded:
+                    self.dropped += 1
+                else:
+                    self._publish(result)
+            except Exception as error:  # noqa: BLE001 - shown to the user by on_error
+                self._on_error(error)
+            finally:
+                with self._condition:
+                    self._busy = False
+                    self._condition.notify_all()
+
+
+def jpeg(image, quality: int = 90) -> bytes:
+    """A PIL image as JPEG bytes (what an Image widget shows)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="jpeg", quality=quality)
+    return buffer.getvalue()
