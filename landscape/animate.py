@@ -10,7 +10,7 @@ the same surface (another learning rate, another start) are shown without redraw
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -32,7 +32,7 @@ class TrajectoryAnimation:
 
     def __init__(self, surface: Surface, trajectories: Sequence[Trajectory], *,
                  size: tuple[int, int] = (960, 540), stride: int = 1,
-                 loss: bool = True, title: str | None = None):
+                 loss: bool = True, title: str | None = None, dpi: float | None = None):
         if not trajectories:
             raise ValueError("nothing to animate: no trajectories")
         width, height = size
@@ -44,7 +44,7 @@ class TrajectoryAnimation:
         self.surface, self.trajectories = surface, list(trajectories)
         self.steps = max(t.steps for t in self.trajectories)
         drawn = draw.lecture_figure(surface, self.trajectories, loss=loss, size=size, title=title,
-                                    animated=True)
+                                    animated=True, dpi=dpi)
         self.figure = drawn.figure
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
         self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
@@ -174,11 +174,13 @@ def write_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image
 def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[str] | None = None, *,
                trajectories: Sequence[Trajectory] | None = None, lr=0.01, steps: int = 150,
                fps: float = 15, stride: int = 1, size: tuple[int, int] = (960, 540),
-               loop: int = 0, loss: bool = True, title: str | None = None, **run_options) -> str:
+               loop: int = 0, loss: bool = True, title: str | None = None,
+               progress: Callable[[int, int], None] | None = None, **run_options) -> str:
     """Animate optimizers on a surface and write the GIF (16:9 by default) atomically.
 
     Either ``optimizers`` (specs, run here with ``lr``, ``steps`` and ``run_options``) or
-    precomputed ``trajectories``. Returns the path written.
+    precomputed ``trajectories``. ``progress(done, total)`` is called after each frame drawn.
+    Returns the path written.
     """
     check_writable(path)
     if trajectories is None:
@@ -187,5 +189,10 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
         trajectories = compare(surface, list(optimizers), lr=lr, steps=steps, **run_options)
     animation = TrajectoryAnimation(surface, trajectories, size=size, stride=stride, loss=loss,
                                     title=title)
-    write_gif(path, list(animation.frame_images()), fps=fps, loop=loop)
+    frames = []
+    for image in animation.frame_images():
+        frames.append(image)
+        if progress is not None:
+            progress(len(frames), len(animation.frame_steps))
+    write_gif(path, frames, fps=fps, loop=loop)
     return str(path)

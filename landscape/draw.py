@@ -184,13 +184,15 @@ class LectureFigure:
 
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss: bool = True,
                    three_d: bool = False, size: tuple[int, int] = (960, 540),
-                   title: str | None = None, animated: bool = False) -> LectureFigure:
+                   title: str | None = None, animated: bool = False,
+                   dpi: float | None = None) -> LectureFigure:
     """Contour with paths and '[iterations]' legend, optional loss panel and 3-D view, sized
     in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal draws (blitting).
 
-    The figure is always 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
-    like the same slide, scaled (fonts and margins included)."""
-    dpi = size[0] / 9.6
+    By default the figure is 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
+    like the same slide, scaled (fonts and margins included); a given ``dpi`` keeps the fonts'
+    pixel size instead (a smaller figure for a screen)."""
+    dpi = dpi or size[0] / 9.6
     fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here

@@ -1,148 +1,307 @@
-"""The notebook explorer's logic, driven from Python (no browser)."""
+"""The notebook explorer driven from Python (no browser): its model without widgets, then the
+wired explorer. The browser journeys are in test_browser.py."""
 
-import matplotlib
-
-matplotlib.use("Agg")
+import io
+import threading
+import time
+from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from landscape import app, draw, surfaces, trajectory
+from landscape import draw, surfaces, trajectory
+from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
+from landscape.app.common import LatestOnly, Mute
+
+# -- the model, without widgets -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values,message", [
+    ({"beta2": "high"}, "beta2 is 'high'; expected a number in (0, 1)"),
+    ({"surface": "moon"}, "surface is 'moon'; expected one of quadratic"),
+    ({"start": [0.1, float("nan")]}, "start is [0.1, nan]; expected [x, y]"),
+    ({"steps": 5}, "steps is 5; expected an integer from 10 to 1000"),
+    ({"steps": True}, "steps is True; expected an integer"),
+    ({"lr": 0}, "lr is 0; expected a number > 0"),
+    ({"colour": "red"}, "unknown keys ['colour']"),
+    ({"optimizers": "gd, adamm"}, "unknown base rule 'adamm'"),
+    ({"optimizers": "sgd, sgd"}, "sgd given twice; use spec@lr"),
+    ({"optimizers": " , "}, "give at least one optimizer"),
+])
+def test_a_bad_setting_is_refused_naming_the_field(values, message):
+    with pytest.raises(ValueError, match=None) as error:
+        Setting.checked(values)
+    assert message in str(error.value)
+
+
+def test_setting_snaps_to_the_sliders_and_round_trips_through_json():
+    setting = Setting.checked({"surface": "quadratic", "lr": 0.0123, "momentum": 0.62, "beta2": 0.993,
+                               "noise": 0.02})
+    assert (setting.lr, setting.momentum, setting.beta2, setting.noise) == (
+        pytest.approx(10 ** -1.9), 0.6, 0.99, 0.03)  # log-nearest for lr and noise
+    assert setting.start == surfaces.get("quadratic").start, "a new surface starts at its start"
+    assert Setting.from_json(setting.to_json()) == setting
+    with pytest.raises(ValueError, match="setting.json is not JSON"):
+        Setting.from_json("{", "setting.json")
+    with pytest.raises(ValueError, match="expected a JSON object"):
+        Setting.from_json("[1, 2]")
+
+
+def test_sweep_runs_are_the_runs_of_that_setting():
+    setting = Setting.checked({"surface": "quadratic", "optimizers": "gd, momentum, adam", "steps": 30,
+                               "beta2": 0.9})
+    sweep = Sweep(setting)
+    surface = surfaces.get("quadratic")
+    for lr, momentum in ((0.1, 0.7), (0.001, 0.0), (1.0, 0.95)):
+        shown = {run.spec: run for run in sweep.runs_at(lr, momentum)}
+        for spec, extra in (("gd", {}), ("momentum", {}), ("adam", {"beta2": 0.9})):
+            expected = trajectory.run(surface, spec, lr=lr, starts=[setting.start], steps=30,
+                                      momentum=None if spec == "gd" else momentum, **extra)
+            torch.testing.assert_close(shown[spec].points, expected.points, rtol=1e-8, atol=1e-8,
+                                       equal_nan=True)  # NaN from the step a row diverged
+    assert sweep.with_momentum == ["momentum", "adam"] and sweep.takes_beta2
+    assert Sweep.key(setting) == Sweep.key(setting.changed(lr=0.5, momentum=0.1))
+    assert Sweep.key(setting) != Sweep.key(setting.changed(steps=31))
+
+
+def test_latest_only_renders_the_newest_request_and_never_publishes_a_superseded_one():
+    release, rendered, published = threading.Event(), [], []
+
+    def render(request):
+        rendered.append(request)
+        if request == 0:
+            release.wait(10)  # busy with the first request while the others arrive
+        return request
+
+    worker = LatestOnly(render, published.append, on_error=pytest.fail)
+    worker.submit(0)
+    while not rendered:
+        time.sleep(0.001)
+    for request in range(1, 10):
+        worker.submit(request)
+    release.set()
+    worker.wait()
+    assert rendered == [0, 9] and published == [9], "0 was superseded while drawn; 1-8 never drawn"
+    assert worker.dropped == 9
+
+
+def test_mute_nests_and_always_unmutes():
+    mute = Mute()
+    with pytest.raises(RuntimeError):
+        with mute():
+            with mute():
+                assert mute
+            assert mute
+            raise RuntimeError
+    assert not mute
+
+
+def test_default_gif_folder_is_the_repositorys_gifs_else_here(tmp_path):
+    repository = Path(__file__).resolve().parents[1]
+    assert default_gif_folder(repository / "notebooks") == repository / "gifs"
+    assert default_gif_folder(tmp_path) == tmp_path.resolve()
+
+
+# -- the wired explorer ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def explorer():
-    return app.Explorer(surface="quadratic", optimizers="gd, momentum, adam", lr=0.01, momentum=0.5,
-                        steps=30)
+    explorer = Explorer(surface="quadratic", optimizers="gd, momentum, adam", lr=0.01, momentum=0.5, steps=30)
+    explorer.wait()
+    return explorer
 
 
-def _messages(widget):
-    return "".join(o.get("text", "") for o in widget.outputs)
+def _image(explorer) -> np.ndarray:
+    explorer.wait()
+    return np.asarray(Image.open(io.BytesIO(explorer.landscape.image.value)).convert("RGB")).astype(int)
 
 
-def test_sliders_show_the_precomputed_runs_of_that_setting(explorer):
-    surface = surfaces.get("quadratic")
-    explorer.lr_slider.value = 0.1
-    explorer.momentum_slider.value = 0.7
-    lr, momentum = explorer._slider_point()
-    assert lr == pytest.approx(0.1) and momentum == pytest.approx(0.7)
-    shown = {t.spec: t for _, t, _ in explorer._animation.paths}
-    for spec in ("gd", "momentum", "adam"):
-        expected = trajectory.compare(surface, [spec], lr=lr, momentum=momentum, steps=30)[0]
-        torch.testing.assert_close(shown[spec].points, expected.points, rtol=1e-8, atol=1e-8)
-    labels = [t.get_text() for t in explorer._animation.legend.get_texts()]
-    assert labels[1] == f"momentum [{shown['momentum'].outcome()}]"
-    before = explorer.image.value
-    explorer.lr_slider.value = 0.001
-    assert explorer.image.value != before, "moving the slider redraws the figure"
+def _rgb(index: int) -> list[int]:
+    return [int(draw.colour(index)[i:i + 2], 16) for i in (1, 3, 5)]
 
 
-def test_scrubbing_shows_the_path_up_to_the_iteration(explorer):
-    explorer.iteration.value = 5
-    line, run, _ = explorer._animation.paths[0]
-    assert len(line.get_xdata()) == 6
+def _pixels_of(image: np.ndarray, index: int) -> int:
+    return int((np.abs(image - _rgb(index)) < 40).all(-1).sum())
+
+
+def test_sliders_show_the_runs_of_that_setting(explorer):
+    explorer.controls.lr.value = 0.1
+    explorer.controls.momentum.value = 0.7
+    explorer.wait()
+    assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.7)
+    assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30), "the image shows the newest"
+    shown = {t.spec: t for t in explorer.landscape.animation.trajectories}
+    expected = trajectory.run(surfaces.get("quadratic"), "momentum", lr=0.1, momentum=0.7,
+                              starts=[explorer.setting.start], steps=30)
+    torch.testing.assert_close(shown["momentum"].points, expected.points, rtol=1e-8, atol=1e-8)
+    labels = [t.get_text() for t in explorer.landscape.animation.legend.get_texts()]
+    assert labels[1] == f"momentum [{expected.outcome()}]"
+    before = _image(explorer)
+    explorer.controls.lr.value = 0.001
+    assert (_image(explorer) != before).any(-1).mean() > 0.001, "moving the slider redraws the figure"
+
+
+def test_every_optimizer_is_drawn_and_scrubbing_shows_the_path_up_to_the_iteration(explorer):
+    explorer.controls.lr.value = 0.1
+    full = _image(explorer)
+    assert all(_pixels_of(full, index) > 100 for index in range(3)), "paths and loss curves drawn"
+    explorer.iteration.value = 2
+    early = _image(explorer)
+    line = explorer.landscape.animation.paths[0][0]
+    assert len(line.get_xdata()) == 3
+    assert _pixels_of(early, 0) < _pixels_of(full, 0)
     explorer.iteration.value = 30
 
 
 def _click(explorer, x: int, y: int) -> None:
     """What ipyevents sends for a click at pixel (x, y) of the shown image."""
-    explorer.image_clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": y}, [])
+    explorer.landscape._clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": y}, [])
+    explorer.wait()
 
 
 def test_a_click_on_the_landscape_moves_the_start_under_the_pointer(explorer):
-    animation, start = explorer._animation, explorer.state()["start"]
-    _click(explorer, 5, 5)  # the figure's corner: outside the contour plot, nothing happens
-    assert explorer.state()["start"] == start
-    click = (300, 200)
+    animation, start = explorer.landscape.animation, explorer.setting.start
+    _click(explorer, 3, 3)  # the figure's corner: outside the contour plot, nothing happens
+    assert explorer.setting.start == start
+    click = (250, 170)
     _click(explorer, *click)
-    x0, y0 = explorer.state()["start"]
-    assert (x0, y0) != tuple(start) and explorer._animation is animation, "same figure, new runs"
+    x0, y0 = explorer.setting.start
+    assert (x0, y0) != start and explorer.landscape.animation is animation, "same figure, new runs"
+    assert (explorer.controls.x0.value, explorer.controls.y0.value) == (x0, y0)
     for run in explorer.current_runs():
         assert run.points[0, 0].tolist() == [x0, y0]
-    # the start marker of the last optimizer (drawn on top) is centred on the clicked pixel
-    frame = explorer._animation.frame(0).astype(int)
-    colour = [int(draw.colour(len(explorer.grids) - 1)[i:i + 2], 16) for i in (1, 3, 5)]
+    explorer.iteration.value = 0
+    frame = _image(explorer)  # the last optimizer's start marker (on top) is on the clicked pixel
     window = frame[click[1] - 12:click[1] + 13, click[0] - 12:click[0] + 13]
-    ys, xs = np.nonzero((np.abs(window - colour) < 30).all(-1))
+    ys, xs = np.nonzero((np.abs(window - _rgb(2)) < 40).all(-1))
     assert len(xs) > 20 and abs(xs.mean() - 12) < 1.5 and abs(ys.mean() - 12) < 1.5
+    explorer.iteration.value = 30
     explorer.set_start(*start)
 
 
 def test_beta2_is_offered_for_the_adam_family_and_changes_its_runs(explorer):
-    surface = surfaces.get("quadratic")
-    assert explorer.beta2_slider.layout.display is None, "adam is in the list"
-    explorer.beta2_slider.value = 0.9
-    lr, momentum = explorer._slider_point()
-    start = explorer.state()["start"]
-    shown = {t.spec: t for _, t, _ in explorer._animation.paths}
-    for beta2, spec in ((0.9, "adam"), (None, "momentum")):
-        expected = trajectory.run(surface, spec, lr=lr, momentum=momentum, starts=[start], steps=30,
-                                  **({"beta2": beta2} if beta2 else {}))
-        torch.testing.assert_close(shown[spec].points, expected.points, rtol=1e-8, atol=1e-8)
-    explorer.optimizers_box.value = "gd, momentum"
-    assert explorer.beta2_slider.layout.display == "none", "no optimizer has a β2"
-    explorer.optimizers_box.value = "gd, momentum, adam"
-    explorer.beta2_slider.value = 0.999
+    assert explorer.controls.beta2.layout.display is None, "adam is in the list"
+    explorer.controls.beta2.value = 0.9
+    explorer.wait()
+    shown = {t.spec: t for t in explorer.current_runs()}
+    expected = trajectory.run(surfaces.get("quadratic"), "adam", lr=explorer.setting.lr,
+                              momentum=explorer.setting.momentum, starts=[explorer.setting.start],
+                              steps=30, beta2=0.9)
+    torch.testing.assert_close(shown["adam"].points, expected.points, rtol=1e-8, atol=1e-8)
+    explorer.controls.optimizers.value = "gd, momentum"
+    assert explorer.controls.beta2.layout.display == "none", "no optimizer has a β2"
+    explorer.controls.optimizers.value = "gd, momentum, adam"
+    explorer.controls.beta2.value = 0.999
+
+
+def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
+    explorer.controls.optimizers.value = "sgd, adam"
+    first = _image(explorer)
+    explorer.controls.steps.value = 60
+    second = _image(explorer)
+    assert explorer.iteration.max == 60 and explorer.landscape.animation.steps == 60
+    for image in (first, second):
+        assert _pixels_of(image, 0) > 100 and _pixels_of(image, 1) > 100
+    explorer.controls.steps.value = 30
+    explorer.controls.optimizers.value = "gd, momentum, adam"
+    explorer.wait()
 
 
 def test_bad_optimizer_spec_is_a_message_and_keeps_the_runs(explorer):
-    grids = explorer.grids
-    explorer.optimizers_box.value = "gd, adamm"
-    assert "unknown base rule 'adamm'" in _messages(explorer.messages)
-    assert explorer.grids is grids
-    explorer.optimizers_box.value = "gd, momentum, adam"
+    sweep = explorer.sweep
+    explorer.controls.optimizers.value = "gd, adamm"
+    assert "unknown base rule 'adamm'" in explorer.status.text
+    assert explorer.sweep is sweep
+    explorer.controls.optimizers.value = "gd, momentum, adam"
+    assert explorer.status.text.startswith("computed")
 
 
 def test_select_snaps_sliders_to_the_grid(explorer):
     explorer.select(0.0123, 0.62)
-    assert explorer._slider_point() == (pytest.approx(10 ** -1.9), pytest.approx(0.6))
+    assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(10 ** -1.9), 0.6)
+    assert (explorer.controls.lr.value, explorer.controls.momentum.value) == (explorer.setting.lr, 0.6)
 
 
-def test_export_writes_the_runs_shown(explorer, tmp_path):
-    path = explorer.export(str(tmp_path / "shown.gif"))
-    assert iio.imread(path, index=None).shape[:3] == (31, 540, 960)
-    assert "wrote" in _messages(explorer.messages)
+def test_export_writes_the_runs_shown_where_the_message_says(explorer, tmp_path):
+    explorer.gif_folder.value = str(tmp_path)
+    explorer.export_in_background()
+    explorer.wait()
+    written = list(tmp_path.glob("*.gif"))
+    assert len(written) == 1 and f"wrote {written[0]}" in explorer.status.text
+    frames = iio.imread(written[0], index=None)
+    assert frames.shape[:3] == (31, 540, 960), "iterations 0..30, slide-sized"
+    assert len({frame.tobytes() for frame in frames}) == 31, "every frame differs: the paths grow"
+    assert bytes(explorer.gif_preview.value) == written[0].read_bytes()
+    explorer.gif_folder.value = str(tmp_path / "missing")
+    explorer.export_in_background()
+    explorer.wait()
+    assert f"the GIF folder {tmp_path / 'missing'} does not exist" in explorer.status.text
 
 
 def test_setting_round_trips_through_json(explorer, tmp_path):
-    path = str(tmp_path / "setting.json")
+    path = tmp_path / "setting.json"
     explorer.select(0.05, 0.3)
-    explorer.beta2_slider.value = 0.99
+    explorer.controls.beta2.value = 0.99
     saved = explorer.state()
-    explorer.save_state(path)
+    explorer.save_state(str(path))
+    assert f"saved the setting to {path}" in explorer.status.text
     explorer.select(0.5, 0.9)
-    explorer.beta2_slider.value = 0.9999
-    explorer.load_state(path)
+    explorer.controls.beta2.value = 0.9999
+    explorer.load_state(str(path))
     assert explorer.state() == saved and saved["beta2"] == 0.99
-    (tmp_path / "bad.json").write_text('{"colour": "red"}')
-    explorer.load_state(str(tmp_path / "bad.json"))
-    assert "unknown keys ['colour']" in _messages(explorer.messages)
+    assert explorer.controls.lr.value == saved["lr"] and explorer.controls.beta2.value == 0.99
 
 
 @pytest.mark.parametrize("setting,message", [
     ('{"beta2": "high"}', "beta2 is 'high'; expected a number in (0, 1)"),
-    ('{"surface": "moon"}', "surface is 'moon'; expected one of quadratic"),
     ('{"start": [0.1, NaN]}', "start is [0.1, nan]; expected [x, y]"),
-    ('{"steps": 5}', "steps is 5; expected an integer from 10 to 1000"),
     ('[1, 2]', "expected a JSON object"),
 ])
-def test_a_bad_setting_is_a_message_and_changes_nothing(explorer, tmp_path, setting, message):
-    before, image = explorer.state(), explorer.image.value
+def test_a_bad_saved_setting_is_a_message_and_changes_nothing(explorer, tmp_path, setting, message):
+    before, image = explorer.state(), _image(explorer)
     (tmp_path / "bad.json").write_text(setting)
     explorer.load_state(str(tmp_path / "bad.json"))
-    assert message in _messages(explorer.messages)
-    assert explorer.state() == before and explorer.image.value == image
-    explorer.lr_slider.value = 0.2  # and the explorer still answers
-    assert explorer.image.value != image
+    assert message in explorer.status.text
+    assert explorer.state() == before and (_image(explorer) == image).all()
+    explorer.controls.lr.value = 0.2  # and the explorer still answers
+    assert (_image(explorer) != image).any()
     explorer.select(before["lr"], before["momentum"])
 
 
-def test_networks_tab_shows_missing_data_as_a_message(tmp_path, monkeypatch):
+def test_a_new_surface_brings_its_start_and_learning_rate(explorer):
+    explorer.controls.surface.value = "rosenbrock"
+    rosenbrock = surfaces.get("rosenbrock")
+    assert explorer.setting.start == rosenbrock.start
+    assert explorer.setting.lr == pytest.approx(rosenbrock.default_lr, rel=0.13), "nearest slider value"
+    explorer.controls.surface.value = "quadratic"
+
+
+def test_phase_diagram_is_drawn_when_shown_and_a_click_sets_the_sliders(explorer):
+    explorer.phase.visible = True
+    explorer.phase.show(explorer.sweep, explorer.setting.lr, explorer.setting.momentum)
+    explorer.wait()
+    axes = explorer.phase._drawn[1]
+    assert axes.get_ylabel() != "" and bytes(explorer.phase.image.value).startswith(b"\x89PNG")
+    height = axes.figure.canvas.get_width_height()[1]
+    x, y = axes.transData.transform((0.1, 0.3))  # a click where lr 0.1, momentum 0.3 is drawn
+    explorer.phase._clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": height - y}, [])
+    explorer.wait()
+    assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.3)
+    explorer.phase.visible = False
+
+
+def test_networks_tab_reports_a_missing_data_folder_and_creates_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/cifar.tar.gz")
-    tab = app.NetworksTab()
-    tab.data_dir.value = str(tmp_path / "nothing")
-    tab.run()  # what the Run button starts in a thread
-    assert "CIFAR-10 not found" in _messages(tab.messages)
-    assert not tab.run_button.disabled
+    tab = NetworksTab()
+    tab.data_dir.value = str(tmp_path / "typo" / "deep")
+    tab.run()  # what the Run button starts on a thread
+    assert f"the data folder {tmp_path / 'typo' / 'deep'} does not exist" in tab.status.text
+    assert not (tmp_path / "typo").exists() and not tab.run_button.disabled
+    (tmp_path / "empty").mkdir()
+    tab.data_dir.value = str(tmp_path / "empty")
+    tab.run()
+    assert "CIFAR-10 not found" in tab.status.text

@@ -75,6 +75,7 @@ def archive(tmp_path):
 def test_download_checks_md5_and_extracts(tmp_path, archive):
     path, md5 = archive
     cache = tmp_path / "cache"
+    cache.mkdir()
     folder = data.locate(cache, url=path.as_uri(), md5=md5, progress=False)
     assert folder == cache / data.FOLDER and (folder / "test_batch").is_file()
     assert (cache / data.ARCHIVE).is_file()
@@ -85,6 +86,7 @@ def test_download_checks_md5_and_extracts(tmp_path, archive):
 def test_md5_mismatch_leaves_nothing_behind(tmp_path, archive):
     path, _ = archive
     cache = tmp_path / "cache"
+    cache.mkdir()
     with pytest.raises(data.DataUnavailable, match="md5 mismatch"):
         data.locate(cache, url=path.as_uri(), md5="0" * 32, progress=False)
     assert list(cache.iterdir()) == []
@@ -111,6 +113,7 @@ def test_truncated_archive_is_reported_and_not_half_extracted(tmp_path, archive)
 
 def test_offline_without_data_says_where_it_looked_and_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_DATA", str(tmp_path / "env"))
+    (tmp_path / "arg").mkdir()
     with pytest.raises(data.DataUnavailable) as error:
         data.locate(tmp_path / "arg", url="http://127.0.0.1:9/cifar.tar.gz", progress=False)
     message = str(error.value)
@@ -118,6 +121,14 @@ def test_offline_without_data_says_where_it_looked_and_what_to_do(tmp_path, monk
     assert "download failed" in message and data.URL in message and data.ARCHIVE_MD5 in message
     with pytest.raises(data.DataUnavailable, match="CIFAR-10 not found"):
         data.locate(tmp_path / "arg", download_missing=False)
+
+
+def test_a_data_folder_that_does_not_exist_is_an_error_and_is_not_created(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDSCAPE_DATA", str(SHARED))  # real data elsewhere must not be used instead
+    typo = tmp_path / "typo" / "deep"
+    with pytest.raises(data.DataUnavailable, match=f"the data folder {typo} does not exist"):
+        data.load(typo, url="http://127.0.0.1:9/cifar.tar.gz", progress=False)
+    assert not (tmp_path / "typo").exists()
 
 
 def _count(*layers):
@@ -210,7 +221,8 @@ def test_cli_compare_errors_are_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/cifar.tar.gz")  # offline
     assert main(["compare", "--model", "resnet"]) == 2
     assert "invalid choice: 'resnet'" in capsys.readouterr().err
-    code = main(["compare", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "r"),
+    (tmp_path / "empty").mkdir()
+    code = main(["compare", "--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "r"),
                  "--epochs", "1"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: CIFAR-10 not found") and err.count("\n") == 1

@@ -44,7 +44,12 @@ class DataUnavailable(ValueError):
 
 
 def candidate_folders(data_dir: str | os.PathLike | None = None) -> list[Path]:
-    folders = [Path(data_dir)] if data_dir is not None else []
+    """Where to look: ``data_dir`` (which must exist: a mistyped folder is an error, never
+    created or passed over), ``LANDSCAPE_DATA``, then ``~/.cache/landscape``."""
+    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+        raise DataUnavailable(f"the data folder {Path(data_dir).expanduser().absolute()} does not exist; "
+                              f"create it, or give the folder that holds {FOLDER}/")
+    folders = [Path(data_dir).expanduser()] if data_dir is not None else []
     if os.environ.get("LANDSCAPE_DATA"):
         folders.append(Path(os.environ["LANDSCAPE_DATA"]))
     folders.append(Path.home() / ".cache" / "landscape")

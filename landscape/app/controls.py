@@ -1,0 +1,80 @@
+"""The Landscape tab's controls: one widget per field of a ``Setting``, read and written whole."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import surfaces
+from .common import named
+from .model import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
+
+WIDE = {"width": "100%"}
+LABEL = {"description_width": "78px"}
+
+
+def _exponent_range(values) -> tuple[float, float, float]:
+    exponents = np.log10(values)
+    return float(exponents[0]), float(exponents[-1]), float(round(exponents[1] - exponents[0], 6))
+
+
+class Controls:
+    """The setting's widgets in a column: surface, optimizers, steps, start, lr, momentum, β2,
+    gradient noise; ``setting()`` reads them, ``show(setting)`` writes them (callers mute)."""
+
+    def __init__(self, setting: Setting):
+        low, high, step = _exponent_range(LEARNING_RATES)
+        self.surface = named(widgets.Dropdown(options=list(surfaces.SURFACES), value=setting.surface,
+                                              description="surface", layout=WIDE, style=LABEL), "surface")
+        self.optimizers = named(widgets.Text(value=setting.optimizers, description="optimizers",
+                                             continuous_update=False, layout=WIDE, style=LABEL,
+                                             tooltip="specs, comma-separated; spec@lr for a fixed lr"),
+                                "optimizers")
+        self.steps = named(widgets.BoundedIntText(value=setting.steps, min=STEPS_RANGE[0], max=STEPS_RANGE[1],
+                                                  description="steps", layout=WIDE, style=LABEL), "steps")
+        self.x0 = named(widgets.FloatText(value=setting.start[0], description="start x₀",
+                                          layout={"width": "57%"}, style=LABEL), "x0")
+        self.y0 = named(widgets.FloatText(value=setting.start[1], description="y₀",
+                                          layout={"width": "41%"}, style={"description_width": "22px"}), "y0")
+        self.lr = named(widgets.FloatLogSlider(value=setting.lr, base=10, min=low, max=high, step=step,
+                                               description="lr η", readout_format=".3g", layout=WIDE,
+                                               style=LABEL), "lr")
+        self.momentum = named(widgets.FloatSlider(value=setting.momentum, min=float(MOMENTA[0]),
+                                                  max=float(MOMENTA[-1]), step=float(MOMENTA[1] - MOMENTA[0]),
+                                                  description="momentum β", layout=WIDE, style=LABEL),
+                              "momentum")
+        self.beta2 = named(widgets.SelectionSlider(options=BETA2S, value=setting.beta2, description="β2 (Adam)",
+                                                   layout=WIDE, style=LABEL), "beta2")
+        self.noise = named(widgets.SelectionSlider(options=[("off", 0.0)] + [(f"{v:g}", v) for v in NOISE_LEVELS[1:]],
+                                                   value=setting.noise, description="grad. noise",
+                                                   layout=WIDE, style=LABEL), "noise")
+
+    @property
+    def setting_widgets(self) -> tuple:
+        """The widgets whose change needs a new sweep (lr and momentum do not)."""
+        return (self.surface, self.optimizers, self.steps, self.x0, self.y0, self.beta2, self.noise)
+
+    def setting(self, seed: int) -> Setting:
+        """What the widgets say, checked (``ValueError`` names a bad value)."""
+        return Setting.checked({
+            "surface": self.surface.value, "optimizers": self.optimizers.value, "lr": self.lr.value,
+            "momentum": self.momentum.value, "beta2": self.beta2.value, "steps": int(self.steps.value),
+            "start": [float(self.x0.value), float(self.y0.value)], "noise": self.noise.value, "seed": seed})
+
+    def show(self, setting: Setting) -> None:
+        """Set every widget from ``setting`` (its values are on the sliders: see Setting.snapped)."""
+        self.surface.value = setting.surface
+        self.optimizers.value = setting.optimizers
+        self.steps.value = setting.steps
+        self.x0.value, self.y0.value = setting.start
+        self.lr.value, self.momentum.value = setting.lr, setting.momentum
+        self.beta2.value = setting.beta2
+        self.noise.value = setting.noise
+
+    def offer_beta2(self, offered: bool) -> None:
+        """Show the β2 slider only when an optimizer in the list has a β2."""
+        self.beta2.layout.display = None if offered else "none"
+
+    def column(self) -> list:
+        return [self.surface, self.optimizers, self.steps, widgets.HBox([self.x0, self.y0]),
+                self.lr, self.momentum, self.beta2, self.noise]

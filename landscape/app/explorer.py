@@ -1,0 +1,259 @@
+"""The explorer: wires the controls, the model (``Setting`` → ``Sweep``) and the views.
+
+A change of a setting that a sweep depends on (surface, optimizers, steps, start, β2, noise)
+computes a new sweep; lr, momentum and the iteration only pick what to show. Views draw on
+their own worker threads (latest request only), so a slider drag never queues stale frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from .. import surfaces
+from ..animate import export_gif
+from ..files import atomic_path
+from .common import Mute, StatusLine, named, reported
+from .controls import Controls
+from .model import Setting, Sweep
+from .networks import NetworksTab
+from .views import LandscapeView, PhaseView
+
+TABS = ("Landscape", "Phase diagram", "Real networks")
+
+
+def default_gif_folder(here: Path | None = None) -> Path:
+    """The repository's top-level ``gifs/`` when ``here`` (default: the working folder, i.e.
+    the notebook's) is inside a landscape checkout, else ``here``."""
+    here = (here or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "gifs").is_dir() and (folder / "landscape" / "__init__.py").is_file():
+            return folder / "gifs"
+    return here
+
+
+def gif_name(setting: Setting) -> str:
+    """A file name that says what the GIF shows: 'two-well_sgd_adam_lr0.01_m0.9.gif'."""
+    specs = "_".join(spec.replace("@", "-at-") for spec in setting.specs)
+    return f"{setting.surface}_{specs}_lr{setting.lr:g}_m{setting.momentum:g}.gif"
+
+
+class Explorer:
+    """The explorer's state and wiring; ``widget()`` lays it out as tabs."""
+
+    def __init__(self, surface: str = "two-well", optimizers: str = "sgd, momentum, nesterov, adam",
+                 lr: float | None = None, momentum: float = 0.9, steps: int = 150, start=None,
+                 noise: float = 0.0, seed: int = 0, beta2: float = 0.999):
+        chosen = {"surface": surface, "optimizers": optimizers, "momentum": momentum, "steps": steps,
+                  "noise": noise, "seed": seed, "beta2": beta2,
+                  "lr": surfaces.get(surface).default_lr if lr is None else lr}
+        if start is not None:
+            chosen["start"] = list(start)
+        self.setting = Setting.checked(chosen, "explore()")
+        self.mute = Mute()
+        self.status = StatusLine("message")
+        self.controls = Controls(self.setting)
+        self.landscape = LandscapeView(self.status, on_click=self.set_start)
+        self.phase = PhaseView(self.status, on_select=self.select)
+        self.networks = NetworksTab()
+        self.iteration = named(widgets.IntSlider(value=steps, min=0, max=steps, description="iteration",
+                                                 layout={"flex": "1 1 auto"}), "iteration")
+        self.play = named(widgets.Play(value=steps, min=0, max=steps, interval=60), "play")
+        widgets.jslink((self.play, "value"), (self.iteration, "value"))
+        self.export_button = named(widgets.Button(description="Export GIF", icon="film",
+                                                  layout={"width": "auto"}), "export")
+        self.save_button = named(widgets.Button(description="Save", icon="save", layout={"width": "auto"},
+                                                tooltip="save the setting as JSON"), "save")
+        self.load_button = named(widgets.Button(description="Load", icon="folder-open",
+                                                layout={"width": "auto"}), "load")
+        self.gif_folder = named(widgets.Text(value=str(default_gif_folder()), description="GIF folder",
+                                             layout={"width": "100%"}, style={"description_width": "78px"}),
+                                "gif-folder")
+        self.setting_file = named(widgets.Text(value="explorer.json", description="setting file",
+                                               layout={"width": "100%"}, style={"description_width": "78px"}),
+                                  "setting-file")
+        self.export_progress = named(widgets.IntProgress(value=0, min=0, max=1, layout={"width": "100%",
+                                                                                          "display": "none"}),
+                                     "export-progress")
+        self.gif_preview = named(widgets.Image(format="gif", layout={"width": "100%", "display": "none"}),
+                                 "gif-preview")
+        self.sweep: Sweep | None = None
+        self._export_thread: threading.Thread | None = None
+        self._tabs: widgets.Tab | None = None
+
+        for control in self.controls.setting_widgets:
+            control.observe(self._on_setting, names="value")
+        for slider in (self.controls.lr, self.controls.momentum):
+            slider.observe(self._on_slider, names="value")
+        self.iteration.observe(self._on_iteration, names="value")
+        self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
+        self.export_button.on_click(lambda _: self.export_in_background())
+        self.save_button.on_click(lambda _: self.save_state(self.setting_file.value))
+        self.load_button.on_click(lambda _: self.load_state(self.setting_file.value))
+        self.recompute(self.setting)
+
+    # -- the model ---------------------------------------------------------------------------------
+    @reported
+    def recompute(self, setting: Setting) -> None:
+        """Compute the sweep of ``setting`` and show it (nothing changes if that fails)."""
+        self.status.say("computing …", "busy")
+        sweep = Sweep(setting)
+        self.setting, self.sweep = setting, sweep
+        with self.mute():
+            self.controls.show(setting)
+            self.controls.offer_beta2(sweep.takes_beta2)
+            for control in (self.iteration, self.play):
+                control.max = setting.steps
+            self.iteration.value = setting.steps
+            options = sweep.with_momentum
+            self.phase.optimizer.options = options
+            self.phase.optimizer.value = (self.phase.optimizer.value if self.phase.optimizer.value in options
+                                          else options[0] if options else None)
+        self.phase.note.value = ("click a cell to set the learning rate and momentum sliders" if options
+                                 else "no optimizer in the list has a momentum to sweep")
+        self._show()
+        rows = sum(grid.rows for grid in sweep.grids.values())
+        self.status.say(f"computed {len(sweep.grids)} optimizers x {rows // len(sweep.grids)} settings "
+                        f"on {setting.surface} from {setting.start}: drag the sliders")
+
+    def _show(self) -> None:
+        """Ask the views for the runs at the sliders (they draw in the background)."""
+        lr, momentum = self.setting.lr, self.setting.momentum
+        self.landscape.show(self.sweep, lr, momentum, self.iteration.value)
+        self.phase.show(self.sweep, lr, momentum)
+
+    def current_runs(self) -> list:
+        """Each optimizer's run at the sliders' (lr, momentum)."""
+        return self.sweep.runs_at(self.setting.lr, self.setting.momentum)
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until the figures show the latest change and any export has finished."""
+        self.landscape.wait(timeout)
+        self.phase.wait(timeout)
+        if self._export_thread is not None:
+            self._export_thread.join(timeout)
+
+    # -- callbacks ---------------------------------------------------------------------------------
+    @reported
+    def _on_setting(self, change) -> None:
+        if self.mute:
+            return
+        setting = self.controls.setting(self.setting.seed)
+        if change["owner"] is self.controls.surface:  # a new surface: its start and its lr
+            surface = surfaces.get(setting.surface)
+            setting = setting.changed(start=list(surface.start), lr=surface.default_lr)
+        self.recompute(setting)
+
+    @reported
+    def _on_slider(self, change) -> None:
+        if self.mute:
+            return
+        self.setting = replace(self.setting, lr=self.controls.lr.value,
+                               momentum=self.controls.momentum.value).snapped()
+        self._show()
+
+    @reported
+    def _on_iteration(self, change) -> None:
+        if not self.mute:
+            self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, change["new"])
+
+    @reported
+    def _on_phase_optimizer(self, change) -> None:
+        if not self.mute and change["new"]:
+            self.phase.show(self.sweep, self.setting.lr, self.setting.momentum)
+
+    def _on_tab(self, change) -> None:
+        self.phase.visible = change["new"] == TABS.index("Phase diagram")
+        self.phase.show(self.sweep, self.setting.lr, self.setting.momentum)
+
+    @reported
+    def set_start(self, x: float, y: float) -> None:
+        """Start the optimizers from (x, y) (a click on the landscape): one new sweep."""
+        self.recompute(self.setting.changed(start=[round(x, 3), round(y, 3)]))
+
+    @reported
+    def select(self, lr: float, momentum: float) -> None:
+        """Set lr and momentum to the nearest slider values (a click on the phase diagram)."""
+        self.setting = self.setting.changed(lr=float(lr), momentum=float(momentum))
+        with self.mute():
+            self.controls.lr.value, self.controls.momentum.value = self.setting.lr, self.setting.momentum
+        self._show()
+
+    # -- export and settings -----------------------------------------------------------------------
+    def export(self, path: str | Path | None = None) -> str:
+        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized);
+        returns its absolute path. Default: ``gif_name(setting)`` in the GIF folder."""
+        path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / gif_name(self.setting)
+        path = path.resolve()
+        if not path.parent.is_dir():
+            raise ValueError(f"the GIF folder {path.parent} does not exist")
+        progress = self.export_progress
+        progress.value, progress.layout.display = 0, None
+
+        def advance(done: int, total: int) -> None:
+            progress.max, progress.value = total, done
+
+        try:
+            written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), progress=advance)
+        finally:
+            progress.layout.display = "none"
+        data = Path(written).read_bytes()
+        self.gif_preview.value, self.gif_preview.layout.display = data, None
+        self.status.say(f"wrote {written} ({progress.max} frames, {len(data) / 1e6:.2f} MB); preview below the buttons")
+        return written
+
+    @reported
+    def export_in_background(self) -> None:
+        """The Export GIF button: export on a thread of its own, the explorer stays live."""
+        if self._export_thread is not None and self._export_thread.is_alive():
+            self.status.say("an export is already running")
+            return
+        self.status.say("exporting the GIF …", "busy")
+        self._export_thread = threading.Thread(target=reported(Explorer.export), args=(self,), daemon=True)
+        self._export_thread.start()
+
+    @reported
+    def save_state(self, path: str) -> None:
+        path = Path(path).expanduser().resolve()
+        with atomic_path(path) as temporary:
+            temporary.write_text(self.setting.to_json())
+        self.status.say(f"saved the setting to {path}")
+
+    @reported
+    def load_state(self, path: str) -> None:
+        path = Path(path).expanduser().resolve()
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise ValueError(f"cannot read the setting {path}: {error.strerror}") from None
+        self.recompute(Setting.from_json(text, str(path)))
+
+    def state(self) -> dict:
+        return self.setting.to_dict()
+
+    # -- layout -----------------------------------------------------------------------------------
+    def widget(self) -> widgets.Tab:
+        buttons = widgets.HBox([self.export_button, self.save_button, self.load_button],
+                               layout={"justify_content": "space-between"})
+        controls = widgets.VBox([*self.controls.column(), buttons, self.gif_folder, self.setting_file,
+                                 self.export_progress, self.gif_preview],
+                                layout={"flex": "0 0 300px", "width": "300px"})
+        picture = widgets.VBox([self.landscape.image, widgets.HBox([self.play, self.iteration]),
+                                self.landscape.key, self.status.widget],
+                               layout={"flex": "1 1 auto", "min_width": "0", "max_width": "800px"})
+        landscape = widgets.HBox([controls, picture], layout={"grid_gap": "10px"})
+        tabs = named(widgets.Tab(children=[landscape, self.phase.widget(), self.networks.widget()]),
+                     "explorer")
+        for index, title in enumerate(TABS):
+            tabs.set_title(index, title)
+        tabs.observe(self._on_tab, names="selected_index")
+        self._tabs = tabs
+        return tabs
+
+
+def explore(**options) -> widgets.Tab:
+    """Show the explorer (in a notebook: the value of the cell). Options: see ``Explorer``."""
+    return Explorer(**options).widget()

@@ -1,0 +1,184 @@
+"""The explorer's model, without widgets: a ``Setting`` (what the controls say, validated,
+saved as JSON) and a ``Sweep`` (every (lr, momentum) pair of the sliders for one setting,
+computed in one batched run, so that a slider move is a lookup)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from .. import optim, surfaces, trajectory
+from ..trajectory import Trajectory
+
+# the sliders' values: lr 10^-3 … 10^0 in steps of 10^0.1 (31), momentum 0 … 0.95 (20), β2 (4)
+LEARNING_RATES = 10 ** np.round(np.arange(-3.0, 0.0 + 1e-9, 0.1), 1)
+MOMENTA = np.round(np.arange(0.0, 0.951, 0.05), 2)
+BETA2S = (0.9, 0.99, 0.999, 0.9999)
+NOISE_LEVELS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # η of annealed gradient noise; 0: off
+STEPS_RANGE = (10, 1000)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# field -> (check, what is expected): a setting is checked whole before anything changes
+CHECKS = {
+    "surface": (lambda v: v in surfaces.SURFACES, f"one of {', '.join(surfaces.SURFACES)}"),
+    "optimizers": (lambda v: isinstance(v, str), "a text of optimizer specs, e.g. 'sgd, adam'"),
+    "lr": (lambda v: _number(v) and v > 0, "a number > 0"),
+    "momentum": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "beta2": (lambda v: _number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "steps": (lambda v: _integer(v) and STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
+              f"an integer from {STEPS_RANGE[0]} to {STEPS_RANGE[1]}"),
+    "start": (lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and all(map(_number, v)),
+              "[x, y], two finite numbers"),
+    "noise": (lambda v: _number(v) and 0 <= v <= 1, "a number from 0 (off) to 1"),
+    "seed": (lambda v: _integer(v), "an integer"),
+}
+
+
+def nearest_index(options, value: float, log: bool = False) -> int:
+    """The index of the option closest to ``value`` (on a log scale with ``log``)."""
+    options = np.asarray(options, dtype=float)
+    distance = np.abs(np.log10(options) - math.log10(value)) if log else np.abs(options - value)
+    return int(distance.argmin())
+
+
+def nearest(options, value: float, log: bool = False) -> float:
+    """The option closest to ``value``: where a saved or typed setting lands on a slider."""
+    return float(options[nearest_index(options, value, log)])
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Everything the explorer's controls say. ``Setting.checked(...)`` refuses bad values
+    with a message naming the field; lr, momentum and β2 snap to the sliders' values."""
+
+    surface: str = "two-well"
+    optimizers: str = "sgd, momentum, nesterov, adam"
+    lr: float = 0.01
+    momentum: float = 0.9
+    beta2: float = 0.999
+    steps: int = 150
+    start: tuple[float, float] = (0.2, 1.2)
+    noise: float = 0.0
+    seed: int = 0
+
+    @classmethod
+    def checked(cls, values: dict, source: str = "setting") -> "Setting":
+        """A setting from ``values`` (missing fields: defaults, start: the surface's); every
+        value is checked first, and ``ValueError`` names the first bad one."""
+        if not isinstance(values, dict):
+            raise ValueError(f"{source}: expected a JSON object with keys {list(CHECKS)}")
+        unknown = sorted(set(values) - set(CHECKS))
+        if unknown:
+            raise ValueError(f"{source}: unknown keys {unknown}; expected {list(CHECKS)}")
+        for key, value in values.items():
+            check, expected = CHECKS[key]
+            if not check(value):
+                raise ValueError(f"{source}: {key} is {value!r}; expected {expected}")
+        values = dict(values)
+        surface = values.setdefault("surface", cls.surface)
+        values["start"] = tuple(float(v) for v in values.get("start", surfaces.get(surface).start))
+        setting = cls(**values)
+        setting.specs  # the optimizer text must parse too
+        return setting.snapped()
+
+    def snapped(self) -> "Setting":
+        """lr, momentum, β2 and noise moved to the nearest value their sliders offer."""
+        noise = self.noise and nearest(NOISE_LEVELS[1:], self.noise, log=True)
+        return replace(self, lr=nearest(LEARNING_RATES, self.lr, log=True),
+                       momentum=nearest(MOMENTA, self.momentum), beta2=nearest(BETA2S, self.beta2),
+                       noise=noise)
+
+    def changed(self, **values) -> "Setting":
+        """This setting with ``values`` changed (checked)."""
+        return Setting.checked({**self.to_dict(), **values})
+
+    @property
+    def specs(self) -> list[str]:
+        """The optimizer specs, ``+gradnoise`` added to each when the noise is on."""
+        specs = optim.split_specs(self.optimizers)
+        if not specs:
+            raise ValueError("give at least one optimizer, e.g. 'sgd, adam'")
+        for spec in specs:
+            optim.parse(spec.partition("@")[0])  # a bad name is reported before any work
+        twice = sorted({s for s in specs if specs.count(s) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} given twice; use spec@lr for one optimizer at "
+                             f"several learning rates, e.g. 'sgd@0.01, sgd@0.1'")
+        if self.noise > 0:
+            specs = [s if "gradnoise" in s else _with_word(s, "gradnoise") for s in specs]
+        return specs
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["start"] = list(self.start)
+        return values
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "setting") -> "Setting":
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{source} is not JSON: {error}") from None
+        return cls.checked(values, source)
+
+
+def _with_word(spec: str, word: str) -> str:
+    """'sgd@0.1' + 'gradnoise' → 'sgd+gradnoise@0.1'."""
+    name, at, lr = spec.partition("@")
+    return f"{name}+{word}{at}{lr}"
+
+
+SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "seed")
+
+
+class Sweep:
+    """Every (lr, momentum) of the sliders for one setting: all optimizers stepped together in
+    one batched run (``trajectory.grids``). ``runs_at(lr, momentum)`` is then a lookup."""
+
+    def __init__(self, setting: Setting):
+        self.setting = setting
+        self.surface = surfaces.get(setting.surface)
+        specs = setting.specs
+        options = {"noise_eta": setting.noise} if setting.noise > 0 else {}
+        self.takes_beta2 = any("beta2" in optim.parse(s.partition("@")[0]).hyperparameters()
+                               for s in specs)
+        if self.takes_beta2:
+            options["beta2"] = setting.beta2
+        runs = trajectory.grids(self.surface, specs, LEARNING_RATES, MOMENTA, start=setting.start,
+                                steps=setting.steps, seed=setting.seed, **options)
+        self.grids: dict[str, Trajectory] = dict(zip(specs, runs))
+        self._rows: dict[tuple[int, int], list[Trajectory]] = {}
+
+    @staticmethod
+    def key(setting: Setting) -> tuple:
+        """What a sweep depends on: settings with the same key share it (lr and momentum don't)."""
+        return tuple(getattr(setting, name) for name in SWEEP_FIELDS)
+
+    def runs_at(self, lr: float, momentum: float) -> list[Trajectory]:
+        """Each optimizer's run at the grid point nearest (lr, momentum) (cached)."""
+        i, j = nearest_index(LEARNING_RATES, lr, log=True), nearest_index(MOMENTA, momentum)
+        if (i, j) not in self._rows:
+            self._rows[(i, j)] = [
+                grid.row((i if grid.grid[0] > 1 else 0) * grid.grid[1] + (j if grid.grid[1] > 1 else 0))
+                for grid in self.grids.values()]
+        return self._rows[(i, j)]
+
+    @property
+    def with_momentum(self) -> list[str]:
+        """The specs whose grid spans the momentum axis (what a phase diagram can show)."""
+        return [spec for spec, grid in self.grids.items() if grid.grid[1] > 1]
+

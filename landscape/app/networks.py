@@ -1,0 +1,150 @@
+"""The Real networks tab: the CIFAR-10 comparison (``landscape.nets.train.compare``) run on a
+background thread, the other tabs staying live; live loss curves, a bar per optimizer, a
+status line that says what is happening now, and the results table of this run."""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+
+import ipywidgets as widgets
+
+from .. import optim
+from .common import StatusLine, named
+
+LABEL = {"description_width": "90px"}
+
+
+def results_table(rows: list[dict]) -> str:
+    """The comparison's summary rows as an HTML table."""
+    cell = lambda value, spec: "–" if value is None else format(value, spec)
+    header = "".join(f"<th style='padding:0 8px'>{name}</th>" for name in
+                     ("optimizer", "lr", "status", "train loss", "val loss", "val acc", "s/epoch"))
+    body = "".join(
+        f"<tr><td>{html.escape(r['optimizer'])}</td><td>{r['lr']:g}</td><td>{r['status']}</td>"
+        f"<td>{cell(r['train_loss'], '.4f')}</td><td>{cell(r['val_loss'], '.4f')}</td>"
+        f"<td>{cell(r['val_accuracy'], '.3f')}</td><td>{cell(r['seconds_per_epoch'], '.2f')}</td></tr>"
+        for r in rows)
+    return f"<table style='text-align:right'><tr>{header}</tr>{body}</table>"
+
+
+class NetworksTab:
+    """The CIFAR-10 comparison tab (one run at a time, on its own thread)."""
+
+    def __init__(self):
+        from ..nets.models import MODELS
+
+        wide = {"width": "100%"}
+        self.model = named(widgets.Dropdown(options=list(MODELS), value="mlp", description="model",
+                                            style=LABEL), "net-model")
+        self.optimizers = named(widgets.Text(value="sgd+momentum, adam", description="optimizers",
+                                             layout=wide, style=LABEL), "net-optimizers")
+        self.lr = named(widgets.Text(value="sgd+momentum=0.01, adam=0.001", description="lr",
+                                     placeholder="0.01, or per optimizer: sgd=0.1, adam=0.001",
+                                     layout=wide, style=LABEL), "net-lr")
+        self.epochs = named(widgets.BoundedIntText(value=2, min=1, max=200, description="epochs",
+                                                   style=LABEL), "net-epochs")
+        self.train_size = named(widgets.BoundedIntText(value=2000, min=0, max=50000, description="train images",
+                                                       tooltip="0: all", style=LABEL), "net-train-size")
+        self.device = named(widgets.Dropdown(options=["auto", "cpu", "cuda", "mps"], value="auto",
+                                             description="device", style=LABEL), "net-device")
+        self.data_dir = named(widgets.Text(value="", placeholder="default: $LANDSCAPE_DATA or ~/.cache/landscape",
+                                           description="data folder", layout=wide, style=LABEL), "net-data-dir")
+        self.run_button = named(widgets.Button(description="Run", button_style="primary", icon="play"), "net-run")
+        self.status = StatusLine("net-status")
+        self.progress = named(widgets.VBox(), "net-progress")
+        self.curves = named(widgets.Image(format="png", layout={"width": "100%", "max_width": "1000px",
+                                                                 "height": "auto", "display": "none"}),
+                            "net-curves")
+        self.table = named(widgets.HTML(), "net-table")
+        self.thread: threading.Thread | None = None
+        self.result = None
+        self.run_button.on_click(lambda _: self.start())
+        self.status.say("choose a model and optimizers, then Run")
+
+    def start(self) -> threading.Thread | None:
+        """Start the comparison in the background (one at a time)."""
+        if self.thread is not None and self.thread.is_alive():
+            self.status.say("a comparison is already running")
+            return None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self.thread
+
+    def _learning_rates(self):
+        text = self.lr.value.strip()
+        return optim.parse_learning_rates(text) if text else None
+
+    def run(self) -> None:
+        """The comparison of the tab's setting (what Run starts on a thread)."""
+        from ..nets.data import load
+        from ..nets.train import compare, resolve_device
+
+        self.run_button.disabled = True
+        self.table.value, self.result = "", None
+        self.curves.layout.display = "none"
+        self.progress.children = ()
+        started = time.perf_counter()
+        try:
+            specs = optim.split_specs(self.optimizers.value)
+            lr, epochs = self._learning_rates(), self.epochs.value
+            device = resolve_device(self.device.value)
+            folder = self.data_dir.value.strip() or None
+            self.status.say(f"loading CIFAR-10{f' from {folder}' if folder else ''} onto {device} …", "busy")
+            data = load(folder, device=device, train_size=self.train_size.value or None, progress=False)
+            bars = {spec: _EpochBar(spec, epochs) for spec in specs}
+            self.progress.children = tuple(bar.widget for bar in bars.values())
+            self.status.say(f"training {self.model.value} with {specs[0]}: epoch 1/{epochs} …", "busy")
+
+            def on_epoch(comparison) -> None:
+                self._show(comparison, bars)
+                run = comparison.runs[-1]
+                following = specs[len(comparison.runs)] if len(comparison.runs) < len(specs) else None
+                if len(run.epochs) < epochs:
+                    self.status.say(f"training {self.model.value} with {run.optimizer}: epoch "
+                                    f"{len(run.epochs) + 1}/{epochs} …", "busy")
+                elif following:
+                    self.status.say(f"training {self.model.value} with {following}: epoch 1/{epochs} …", "busy")
+
+            self.result = compare(self.model.value, specs, epochs=epochs, lr=lr, data=data, device=device,
+                                  progress=False, on_epoch=on_epoch)
+            self._show(self.result, bars)
+            outcomes = ", ".join(f"{run.optimizer} {run.status}" for run in self.result.runs)
+            self.status.say(f"{'interrupted' if self.result.interrupted else 'finished'} in "
+                            f"{time.perf_counter() - started:.0f} s: {outcomes}")
+        except Exception as error:  # noqa: BLE001 - shown in the tab, never a silent thread death
+            self.status.error(error)
+        finally:
+            self.run_button.disabled = False
+
+    def _show(self, comparison, bars) -> None:
+        for run in comparison.runs:
+            bars[run.optimizer].show(len(run.epochs), run.status)
+        if any(run.epochs for run in comparison.runs):
+            self.curves.value = comparison.figure().png()
+            self.curves.layout.display = None
+        self.table.value = results_table(comparison.summary())
+
+    def widget(self) -> widgets.VBox:
+        return widgets.VBox([
+            widgets.HBox([self.model, self.epochs, self.train_size, self.device]),
+            self.optimizers, self.lr,
+            widgets.HBox([self.data_dir, self.run_button]),
+            self.status.widget, self.progress, self.curves, self.table],
+            layout={"max_width": "1000px"})
+
+
+class _EpochBar:
+    """One optimizer's progress: its full name, a bar, 'epoch 2/5' (or how it ended)."""
+
+    def __init__(self, spec: str, epochs: int):
+        self.epochs = epochs
+        self.bar = widgets.IntProgress(value=0, min=0, max=epochs, layout={"width": "300px"})
+        self.text = widgets.Label(f"0/{epochs} epochs")
+        self.widget = widgets.HBox([widgets.Label(spec, layout={"width": "auto", "min_width": "160px"}),
+                                    self.bar, self.text])
+
+    def show(self, done: int, status: str) -> None:
+        self.bar.value = done
+        self.text.value = f"{done}/{self.epochs} epochs" + ("" if status in ("running", "finished") else f" ({status})")

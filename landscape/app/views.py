@@ -1,0 +1,127 @@
+"""The explorer's two pictures: the landscape (lecture figure with growing paths) and the
+lr x momentum phase diagram. Each is an image widget redrawn by its own latest-only worker
+thread, the only thread that touches its figure; a click on either is mapped to data."""
+
+from __future__ import annotations
+
+import ipyevents
+import ipywidgets as widgets
+
+from .. import draw
+from ..animate import TrajectoryAnimation
+from .common import LatestOnly, StatusLine, jpeg, named
+from .model import Sweep
+
+FIGURE_SIZE = (800, 450)  # pixels drawn; the page shows the image scaled to its column
+FIGURE_DPI = 100  # fonts as on a 960x540 slide at 100 dpi: readable when scaled down to ~680 px
+
+KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to reach a minimum "
+       "and stay · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not there after "
+       "T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k")
+
+
+def _clickable(image: widgets.Image, on_click) -> ipyevents.Event:
+    """Clicks on ``image`` call ``on_click(x, y)`` with the pixel in the image's own pixels
+    (ipyevents scales the page's pixels to the image's natural size)."""
+    events = ipyevents.Event(source=image, watched_events=["click"])
+    events.on_dom_event(lambda event: on_click(event["dataX"], event["dataY"]))
+    return events
+
+
+class LandscapeView:
+    """The lecture figure of the runs at the sliders' (lr, momentum), up to an iteration.
+
+    ``show(sweep, lr, momentum, iteration)`` asks for a frame and returns at once; the worker
+    draws only the newest request (``common.LatestOnly``). Runs of the same sweep are swapped
+    into the figure (a blit); a new sweep with other optimizers or steps draws a new figure."""
+
+    def __init__(self, status: StatusLine, on_click):
+        self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto",
+                                                                  "max_width": f"{FIGURE_SIZE[0]}px"}),
+                           "figure")
+        self.key = named(widgets.HTML(f'<div style="font-size:11px;line-height:1.25;color:#444">{KEY}</div>'),
+                         "key")
+        self._on_click = on_click
+        self._clicks = _clickable(self.image, self._clicked)
+        self.animation: TrajectoryAnimation | None = None
+        self._runs = None  # the runs the animation holds
+        self.shown = None  # the request whose frame the image shows
+        self._worker = LatestOnly(self._render, self._publish, status.error)
+
+    def show(self, sweep: Sweep, lr: float, momentum: float, iteration: int) -> None:
+        self._worker.submit((sweep, lr, momentum, iteration))
+
+    def wait(self, timeout: float = 60.0) -> None:
+        self._worker.wait(timeout)
+
+    @property
+    def dropped(self) -> int:
+        return self._worker.dropped
+
+    def _render(self, request) -> tuple:
+        sweep, lr, momentum, iteration = request
+        runs = sweep.runs_at(lr, momentum)
+        if self.animation is None or not self.animation.can_show(runs):
+            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI)
+        elif runs is not self._runs:
+            self.animation.set_runs(runs)
+        self._runs = runs
+        return request, jpeg(self.animation.frame_image(min(iteration, self.animation.steps)))
+
+    def _publish(self, result) -> None:
+        self.shown, self.image.value = result
+
+    def _clicked(self, x: float, y: float) -> None:
+        animation = self.animation
+        point = animation.data_point(x, y) if animation is not None else None
+        if point is not None:
+            self._on_click(*point)
+
+
+class PhaseView:
+    """Iterations over the lr x momentum grid of one optimizer, the sliders' point ringed; a
+    click on a cell sets the sliders. Drawn only while its tab is shown (``visible``)."""
+
+    def __init__(self, status: StatusLine, on_select):
+        self.optimizer = named(widgets.Dropdown(description="optimizer", layout={"width": "320px"}),
+                               "phase-optimizer")
+        self.image = named(widgets.Image(format="png", layout={"width": "100%", "height": "auto",
+                                                                 "max_width": "720px"}),
+                           "phase-figure")
+        self.note = widgets.HTML("click a cell to set the learning rate and momentum sliders")
+        self.visible = False
+        self._on_select = on_select
+        self._clicks = _clickable(self.image, self._clicked)
+        self._drawn = None  # (grid, axes) of the figure drawn
+        self._worker = LatestOnly(self._render, self._publish, status.error)
+
+    def show(self, sweep: Sweep, lr: float, momentum: float) -> None:
+        if self.visible and self.optimizer.value in sweep.grids:
+            self._worker.submit((sweep.grids[self.optimizer.value], lr, momentum))
+
+    def wait(self, timeout: float = 60.0) -> None:
+        self._worker.wait(timeout)
+
+    def _render(self, request) -> bytes:
+        grid, lr, momentum = request
+        current = (float(grid.settings["lr"][0]) if grid.grid[0] == 1 else lr, momentum)
+        if self._drawn is None or self._drawn[0] is not grid:
+            self._drawn = grid, draw.phase_diagram(grid, current=current)
+        else:
+            marker = next(line for line in self._drawn[1].lines if line.get_label() == "current")
+            marker.set_data([current[0]], [current[1]])
+        return self._drawn[1].figure.png()
+
+    def _publish(self, png: bytes) -> None:
+        self.image.value = png
+
+    def _clicked(self, x: float, y: float) -> None:
+        if self._drawn is None:
+            return
+        axes = self._drawn[1]
+        display = (x, axes.figure.canvas.get_width_height()[1] - y)  # from the bottom left
+        if axes.bbox.contains(*display):
+            self._on_select(*axes.transData.inverted().transform(display))
+
+    def widget(self) -> widgets.VBox:
+        return widgets.VBox([self.optimizer, self.image, self.note])
