@@ -93,9 +93,8 @@ def contour(ax: Axes, surface: Surface, resolution: int = 200, levels: int = 30,
 
 
 def legend_label(trajectory: Trajectory, name: str | None = None) -> str:
-    """'adam [123]', or 'adam [123, diverged@7]' for several starts."""
-    outcomes = ", ".join(trajectory.outcome(row) for row in range(trajectory.rows))
-    return f"{name or trajectory.name} [{outcomes}]"
+    """'adam [123]', or 'adam [123, diverged@7]' for several starts (``Trajectory.label``)."""
+    return trajectory.label(name=name)
 
 
 def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,

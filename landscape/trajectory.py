@@ -3,14 +3,15 @@
 A run optimizes a parameter of shape (B, 2): row b is an independent trajectory with its own
 start and, through tensor hyper-parameters of shape (B, 1), its own learning rate and momentum.
 The result records every point, the loss along the way and, per row, how many iterations it
-needed to reach a tolerance (and stay there), which minimum it reached, or the step at which it
-diverged (left the finite range or went far outside the view). Divergence is data, not an error.
+needed to reach a tolerance (and stay there), which minimum it reached, the step at which it
+diverged (left the finite range or went far outside the view), or the step from which it stayed
+outside the view. Divergence is data, not an error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
@@ -31,6 +32,8 @@ class Trajectory:
         iterations: (B,) steps after which the row stayed within tolerance; -1 if it did not.
         minimum: (B,) index into ``surface.minima`` of the minimum reached; -1 if none.
         diverged_at: (B,) step at which the row diverged; -1 if it did not.
+        left_at: (B,) first step of the final stretch the row spent outside the view
+            (``surface.bounds``); -1 if it ends inside, diverged or converged.
         settings: per-row hyper-parameter values, e.g. {"lr": (B,), "momentum": (B,)}.
         grid: (len(lrs), len(momenta)) when the rows are an lr x momentum grid, row-major.
         name: what legends call the run (the spec, plus e.g. the batch size).
@@ -43,6 +46,7 @@ class Trajectory:
     iterations: Tensor
     minimum: Tensor
     diverged_at: Tensor
+    left_at: Tensor
     settings: dict[str, Tensor] = field(default_factory=dict)
     tolerance: float = 1e-3
     criterion: str = "distance"
@@ -61,24 +65,31 @@ class Trajectory:
         return self.points.shape[1]
 
     def outcome(self, row: int = 0) -> str:
-        """'123' (iterations), 'diverged@k', or '>T' (not converged in T steps)."""
+        """What became of row ``row``, first that applies: 'diverged@k'; the iterations to
+        converge, '123', or '150 (last step)' when it got there only at the last of 150 steps;
+        'left@k', outside the view from step k to the end; else '>T', not converged in T steps."""
         if self.diverged_at[row] >= 0:
             return f"diverged@{int(self.diverged_at[row])}"
         if self.iterations[row] >= 0:
-            return str(int(self.iterations[row]))
+            iterations = int(self.iterations[row])
+            return f"{iterations} (last step)" if iterations == self.steps else str(iterations)
+        if self.left_at[row] >= 0:
+            return f"left@{int(self.left_at[row])}"
         return f">{self.steps}"
 
-    def label(self, row: int = 0, name: str | None = None) -> str:
-        """Legend text as on a lecture slide: 'adam [123]'."""
-        return f"{name or self.name} [{self.outcome(row)}]"
+    def label(self, row: int | None = None, name: str | None = None) -> str:
+        """Legend text as on a lecture slide: 'adam [123]'; every row's outcome, 'adam [123,
+        diverged@7]', unless ``row`` picks one."""
+        rows = range(self.rows) if row is None else [row]
+        return f"{name or self.name} [{', '.join(self.outcome(r) for r in rows)}]"
 
     def row(self, index: int) -> "Trajectory":
         """Row ``index`` of a batched run, as a run of its own (e.g. one cell of a grid)."""
         pick = slice(index, index + 1)
-        return Trajectory(self.spec, self.surface, self.points[:, pick], self.losses[:, pick],
-                          self.iterations[pick], self.minimum[pick], self.diverged_at[pick],
-                          {k: v[pick] for k, v in self.settings.items()}, self.tolerance,
-                          self.criterion, None, self.name)
+        return replace(self, points=self.points[:, pick], losses=self.losses[:, pick],
+                       iterations=self.iterations[pick], minimum=self.minimum[pick],
+                       diverged_at=self.diverged_at[pick], left_at=self.left_at[pick],
+                       settings={k: v[pick] for k, v in self.settings.items()}, grid=None)
 
     def grid_values(self, values: Tensor) -> Tensor:
         """Per-row ``values`` as a (len(lrs), len(momenta)) grid."""
@@ -167,10 +178,27 @@ def _assess(surface: Surface, points: Tensor, diverged_at: Tensor, tolerance: fl
         within = (points - centres[which]).norm(dim=-1) < tolerance
     else:
         within = losses - surface.minimum_value < tolerance
-    steps_axis = torch.arange(points.shape[0]).unsqueeze(1)
-    last_outside = torch.where(~within, steps_axis, -1).max(0).values
-    converged = within[-1] & (diverged_at < 0)
-    return losses, torch.where(converged, last_outside + 1, -1), torch.where(converged, which, -1)
+    reached = _final_stretch(within)
+    converged = (reached >= 0) & (diverged_at < 0)
+    return losses, torch.where(converged, reached, -1), torch.where(converged, which, -1)
+
+
+def _left_view(surface: Surface, points: Tensor, ongoing: Tensor) -> Tensor:
+    """Per row in ``ongoing`` (neither diverged nor converged), the first step of the final
+    stretch it spent outside the view (``surface.bounds``); -1 for the other rows and for rows
+    that end inside."""
+    (x0, x1), (y0, y1) = surface.bounds
+    x, y = points[..., 0], points[..., 1]
+    outside = (x < x0) | (x > x1) | (y < y0) | (y > y1)
+    return torch.where(ongoing, _final_stretch(outside), -1)
+
+
+def _final_stretch(holds: Tensor) -> Tensor:
+    """(T+1, B) → (B,): the first step from which ``holds`` stays true to the last step; -1
+    where it is false at the last step."""
+    steps_axis = torch.arange(holds.shape[0]).unsqueeze(1)
+    last_false = torch.where(~holds, steps_axis, -1).max(0).values
+    return torch.where(holds[-1], last_false + 1, -1)
 
 
 def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: int = 200,
@@ -215,11 +243,12 @@ def _check_convergence(tolerance: float, criterion: str) -> None:
 
 def _trajectory(surface, name, points, diverged_at, settings, tolerance, criterion) -> Trajectory:
     losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
+    left_at = _left_view(surface, points, (diverged_at < 0) & (iterations < 0))
     rows = points.shape[1]
     settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v))
                 for k, v in settings.items()}
-    return Trajectory(name, surface, points, losses, iterations, minimum, diverged_at, settings,
-                      tolerance, criterion)
+    return Trajectory(name, surface, points, losses, iterations, minimum, diverged_at, left_at,
+                      settings, tolerance, criterion)
 
 
 def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,

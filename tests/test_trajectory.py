@@ -169,3 +169,74 @@ def test_compare_keeps_gd_plain_and_full_batch():
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call(surfaces.get("two-well"))
+
+
+def _heavy_ball_by_hand(surface, start, lr, beta, steps):
+    """Heavy ball v ← βv + ∇f, p ← p − ηv (β = 0: GD) on ½ pᵀAp, in Python floats; A from the
+    surface's rotation as in ``surfaces.quadratic`` (angle 30°, eigenvalues 1 and κ)."""
+    kappa, angle = max(surface.eigenvalues), math.radians(30.0)
+    c, s = math.cos(angle), math.sin(angle)
+    a11, a12, a22 = c * c + kappa * s * s, (1 - kappa) * c * s, s * s + kappa * c * c
+    (x, y), (vx, vy), points = start, (0.0, 0.0), [start]
+    for _ in range(steps):
+        vx, vy = beta * vx + a11 * x + a12 * y, beta * vy + a12 * x + a22 * y
+        x, y = x - lr * vx, y - lr * vy
+        points.append((x, y))
+    return points
+
+
+def _left_at_by_hand(points, bounds):
+    """The first step of the final stretch outside the view box; -1 if the last point is inside."""
+    (x0, x1), (y0, y1) = bounds
+    inside = [x0 <= x <= x1 and y0 <= y <= y1 for x, y in points]
+    return -1 if inside[-1] else max(k for k, is_inside in enumerate(inside) if is_inside) + 1
+
+
+def test_a_run_that_ends_outside_the_view_has_left_it_and_one_that_comes_back_has_not():
+    surface = surfaces.get("quadratic")  # view [-5, 5]², λmax = 10: GD is unstable above 0.2
+    expected = _left_at_by_hand(_heavy_ball_by_hand(surface, surface.start, 0.21, 0.0, 25),
+                                surface.bounds)
+    assert expected > 0
+    unstable = trajectory.run(surface, "gd", lr=0.21, steps=25)
+    assert unstable.diverged_at[0] == -1 and unstable.iterations[0] == -1  # finite, in range
+    assert unstable.left_at[0] == expected and unstable.outcome(0) == f"left@{expected}"
+    assert unstable.label() == f"gd [left@{expected}]"
+
+    heavy_ball = _heavy_ball_by_hand(surface, surface.start, 0.2, 0.9, 25)
+    assert _left_at_by_hand(heavy_ball[:2], surface.bounds) == 1, "overshoots out of the view"
+    assert _left_at_by_hand(heavy_ball, surface.bounds) == -1, "and comes back"
+    back = trajectory.run(surface, "momentum", lr=0.2, momentum=0.9, steps=25)
+    assert back.left_at[0] == -1 and back.outcome(0) == ">25"
+
+
+def test_left_at_per_row_not_for_diverged_rows_and_kept_by_row():
+    surface = surfaces.get("quadratic")
+    batched = trajectory.run(surface, "gd", lr=[0.1, 0.21, 0.3], starts=[surface.start] * 3, steps=25)
+    left = _left_at_by_hand(_heavy_ball_by_hand(surface, surface.start, 0.21, 0.0, 25), surface.bounds)
+    assert batched.diverged_at[2] > 0, "η = 0.3 leaves the range: diverged, not left"
+    assert batched.left_at.tolist() == [-1, left, -1]
+    assert [batched.outcome(r) for r in range(3)] == [">25", f"left@{left}",
+                                                      f"diverged@{int(batched.diverged_at[2])}"]
+    row = batched.row(1)
+    assert row.left_at.tolist() == [left] and row.outcome() == f"left@{left}"
+
+
+def test_arriving_only_at_the_last_step_says_so():
+    """GD at η = 1/κ reaches the tolerance after a number of steps theory gives (see above):
+    with exactly that many steps it arrives at the last one."""
+    kappa, angle, tolerance = 10.0, 30.0, 1e-3
+    start = (-4.0, 3.5)
+    c1 = abs(start[0] * math.cos(math.radians(angle)) + start[1] * math.sin(math.radians(angle)))
+    expected = math.ceil(math.log(tolerance / c1) / math.log(1 - 1 / kappa))
+    run = trajectory.run(surfaces.quadratic(kappa, angle), "gd", lr=1 / kappa, starts=[start],
+                         steps=expected, tolerance=tolerance)
+    assert run.outcome(0) == f"{expected} (last step)" and run.label() == f"gd [{expected} (last step)]"
+
+
+def test_the_label_shows_every_row_unless_one_is_picked():
+    surface = surfaces.get("quadratic")
+    run = trajectory.run(surface, "gd", lr=[0.1, 0.3], starts=[surface.start] * 2, steps=100)
+    k = int(run.diverged_at[1])
+    assert run.label() == f"gd [{int(run.iterations[0])}, diverged@{k}]"
+    assert run.label(1, "GD") == f"GD [diverged@{k}]"
+
