@@ -116,30 +116,30 @@ def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
     return lines, starts
 
 
-def loss_gap(trajectory: Trajectory) -> np.ndarray:
-    """(T+1, B) loss minus the global minimum value (the raw loss for surfaces without one)."""
-    reference = trajectory.surface.minimum_value
-    losses = trajectory.losses.numpy()
-    return losses - reference if reference is not None else losses
-
-
 def loss_curve(trajectory: Trajectory) -> np.ndarray:
-    """(T+1, B): what the loss panel plots for each row (the gap, floored for the log axis)."""
-    return np.maximum(loss_gap(trajectory), 1e-16)
+    """(T+1, B): what the loss panel plots for each row: the gap f(p_k) − f*, floored at 1e-16
+    for the log axis; on a surface without a minimum f(p_k) itself (symlog axis), so a run that
+    falls towards −∞ is seen falling."""
+    losses = trajectory.losses.numpy()
+    reference = trajectory.surface.minimum_value
+    return losses if reference is None else np.maximum(losses - reference, 1e-16)
 
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def power_of_ten(value: float, _position=None) -> str:
-    """A tick label for a power of ten in plain text: 1e-06 → '10⁻⁶'."""
-    return "10" + str(round(math.log10(value))).translate(SUPERSCRIPTS)
+    """A tick label for ± a power of ten, or 0, in plain text: 1e-06 → '10⁻⁶', -100 → '−10²'."""
+    if value == 0:
+        return "0"
+    return ("−" if value < 0 else "") + "10" + str(round(math.log10(abs(value)))).translate(SUPERSCRIPTS)
 
 
 def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
                animated: bool = False) -> list:
-    """Loss gap f(p_k) − f* against iteration k, log y; the y range is the surface's (see
-    ``loss_limits``), so runs on one surface share the axis."""
+    """Loss gap f(p_k) − f* against iteration k, log y (f(p_k) on a symlog axis for a surface
+    without a minimum); the y range is the surface's (see ``loss_limits``), so runs on one
+    surface share the axis."""
     lines = []
     for index, trajectory in enumerate(trajectories):
         values = loss_curve(trajectory)
@@ -148,26 +148,42 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = 
             (line,) = ax.plot(np.arange(end), values[:end, row], color=colour(index),
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
-    log = trajectories[0].surface.minimum_value is not None
-    ax.set_yscale("log" if log else "symlog")
-    if log:  # a label every few decades, as plain text: "10⁻⁶" (a mathtext label costs ~13 ms)
+    surface = trajectories[0].surface
+    bottom, top = loss_limits(surface)
+    log = surface.minimum_value is not None
+    if log:
+        ax.set_yscale("log")
         ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
-        ax.yaxis.set_minor_locator(mticker.NullLocator())
-        ax.yaxis.set_major_formatter(mticker.FuncFormatter(power_of_ten))
+    else:  # linear near 0 only: a run falling through 0 and on is seen falling, decade by decade
+        linthresh = top * SYMLOG_LINEAR_FRACTION
+        ax.set_yscale("symlog", linthresh=linthresh)
+        decades = 10.0 ** np.arange(math.ceil(math.log10(linthresh)),
+                                    math.log10(max(top, -bottom)) + 1)
+        ax.set_yticks(np.concatenate([-decades, [0.0], decades]))
+    # a label every few decades, as plain text: "10⁻⁶" (a mathtext label costs ~13 ms)
+    ax.yaxis.set_minor_locator(mticker.NullLocator())
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(power_of_ten))
     ax.set_xlim(0, max(t.steps for t in trajectories))
-    ax.set_ylim(*loss_limits(trajectories[0].surface))
+    ax.set_ylim(bottom, top)
     ax.set_xlabel("iteration k")
     ax.set_ylabel("f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
     return lines
 
 
+SYMLOG_LINEAR_FRACTION = 3e-3  # the symlog loss axis is linear within ± this x its top
+SYMLOG_ROOM_BELOW = 1000  # and reaches this x the lowest value in view, when that is below 0
+
+
 def loss_limits(surface: Surface) -> tuple[float, float]:
     """The loss panel's y range from the surface over its view: gap from ``LOSS_GAP_FLOOR`` to 3x
-    the largest, or the value range ±1 for a surface without a minimum."""
+    the largest. Without a minimum, f itself up to 3x the largest |f| in view, and down to 0, or
+    far below the lowest value in view when the view goes below 0: there f may fall without
+    bound once a run leaves the view (until it counts as diverged)."""
     values = surface_values(surface, 60)[2]
     if surface.minimum_value is None:
-        return float(values.min()) - 1, float(values.max()) + 1
+        lowest, largest = float(values.min()), float(np.abs(values).max())
+        return min(0.0, SYMLOG_ROOM_BELOW * lowest), 3 * max(largest, 1.0)
     return LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
 
 

@@ -172,3 +172,24 @@ def test_figures_stay_outside_pyplot(two_well_runs):
     assert plt.get_fignums() == []
     for figure in figures:
         assert isinstance(figure.canvas, FigureCanvasAgg) and figure.png().startswith(b"\x89PNG")
+
+
+def test_loss_panel_follows_a_run_down_a_surface_without_a_minimum():
+    """On the saddle x² − y² the panel plots f(p_k) itself, symlog: GD falling away from the
+    saddle is seen falling below 0, not held at a floor."""
+    surface = surfaces.get("saddle")
+    (run,) = trajectory.compare(surface, ["gd"], lr=0.03, steps=150)
+    points = run.points[:, 0].numpy()
+    by_hand = points[:, 0] ** 2 - points[:, 1] ** 2
+    values = draw.loss_curve(run)[:, 0]
+    np.testing.assert_allclose(values, by_hand, rtol=1e-12, atol=1e-12)
+    assert (np.diff(values) < 0).all() and values[-1] < -1, "decreasing, through 0 and on"
+    ax = draw.figure(surface, [run]).axes[1]
+    assert ax.get_yscale() == "symlog"
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), values)
+    bottom, top = ax.get_ylim()
+    assert bottom < values.min() and values.max() < top, "the whole run is on the panel"
+    ax.figure.canvas.draw()
+    labels = {t.get_text() for t in ax.get_yticklabels()}
+    assert {"0", "10⁰", "−10⁰", "−10²"} <= labels and not any("$" in s for s in labels)
+
