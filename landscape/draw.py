@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from . import optim
 from .surfaces import Surface
 from .trajectory import Trajectory
 
@@ -256,7 +257,8 @@ def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
 
     Diverged cells are dark, not-converged cells grey. For a quadratic the theoretical stability
     limit of heavy-ball momentum, lr·λmax < 2(1 + β), and the optimal (lr*, β*) are overlaid.
-    ``current`` marks a (lr, momentum) position, e.g. the sliders'.
+    ``current`` marks a (lr, momentum) position, e.g. the sliders'. The momentum axis is β of
+    heavy ball / Nesterov, or β1 for the Adam family.
     """
     if trajectory.grid is None:
         raise ValueError("phase_diagram needs a grid trajectory (landscape.trajectory.grid)")
@@ -279,8 +281,9 @@ def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
     ax.set_xscale("log")
     ax.figure.colorbar(mesh, ax=ax, label=f"iterations to within {trajectory.tolerance:g}")
+    rule = optim.parse(trajectory.spec)
     eigenvalues = getattr(trajectory.surface, "eigenvalues", None)
-    if eigenvalues is not None and trajectory.spec in ("momentum", "gd", "sgd", "sgd+momentum"):
+    if eigenvalues is not None and rule.text in ("momentum", "gd", "sgd", "sgd+momentum"):
         beta = np.linspace(momentum_edges[0], momentum_edges[-1], 200)
         ax.plot(2 * (1 + beta) / max(eigenvalues), beta, color="#42d4f4", linestyle="--", linewidth=2,
                 label="stability limit  lr·λmax = 2(1+β)")
@@ -297,7 +300,7 @@ def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
     ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
     ax.set_ylim(momentum_edges[0], momentum_edges[-1])
     ax.set_xlabel("learning rate η")
-    ax.set_ylabel("momentum β")
+    ax.set_ylabel("β1 (first-moment decay)" if rule.momentum_is_beta1 else "momentum β")
     ax.set_title(f"{trajectory.spec} on {trajectory.surface.name}", fontsize=10)
     return ax
 

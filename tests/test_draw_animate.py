@@ -193,3 +193,11 @@ def test_loss_panel_follows_a_run_down_a_surface_without_a_minimum():
     labels = {t.get_text() for t in ax.get_yticklabels()}
     assert {"0", "10⁰", "−10⁰", "−10²"} <= labels and not any("$" in s for s in labels)
 
+
+@pytest.mark.parametrize("spec,label", [("momentum", "momentum β"), ("nesterov", "momentum β"),
+                                        ("rmsprop+momentum", "momentum β"),
+                                        ("adam", "β1 (first-moment decay)"),
+                                        ("nadam+lookahead", "β1 (first-moment decay)")])
+def test_phase_diagram_names_the_momentum_the_rule_has(spec, label):
+    sweep = trajectory.grid(surfaces.get("quadratic"), spec, [0.01, 0.1], [0.0, 0.5], steps=5)
+    assert draw.phase_diagram(sweep).get_ylabel() == label

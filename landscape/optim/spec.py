@@ -97,16 +97,22 @@ class Spec:
     extensions: tuple[str, ...] = ()
 
     @property
+    def momentum_is_beta1(self) -> bool:
+        """Whether the rule's momentum is β1, the first-moment decay of ``betas`` (the Adam
+        family), rather than a heavy-ball / Nesterov coefficient. AggMo's ``betas`` are its
+        several momenta, not (β1, β2)."""
+        return "betas" in _arguments(self.rule) and self.rule is not AggMo
+
+    @property
     def takes_momentum(self) -> bool:
         """Whether a shared "momentum" setting is meant for this spec: momentum / nesterov
         words, or β1 of the Adam family (plain gd/sgd keep no velocity)."""
-        arguments = _arguments(self.rule)
-        return "momentum" in self.options or ("betas" in arguments and self.rule is not AggMo)
+        return "momentum" in self.options or self.momentum_is_beta1
 
     def hyperparameters(self) -> list[str]:
         """Keyword names ``build`` accepts for this spec."""
         names = _arguments(self.rule)
-        if "betas" in names and self.rule is not AggMo:
+        if self.momentum_is_beta1:
             names += ["beta1", "beta2"] + ([] if "momentum" in names else ["momentum"])
         for word in self.extensions:
             names += list(EXTENSIONS[word][1])
