@@ -91,15 +91,17 @@ def _gif(args) -> None:
     specs = optim.split_specs(args.optimizers)
     for spec in specs:
         optim.parse(spec)
-    options = dict(lr=args.lr, steps=args.steps, fps=args.fps, stride=args.stride,
-                   size=args.size, loop=args.loop, loss=not args.no_loss, seed=args.seed)
+    surface = surfaces.get(args.surface)
+    options = dict(lr=surface.default_lr if args.lr is None else args.lr, steps=args.steps,
+                   fps=args.fps, stride=args.stride, size=args.size, loop=args.loop,
+                   loss=not args.no_loss, seed=args.seed)
     if args.start is not None:
         options["starts"] = [args.start]
     if args.momentum is not None:
         options["momentum"] = args.momentum
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
-    path = export_gif(args.out, surfaces.get(args.surface), specs, **options)
+    path = export_gif(args.out, surface, specs, **options)
     print(f"wrote {path}")
 
 
@@ -164,8 +166,9 @@ def parser() -> argparse.ArgumentParser:
     gif = commands.add_parser("gif", help="animate optimizers on a surface, write a GIF")
     gif.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
     gif.add_argument("--optimizers", required=True, help="comma-separated specs, e.g. sgd,adam")
-    gif.add_argument("--lr", type=_learning_rates, default=0.01,
-                     help="one learning rate, or per optimizer: sgd=0.1,adam=0.05")
+    gif.add_argument("--lr", type=_learning_rates,
+                     help="one learning rate, or per optimizer: sgd=0.1,adam=0.05 "
+                          "(default: the surface's default_lr)")
     gif.add_argument("--momentum", type=_number, help="momentum (β1 for the Adam family)")
     gif.add_argument("--steps", type=int, default=150)
     gif.add_argument("--start", type=_point, help="start point x,y (default: the surface's)")

@@ -1,9 +1,11 @@
 """Analytic 2-D loss surfaces as torch functions of p[..., 2], with what a figure needs.
 
 Each surface is device- and dtype-agnostic (plain torch ops, constants as Python numbers) and
-carries a name, a formula for titles, view bounds, default start point(s) and its minima,
-located to machine precision by Newton's method from approximate seeds (each checked to be a
-stationary point with a positive-definite Hessian).
+carries a name, a formula for titles, view bounds, default start point(s), a default learning
+rate (one at which sgd, momentum, nesterov and adam with β = 0.9 all stay in range for 150
+steps from the default start, and most of them arrive) and its minima, located to machine
+precision by Newton's method from approximate seeds (each checked to be a stationary point with
+a positive-definite Hessian).
 
 Any callable of p[..., 2] built with torch ops is a surface too::
 
@@ -77,6 +79,12 @@ class Surface:
     log_levels: bool = True
     eigenvalues: tuple[float, float] | None = None  # of the Hessian, for a quadratic
     axis_labels: tuple[str, str] = ("x", "y")
+    default_lr: float = field(kw_only=True)  # where the explorer's learning rate starts
+
+    def __post_init__(self):
+        if not (isinstance(self.default_lr, (int, float)) and math.isfinite(self.default_lr)
+                and self.default_lr > 0):
+            raise ValueError(f"Invalid default_lr: {self.default_lr!r} (expected a finite number > 0)")
 
     def __call__(self, p: Tensor) -> Tensor:
         return self.fn(p)
@@ -113,15 +121,17 @@ class Surface:
     def from_function(cls, fn: Callable[[Tensor], Tensor], *, name: str = "custom",
                       formula: str | None = None, bounds: Bounds = ((-3.0, 3.0), (-3.0, 3.0)),
                       start: Point | Sequence[Point] = (-2.0, 2.0),
-                      minimum_seeds: Sequence[Point] = (), log_levels: bool = False) -> "Surface":
-        """A surface from any torch callable of p[..., 2] (see the module docstring)."""
+                      minimum_seeds: Sequence[Point] = (), log_levels: bool = False,
+                      default_lr: float = 0.01) -> "Surface":
+        """A surface from any torch callable of p[..., 2] (see the module docstring);
+        ``default_lr`` is the explorer's starting learning rate (0.01, as ``trajectory.run``'s)."""
         starts = (tuple(start),) if isinstance(start[0], (int, float)) else tuple(map(tuple, start))
         probe = fn(torch.zeros(3, 2, dtype=torch.float64))
         if not isinstance(probe, Tensor) or probe.shape != (3,):
             raise ValueError(f"Invalid surface function: for p of shape (3, 2) it must return a "
                              f"tensor of shape (3,), got {getattr(probe, 'shape', type(probe))}")
         return cls(name, formula or name, fn, bounds, starts, tuple(map(tuple, minimum_seeds)),
-                   log_levels)
+                   log_levels, default_lr=default_lr)
 
 
 @dataclass(frozen=True)
@@ -175,7 +185,10 @@ class StochasticSurface(Surface):
 # -- the surfaces --------------------------------------------------------------------------------
 
 def quadratic(condition: float = 10.0, angle: float = 30.0, name: str | None = None) -> Surface:
-    """f(p) = ½ pᵀ A p with eigenvalues 1 and κ = ``condition``, axes rotated by ``angle`` degrees."""
+    """f(p) = ½ pᵀ A p with eigenvalues 1 and κ = ``condition``, axes rotated by ``angle`` degrees.
+
+    Its default learning rate is 1/L = 1/κ, GD's classic step: inside the stability limit of
+    every rule (GD 2/L, heavy ball 2(1 + β)/L, Nesterov 2(1 + β)/((1 + 2β) L) ≈ 1.36/L at β = 0.9)."""
     if not condition >= 1:
         raise ValueError(f"Invalid condition: {condition!r} (expected condition >= 1)")
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
@@ -189,7 +202,7 @@ def quadratic(condition: float = 10.0, angle: float = 30.0, name: str | None = N
     return Surface(name or f"quadratic (κ={condition:g})",
                    rf"$f = \frac{{1}}{{2}} p^\top A p$,  eig(A) = (1, {condition:g}),  rotated {angle:g}°", fn,
                    ((-5.0, 5.0), (-5.0, 5.0)), ((-4.0, 3.5),), ((0.0, 0.0),), True,
-                   (1.0, float(condition)))
+                   (1.0, float(condition)), default_lr=1 / condition)
 
 
 def _two_well(p):
@@ -236,7 +249,9 @@ def regression(points: int = 200, batch_seed: int = 0) -> StochasticSurface:
     data = RegressionData(x, y)
     return StochasticSurface("regression", r"$f(w, b) = \frac{1}{N}\sum_i (w x_i + b - y_i)^2$", data.loss,
                              ((-3.0, 5.0), (-4.0, 3.0)), ((-2.0, 2.0),), (data.least_squares(),),
-                             axis_labels=("w", "b"), data=data)
+                             axis_labels=("w", "b"), data=data,
+                             # GD, Nesterov, Adam converge (heavy ball circles); GD stable to 0.8
+                             default_lr=0.1)
 
 
 SURFACES: dict[str, Callable[[], Surface]] = {
@@ -244,27 +259,41 @@ SURFACES: dict[str, Callable[[], Surface]] = {
     "ill-conditioned": lambda: quadratic(50.0, 30.0, "ill-conditioned"),
     "two-well": lambda: Surface(
         "two-well", r"$z = -2e^{-((x-1)^2+y^2)/.2} - 6e^{-((x+1)^2+y^2)/.2} + x^2 + y^2$", _two_well,
-        ((-2.0, 2.0), (-1.5, 1.5)), ((0.2, 1.2), (1.6, -0.8)), ((-1.0, 0.0), (1.0, 0.0)), False),
+        ((-2.0, 2.0), (-1.5, 1.5)), ((0.2, 1.2), (1.6, -0.8)), ((-1.0, 0.0), (1.0, 0.0)), False,
+        # every run but Adam's from the first start settles in a well; from 0.1 the rest circle
+        default_lr=0.02),
     "rosenbrock": lambda: Surface(
         "rosenbrock", r"$f = (1-x)^2 + 100\,(y-x^2)^2$", _rosenbrock, ((-2.0, 2.0), (-1.0, 3.0)),
-        ((-1.2, 1.0),), ((1.0, 1.0),)),
+        ((-1.2, 1.0),), ((1.0, 1.0),),
+        # under GD's 2/λmax ≈ 0.0013 at the start; Nesterov blows up from 0.003; none arrives in 150
+        default_lr=0.001),
     "beale": lambda: Surface(
         "beale", r"$f = (1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2$", _beale,
-        ((-4.5, 4.5), (-4.5, 4.5)), ((1.0, 1.5),), ((3.0, 0.5),)),
+        ((-4.5, 4.5), (-4.5, 4.5)), ((1.0, 1.5),), ((3.0, 0.5),),
+        # heavy ball and Nesterov end within 2e-4 of f* (none arrives in 150); they blow up from 0.01
+        default_lr=0.003),
     "himmelblau": lambda: Surface(
         "himmelblau", r"$f = (x^2+y-11)^2 + (x+y^2-7)^2$", _himmelblau, ((-5.0, 5.0), (-5.0, 5.0)),
-        ((0.0, 0.0),), ((3.0, 2.0), (-2.8, 3.1), (-3.8, -3.3), (3.6, -1.8))),
+        ((0.0, 0.0),), ((3.0, 2.0), (-2.8, 3.1), (-3.8, -3.3), (3.6, -1.8)),
+        # GD, heavy ball and Nesterov reach a minimum, Adam is on its way; momentum blows up at 0.03
+        default_lr=0.01),
     "saddle": lambda: Surface(
-        "saddle", r"$f = x^2 - y^2$", _saddle, ((-2.0, 2.0), (-2.0, 2.0)), ((-1.5, 1e-3),), (), False),
+        "saddle", r"$f = x^2 - y^2$", _saddle, ((-2.0, 2.0), (-2.0, 2.0)), ((-1.5, 1e-3),), (), False,
+        # no minimum: heavy ball, Nesterov escape and leave the view (left@k); they diverge at 0.007
+        default_lr=0.005),
     "rastrigin": lambda: Surface(
         "rastrigin", r"$f = 20 + \sum_i (p_i^2 - 10\cos 2\pi p_i)$", _rastrigin, ((-5.12, 5.12), (-5.12, 5.12)),
         ((-3.2, 2.6),), tuple((float(i), float(j)) for i in range(-5, 6) for j in range(-5, 6)),
-        False),
+        False,
+        # GD, heavy ball, Nesterov stop in a local minimum (the lesson), Adam wanders; stable to 0.2
+        default_lr=0.002),
     "six-hump-camel": lambda: Surface(
         "six-hump-camel", r"$f = (4 - 2.1x^2 + x^4/3)\,x^2 + xy + (4y^2-4)\,y^2$", _six_hump_camel,
         ((-2.0, 2.0), (-1.2, 1.2)), ((-1.5, 1.0),),
         ((0.09, -0.71), (-0.09, 0.71), (1.70, -0.80), (-1.70, 0.80), (1.61, 0.57), (-1.61, -0.57)),
-        False),
+        False,
+        # all four reach a minimum for lr from 0.005 to 0.05: the middle of that range
+        default_lr=0.02),
     "regression": regression,
 }
 

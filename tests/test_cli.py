@@ -6,6 +6,7 @@ import sys
 import imageio.v3 as iio
 import pytest
 
+from landscape import surfaces, trajectory
 from landscape.cli import main
 
 
@@ -29,6 +30,27 @@ def test_gif_command_writes_a_gif(tmp_path, capsys):
                  "--steps", "12", "--size", "320x180", "--out", str(out)])
     assert code == 0 and f"wrote {out}" in capsys.readouterr().out
     assert iio.imread(out, index=None).shape[:3] == (13, 180, 320)
+
+
+@pytest.fixture
+def runs_made(monkeypatch):
+    """The trajectories the command computes (``trajectory.run``, which ``compare`` calls)."""
+    made = []
+
+    def run(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    original = trajectory.run
+    monkeypatch.setattr(trajectory, "run", run)
+    return made
+
+
+def test_gif_command_starts_from_the_surfaces_learning_rate(tmp_path, runs_made):
+    assert main(["gif", "--surface", "rosenbrock", "--optimizers", "sgd,adam", "--steps", "5",
+                 "--size", "320x180", "--out", str(tmp_path / "r.gif")]) == 0
+    expected = surfaces.get("rosenbrock").default_lr
+    assert [run.settings["lr"].item() for run in runs_made] == [expected, expected]
 
 
 def test_phase_command_writes_a_png(tmp_path):

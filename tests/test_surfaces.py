@@ -156,3 +156,23 @@ def test_bad_user_function_and_seed_are_refused():
 def test_unknown_surface_lists_valid_names():
     with pytest.raises(ValueError, match="Invalid surface 'nope'; valid: quadratic, ill-conditioned, two-well"):
         surfaces.get("nope")
+
+
+@pytest.mark.parametrize("surface", [surfaces.get(name) for name in surfaces.SURFACES]
+                         + [surfaces.quadratic(3.0), surfaces.quadratic(200.0, 75.0)],
+                         ids=lambda surface: surface.name)
+def test_no_optimizer_diverges_at_the_default_learning_rate(surface):
+    from landscape import trajectory
+
+    runs = trajectory.compare(surface, ["sgd", "momentum", "nesterov", "adam"],
+                              lr=surface.default_lr, momentum=0.9, steps=150)
+    assert all((run.diverged_at == -1).all() and torch.isfinite(run.points).all() for run in runs)
+
+
+def test_a_user_surface_has_a_default_learning_rate_and_a_bad_one_is_refused():
+    bowl = lambda p: (p**2).sum(-1)
+    assert surfaces.Surface.from_function(bowl).default_lr == 0.01
+    assert surfaces.Surface.from_function(bowl, default_lr=0.3).default_lr == 0.3
+    for bad in (0.0, -0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=f"Invalid default_lr: {bad!r}"):
+            surfaces.Surface.from_function(bowl, default_lr=bad)
