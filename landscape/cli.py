@@ -2,6 +2,7 @@
 
     python -m landscape gif --surface two-well --optimizers sgd,momentum,nesterov,adam \\
         --lr 0.05 --out gifs/two_well.gif
+    python -m landscape gif --surface quadratic --optimizers gd@0.01,gd@0.1,gd@0.21 --out lr.gif
     python -m landscape phase --surface quadratic --optimizer momentum --out phase.png
     python -m landscape lecture --out gifs/
     python -m landscape list-surfaces | list-optimizers
@@ -88,9 +89,6 @@ def _list_optimizers(args) -> None:
 def _gif(args) -> None:
     from .animate import export_gif
 
-    specs = optim.split_specs(args.optimizers)
-    for spec in specs:
-        optim.parse(spec)
     surface = surfaces.get(args.surface)
     options = dict(lr=surface.default_lr if args.lr is None else args.lr, steps=args.steps,
                    fps=args.fps, stride=args.stride, size=args.size, loop=args.loop,
@@ -101,7 +99,7 @@ def _gif(args) -> None:
         options["momentum"] = args.momentum
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
-    path = export_gif(args.out, surface, specs, **options)
+    path = export_gif(args.out, surface, optim.split_specs(args.optimizers), **options)
     print(f"wrote {path}")
 
 
@@ -165,7 +163,9 @@ def parser() -> argparse.ArgumentParser:
 
     gif = commands.add_parser("gif", help="animate optimizers on a surface, write a GIF")
     gif.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
-    gif.add_argument("--optimizers", required=True, help="comma-separated specs, e.g. sgd,adam")
+    gif.add_argument("--optimizers", required=True,
+                     help="comma-separated specs, e.g. sgd,adam; spec@lr gives a spec its own "
+                          "learning rate: sgd@0.01,sgd@0.1,sgd@0.5")
     gif.add_argument("--lr", type=_learning_rates,
                      help="one learning rate, or per optimizer: sgd=0.1,adam=0.05 "
                           "(default: the surface's default_lr)")

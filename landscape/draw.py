@@ -281,7 +281,7 @@ def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
     ax.set_xscale("log")
     ax.figure.colorbar(mesh, ax=ax, label=f"iterations to within {trajectory.tolerance:g}")
-    rule = optim.parse(trajectory.spec)
+    rule = optim.parse(optim.split_learning_rate(trajectory.spec)[0])
     eigenvalues = getattr(trajectory.surface, "eigenvalues", None)
     if eigenvalues is not None and rule.text in ("momentum", "gd", "sgd", "sgd+momentum"):
         beta = np.linspace(momentum_edges[0], momentum_edges[-1], 200)

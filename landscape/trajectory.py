@@ -6,6 +6,9 @@ The result records every point, the loss along the way and, per row, how many it
 needed to reach a tolerance (and stay there), which minimum it reached, the step at which it
 diverged (left the finite range or went far outside the view), or the step from which it stayed
 outside the view. Divergence is data, not an error.
+
+In a list of runs (``compare``, ``grids``) a spec may carry its own learning rate, ``spec@lr``
+(``optim.split_learning_rate``): 'sgd@0.01', 'sgd@0.1' is one optimizer at two learning rates.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class Trajectory:
             (``surface.bounds``); -1 if it ends inside, diverged or converged.
         settings: per-row hyper-parameter values, e.g. {"lr": (B,), "momentum": (B,)}.
         grid: (len(lrs), len(momenta)) when the rows are an lr x momentum grid, row-major.
-        name: what legends call the run (the spec, plus e.g. the batch size).
+        name: what legends call the run (the spec, plus e.g. its own lr or the batch size).
     """
 
     spec: str
@@ -121,6 +124,23 @@ def _per_row(name: str, value, rows: int) -> Tensor | float:
     return values.reshape(rows, 1)
 
 
+def _parse(spec: str) -> tuple[optim.Spec, float | None]:
+    """The optimizer of ``spec`` and its own learning rate ('sgd@0.1'), if it has one."""
+    text, lr = optim.split_learning_rate(spec)
+    return optim.parse(text), lr
+
+
+def _parse_list(specs: Sequence[str]) -> list[tuple[optim.Spec, float | None]]:
+    """``_parse`` each spec of a list of runs; the same run twice is refused."""
+    parsed = [_parse(spec) for spec in specs]
+    seen = set()
+    for spec, (rule, lr) in zip(specs, parsed):
+        if (rule.text, lr) in seen:
+            raise ValueError(f"Invalid specs: {spec!r} given twice")
+        seen.add((rule.text, lr))
+    return parsed
+
+
 @dataclass
 class _Job:
     """One optimizer's rows in a (possibly joint) run."""
@@ -129,6 +149,17 @@ class _Job:
     starts: Tensor  # (B, 2)
     settings: dict  # per-row hyper-parameters: a float or a (B, 1) tensor each
     hyperparameters: dict = field(default_factory=dict)
+    own_lr: float | None = None  # from 'spec@lr'
+
+    @property
+    def text(self) -> str:
+        """The spec the run records: 'sgd', or 'sgd@0.1' with its own learning rate."""
+        return self.spec.text if self.own_lr is None else f"{self.spec.text}@{self.own_lr!r}"
+
+    @property
+    def name(self) -> str:
+        """What legends call the run: 'sgd', or 'sgd η=0.1' with its own learning rate."""
+        return self.spec.text if self.own_lr is None else f"{self.spec.text} η={self.own_lr:g}"
 
 
 def _simulate(surface: Surface, starts: Sequence[Tensor], steps: int,
@@ -229,8 +260,8 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
         return advance
 
     results = _simulate(surface, [job.starts for job in jobs], steps, stepper, escape, device, dtype)
-    return [_trajectory(surface, job.spec.text, points, diverged_at, job.settings, tolerance,
-                        criterion) for job, (points, diverged_at) in zip(jobs, results)]
+    return [_trajectory(surface, job.text, points, diverged_at, job.settings, tolerance,
+                        criterion, job.name) for job, (points, diverged_at) in zip(jobs, results)]
 
 
 def _check_convergence(tolerance: float, criterion: str) -> None:
@@ -241,14 +272,15 @@ def _check_convergence(tolerance: float, criterion: str) -> None:
         raise ValueError(f"Invalid tolerance: {tolerance!r} (expected tolerance > 0)")
 
 
-def _trajectory(surface, name, points, diverged_at, settings, tolerance, criterion) -> Trajectory:
+def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criterion,
+                name="") -> Trajectory:
     losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
     left_at = _left_view(surface, points, (diverged_at < 0) & (iterations < 0))
     rows = points.shape[1]
     settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v))
                 for k, v in settings.items()}
-    return Trajectory(name, surface, points, losses, iterations, minimum, diverged_at, left_at,
-                      settings, tolerance, criterion)
+    return Trajectory(spec, surface, points, losses, iterations, minimum, diverged_at, left_at,
+                      settings, tolerance, criterion, name=name)
 
 
 def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
@@ -257,15 +289,17 @@ def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
         **hyperparameters) -> Trajectory:
     """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
 
-    ``lr`` and ``momentum`` are a number (all rows) or one value per row. ``momentum`` is the
-    rule's momentum (β1 for the Adam family). ``batch_size`` makes a stochastic surface use
-    minibatches (SGD); None uses all data (GD). A row has converged when it stays within
-    ``tolerance`` of a minimum (``criterion`` "distance"), or of the minimum value ("loss").
-    Other keywords go to ``landscape.optim.build``.
+    ``lr`` and ``momentum`` are a number (all rows) or one value per row; a spec with its own
+    learning rate, 'sgd@0.1', runs at that one (the run is then named 'sgd η=0.1').
+    ``momentum`` is the rule's momentum (β1 for the Adam family). ``batch_size`` makes a
+    stochastic surface use minibatches (SGD); None uses all data (GD). A row has converged
+    when it stays within ``tolerance`` of a minimum (``criterion`` "distance"), or of the
+    minimum value ("loss"). Other keywords go to ``landscape.optim.build``.
     """
+    parsed, own_lr = _parse(spec)
     points = _starts(surface, starts)
     rows = points.shape[0]
-    settings = {"lr": _per_row("lr", lr, rows)}
+    settings = {"lr": _per_row("lr", lr if own_lr is None else own_lr, rows)}
     if momentum is not None:
         settings["momentum"] = _per_row("momentum", momentum, rows)
     loss_of = None
@@ -275,12 +309,12 @@ def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
         if not (isinstance(batch_size, int) and 1 <= batch_size <= surface.data.size):
             raise ValueError(f"Invalid batch_size: {batch_size!r} (expected 1 to {surface.data.size})")
         loss_of = _minibatches(surface, batch_size, seed)
-    job = _Job(optim.parse(spec), points, settings, hyperparameters)
+    job = _Job(parsed, points, settings, hyperparameters, own_lr)
     (trajectory,) = _run_jobs(surface, [job], loss_of, steps=steps, tolerance=tolerance,
                               criterion=criterion, seed=seed, escape=escape, device=device,
                               dtype=dtype)
     if batch_size is not None:
-        trajectory.name = f"{trajectory.spec} (batch {batch_size})"
+        trajectory.name = f"{trajectory.name} (batch {batch_size})"
     return trajectory
 
 
@@ -327,8 +361,10 @@ def _grid_rows(lrs, momenta) -> tuple[Tensor, Tensor, tuple[int, int]]:
 def grid(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,
          *, start=None, **options) -> Trajectory:
     """Every (lr, momentum) pair from one start, as one batched run; rows are row-major
-    (lr index major): ``trajectory.grid_values(trajectory.iterations)`` is (len(lrs), len(momenta))."""
-    lr_rows, momentum_rows, shape = _grid_rows(lrs, momenta)
+    (lr index major): ``trajectory.grid_values(trajectory.iterations)`` is (len(lrs), len(momenta)).
+    A spec with its own learning rate, 'sgd@0.1', sweeps momenta only: (1, len(momenta))."""
+    own_lr = optim.split_learning_rate(spec)[1]
+    lr_rows, momentum_rows, shape = _grid_rows(lrs if own_lr is None else [own_lr], momenta)
     start = _starts(surface, surface.start if start is None else start)[:1]
     trajectory = run(surface, spec, starts=start.repeat(lr_rows.numel(), 1), lr=lr_rows,
                      momentum=momentum_rows if momenta is not None else None, **options)
@@ -345,25 +381,27 @@ def grids(surface: Surface, specs: Sequence[str], lrs: Sequence[float],
     step for all of them (what the explorer precomputes for its sliders).
 
     As in ``compare``, ``momenta`` go to the specs that take momentum (the others get one row
-    per lr), and each hyper-parameter keyword goes to the specs that accept it."""
+    per lr), each hyper-parameter keyword goes to the specs that accept it, and a spec with its
+    own learning rate, 'sgd@0.1', keeps it: its grid is (1, len(momenta)), or (1, 1)."""
     if not specs:
         raise ValueError("Invalid specs: give at least one optimizer")
     run_options = {k: v for k, v in options.items() if k in RUN_OPTIONS}
     hyperparameters = {k: v for k, v in options.items() if k not in RUN_OPTIONS}
-    parsed = [optim.parse(spec) for spec in specs]
+    parsed = _parse_list(specs)
     for name in hyperparameters:
-        if not any(name in p.hyperparameters() for p in parsed):
+        if not any(name in rule.hyperparameters() for rule, _ in parsed):
             raise ValueError(f"Invalid hyper-parameter {name!r}: none of {', '.join(specs)} takes it")
     start = _starts(surface, surface.start if start is None else start)[:1]
     jobs, shapes = [], []
-    for p in parsed:
-        spec_momenta = momenta if p.takes_momentum else None
-        lr_rows, momentum_rows, shape = _grid_rows(lrs, spec_momenta)
+    for rule, own_lr in parsed:
+        spec_momenta = momenta if rule.takes_momentum else None
+        lr_rows, momentum_rows, shape = _grid_rows(lrs if own_lr is None else [own_lr], spec_momenta)
         settings = {"lr": lr_rows.reshape(-1, 1)}
         if spec_momenta is not None:
             settings["momentum"] = momentum_rows.reshape(-1, 1)
-        jobs.append(_Job(p, start.repeat(lr_rows.numel(), 1), settings,
-                         {k: v for k, v in hyperparameters.items() if k in p.hyperparameters()}))
+        jobs.append(_Job(rule, start.repeat(lr_rows.numel(), 1), settings,
+                         {k: v for k, v in hyperparameters.items() if k in rule.hyperparameters()},
+                         own_lr))
         shapes.append(shape)
     trajectories = _run_jobs(surface, jobs, **run_options)
     for trajectory, shape in zip(trajectories, shapes):
@@ -373,21 +411,23 @@ def grids(surface: Surface, specs: Sequence[str], lrs: Sequence[float],
 
 def compare(surface: Surface, specs: Sequence[str], *, lr=0.01, momentum=None,
             batch_size: int | None = None, **options) -> list[Trajectory]:
-    """One run per spec, same starts and options; ``lr`` is a number or {spec: lr}.
+    """One run per spec, same starts and options; ``lr`` is a number or {spec: lr}, and a spec
+    with its own learning rate, 'sgd@0.1', keeps it (the run is named 'sgd η=0.1'): the same
+    optimizer at several learning rates is ``compare(surface, ["sgd@0.01", "sgd@0.1"])``.
 
     ``momentum`` goes to the specs that have momentum (``Spec.takes_momentum``: heavy ball,
     Nesterov, β1 of the Adam family), not to plain gd/sgd. On a stochastic surface
     ``batch_size`` applies to every spec but ``gd``: gradient descent is by definition the
     full-batch rule, so "gd" vs "sgd" shows GD against minibatch SGD.
     """
+    parsed = _parse_list(specs)
     if isinstance(lr, dict):
-        missing = [s for s in specs if s not in lr]
+        missing = [spec for spec, (_, own_lr) in zip(specs, parsed) if own_lr is None and spec not in lr]
         if missing:
             raise ValueError(f"Invalid lr: no learning rate for {', '.join(missing)}")
     runs = []
-    for spec in specs:
-        parsed = optim.parse(spec)
-        runs.append(run(surface, spec, lr=lr[spec] if isinstance(lr, dict) else lr,
-                        momentum=momentum if parsed.takes_momentum else None,
-                        batch_size=None if parsed.base == "gd" else batch_size, **options))
+    for spec, (rule, own_lr) in zip(specs, parsed):
+        spec_lr = own_lr if own_lr is not None else lr[spec] if isinstance(lr, dict) else lr
+        runs.append(run(surface, spec, lr=spec_lr, momentum=momentum if rule.takes_momentum else None,
+                        batch_size=None if rule.base == "gd" else batch_size, **options))
     return runs

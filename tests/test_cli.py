@@ -46,6 +46,15 @@ def runs_made(monkeypatch):
     return made
 
 
+def test_gif_command_shows_one_optimizer_at_several_learning_rates(tmp_path, runs_made):
+    out = tmp_path / "lr.gif"
+    assert main(["gif", "--surface", "quadratic", "--optimizers", "gd@0.01,gd@0.1,gd@0.5",
+                 "--steps", "10", "--size", "320x180", "--out", str(out)]) == 0
+    assert [run.settings["lr"].item() for run in runs_made] == [0.01, 0.1, 0.5]
+    assert [run.name for run in runs_made] == ["gd η=0.01", "gd η=0.1", "gd η=0.5"]
+    assert iio.imread(out, index=None).shape[:3] == (11, 180, 320)
+
+
 def test_gif_command_starts_from_the_surfaces_learning_rate(tmp_path, runs_made):
     assert main(["gif", "--surface", "rosenbrock", "--optimizers", "sgd,adam", "--steps", "5",
                  "--size", "320x180", "--out", str(tmp_path / "r.gif")]) == 0
@@ -65,6 +74,9 @@ def test_phase_command_writes_a_png(tmp_path):
     (["gif", "--surface", "two-well", "--optimizers", "sgd,adamm"], "unknown base rule 'adamm'; valid: gd, sgd"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--lr", "-1"], "Invalid lr: -1.0"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--lr", "fast"], "not a number: 'fast'"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd@fast"],
+     "Invalid learning rate in optimizer spec 'sgd@fast': 'fast' is not a number"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd@0.1,sgd@0.1"], "'sgd@0.1' given twice"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--size", "big"], "expected WIDTHxHEIGHT"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "0"], "Invalid steps: 0"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--start", "1"], "expected x,y"),

@@ -1,6 +1,7 @@
 """The batched trajectory engine: grids, iteration counts, divergence, Newton, minibatches."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -240,3 +241,66 @@ def test_the_label_shows_every_row_unless_one_is_picked():
     assert run.label() == f"gd [{int(run.iterations[0])}, diverged@{k}]"
     assert run.label(1, "GD") == f"GD [diverged@{k}]"
 
+
+def test_a_spec_with_its_own_learning_rate_runs_at_it_and_says_so():
+    surface = surfaces.get("two-well")
+    slow, fast = trajectory.compare(surface, ["sgd@0.01", "sgd@0.1"], lr=0.5, steps=40)
+    for lr, compared in ((0.01, slow), (0.1, fast)):
+        alone = trajectory.run(surface, "sgd", lr=lr, steps=40)
+        assert torch.equal(compared.points.nan_to_num(7.0), alone.points.nan_to_num(7.0))
+        assert compared.settings["lr"].tolist() == [lr, lr]
+        assert compared.spec == f"sgd@{lr}" and compared.name == f"sgd η={lr}"
+        assert compared.label().startswith(f"sgd η={lr} [")
+    mixed = trajectory.compare(surface, ["sgd@0.1", "adam"], lr={"adam": 0.05}, steps=5)
+    assert [r.settings["lr"][0].item() for r in mixed] == [0.1, 0.05]
+    batched = trajectory.compare(surfaces.get("regression"), ["momentum@0.02"], batch_size=5, steps=5)
+    assert batched[0].name == "momentum η=0.02 (batch 5)"
+
+
+def test_grids_sweep_only_momentum_for_a_spec_with_its_own_learning_rate():
+    surface = surfaces.get("two-well")
+    lrs, momenta = [0.005, 0.02, 0.05], [0.0, 0.5, 0.9]
+    sgd, heavy_ball, adam = trajectory.grids(surface, ["sgd@0.1", "momentum@0.02", "adam"], lrs,
+                                             momenta, steps=30)
+    assert (sgd.grid, heavy_ball.grid, adam.grid) == ((1, 1), (1, 3), (3, 3))
+    assert heavy_ball.settings["lr"].tolist() == [0.02] * 3 and heavy_ball.name == "momentum η=0.02"
+    for j, momentum in enumerate(momenta):
+        alone = trajectory.run(surface, "momentum", lr=0.02, momentum=momentum, steps=30)
+        torch.testing.assert_close(heavy_ball.points[:, j], alone.points[:, 0], rtol=1e-8, atol=1e-8)
+    single = trajectory.grid(surface, "momentum@0.02", lrs, momenta, steps=30)
+    assert single.grid == (1, 3)
+    torch.testing.assert_close(single.points, heavy_ball.points, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("sgd@", "Invalid learning rate in optimizer spec 'sgd@': '' is not a number"),
+    ("sgd@abc", "Invalid learning rate in optimizer spec 'sgd@abc': 'abc' is not a number"),
+    ("sgd@-1", "Invalid learning rate in optimizer spec 'sgd@-1': -1.0 (expected a finite number > 0"),
+    ("sgd@0", "Invalid learning rate in optimizer spec 'sgd@0': 0.0"),
+    ("sgd@inf", "Invalid learning rate in optimizer spec 'sgd@inf': inf"),
+    ("sgd@nan", "Invalid learning rate in optimizer spec 'sgd@nan': nan"),
+    ("sgdd@0.1", "unknown base rule 'sgdd'"),
+])
+def test_a_bad_learning_rate_in_a_spec_is_refused(spec, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        trajectory.compare(surfaces.get("two-well"), [spec], steps=2)
+
+
+def test_split_learning_rate_and_parse():
+    from landscape import optim
+
+    assert optim.split_learning_rate("radamw+lookahead@1e-3") == ("radamw+lookahead", 0.001)
+    assert optim.split_learning_rate("sgd") == ("sgd", None)
+    with pytest.raises(ValueError, match=re.escape("'spec@lr' is for lists of runs on a surface")):
+        optim.parse("sgd@0.1")
+
+
+@pytest.mark.parametrize("specs,twice", [(["sgd@0.1", "adam", "sgd@0.1"], "sgd@0.1"),
+                                         (["sgd", "SGD"], "SGD"), (["sgd@0.1", "sgd@0.10"], "sgd@0.10")])
+def test_the_same_run_twice_is_refused(specs, twice):
+    surface = surfaces.get("two-well")
+    message = re.escape(f"Invalid specs: {twice!r} given twice")
+    with pytest.raises(ValueError, match=message):
+        trajectory.compare(surface, specs, steps=2)
+    with pytest.raises(ValueError, match=message):
+        trajectory.grids(surface, specs, [0.01], steps=2)

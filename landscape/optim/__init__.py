@@ -20,11 +20,12 @@ from .radam import RAdam, RAdamW
 from .rmsprop import RMSprop
 from .sgd import SGD, SGDW
 from .spec import (BASE_RULES, EXTENSIONS, MODIFIERS, Spec, build, parse, parse_learning_rates,
-                   split_specs)
+                   split_learning_rate, split_specs)
 
 __all__ = [
     "SGD", "SGDW", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "AMSGrad", "NAdam",
     "NAdamW", "RAdam", "RAdamW", "AdaBound", "AMSBound", "AggMo",
     "GradientNoise", "GradientDropout", "LRDropout", "Lookahead",
-    "Optimizer", "Extension", "Spec", "build", "parse", "parse_learning_rates", "split_specs", "BASE_RULES", "MODIFIERS", "EXTENSIONS",
+    "Optimizer", "Extension", "Spec", "build", "parse", "parse_learning_rates", "split_learning_rate",
+    "split_specs", "BASE_RULES", "MODIFIERS", "EXTENSIONS",
 ]

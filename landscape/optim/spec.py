@@ -12,11 +12,16 @@ A spec is a base rule followed by modifiers and extensions, joined with ``+``:
 ``beta1``/``beta2``, ...) and to the extensions (``noise_eta``, ``noise_gamma``,
 ``grad_keep_prob``, ``lr_keep_prob``, ``lookahead_k``, ``lookahead_alpha``); ``seed`` seeds
 the randomised extensions.
+
+In a list of runs on a surface (``trajectory.compare``, ``trajectory.grids``, the ``gif``
+command) a spec may carry its own learning rate, ``spec@lr``: ``sgd@0.01, sgd@0.1, sgd@0.5``
+is one optimizer at three learning rates (``split_learning_rate``).
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +160,10 @@ def parse(spec: str) -> Spec:
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"Invalid optimizer spec {spec!r}: expected e.g. 'adam' or "
                          f"'radamw+nesterov+lookahead'")
+    if "@" in spec:
+        raise ValueError(f"Invalid optimizer spec {spec!r}: 'spec@lr' is for lists of runs on a "
+                         f"surface (trajectory.compare, trajectory.grids, the gif command); "
+                         f"here give the learning rate as lr=")
     words = [w.strip().lower() for w in spec.split("+")]
     base, rest = words[0], words[1:]
     if base not in BASE_RULES:
@@ -186,6 +195,22 @@ def parse(spec: str) -> Spec:
 def split_specs(text: str) -> list[str]:
     """A comma-separated list of specs: 'sgd, momentum+lookahead' → ['sgd', 'momentum+lookahead']."""
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def split_learning_rate(spec: str) -> tuple[str, float | None]:
+    """A spec and its own learning rate: 'sgd@0.1' → ('sgd', 0.1); 'sgd' → ('sgd', None)."""
+    name, at, rate = spec.partition("@")
+    if not at:
+        return spec, None
+    try:
+        lr = float(rate)
+    except ValueError:
+        raise ValueError(f"Invalid learning rate in optimizer spec {spec!r}: {rate.strip()!r} is "
+                         f"not a number (expected spec@lr, e.g. 'sgd@0.1')") from None
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"Invalid learning rate in optimizer spec {spec!r}: {lr!r} (expected a "
+                         f"finite number > 0, e.g. 'sgd@0.1')")
+    return name.strip(), lr
 
 
 def parse_learning_rates(text: str) -> float | dict[str, float]:
