@@ -27,12 +27,13 @@ lab: $(BIN)/.installed
 gifs: $(BIN)/.installed
 	$(BIN)/python -m landscape lecture --out gifs
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed chromium
 	$(BIN)/python benchmarks/optim_step.py
 	$(BIN)/python benchmarks/trajectory_grid.py
 	$(BIN)/python benchmarks/gif_export.py
 	$(BIN)/python benchmarks/train_epoch.py
 	$(BIN)/python benchmarks/explorer_latency.py
+	$(BIN)/python benchmarks/explorer_browser.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

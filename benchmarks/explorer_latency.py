@@ -1,6 +1,7 @@
-"""The explorer, driven from Python: slider change -> figure updated, and the first computation
-for a new start and for each new surface. Targets: median slider update <= 50 ms; first
-computation for a new surface or start <= 1 s.
+"""The explorer, driven from Python: slider change -> frame drawn (without frames drawn ahead),
+and the first computation for a new start and for each new surface. Targets: median slider
+update <= 50 ms; first computation for a new surface or start <= 1 s. In the browser:
+benchmarks/explorer_browser.py.
 
     python benchmarks/explorer_latency.py
 """
@@ -20,6 +21,8 @@ from landscape import app, surfaces, trajectory  # noqa: E402
 def main() -> None:
     started = time.perf_counter()
     explorer = app.Explorer(surface="two-well", optimizers="sgd, momentum, nesterov, adam", steps=150)
+    explorer.wait()
+    explorer.landscape.prefetch = False  # every frame drawn on demand: the cost of a cache miss
     print(f"first explorer in this process: {time.perf_counter() - started:.2f} s (includes torch's "
           f"one-time import of torch._dynamo by torch.optim.Optimizer)")
     lrs = [float(v) for v in app.LEARNING_RATES[::3]]
@@ -27,19 +30,23 @@ def main() -> None:
     slider = []
     for lr in lrs:
         for momentum in momenta:
+            explorer.controls.lr.value = lr
+            explorer.wait()
             start = time.perf_counter()
-            explorer.lr_slider.value = lr
-            explorer.momentum_slider.value = momentum
-            slider.append((time.perf_counter() - start) / 2)  # two slider changes, each redrawn
+            explorer.controls.momentum.value = momentum
+            explorer.wait()
+            slider.append(time.perf_counter() - start)
     new_start = []
     for x, y in [(0.3, 1.0), (-1.5, 1.2), (1.6, -0.8), (0.0, -1.2), (1.0, 1.0)]:
         start = time.perf_counter()
         explorer.set_start(x, y)
+        explorer.wait()
         new_start.append(time.perf_counter() - start)
     new_surface = {}
     for name in [s for s in surfaces.SURFACES if s != "two-well"] + ["two-well"]:
         start = time.perf_counter()
-        explorer.surface_box.value = name  # first visit: minima located, figure drawn
+        explorer.controls.surface.value = name  # first visit: minima located, figure drawn
+        explorer.wait()
         new_surface[name] = time.perf_counter() - start
     specs, surface = ["sgd", "momentum", "nesterov", "adam"], surfaces.get("two-well")
     separate, together = [], []

@@ -60,16 +60,19 @@ class TrajectoryAnimation:
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
         self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
+        for line, trajectory, row in self.paths:  # the legend goes clear of the whole paths ...
+            line.set_data(trajectory.points[:, row, 0].numpy(), trajectory.points[:, row, 1].numpy())
+        self.figure.draw_artist(self.legend)
+        corner = self.legend.get_window_extent().p0
+        self.legend.set_loc(tuple(contour_axes.transAxes.inverted().transform(corner)))  # ... and stays
         self._draw_background()
 
     def _draw_background(self) -> None:
-        """The frames' background: the figure plus the legend for the current runs, placed
-        clear of their whole paths (it stays put while they grow); and the pixels of the legend
-        and the counter box, which each frame puts back over the paths (re-rendering the
-        legend's text cost 30 ms a frame)."""
+        """The frames' background: the figure plus the legend for the current runs (placed
+        once, clear of the first runs' whole paths: it does not jump about when other runs are
+        swapped in); and the pixels of the legend and the counter box, which each frame puts
+        back over the paths (re-rendering the legend's text cost 30 ms a frame)."""
         self.canvas.restore_region(self._without_legend)
-        for line, trajectory, row in self.paths:
-            line.set_data(trajectory.points[:, row, 0].numpy(), trajectory.points[:, row, 1].numpy())
         self.figure.draw_artist(self.legend)
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._on_top = [self.canvas.copy_from_bbox(artist.get_window_extent())
@@ -94,9 +97,12 @@ class TrajectoryAnimation:
         self.paths, self.starts, self.losses = (
             [(artist, t, r) for (artist, _, _), (t, r) in zip(artists, rows)]
             for artists in (self.paths, self.starts, self.losses))
-        for text, trajectory in zip(self.legend.get_texts(), self.trajectories):
-            text.set_text(draw.legend_label(trajectory))
-        self._draw_background()
+        labels = [draw.legend_label(trajectory) for trajectory in self.trajectories]
+        texts = self.legend.get_texts()
+        if labels != [text.get_text() for text in texts]:  # else the background shows them already
+            for text, label in zip(texts, labels):
+                text.set_text(label)
+            self._draw_background()
 
     def data_point(self, x: float, y: float) -> tuple[float, float] | None:
         """The surface point under pixel (x, y) of a frame (from its top left), or None when the

@@ -212,7 +212,8 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss
     fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here
-    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.07,
+    # the left margin in inches (tick labels and the y label), whatever the figure's width
+    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 * dpi / size[0],
                             right=0.985, bottom=0.09, top=0.94, wspace=0.22)
     ax = fig.add_subplot(grid[0, 0])
     contour(ax, surface)

@@ -134,12 +134,10 @@ def test_sliders_show_the_runs_of_that_setting(explorer):
     explorer.wait()
     assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.7)
     assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30), "the image shows the newest"
-    shown = {t.spec: t for t in explorer.landscape.animation.trajectories}
+    shown = {t.spec: t for t in explorer.current_runs()}
     expected = trajectory.run(surfaces.get("quadratic"), "momentum", lr=0.1, momentum=0.7,
                               starts=[explorer.setting.start], steps=30)
     torch.testing.assert_close(shown["momentum"].points, expected.points, rtol=1e-8, atol=1e-8)
-    labels = [t.get_text() for t in explorer.landscape.animation.legend.get_texts()]
-    assert labels[1] == f"momentum [{expected.outcome()}]"
     before = _image(explorer)
     explorer.controls.lr.value = 0.001
     assert (_image(explorer) != before).any(-1).mean() > 0.001, "moving the slider redraws the figure"
@@ -151,8 +149,7 @@ def test_every_optimizer_is_drawn_and_scrubbing_shows_the_path_up_to_the_iterati
     assert all(_pixels_of(full, index) > 100 for index in range(3)), "paths and loss curves drawn"
     explorer.iteration.value = 2
     early = _image(explorer)
-    line = explorer.landscape.animation.paths[0][0]
-    assert len(line.get_xdata()) == 3
+    assert explorer.landscape.shown[3] == 2
     assert _pixels_of(early, 0) < _pixels_of(full, 0)
     explorer.iteration.value = 30
 
@@ -203,10 +200,26 @@ def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
     first = _image(explorer)
     explorer.controls.steps.value = 60
     second = _image(explorer)
-    assert explorer.iteration.max == 60 and explorer.landscape.animation.steps == 60
+    assert explorer.iteration.max == 60 and explorer.landscape.shown[3] == 60
     for image in (first, second):
         assert _pixels_of(image, 0) > 100 and _pixels_of(image, 1) > 100
     explorer.controls.steps.value = 30
+    explorer.controls.optimizers.value = "gd, momentum, adam"
+    explorer.wait()
+
+
+def test_one_optimizer_at_several_learning_rates_keeps_its_own_rates(explorer):
+    explorer.controls.optimizers.value = "gd@0.01, gd@0.1, momentum"
+    for lr in (0.001, 0.5):
+        explorer.controls.lr.value = lr
+        explorer.wait()
+        fixed_small, fixed_large, following = explorer.current_runs()
+        for run, rate in ((fixed_small, 0.01), (fixed_large, 0.1), (following, explorer.setting.lr)):
+            expected = trajectory.run(surfaces.get("quadratic"), run.spec.split("@")[0], lr=rate, steps=30,
+                                      starts=[explorer.setting.start],
+                                      momentum=explorer.setting.momentum if run is following else None)
+            torch.testing.assert_close(run.points, expected.points, rtol=1e-8, atol=1e-8, equal_nan=True)
+        assert "η=0.1" in fixed_large.label()
     explorer.controls.optimizers.value = "gd, momentum, adam"
     explorer.wait()
 

@@ -3,11 +3,14 @@ muting of callbacks, and a latest-only background worker for rendering."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import html
 import io
 import threading
+import time
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -81,26 +84,39 @@ class LatestOnly:
     """Runs ``render(request)`` in one background thread for the newest request only: requests
     made while it is busy replace each other, and a result whose request was superseded while it
     was being rendered is dropped, never published. ``publish(result)`` and ``on_error(error)``
-    run on that thread too.
+    run on that thread too. Once no request has come for ``quiet`` seconds, ``idle()`` may hand
+    it background work (a callable, or None when there is none): e.g. drawing the frames a slider
+    move will ask for; not during a drag, where it would slow the kernel and the browser down.
 
     While a slider is dragged the kernel thus answers each value at once (the browser sends the
     next one without waiting), and the figure shows the newest value as fast as it can be drawn.
     """
 
-    def __init__(self, render: Callable, publish: Callable, on_error: Callable[[BaseException], None]):
-        self._render, self._publish, self._on_error = render, publish, on_error
+    def __init__(self, render: Callable, publish: Callable, on_error: Callable[[BaseException], None],
+                 idle: Callable[[], Callable[[], None] | None] | None = None, quiet: float = 0.4):
+        self._render, self._publish, self._on_error, self._idle = render, publish, on_error, idle
+        self._quiet = quiet
         self._condition = threading.Condition()
-        self._request = None
-        self._pending = self._busy = False
+        self._request, self._requested_at = None, 0.0
+        self._pending = self._busy = self._stopped = False
         self.dropped = 0  # superseded requests (for the benchmark)
         self._thread = threading.Thread(target=self._loop, daemon=True, name="landscape-render")
         self._thread.start()
+        _WORKERS.add(self)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the work in hand, then end the thread (before the interpreter exits: a thread
+        killed inside torch or matplotlib at exit aborts the process)."""
+        with self._condition:
+            self._stopped = True
+            self._condition.notify_all()
+        self._thread.join(timeout)
 
     def submit(self, request) -> None:
         with self._condition:
             if self._pending:
                 self.dropped += 1
-            self._request, self._pending = request, True
+            self._request, self._pending, self._requested_at = request, True, time.monotonic()
             self._condition.notify_all()
 
     def wait(self, timeout: float = 60.0) -> None:
@@ -109,12 +125,34 @@ class LatestOnly:
             if not self._condition.wait_for(lambda: not (self._pending or self._busy), timeout):
                 raise TimeoutError(f"rendering did not finish within {timeout} s")
 
+    def _next(self):
+        """The newest request, or background work (None, callable) when there is none."""
+        with self._condition:
+            while not self._pending:
+                if self._stopped:
+                    return None, None
+                quiet_for = time.monotonic() - self._requested_at
+                if self._idle is None:
+                    self._condition.wait()
+                elif quiet_for < self._quiet:
+                    self._condition.wait(self._quiet - quiet_for)
+                else:
+                    work = self._idle()
+                    if work is not None:
+                        return None, work
+                    self._condition.wait()  # all done: until the next request
+            request, self._pending, self._busy = self._request, False, True
+            return request, None
+
     def _loop(self) -> None:
-        while True:
-            with self._condition:
-                self._condition.wait_for(lambda: self._pending)
-                request, self._pending, self._busy = self._request, False, True
+        while not self._stopped:
+            request, work = self._next()
+            if request is None and work is None:
+                return
             try:
+                if work is not None:
+                    work()
+                    continue
                 result = self._render(request)
                 with self._condition:
                     superseded = self._pending
@@ -128,6 +166,15 @@ class LatestOnly:
                 with self._condition:
                     self._busy = False
                     self._condition.notify_all()
+
+
+_WORKERS: weakref.WeakSet[LatestOnly] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    for worker in list(_WORKERS):
+        worker.stop()
 
 
 def jpeg(image, quality: int = 90) -> bytes:

@@ -10,7 +10,7 @@ from .common import named
 from .model import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
 
 WIDE = {"width": "100%"}
-LABEL = {"description_width": "78px"}
+LABEL = {"description_width": "86px"}
 
 
 def _exponent_range(values) -> tuple[float, float, float]:

@@ -37,8 +37,7 @@ def default_gif_folder(here: Path | None = None) -> Path:
 
 def gif_name(setting: Setting) -> str:
     """A file name that says what the GIF shows: 'two-well_sgd_adam_lr0.01_m0.9.gif'."""
-    specs = "_".join(spec.replace("@", "-at-") for spec in setting.specs)
-    return f"{setting.surface}_{specs}_lr{setting.lr:g}_m{setting.momentum:g}.gif"
+    return f"{setting.surface}_{'_'.join(setting.specs)}_lr{setting.lr:.3g}_m{setting.momentum:g}.gif"
 
 
 class Explorer:
@@ -70,10 +69,10 @@ class Explorer:
         self.load_button = named(widgets.Button(description="Load", icon="folder-open",
                                                 layout={"width": "auto"}), "load")
         self.gif_folder = named(widgets.Text(value=str(default_gif_folder()), description="GIF folder",
-                                             layout={"width": "100%"}, style={"description_width": "78px"}),
+                                             layout={"width": "100%"}, style={"description_width": "86px"}),
                                 "gif-folder")
         self.setting_file = named(widgets.Text(value="explorer.json", description="setting file",
-                                               layout={"width": "100%"}, style={"description_width": "78px"}),
+                                               layout={"width": "100%"}, style={"description_width": "86px"}),
                                   "setting-file")
         self.export_progress = named(widgets.IntProgress(value=0, min=0, max=1, layout={"width": "100%",
                                                                                           "display": "none"}),
@@ -115,9 +114,8 @@ class Explorer:
         self.phase.note.value = ("click a cell to set the learning rate and momentum sliders" if options
                                  else "no optimizer in the list has a momentum to sweep")
         self._show()
-        rows = sum(grid.rows for grid in sweep.grids.values())
-        self.status.say(f"computed {len(sweep.grids)} optimizers x {rows // len(sweep.grids)} settings "
-                        f"on {setting.surface} from {setting.start}: drag the sliders")
+        self.status.say(f"computed {len(sweep.grids)} optimizers x {len(sweep.learning_rates)} learning rates x "
+                        f"{len(sweep.momenta)} momenta on {setting.surface} from {setting.start}: drag the sliders")
 
     def _show(self) -> None:
         """Ask the views for the runs at the sliders (they draw in the background)."""

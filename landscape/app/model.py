@@ -109,8 +109,8 @@ class Setting:
         specs = optim.split_specs(self.optimizers)
         if not specs:
             raise ValueError("give at least one optimizer, e.g. 'sgd, adam'")
-        for spec in specs:
-            optim.parse(spec.partition("@")[0])  # a bad name is reported before any work
+        for spec in specs:  # a bad name or learning rate is reported before any work
+            optim.parse(optim.split_learning_rate(spec)[0])
         twice = sorted({s for s in specs if specs.count(s) > 1})
         if twice:
             raise ValueError(f"{', '.join(twice)} given twice; use spec@lr for one optimizer at "
@@ -138,8 +138,8 @@ class Setting:
 
 def _with_word(spec: str, word: str) -> str:
     """'sgd@0.1' + 'gradnoise' → 'sgd+gradnoise@0.1'."""
-    name, at, lr = spec.partition("@")
-    return f"{name}+{word}{at}{lr}"
+    name, lr = optim.split_learning_rate(spec)
+    return f"{name}+{word}" + (f"@{lr:g}" if lr is not None else "")
 
 
 SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "seed")
@@ -154,7 +154,7 @@ class Sweep:
         self.surface = surfaces.get(setting.surface)
         specs = setting.specs
         options = {"noise_eta": setting.noise} if setting.noise > 0 else {}
-        self.takes_beta2 = any("beta2" in optim.parse(s.partition("@")[0]).hyperparameters()
+        self.takes_beta2 = any("beta2" in optim.parse(optim.split_learning_rate(s)[0]).hyperparameters()
                                for s in specs)
         if self.takes_beta2:
             options["beta2"] = setting.beta2
@@ -168,9 +168,19 @@ class Sweep:
         """What a sweep depends on: settings with the same key share it (lr and momentum don't)."""
         return tuple(getattr(setting, name) for name in SWEEP_FIELDS)
 
+    learning_rates, momenta = LEARNING_RATES, MOMENTA
+
+    @staticmethod
+    def index(lr: float, momentum: float) -> tuple[int, int]:
+        """The grid point (i, j) nearest (lr, momentum)."""
+        return nearest_index(LEARNING_RATES, lr, log=True), nearest_index(MOMENTA, momentum)
+
     def runs_at(self, lr: float, momentum: float) -> list[Trajectory]:
-        """Each optimizer's run at the grid point nearest (lr, momentum) (cached)."""
-        i, j = nearest_index(LEARNING_RATES, lr, log=True), nearest_index(MOMENTA, momentum)
+        """Each optimizer's run at the grid point nearest (lr, momentum)."""
+        return self.runs_at_index(*self.index(lr, momentum))
+
+    def runs_at_index(self, i: int, j: int) -> list[Trajectory]:
+        """Each optimizer's run at grid point (i, j) (the same list each time)."""
         if (i, j) not in self._rows:
             self._rows[(i, j)] = [
                 grid.row((i if grid.grid[0] > 1 else 0) * grid.grid[1] + (j if grid.grid[1] > 1 else 0))

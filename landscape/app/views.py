@@ -4,6 +4,8 @@ thread, the only thread that touches its figure; a click on either is mapped to 
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import ipyevents
 import ipywidgets as widgets
 
@@ -14,6 +16,7 @@ from .model import Sweep
 
 FIGURE_SIZE = (800, 450)  # pixels drawn; the page shows the image scaled to its column
 FIGURE_DPI = 100  # fonts as on a 960x540 slide at 100 dpi: readable when scaled down to ~680 px
+KEPT_FRAMES = 400  # drawn frames kept for revisits (~80 kB each)
 
 KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to reach a minimum "
        "and stay · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not there after "
@@ -33,7 +36,9 @@ class LandscapeView:
 
     ``show(sweep, lr, momentum, iteration)`` asks for a frame and returns at once; the worker
     draws only the newest request (``common.LatestOnly``). Runs of the same sweep are swapped
-    into the figure (a blit); a new sweep with other optimizers or steps draws a new figure."""
+    into the figure (a blit); a new sweep with other optimizers or steps draws a new figure.
+    While idle, the worker draws the frames of the neighbouring slider positions, nearest first,
+    so that a drag along either slider mostly shows frames already drawn."""
 
     def __init__(self, status: StatusLine, on_click):
         self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto",
@@ -46,7 +51,9 @@ class LandscapeView:
         self.animation: TrajectoryAnimation | None = None
         self._runs = None  # the runs the animation holds
         self.shown = None  # the request whose frame the image shows
-        self._worker = LatestOnly(self._render, self._publish, status.error)
+        self.prefetch = True  # draw the neighbouring slider positions' frames while idle
+        self._frames: OrderedDict[tuple, bytes] = OrderedDict()  # (sweep, i, j, iteration) -> JPEG
+        self._worker = LatestOnly(self._render, self._publish, status.error, idle=self._prefetch)
 
     def show(self, sweep: Sweep, lr: float, momentum: float, iteration: int) -> None:
         self._worker.submit((sweep, lr, momentum, iteration))
@@ -60,13 +67,38 @@ class LandscapeView:
 
     def _render(self, request) -> tuple:
         sweep, lr, momentum, iteration = request
-        runs = sweep.runs_at(lr, momentum)
+        return request, self._frame(sweep, *sweep.index(lr, momentum), iteration)
+
+    def _frame(self, sweep: Sweep, i: int, j: int, iteration: int) -> bytes:
+        """The JPEG of the runs at grid point (i, j) up to ``iteration`` (drawn once, kept)."""
+        key = (sweep, i, j, iteration)
+        if key in self._frames:
+            self._frames.move_to_end(key)
+            return self._frames[key]
+        runs = sweep.runs_at_index(i, j)
         if self.animation is None or not self.animation.can_show(runs):
             self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI)
         elif runs is not self._runs:
             self.animation.set_runs(runs)
         self._runs = runs
-        return request, jpeg(self.animation.frame_image(min(iteration, self.animation.steps)))
+        self._frames[key] = jpeg(self.animation.frame_image(min(iteration, self.animation.steps)))
+        while len(self._frames) > KEPT_FRAMES:
+            self._frames.popitem(last=False)
+        return self._frames[key]
+
+    def _prefetch(self):
+        """Background work for the worker: the nearest slider position along lr or momentum
+        whose frame is not drawn yet (None when all are)."""
+        if self.shown is None or not self.prefetch:
+            return None
+        sweep, lr, momentum, iteration = self.shown
+        i, j = sweep.index(lr, momentum)
+        rows, columns = len(sweep.learning_rates), len(sweep.momenta)
+        for distance in range(1, max(rows, columns)):
+            for a, b in ((i + distance, j), (i - distance, j), (i, j + distance), (i, j - distance)):
+                if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration) not in self._frames:
+                    return lambda: self._frame(sweep, a, b, iteration)
+        return None
 
     def _publish(self, result) -> None:
         self.shown, self.image.value = result

@@ -1,0 +1,203 @@
+"""Driving JupyterLab in Chromium with Playwright: one server for all journeys, notebooks
+written for each journey, and what a user sees read back as pixels and files.
+
+Used by test_browser.py and benchmarks/explorer_browser.py."""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from PIL import Image
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SLOW = 240_000  # ms: a loaded 2-core machine starts kernels and imports torch slowly
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """A JupyterLab server on 127.0.0.1 serving ``root``."""
+
+    def __init__(self, root: Path, env: dict | None = None):
+        self.root = root
+        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.log = root.parent / f"lab-{self.port}.log"
+        settings = root.parent / ".lab-settings"
+        (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True, exist_ok=True)
+        (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+            '{"fetchNews": "false", "checkForUpdates": false}')  # no news toast over the page
+        environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / ".jupyter"),
+                           JUPYTER_RUNTIME_DIR=str(root.parent / ".runtime"),
+                           JUPYTERLAB_SETTINGS_DIR=str(settings), **(env or {}))
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}"]
+            + (["--allow-root"] if os.geteuid() == 0 else []),
+            env=environment, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.server.poll() is not None:
+                    self.close()
+                    raise RuntimeError("JupyterLab did not start:\n" + self.log.read_text()[-2000:])
+                time.sleep(0.5)
+
+    def notebook(self, name: str, *cells: str) -> str:
+        """Write a notebook of code ``cells`` into the root; its URL."""
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, self.root / name)
+        return self.tree(name)
+
+    def tree(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"  # reset: only this notebook open
+
+    def close(self) -> None:
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+
+
+@contextmanager
+def chromium(viewport=(1400, 900)):
+    """A fresh Chromium page (its own context: no state from another journey)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        finally:
+            browser.close()
+
+
+def open_notebook(page, url: str) -> None:
+    page.goto(url)
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=SLOW)
+    kernel_idle(page)
+
+
+def kernel_idle(page, timeout: int = SLOW) -> None:
+    """The kernel status in the notebook's toolbar and status bar reads idle."""
+    page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=timeout)
+
+
+def menu(page, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+
+ALL_RAN = """() => { const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+                     return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)); }"""
+
+
+def run_all(page, timeout: int = SLOW) -> None:
+    """Run ▸ Run All Cells; wait until every code cell has run (a number in its prompt)."""
+    menu(page, "Run", "Run All Cells")
+    _wait_until_all_ran(page, timeout)
+
+
+def restart_kernel_and_run_all(page, timeout: int = SLOW) -> None:
+    menu(page, "Kernel", "Restart Kernel and Run All Cells")
+    page.locator(".jp-Dialog-button.jp-mod-accept").first.click()  # "Confirm Kernel Restart"
+    page.wait_for_timeout(2000)
+    _wait_until_all_ran(page, timeout)
+
+
+def _wait_until_all_ran(page, timeout: int) -> None:
+    page.wait_for_function(ALL_RAN, timeout=timeout)
+    errors = page.locator("[data-mime-type='application/vnd.jupyter.error']")
+    if errors.count():
+        raise AssertionError("a cell raised:\n" + "\n".join(errors.all_inner_texts())[-3000:])
+
+
+def widget(page, name: str):
+    """The element of the explorer's widget named ``name`` (CSS class lsc-<name>)."""
+    return page.locator(f".lsc-{name}").first
+
+
+def text_input(page, name: str, value: str) -> None:
+    """Type into a Text widget as a user does, then Enter (continuous_update is off)."""
+    field = widget(page, name).locator("input, textarea").first
+    field.fill(value)
+    field.press("Enter")
+
+
+def pixels(locator) -> np.ndarray:
+    """What the element shows on screen, as RGB (H, W, 3)."""
+    return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).astype(int)
+
+
+def shown_image(locator) -> np.ndarray:
+    """The picture an <img> element holds (its src, fetched by the page), as RGB (H, W, 3):
+    what the browser displays, at the image's own resolution."""
+    data = locator.evaluate("""async element => {
+        const response = await fetch(element.src);
+        return Array.from(new Uint8Array(await response.arrayBuffer())); }""")
+    return np.asarray(Image.open(io.BytesIO(bytes(data))).convert("RGB")).astype(int)
+
+
+def save(page) -> None:
+    """Ctrl+S, as a user saves the notebook (outputs included)."""
+    page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
+
+
+def colour_pixels(image: np.ndarray, hex_colour: str, tolerance: int = 30) -> int:
+    rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return int((np.abs(image - rgb) < tolerance).all(-1).sum())
+
+
+def image_source(locator) -> str:
+    return locator.get_attribute("src") or ""
+
+
+def wait_for_new_image(page, locator, old_source: str, timeout: int = 60_000) -> None:
+    page.wait_for_function("([element, old]) => element.getAttribute('src') !== old",
+                           arg=[locator.element_handle(), old_source], timeout=timeout)
+
+
+def status_text(page, name: str = "message") -> str:
+    return widget(page, name).inner_text()
+
+
+def wait_for_status(page, pattern: str, name: str = "message", timeout: int = SLOW) -> str:
+    """Wait until the status line ``name`` matches the regular expression; its text."""
+    page.wait_for_function(
+        "([element, pattern]) => new RegExp(pattern).test(element.textContent)",
+        arg=[widget(page, name).element_handle(), pattern], timeout=timeout)
+    return status_text(page, name)
+
+
+def drag(page, handle, dx: float, steps: int = 8) -> None:
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y, steps=steps)
+    page.mouse.up()
