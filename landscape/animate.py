@@ -27,6 +27,11 @@ def _positive_int(name: str, value) -> int:
     return value
 
 
+# where the legend may go (the iteration counter holds the lower right corner), in preference order
+LEGEND_PLACES = ("upper right", "upper left", "lower left", "center left", "center right", "upper center",
+                 "lower center")
+
+
 class TrajectoryAnimation:
     """Paths growing step by step on the lecture figure, with a live iteration counter."""
 
@@ -60,17 +65,35 @@ class TrajectoryAnimation:
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
         self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
-        for line, trajectory, row in self.paths:  # the legend goes clear of the whole paths ...
-            line.set_data(trajectory.points[:, row, 0].numpy(), trajectory.points[:, row, 1].numpy())
-        self.figure.draw_artist(self.legend)
-        corner = self.legend.get_window_extent().p0
-        self.legend.set_loc(tuple(contour_axes.transAxes.inverted().transform(corner)))  # ... and stays
+        self._place_legend()
         self._draw_background()
+
+    def _place_legend(self) -> None:
+        """Put the legend where it covers fewest points of the whole paths, in a corner or at an
+        edge's centre (anchored there, so longer labels later grow inwards), never in the counter's
+        corner; it stays there while the paths grow and when other runs are swapped in."""
+        renderer, axes = self.canvas.get_renderer(), self.figure.axes[0]
+        width = self.legend.get_window_extent(renderer).width
+        if width > 0.96 * axes.bbox.width:  # long specs: a smaller font, so that it fits the axes
+            for text in self.legend.get_texts():
+                text.set_fontsize(text.get_fontsize() * 0.96 * axes.bbox.width / width)
+        counter = self._counter_box.get_window_extent(renderer)
+        points = np.concatenate([line.get_xydata()[np.isfinite(line.get_xydata()).all(1)]
+                                 for line, _, _ in self.paths] or [np.zeros((0, 2))])
+        pixels = axes.transData.transform(points) if len(points) else points
+
+        def covered(place: str) -> int:
+            self.legend.set_loc(place)
+            box = self.legend.get_window_extent(renderer)
+            hidden = int(((pixels[:, 0] >= box.x0) & (pixels[:, 0] <= box.x1)
+                          & (pixels[:, 1] >= box.y0) & (pixels[:, 1] <= box.y1)).sum())
+            return hidden + (len(pixels) + 1) * box.overlaps(counter)  # over the counter: last resort
+
+        self.legend.set_loc(min(LEGEND_PLACES, key=covered))  # the first of equals: upper right
 
     def _draw_background(self) -> None:
         """The frames' background: the figure plus the legend for the current runs (placed
-        once, clear of the first runs' whole paths: it does not jump about when other runs are
-        swapped in); and the pixels of the legend and the counter box, which each frame puts
+        once, see ``_place_legend``); and the pixels of the legend and the counter box, which each frame puts
         back over the paths (re-rendering the legend's text cost 30 ms a frame)."""
         self.canvas.restore_region(self._without_legend)
         self.figure.draw_artist(self.legend)

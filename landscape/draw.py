@@ -81,11 +81,12 @@ def contour(ax: Axes, surface: Surface, resolution: int = 200, levels: int = 30,
     else:
         ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
-    for is_global in (False, True):  # one artist per kind (Rastrigin has 121 minima)
+    many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
+    for is_global in (False, True):  # one artist per kind
         points = np.array([m.point for m in surface.minima if m.is_global == is_global]).reshape(-1, 2)
         ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
-                markersize=13 if is_global else 8, color="white", markeredgecolor="black",
-                linestyle="none", zorder=4)
+                markersize=13 if is_global else 4 if many else 8, color="white", markeredgecolor="black",
+                markeredgewidth=0.5 if many and not is_global else 1, linestyle="none", zorder=4)
     (x0, x1), (y0, y1) = surface.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -212,9 +213,10 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss
     fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here
-    # the left margin in inches (tick labels and the y label), whatever the figure's width
-    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 * dpi / size[0],
-                            right=0.985, bottom=0.09, top=0.94, wspace=0.22)
+    # side margins in inches (the y labels; the last x tick label), whatever the figure's width
+    inches = size[0] / dpi
+    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 / inches,
+                            right=1 - 0.2 / inches, bottom=0.09, top=0.94, wspace=0.22)
     ax = fig.add_subplot(grid[0, 0])
     contour(ax, surface)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)

@@ -26,8 +26,11 @@ def check_writable(path: str | os.PathLike) -> Path:
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
     path = check_writable(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
-                                         dir=path.parent)
+    try:  # the folder may still refuse files (a read-only mount, /proc, root's os.access)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                             dir=path.parent)
+    except OSError as error:
+        raise ValueError(f"cannot write {path}: {error.strerror}") from None
     os.close(handle)
     try:
         yield Path(temporary)

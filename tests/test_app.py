@@ -30,6 +30,7 @@ from landscape.app.common import LatestOnly, Mute
     ({"optimizers": "gd, adamm"}, "unknown base rule 'adamm'"),
     ({"optimizers": "sgd, sgd"}, "sgd given twice; use spec@lr"),
     ({"optimizers": " , "}, "give at least one optimizer"),
+    ({"start": [1e300, 0.0]}, "start is (1e+300, 0); expected a point in the view of two-well: x in [-2, 2]"),
 ])
 def test_a_bad_setting_is_refused_naming_the_field(values, message):
     with pytest.raises(ValueError, match=None) as error:
@@ -224,6 +225,25 @@ def test_one_optimizer_at_several_learning_rates_keeps_its_own_rates(explorer):
     explorer.wait()
 
 
+def test_steps_out_of_range_are_a_message_not_a_silent_change(explorer):
+    sweep = explorer.sweep
+    explorer.controls.steps.value = 5
+    assert "steps is 5; expected an integer from 10 to 1000" in explorer.status.text
+    assert explorer.sweep is sweep and explorer.controls.steps.value == 5, "what the user typed stays"
+    explorer.controls.steps.value = 30
+    assert explorer.status.text.startswith("computed")
+
+
+def test_optimizers_with_their_own_rates_only_switch_the_lr_slider_off(explorer):
+    explorer.controls.optimizers.value = "gd@0.01, gd@0.1"
+    assert explorer.controls.lr.disabled
+    assert "gd@0.01, gd@0.1 keep their own learning rate (the lr slider is off)" in explorer.status.text
+    explorer.controls.optimizers.value = "gd@0.01, momentum"
+    assert not explorer.controls.lr.disabled and "gd@0.01 keep" in explorer.status.text
+    explorer.controls.optimizers.value = "gd, momentum, adam"
+    explorer.wait()
+
+
 def test_bad_optimizer_spec_is_a_message_and_keeps_the_runs(explorer):
     sweep = explorer.sweep
     explorer.controls.optimizers.value = "gd, adamm"
@@ -249,10 +269,27 @@ def test_export_writes_the_runs_shown_where_the_message_says(explorer, tmp_path)
     assert frames.shape[:3] == (31, 540, 960), "iterations 0..30, slide-sized"
     assert len({frame.tobytes() for frame in frames}) == 31, "every frame differs: the paths grow"
     assert bytes(explorer.gif_preview.value) == written[0].read_bytes()
+    assert explorer.gif_preview.layout.display is None, "shown"
+    explorer.select(0.2, 0.5)
+    assert explorer.gif_preview.layout.display == "none", "a preview of other runs is hidden"
     explorer.gif_folder.value = str(tmp_path / "missing")
     explorer.export_in_background()
     explorer.wait()
     assert f"the GIF folder {tmp_path / 'missing'} does not exist" in explorer.status.text
+
+
+def test_a_folder_that_refuses_files_is_one_line(explorer, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)  # what a read-only mount does (even to root)
+    explorer.gif_folder.value = str(tmp_path)
+    explorer.export_in_background()
+    explorer.wait()
+    assert explorer.status.text.startswith(f"⚠ cannot write {tmp_path}") and "\n" not in explorer.status.text
+    explorer.save_state(str(tmp_path / "setting.json"))
+    assert explorer.status.text == f"⚠ cannot write {tmp_path / 'setting.json'}: Permission denied"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_setting_round_trips_through_json(explorer, tmp_path):
@@ -265,6 +302,7 @@ def test_setting_round_trips_through_json(explorer, tmp_path):
     explorer.select(0.5, 0.9)
     explorer.controls.beta2.value = 0.9999
     explorer.load_state(str(path))
+    assert explorer.status.text.startswith(f"loaded the setting from {path}; computed")
     assert explorer.state() == saved and saved["beta2"] == 0.99
     assert explorer.controls.lr.value == saved["lr"] and explorer.controls.beta2.value == 0.99
 

@@ -201,3 +201,13 @@ def test_loss_panel_follows_a_run_down_a_surface_without_a_minimum():
 def test_phase_diagram_names_the_momentum_the_rule_has(spec, label):
     sweep = trajectory.grid(surfaces.get("quadratic"), spec, [0.01, 0.1], [0.0, 0.5], steps=5)
     assert draw.phase_diagram(sweep).get_ylabel() == label
+
+
+def test_the_legend_fits_the_axes_and_keeps_off_the_counter_even_for_long_specs():
+    surface = surfaces.get("two-well")
+    runs = trajectory.compare(surface, ["radamw+nesterov+gradnoise+lrdropout+lookahead", "adam"], steps=50)
+    for size in ((960, 540), (800, 450)):
+        animation = animate.TrajectoryAnimation(surface, runs, size=size)
+        legend, axes = animation.legend.get_window_extent(), animation.figure.axes[0].bbox
+        assert axes.x0 <= legend.x0 and legend.x1 <= axes.x1, "inside the contour panel"
+        assert not legend.overlaps(animation._counter_box.get_window_extent())

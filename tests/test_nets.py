@@ -117,10 +117,14 @@ def test_offline_without_data_says_where_it_looked_and_what_to_do(tmp_path, monk
     with pytest.raises(data.DataUnavailable) as error:
         data.locate(tmp_path / "arg", url="http://127.0.0.1:9/cifar.tar.gz", progress=False)
     message = str(error.value)
-    assert str(tmp_path / "arg") in message and str(tmp_path / "env") in message
+    assert str(tmp_path / "arg") in message and str(tmp_path / "env") not in message, "only the folder given"
     assert "download failed" in message and data.URL in message and data.ARCHIVE_MD5 in message
     with pytest.raises(data.DataUnavailable, match="CIFAR-10 not found"):
         data.locate(tmp_path / "arg", download_missing=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no cached data from this machine
+    with pytest.raises(data.DataUnavailable) as error:
+        data.locate(url="http://127.0.0.1:9/cifar.tar.gz", progress=False)
+    assert str(tmp_path / "env") in str(error.value), "without a folder: LANDSCAPE_DATA, then the cache"
 
 
 def test_a_data_folder_that_does_not_exist_is_an_error_and_is_not_created(tmp_path, monkeypatch):
@@ -129,6 +133,9 @@ def test_a_data_folder_that_does_not_exist_is_an_error_and_is_not_created(tmp_pa
     with pytest.raises(data.DataUnavailable, match=f"the data folder {typo} does not exist"):
         data.load(typo, url="http://127.0.0.1:9/cifar.tar.gz", progress=False)
     assert not (tmp_path / "typo").exists()
+    (tmp_path / "empty").mkdir()  # a folder given without the data: not passed over for the data elsewhere
+    with pytest.raises(data.DataUnavailable, match="CIFAR-10 not found"):
+        data.load(tmp_path / "empty", url="http://127.0.0.1:9/cifar.tar.gz", progress=False)
 
 
 def _count(*layers):

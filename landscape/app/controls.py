@@ -9,8 +9,8 @@ from .. import surfaces
 from .common import named
 from .model import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
 
-WIDE = {"width": "100%"}
-LABEL = {"description_width": "86px"}
+LABEL = {"description_width": "92px"}
+WIDE = {"width": "98%"}  # of the column, borders included
 
 
 def _exponent_range(values) -> tuple[float, float, float]:
@@ -20,7 +20,7 @@ def _exponent_range(values) -> tuple[float, float, float]:
 
 class Controls:
     """The setting's widgets in a column: surface, optimizers, steps, start, lr, momentum, β2,
-    gradient noise; ``setting()`` reads them, ``show(setting)`` writes them (callers mute)."""
+    gradient noise; ``values()`` reads them, ``show(setting)`` writes them (callers mute)."""
 
     def __init__(self, setting: Setting):
         low, high, step = _exponent_range(LEARNING_RATES)
@@ -30,12 +30,13 @@ class Controls:
                                              continuous_update=False, layout=WIDE, style=LABEL,
                                              tooltip="specs, comma-separated; spec@lr for a fixed lr"),
                                 "optimizers")
-        self.steps = named(widgets.BoundedIntText(value=setting.steps, min=STEPS_RANGE[0], max=STEPS_RANGE[1],
-                                                  description="steps", layout=WIDE, style=LABEL), "steps")
+        self.steps = named(widgets.IntText(value=setting.steps, description="steps", layout=WIDE, style=LABEL,
+                                           tooltip=f"iterations, {STEPS_RANGE[0]} to {STEPS_RANGE[1]}"), "steps")
         self.x0 = named(widgets.FloatText(value=setting.start[0], description="start x₀",
-                                          layout={"width": "57%"}, style=LABEL), "x0")
-        self.y0 = named(widgets.FloatText(value=setting.start[1], description="y₀",
-                                          layout={"width": "41%"}, style={"description_width": "22px"}), "y0")
+                                          tooltip="or click the landscape", layout={"width": "58%"},
+                                          style=LABEL), "x0")
+        self.y0 = named(widgets.FloatText(value=setting.start[1], description="y₀", layout={"width": "38%"},
+                                          style={"description_width": "22px"}), "y0")
         self.lr = named(widgets.FloatLogSlider(value=setting.lr, base=10, min=low, max=high, step=step,
                                                description="lr η", readout_format=".3g", layout=WIDE,
                                                style=LABEL), "lr")
@@ -54,12 +55,12 @@ class Controls:
         """The widgets whose change needs a new sweep (lr and momentum do not)."""
         return (self.surface, self.optimizers, self.steps, self.x0, self.y0, self.beta2, self.noise)
 
-    def setting(self, seed: int) -> Setting:
-        """What the widgets say, checked (``ValueError`` names a bad value)."""
-        return Setting.checked({
+    def values(self, seed: int) -> dict:
+        """What the widgets say, as the fields of a ``Setting`` (unchecked)."""
+        return {
             "surface": self.surface.value, "optimizers": self.optimizers.value, "lr": self.lr.value,
             "momentum": self.momentum.value, "beta2": self.beta2.value, "steps": int(self.steps.value),
-            "start": [float(self.x0.value), float(self.y0.value)], "noise": self.noise.value, "seed": seed})
+            "start": [float(self.x0.value), float(self.y0.value)], "noise": self.noise.value, "seed": seed}
 
     def show(self, setting: Setting) -> None:
         """Set every widget from ``setting`` (its values are on the sliders: see Setting.snapped)."""

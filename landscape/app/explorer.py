@@ -81,7 +81,6 @@ class Explorer:
                                  "gif-preview")
         self.sweep: Sweep | None = None
         self._export_thread: threading.Thread | None = None
-        self._tabs: widgets.Tab | None = None
 
         for control in self.controls.setting_widgets:
             control.observe(self._on_setting, names="value")
@@ -96,8 +95,9 @@ class Explorer:
 
     # -- the model ---------------------------------------------------------------------------------
     @reported
-    def recompute(self, setting: Setting) -> None:
-        """Compute the sweep of ``setting`` and show it (nothing changes if that fails)."""
+    def recompute(self, setting: Setting, done: str = "") -> None:
+        """Compute the sweep of ``setting`` and show it (nothing changes if that fails);
+        ``done`` starts the message that says so."""
         self.status.say("computing …", "busy")
         sweep = Sweep(setting)
         self.setting, self.sweep = setting, sweep
@@ -111,15 +111,24 @@ class Explorer:
             self.phase.optimizer.options = options
             self.phase.optimizer.value = (self.phase.optimizer.value if self.phase.optimizer.value in options
                                           else options[0] if options else None)
-        self.phase.note.value = ("click a cell to set the learning rate and momentum sliders" if options
-                                 else "no optimizer in the list has a momentum to sweep")
+        without = [spec for spec in sweep.grids if spec not in options]
+        self.phase.note.value = (("click a cell to set the learning rate and momentum sliders" if options
+                                  else "no optimizer in the list has a momentum to sweep")
+                                 + (f" ({', '.join(without)}: no momentum to sweep)" if options and without else ""))
+        pinned = sweep.own_learning_rates
+        self.controls.lr.disabled = len(pinned) == len(sweep.grids)
         self._show()
-        self.status.say(f"computed {len(sweep.grids)} optimizers x {len(sweep.learning_rates)} learning rates x "
-                        f"{len(sweep.momenta)} momenta on {setting.surface} from {setting.start}: drag the sliders")
+        self.status.say(
+            f"{done}computed {len(sweep.grids)} optimizers x {len(sweep.learning_rates)} learning rates x "
+            f"{len(sweep.momenta)} momenta on {setting.surface} from {setting.start}: drag the sliders"
+            + (f"; {', '.join(pinned)} keep their own learning rate"
+               + (" (the lr slider is off)" if self.controls.lr.disabled else "") if pinned else ""))
 
     def _show(self) -> None:
         """Ask the views for the runs at the sliders (they draw in the background)."""
         lr, momentum = self.setting.lr, self.setting.momentum
+        if self.gif_preview.layout.display != "none":  # it shows other runs now
+            self.gif_preview.layout.display = "none"
         self.landscape.show(self.sweep, lr, momentum, self.iteration.value)
         self.phase.show(self.sweep, lr, momentum)
 
@@ -139,11 +148,11 @@ class Explorer:
     def _on_setting(self, change) -> None:
         if self.mute:
             return
-        setting = self.controls.setting(self.setting.seed)
+        values = self.controls.values(self.setting.seed)
         if change["owner"] is self.controls.surface:  # a new surface: its start and its lr
-            surface = surfaces.get(setting.surface)
-            setting = setting.changed(start=list(surface.start), lr=surface.default_lr)
-        self.recompute(setting)
+            surface = surfaces.get(values["surface"])
+            values.update(start=list(surface.start), lr=surface.default_lr)
+        self.recompute(Setting.checked(values))
 
     @reported
     def _on_slider(self, change) -> None:
@@ -227,7 +236,7 @@ class Explorer:
             text = path.read_text()
         except OSError as error:
             raise ValueError(f"cannot read the setting {path}: {error.strerror}") from None
-        self.recompute(Setting.from_json(text, str(path)))
+        self.recompute(Setting.from_json(text, str(path)), done=f"loaded the setting from {path}; ")
 
     def state(self) -> dict:
         return self.setting.to_dict()
@@ -248,7 +257,6 @@ class Explorer:
         for index, title in enumerate(TABS):
             tabs.set_title(index, title)
         tabs.observe(self._on_tab, names="selected_index")
-        self._tabs = tabs
         return tabs
 
 

@@ -90,6 +90,11 @@ class Setting:
         values["start"] = tuple(float(v) for v in values.get("start", surfaces.get(surface).start))
         setting = cls(**values)
         setting.specs  # the optimizer text must parse too
+        (x0, x1), (y0, y1) = surfaces.get(setting.surface).bounds
+        x, y = setting.start
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            raise ValueError(f"{source}: start is ({x:g}, {y:g}); expected a point in the view of "
+                             f"{setting.surface}: x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]")
         return setting.snapped()
 
     def snapped(self) -> "Setting":
@@ -186,6 +191,11 @@ class Sweep:
                 grid.row((i if grid.grid[0] > 1 else 0) * grid.grid[1] + (j if grid.grid[1] > 1 else 0))
                 for grid in self.grids.values()]
         return self._rows[(i, j)]
+
+    @property
+    def own_learning_rates(self) -> list[str]:
+        """The specs that keep their own learning rate ('sgd@0.1'): the lr slider leaves them."""
+        return [spec for spec in self.grids if optim.split_learning_rate(spec)[1] is not None]
 
     @property
     def with_momentum(self) -> list[str]:

@@ -19,10 +19,10 @@ LABEL = {"description_width": "90px"}
 def results_table(rows: list[dict]) -> str:
     """The comparison's summary rows as an HTML table."""
     cell = lambda value, spec: "–" if value is None else format(value, spec)
-    header = "".join(f"<th style='padding:0 8px'>{name}</th>" for name in
+    header = "".join(f"<th style='padding:0 8px;text-align:{'left' if name == 'optimizer' else 'right'}'>{name}</th>" for name in
                      ("optimizer", "lr", "status", "train loss", "val loss", "val acc", "s/epoch"))
     body = "".join(
-        f"<tr><td>{html.escape(r['optimizer'])}</td><td>{r['lr']:g}</td><td>{r['status']}</td>"
+        f"<tr><td style='text-align:left'>{html.escape(r['optimizer'])}</td><td>{r['lr']:g}</td><td>{r['status']}</td>"
         f"<td>{cell(r['train_loss'], '.4f')}</td><td>{cell(r['val_loss'], '.4f')}</td>"
         f"<td>{cell(r['val_accuracy'], '.3f')}</td><td>{cell(r['seconds_per_epoch'], '.2f')}</td></tr>"
         for r in rows)
@@ -74,11 +74,15 @@ class NetworksTab:
 
     def _learning_rates(self):
         text = self.lr.value.strip()
-        return optim.parse_learning_rates(text) if text else None
+        try:
+            return optim.parse_learning_rates(text) if text else None
+        except ValueError as error:
+            raise ValueError(f"lr: {error}; expected one number (0.01) or one per optimizer "
+                             f"(sgd=0.1, adam=0.001)") from None
 
     def run(self) -> None:
         """The comparison of the tab's setting (what Run starts on a thread)."""
-        from ..nets.data import load
+        from ..nets.data import load, locate
         from ..nets.train import compare, resolve_device
 
         self.run_button.disabled = True
@@ -90,12 +94,14 @@ class NetworksTab:
             specs = optim.split_specs(self.optimizers.value)
             lr, epochs = self._learning_rates(), self.epochs.value
             device = resolve_device(self.device.value)
-            folder = self.data_dir.value.strip() or None
-            self.status.say(f"loading CIFAR-10{f' from {folder}' if folder else ''} onto {device} …", "busy")
+            self.status.say("looking for CIFAR-10 (downloading it if needed) …", "busy")
+            folder = locate(self.data_dir.value.strip() or None, progress=False)
+            self.status.say(f"loading CIFAR-10 from {folder} onto {device} …", "busy")
             data = load(folder, device=device, train_size=self.train_size.value or None, progress=False)
             bars = {spec: _EpochBar(spec, epochs) for spec in specs}
             self.progress.children = tuple(bar.widget for bar in bars.values())
-            self.status.say(f"training {self.model.value} with {specs[0]}: epoch 1/{epochs} …", "busy")
+            source = f"{len(data.train_labels):,} images from {folder}"
+            self.status.say(f"training {self.model.value} with {specs[0]} on {source}: epoch 1/{epochs} …", "busy")
 
             def on_epoch(comparison) -> None:
                 self._show(comparison, bars)
@@ -112,7 +118,7 @@ class NetworksTab:
             self._show(self.result, bars)
             outcomes = ", ".join(f"{run.optimizer} {run.status}" for run in self.result.runs)
             self.status.say(f"{'interrupted' if self.result.interrupted else 'finished'} in "
-                            f"{time.perf_counter() - started:.0f} s: {outcomes}")
+                            f"{time.perf_counter() - started:.0f} s: {outcomes} ({source})")
         except Exception as error:  # noqa: BLE001 - shown in the tab, never a silent thread death
             self.status.error(error)
         finally:

@@ -44,12 +44,16 @@ class DataUnavailable(ValueError):
 
 
 def candidate_folders(data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """Where to look: ``data_dir`` (which must exist: a mistyped folder is an error, never
-    created or passed over), ``LANDSCAPE_DATA``, then ``~/.cache/landscape``."""
-    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
-        raise DataUnavailable(f"the data folder {Path(data_dir).expanduser().absolute()} does not exist; "
-                              f"create it, or give the folder that holds {FOLDER}/")
-    folders = [Path(data_dir).expanduser()] if data_dir is not None else []
+    """Where to look: only ``data_dir`` when given (it must exist: a mistyped folder is an
+    error, never created, and never passed over for data elsewhere); else ``LANDSCAPE_DATA``,
+    then ``~/.cache/landscape``."""
+    if data_dir is not None:
+        folder = Path(data_dir).expanduser()
+        if not folder.is_dir():
+            raise DataUnavailable(f"the data folder {folder.absolute()} does not exist; "
+                                  f"create it, or give the folder that holds {FOLDER}/")
+        return [folder]
+    folders = []
     if os.environ.get("LANDSCAPE_DATA"):
         folders.append(Path(os.environ["LANDSCAPE_DATA"]))
     folders.append(Path.home() / ".cache" / "landscape")

@@ -106,6 +106,8 @@ class Comparison:
 
     def figure(self):
         """Training and validation loss against epoch, log y; epoch time in the legend."""
+        import matplotlib.ticker as mticker
+
         from ..draw import PlainFigure, colour
 
         fig = PlainFigure(figsize=(10, 4), dpi=100, layout="constrained")
@@ -127,6 +129,10 @@ class Comparison:
         for ax, title in ((train_ax, "training loss (per step, and epoch mean)"),
                           (val_ax, "validation loss")):
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%.3g"))  # '2.3', not '2.3 × 10⁰'
+            ax.yaxis.set_minor_formatter(mticker.FormatStrFormatter("%.3g"))
+            ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+            ax.set_xlim(0, max(self.settings["epochs"], 1) + 0.25)
             ax.set_xlabel("epoch")
             ax.set_title(f"{self.model}: {title}", fontsize=10)
             ax.grid(True, which="both", alpha=0.3)
