@@ -69,10 +69,10 @@ class Explorer:
         self.load_button = named(widgets.Button(description="Load", icon="folder-open",
                                                 layout={"width": "auto"}), "load")
         self.gif_folder = named(widgets.Text(value=str(default_gif_folder()), description="GIF folder",
-                                             layout={"width": "100%"}, style={"description_width": "86px"}),
+                                             layout={"width": "98%"}, style={"description_width": "92px"}),
                                 "gif-folder")
         self.setting_file = named(widgets.Text(value="explorer.json", description="setting file",
-                                               layout={"width": "100%"}, style={"description_width": "86px"}),
+                                               layout={"width": "98%"}, style={"description_width": "92px"}),
                                   "setting-file")
         self.export_progress = named(widgets.IntProgress(value=0, min=0, max=1, layout={"width": "100%",
                                                                                           "display": "none"}),
