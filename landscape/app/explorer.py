@@ -107,22 +107,15 @@ class Explorer:
             for control in (self.iteration, self.play):
                 control.max = setting.steps
             self.iteration.value = setting.steps
-            options = sweep.with_momentum
-            self.phase.optimizer.options = options
-            self.phase.optimizer.value = (self.phase.optimizer.value if self.phase.optimizer.value in options
-                                          else options[0] if options else None)
-        without = [spec for spec in sweep.grids if spec not in options]
-        self.phase.note.value = (("click a cell to set the learning rate and momentum sliders" if options
-                                  else "no optimizer in the list has a momentum to sweep")
-                                 + (f" ({', '.join(without)}: no momentum to sweep)" if options and without else ""))
+            self.phase.offer(sweep)
         pinned = sweep.own_learning_rates
         self.controls.lr.disabled = len(pinned) == len(sweep.grids)
         self._show()
-        self.status.say(
-            f"{done}computed {len(sweep.grids)} optimizers x {len(sweep.learning_rates)} learning rates x "
-            f"{len(sweep.momenta)} momenta on {setting.surface} from {setting.start}: drag the sliders"
-            + (f"; {', '.join(pinned)} keep their own learning rate"
-               + (" (the lr slider is off)" if self.controls.lr.disabled else "") if pinned else ""))
+        own = (f"; {', '.join(pinned)} keep their own learning rate"
+               + (" (the lr slider is off)" if self.controls.lr.disabled else "")) if pinned else ""
+        self.status.say(f"{done}computed {len(sweep.grids)} optimizers x {len(sweep.learning_rates)} learning "
+                        f"rates x {len(sweep.momenta)} momenta on {setting.surface} from {setting.start}: "
+                        f"drag the sliders{own}")
 
     def _show(self) -> None:
         """Ask the views for the runs at the sliders (they draw in the background)."""

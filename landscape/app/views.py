@@ -23,6 +23,9 @@ KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> itera
        "T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k")
 
 
+CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
+
+
 def _clickable(image: widgets.Image, on_click) -> ipyevents.Event:
     """Clicks on ``image`` call ``on_click(x, y)`` with the pixel in the image's own pixels
     (ipyevents scales the page's pixels to the image's natural size)."""
@@ -71,6 +74,8 @@ class LandscapeView:
 
     def _frame(self, sweep: Sweep, i: int, j: int, iteration: int) -> bytes:
         """The JPEG of the runs at grid point (i, j) up to ``iteration`` (drawn once, kept)."""
+        if self._frames and next(iter(self._frames))[0] is not sweep:
+            self._frames.clear()  # frames of an earlier sweep are not asked for again
         key = (sweep, i, j, iteration)
         if key in self._frames:
             self._frames.move_to_end(key)
@@ -120,12 +125,22 @@ class PhaseView:
         self.image = named(widgets.Image(format="png", layout={"width": "100%", "height": "auto",
                                                                  "max_width": "720px"}),
                            "phase-figure")
-        self.note = widgets.HTML("click a cell to set the learning rate and momentum sliders")
+        self.note = widgets.HTML(CLICK_NOTE)
         self.visible = False
         self._on_select = on_select
         self._clicks = _clickable(self.image, self._clicked)
         self._drawn = None  # (grid, axes) of the figure drawn
         self._worker = LatestOnly(self._render, self._publish, status.error)
+
+    def offer(self, sweep: Sweep) -> None:
+        """The sweep's optimizers that have a momentum to sweep, in the dropdown (callers mute)."""
+        options = sweep.with_momentum
+        self.optimizer.options = options
+        self.optimizer.value = (self.optimizer.value if self.optimizer.value in options
+                                else options[0] if options else None)
+        without = [spec for spec in sweep.grids if spec not in options]
+        self.note.value = ((CLICK_NOTE if options else "no optimizer in the list has a momentum to sweep")
+                           + (f" ({', '.join(without)}: no momentum to sweep)" if options and without else ""))
 
     def show(self, sweep: Sweep, lr: float, momentum: float) -> None:
         if self.visible and self.optimizer.value in sweep.grids:
