@@ -66,8 +66,11 @@ def surface_values(surface: Surface, resolution: int = 200) -> tuple[np.ndarray,
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = 200, levels: int = 30,
-            cmap: str = "viridis") -> None:
-    """Filled contours (log-spaced levels where the surface needs them), minima marked."""
+            cmap: str = "viridis", equal_aspect: bool = True) -> None:
+    """Filled contours (log-spaced levels where the surface needs them), minima marked.
+
+    ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
+    wells look round and a gradient step is drawn perpendicular to the level sets."""
     x, y, z = surface_values(surface, resolution)
     if surface.log_levels:
         floor = z.min()
@@ -90,6 +93,8 @@ def contour(ax: Axes, surface: Surface, resolution: int = 200, levels: int = 30,
     (x0, x1), (y0, y1) = surface.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
+    if equal_aspect:
+        ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
 

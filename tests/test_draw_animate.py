@@ -211,3 +211,14 @@ def test_the_legend_fits_the_axes_and_keeps_off_the_counter_even_for_long_specs(
         legend, axes = animation.legend.get_window_extent(), animation.figure.axes[0].bbox
         assert axes.x0 <= legend.x0 and legend.x1 <= axes.x1, "inside the contour panel"
         assert not legend.overlaps(animation._counter_box.get_window_extent())
+
+
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
+def test_one_unit_is_as_long_on_both_axes(name):
+    """Round wells look round and gradient steps cross the level sets at right angles."""
+    surface = surfaces.get(name)
+    runs = trajectory.compare(surface, ["sgd"], lr=surface.default_lr, steps=5)
+    for figure in (draw.figure(surface, runs), animate.TrajectoryAnimation(surface, runs, size=(800, 450)).figure):
+        figure.canvas.draw()
+        origin, right, up = figure.axes[0].transData.transform([(0, 0), (1, 0), (0, 1)])
+        assert (right - origin)[0] == pytest.approx((up - origin)[1], rel=1e-6)
