@@ -35,6 +35,9 @@ CASES = [
     (ours.RAdam, torch.optim.RAdam, dict(lr=0.01)),
     (ours.RAdam, torch.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.99), weight_decay=0.02)),
     (ours.RAdamW, torch.optim.RAdam, dict(lr=0.01, weight_decay=0.05)),
+    # ρ_∞ = 2 / (1 − β2) − 1 = 4 at β2 = 0.6: never rectified, and r_k's formula divides by ρ_∞ − 4
+    (ours.RAdam, torch.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.6))),
+    (ours.RAdamW, torch.optim.RAdam, dict(lr=0.01, betas=(0.9, 0.6), weight_decay=0.05)),
 ]
 
 # our class whose decoupled weight decay is a separate class, and torch's flag for it

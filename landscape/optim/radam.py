@@ -28,10 +28,12 @@ def rectification(beta2, k: int):
     """r_k, or 0 where ρ_k ≤ 5 (a number, or a tensor for a tensor β2)."""
     rho_inf = 2 / (1 - beta2) - 1
     rho = rho_inf - 2 * k * beta2**k / (1 - beta2**k)
+    if not isinstance(rho, Tensor) and rho <= 5:  # before the ratio: at β2 = 0.6, ρ_∞ − 4 = 0
+        return 0.0
     ratio = (rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)
-    if isinstance(rho, Tensor):
+    if isinstance(rho, Tensor):  # where ρ_k ≤ 5 the ratio may be inf or NaN: where() drops it
         return torch.where(rho > 5, ratio.clamp(min=0).sqrt(), 0.0)
-    return math.sqrt(ratio) if rho > 5 else 0.0
+    return math.sqrt(ratio)
 
 
 class RAdam(Adam):
