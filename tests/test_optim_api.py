@@ -210,3 +210,23 @@ def test_works_with_lr_scheduler_and_multiple_groups():
         optimizer.step()
         scheduler.step()
     assert [g["lr"] for g in optimizer.param_groups] == [0.1 / 8, 0.01 / 8]
+
+
+@pytest.mark.parametrize("spec", EVERY_BASE)
+def test_lr_zero_leaves_the_parameters_where_they_are(spec):
+    """lr 0, as a number and as the middle row of a (3, 1) lr tensor: those rows stay put."""
+    starts = torch.tensor([[-1.2, 1.0], [0.5, -0.5], [1.2, 1.2]], dtype=torch.float64)
+
+    def after_steps(lr):
+        p = starts.clone().requires_grad_()
+        optimizer = lo.build(spec, [p], lr=lr)
+        for _ in range(5):
+            optimizer.zero_grad()
+            rosenbrock(p).sum().backward()
+            optimizer.step()
+        return p.detach()
+
+    assert torch.equal(after_steps(0.0), starts)
+    rows = after_steps(torch.tensor([[1e-4], [0.0], [1e-4]], dtype=torch.float64))
+    assert torch.equal(rows[1], starts[1])
+    assert torch.isfinite(rows).all() and not torch.equal(rows[0], starts[0])

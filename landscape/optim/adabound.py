@@ -16,10 +16,24 @@ of Learning Rate", ICLR 2019.
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from . import _ops
 from .adam import Adam, adam_defaults
 from .base import Optimizer, require, require_nonnegative
+
+
+def final_learning_rate(final_lr, lr, initial_lr):
+    """η* = final_lr · η / η_0, the bounds' target following a scheduler's changes of η.
+
+    Where η_0 = 0: η* = 0 while η = 0 (both bounds 0, so lr 0 leaves θ unchanged, as in every
+    other rule), else final_lr. Numbers or tensors (a (B, 1) lr with some rows 0)."""
+    if isinstance(lr, Tensor) or isinstance(initial_lr, Tensor):
+        target = final_lr * lr / initial_lr  # 0 / 0 = NaN where η = η_0 = 0; x / 0 = inf
+        return torch.where(torch.isposinf(target), final_lr, target.nan_to_num(nan=0.0))
+    if initial_lr == 0:
+        return final_lr if lr != 0 else 0.0
+    return final_lr * lr / initial_lr
 
 
 class AdaBound(Adam):
@@ -43,7 +57,7 @@ class AdaBound(Adam):
         """θ ← θ − clip(η c √(1 − β2^k) / (√v_k + ε), η_l, η_u) ⊙ m_k  (c = 1 / (1 − β1^k))."""
         ((coefficients, exp_avgs),) = terms
         beta2, lr, gamma = group["betas"][1], group["lr"], group["gamma"]
-        final_lr = group["final_lr"] * lr / group["initial_lr_of_bounds"]
+        final_lr = final_learning_rate(group["final_lr"], lr, group["initial_lr_of_bounds"])
         step_sizes = _ops.sqrt(exp_avg_sqs)
         _ops.add_scalar_(step_sizes, group["eps"])
         torch._foreach_reciprocal_(step_sizes)
