@@ -120,14 +120,24 @@ def test_tensor_hyperparameters_follow_the_parameters_dtype():
     torch.testing.assert_close(p[:, 0], torch.tensor([0.1, 0.2, 0.3], dtype=torch.float32))
 
 
-def _params():
-    return [torch.zeros(2, requires_grad=True)]
+def _params(*shape):
+    return [torch.zeros(*(shape or (2,)), requires_grad=True)]
 
 
 INVALID = [
     (lambda: lo.SGD(_params(), lr=-0.1), "Invalid lr: -0.1"),
     (lambda: lo.Adam(_params(), lr=float("nan")), "Invalid lr: nan"),
     (lambda: lo.Adam(_params(), lr=torch.tensor([[0.1], [-1.0]])), "Invalid lr: tensor of shape (2, 1)"),
+    (lambda: lo.SGD(_params(), lr="0.1"), "Invalid lr: '0.1' (expected a number or a tensor of numbers, got str)"),
+    (lambda: lo.Adam(_params(), lr=True), "Invalid lr: True (expected a number or a tensor of numbers, got bool)"),
+    (lambda: lo.Adam(_params(), eps=torch.tensor(True)), "Invalid eps: tensor(True)"),
+    (lambda: lo.Lookahead(k=True), "Invalid lookahead_k: True"),
+    (lambda: lo.SGD(_params(4, 2), lr=torch.full((3, 1), 0.1)),
+     "Invalid lr: a tensor of shape (3, 1) does not broadcast to a parameter of shape (4, 2)"),
+    (lambda: lo.RMSprop(_params(4, 2), lr=torch.full((4, 1, 1), 0.1)),
+     "Invalid lr: a tensor of shape (4, 1, 1) does not broadcast to a parameter of shape (4, 2)"),
+    (lambda: lo.Adam(_params(4, 2), betas=(0.9, torch.full((3, 1), 0.99))),
+     "Invalid betas[1]: a tensor of shape (3, 1) does not broadcast"),
     (lambda: lo.Adam(_params(), betas=(0.9, 1.0)), "Invalid beta2: 1.0"),
     (lambda: lo.Adam(_params(), betas=(-0.1, 0.99)), "Invalid beta1: -0.1"),
     (lambda: lo.Adam(_params(), betas=(0.9,)), "Invalid betas"),

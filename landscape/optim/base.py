@@ -14,6 +14,7 @@ moved to the parameters' device and dtype on first use.
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,20 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
+def is_number(value: Any) -> bool:
+    """A real number or a real tensor: not a string, not a bool (``True == 1`` in Python)."""
+    if isinstance(value, Tensor):
+        return value.dtype != torch.bool and not value.is_complex()
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def require(name: str, value: Any, holds: Callable[[Any], Any], expected: str) -> None:
-    """Raise ``ValueError`` naming ``name`` and ``value`` unless ``holds(value)`` is true everywhere."""
+    """Raise ``ValueError`` naming ``name`` and ``value`` unless ``holds(value)`` is true everywhere.
+
+    ``value`` must be a number or a tensor (or a sequence of them, for ``betas``)."""
+    if not isinstance(value, (tuple, list)) and not is_number(value):
+        kind = f"a tensor of dtype {value.dtype}" if isinstance(value, Tensor) else type(value).__name__
+        raise ValueError(f"Invalid {name}: {value!r} (expected a number or a tensor of numbers, got {kind})")
     try:
         ok = holds(value)
         ok = bool(torch.all(ok)) if isinstance(ok, Tensor) else bool(ok)
@@ -52,6 +65,26 @@ def require_probability_below_one(name: str, value: Any) -> None:
 
 def require_nonnegative(name: str, value: Any) -> None:
     require(name, value, lambda v: v >= 0, f"{name} >= 0")
+
+
+def require_broadcastable(group: dict) -> None:
+    """Refuse a tensor hyper-parameter of ``group`` that does not broadcast to the shape of each
+    of its parameters (an lr of shape (B, 1) fits a (B, 2) parameter; (3, 1) does not fit (4, 2))."""
+    for key, value in group.items():
+        values = value if isinstance(value, tuple) else (value,)
+        for index, v in enumerate(values):
+            if not isinstance(v, Tensor):
+                continue
+            name = f"{key}[{index}]" if isinstance(value, tuple) else key
+            for param in group["params"]:
+                try:
+                    fits = torch.broadcast_shapes(v.shape, param.shape) == param.shape
+                except RuntimeError:
+                    fits = False
+                if not fits:
+                    raise ValueError(f"Invalid {name}: a tensor of shape {tuple(v.shape)} does not "
+                                     f"broadcast to a parameter of shape {tuple(param.shape)} "
+                                     f"(expected e.g. shape (B, 1) for a (B, 2) parameter)")
 
 
 def is_zero(value: Number) -> bool:
@@ -189,6 +222,10 @@ class Optimizer(torch.optim.Optimizer):
         self.extensions = list(extensions)
         self.random = RandomSource(seed)
         super().__init__(params, defaults)
+
+    def add_param_group(self, param_group: dict) -> None:
+        super().add_param_group(param_group)
+        require_broadcastable(self.param_groups[-1])
 
     # -- what a rule implements -------------------------------------------------------------
     def _init_state(self, param: Tensor, state: dict, group: dict) -> None:
