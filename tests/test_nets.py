@@ -191,25 +191,120 @@ def test_a_diverging_run_is_marked_and_the_others_continue(small_cifar):
     assert healthy.status == "finished" and len(healthy.epochs) == 2
 
 
-def test_results_are_saved_and_ctrl_c_keeps_finished_runs(small_cifar, tmp_path, monkeypatch):
-    real = train._train_one
-    calls = []
+def _interrupt_at_call(monkeypatch, count: int) -> list:
+    """Make the count-th forward pass (training step or evaluation) raise KeyboardInterrupt, as Ctrl-C."""
+    real, calls = models.loss_and_correct, []
 
-    def interrupted_second(run, spec, *args, **kwargs):
-        calls.append(spec)
-        if len(calls) == 2:
+    def forward(*args):
+        calls.append(1)
+        if len(calls) == count:
             raise KeyboardInterrupt
-        real(run, spec, *args, **kwargs)
+        return real(*args)
 
-    monkeypatch.setattr(train, "_train_one", interrupted_second)
-    result = train.compare("autoencoder", ["adam", "rmsprop"], epochs=1, batch_size=64, lr=1e-3,
+    monkeypatch.setattr(models, "loss_and_correct", forward)
+    return calls
+
+
+def test_ctrl_c_keeps_finished_runs_and_records_the_rest(small_cifar, tmp_path, monkeypatch):
+    _interrupt_at_call(monkeypatch, 8 + 1 + 3)  # adam: 8 steps and 1 evaluation; rmsprop: its 3rd step
+    result = train.compare("autoencoder", ["adam", "rmsprop", "sgd"], epochs=1, batch_size=64, lr=1e-3,
                            data=small_cifar, progress=False, out=tmp_path / "results")
-    assert result.interrupted and [r.status for r in result.runs] == ["finished", "interrupted"]
+    statuses = ["finished", "interrupted", "not started"]
+    assert result.interrupted and [r.status for r in result.runs] == statuses
     saved = json.loads((tmp_path / "results" / "comparison.json").read_text())
-    assert saved["runs"][0]["status"] == "finished" and saved["interrupted"] is True
+    assert [r["status"] for r in saved["runs"]] == statuses and saved["interrupted"] is True
     rows = list(csv.DictReader(io.StringIO((tmp_path / "results" / "comparison.csv").read_text())))
-    assert [r["optimizer"] for r in rows] == ["adam"] and rows[0]["val_accuracy"] == ""
+    assert [(r["optimizer"], r["status"], r["epoch"]) for r in rows] == [
+        ("adam", "finished", "1"), ("rmsprop", "interrupted", ""), ("sgd", "not started", "")]
+    assert rows[0]["val_accuracy"] == "", "an autoencoder has no accuracy"
     assert (tmp_path / "results" / "comparison.png").stat().st_size > 0
+
+
+def _tiny_compare(folder: Path, out: Path, *options: str) -> list[str]:
+    """CLI arguments for a seconds-long comparison on a folder made by _official_folder(per_batch=20)."""
+    return ["compare", "--model", "mlp", "--epochs", "1", "--batch-size", "25", "--data-dir", str(folder),
+            "--out", str(out), *options]
+
+
+def test_cli_ctrl_c_exits_130_with_the_finished_runs_saved(tmp_path, capsys, monkeypatch):
+    folder = _official_folder(tmp_path / "data", per_batch=20)  # 100 training images: 4 steps an epoch
+    _interrupt_at_call(monkeypatch, 4 + 1 + 2)
+    with pytest.raises(SystemExit) as exit:
+        main(_tiny_compare(folder, tmp_path / "r", "--optimizers", "adam,rmsprop,sgd"))
+    assert exit.value.code == 130
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1].startswith(f"interrupted: wrote {tmp_path / 'r'}/comparison.json")
+    assert [line.split()[:2] for line in captured.out.splitlines()[1:]] == [
+        ["adam", "finished"], ["rmsprop", "interrupted"], ["sgd", "not"]]
+    saved = json.loads((tmp_path / "r" / "comparison.json").read_text())
+    assert [r["status"] for r in saved["runs"]] == ["finished", "interrupted", "not started"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(train.RESULTS), "no temporaries"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "r"]
+
+
+def _strict_json(path: Path) -> dict:
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_a_run_diverging_in_its_first_epoch_keeps_its_rows_and_legend(small_cifar, tmp_path):
+    result = train.compare("mlp", ["sgd", "adam"], epochs=2, batch_size=32, lr={"sgd": 1e6, "adam": 1e-3},
+                           data=small_cifar, progress=False, out=tmp_path / "r")
+    saved = _strict_json(tmp_path / "r" / "comparison.json")
+    sgd = saved["runs"][0]
+    assert sgd["status"] == "diverged" and sgd["epochs"] == [] and sgd["diverged_at_epoch"] == 1
+    assert sgd["step_losses"][-1] is None and len(sgd["step_losses"]) == sgd["diverged_at_step"]
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / "comparison.csv").read_text())))
+    assert [(r["optimizer"], r["status"], r["epoch"], r["diverged_at_step"]) for r in rows] == [
+        ("sgd", "diverged", "1", str(sgd["diverged_at_step"])), ("adam", "finished", "1", ""),
+        ("adam", "finished", "2", "")]
+    legend = [text.get_text() for ax in result.figure().axes if ax.get_legend()
+              for text in ax.get_legend().get_texts()]
+    assert legend[0] == f"sgd [diverged at step {sgd['diverged_at_step']}]" and legend[1].startswith("adam (")
+
+
+def test_a_bad_setting_for_a_later_optimizer_fails_before_any_training(small_cifar, tmp_path, capsys,
+                                                                        monkeypatch):
+    steps = _interrupt_at_call(monkeypatch, -1)  # counts forward passes, never interrupts
+    with pytest.raises(ValueError, match="Invalid hyper-parameter 'betas' for 'sgd'"):
+        train.compare("mlp", ["adam", "sgd"], betas=(0.9, 0.99), data=small_cifar, progress=False)
+    folder = _official_folder(tmp_path / "data", per_batch=20)
+    code = main(_tiny_compare(folder, tmp_path / "r", "--optimizers", "sgd,adam", "--lr", "sgd=0.1,adam=-1"))
+    assert code == 2 and capsys.readouterr().err == "error: adam: Invalid lr: -1.0 (expected lr >= 0)\n"
+    assert steps == [] and not (tmp_path / "r").exists()
+
+
+def test_an_earlier_comparison_is_replaced_only_with_overwrite_and_all_together(tmp_path, capsys):
+    folder = _official_folder(tmp_path / "data", per_batch=20)
+    out = tmp_path / "r"
+    assert main(_tiny_compare(folder, out, "--optimizers", "adam,rmsprop")) == 0
+    first = {name: (out / name).read_bytes() for name in train.RESULTS}
+    capsys.readouterr()
+    assert main(_tiny_compare(folder, out, "--optimizers", "sgd", "--lr", "1e9")) == 2
+    assert capsys.readouterr().err == (f"error: {out} already holds an earlier comparison (comparison.json, "
+                                       f"comparison.csv, comparison.png); give --overwrite (Python: "
+                                       f"overwrite=True) to replace it, or choose another folder\n")
+    assert {name: (out / name).read_bytes() for name in train.RESULTS} == first
+    assert main(_tiny_compare(folder, out, "--optimizers", "sgd", "--lr", "1e9", "--overwrite")) == 0
+    second = {name: (out / name).read_bytes() for name in train.RESULTS}
+    assert all(second[name] != first[name] for name in train.RESULTS), "the diverged run's PNG too"
+    assert [r["optimizer"] for r in _strict_json(out / "comparison.json")["runs"]] == ["sgd"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(train.RESULTS), "no temporaries"
+
+
+def test_devices_that_do_not_exist_are_one_line_naming_those_that_do(tmp_path, capsys):
+    for device in ("gpu", "cuda:99"):
+        with pytest.raises(ValueError, match=f"Invalid device '{device}': this machine has auto, cpu"):
+            train.resolve_device(device)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="Invalid device 'cuda': this machine has auto, cpu"):
+            train.resolve_device("cuda")
+    assert main(["compare", "--device", "gpu", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Invalid device 'gpu': this machine has auto, cpu") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -239,3 +334,35 @@ def test_cli_compare_errors_are_one_line(tmp_path, capsys, monkeypatch):
 def test_device_auto_is_cpu_without_accelerators():
     assert train.resolve_device("auto").type in ("cpu", "mps")
     assert train.resolve_device("cpu") == torch.device("cpu")
+
+
+def _rewrite_batch(folder: Path, name: str, **changes) -> None:
+    batch = pickle.loads((folder / name).read_bytes())
+    (folder / name).write_bytes(pickle.dumps({**batch, **changes}))
+
+
+@pytest.mark.parametrize("damage,file,message", [
+    (lambda f: (f / "data_batch_1").write_bytes((f / "data_batch_1").read_bytes()[:5000]), "data_batch_1",
+     "is damaged or truncated"),
+    (lambda f: (f / "data_batch_1").write_bytes(b""), "data_batch_1", "is empty"),
+    (lambda f: (f / "data_batch_1").write_bytes(np.random.default_rng(1).bytes(20_000)), "data_batch_1",
+     "is damaged or truncated"),
+    (lambda f: _rewrite_batch(f, "data_batch_1", data=np.zeros((4, 3000), np.uint8)), "data_batch_1",
+     "images of shape (4, 3000)"),
+    (lambda f: _rewrite_batch(f, "data_batch_1", labels=[1] * 3), "data_batch_1", "4 images but 3 labels"),
+    (lambda f: _rewrite_batch(f, "data_batch_3", labels=[0, 1, 2, 10]), "data_batch_3", "labels outside 0 to 9"),
+    (lambda f: (f / "data_batch_2").unlink(), "", "lacks data_batch_2 "),
+    (lambda f: (f / "test_batch").write_bytes((f / "test_batch").read_bytes()[:-100]), "test_batch",
+     "is damaged or truncated"),
+], ids=["truncated", "empty", "random-bytes", "image-size", "labels-count", "labels-range", "missing-batch",
+        "truncated-test"])
+def test_damaged_data_is_one_message_naming_the_file(tmp_path, capsys, damage, file, message):
+    folder = _official_folder(tmp_path)
+    damage(folder)
+    with pytest.raises(data.DataUnavailable) as error:
+        data.load(tmp_path)
+    assert str(error.value).startswith(f"{folder / file}".rstrip("/") + " ") and message in str(error.value)
+    assert main(["compare", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r"), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {error.value}\n"
+    assert not (tmp_path / "r").exists()

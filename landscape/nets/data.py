@@ -60,8 +60,13 @@ def candidate_folders(data_dir: str | os.PathLike | None = None) -> list[Path]:
     return folders
 
 
+def _missing_batches(folder: Path) -> list[str]:
+    return [name for name in TRAIN_BATCHES + [TEST_BATCH] if not (folder / name).is_file()]
+
+
 def _is_batches_folder(folder: Path) -> bool:
-    return (folder / TEST_BATCH).is_file() and (folder / TRAIN_BATCHES[0]).is_file()
+    """Holds CIFAR-10 batch files (perhaps not all: ``load`` names the missing ones)."""
+    return len(_missing_batches(folder)) < len(TRAIN_BATCHES) + 1
 
 
 def md5_of(path: Path) -> str:
@@ -84,7 +89,7 @@ def extract(archive: Path, destination: Path, md5: str | None = ARCHIVE_MD5) -> 
             members = [m for m in tar.getmembers() if m.name.startswith(FOLDER + "/") and m.isfile()]
             safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.10.12
             tar.extractall(staging, members=members, **safe)
-        if not _is_batches_folder(staging / FOLDER):
+        if _missing_batches(staging / FOLDER):
             raise DataUnavailable(f"{archive} does not contain {FOLDER}/ with the CIFAR-10 batches")
         os.replace(staging / FOLDER, target)
     except (tarfile.TarError, EOFError, OSError) as error:
@@ -145,11 +150,31 @@ def locate(data_dir: str | os.PathLike | None = None, *, download_missing: bool 
 
 
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """One official batch file: uint8 images (N, 3, 32, 32) and int64 labels (N,)."""
-    with open(path, "rb") as handle:
-        batch = pickle.load(handle, encoding="latin1")
-    images = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-    return images, np.asarray(batch["labels"], dtype=np.int64)
+    """One official batch file: uint8 images (N, 3, 32, 32) and int64 labels (N,).
+
+    A missing, empty, truncated or foreign file is a ``DataUnavailable`` naming it and what is wrong.
+    """
+    advice = "replace it with the file from the official archive"
+    try:
+        with open(path, "rb") as handle:
+            batch = pickle.load(handle, encoding="latin1")
+    except OSError as error:
+        raise DataUnavailable(f"cannot read {path}: {error.strerror}") from None
+    except Exception as error:  # noqa: BLE001 - damaged bytes make pickle raise almost anything
+        what = "empty" if path.stat().st_size == 0 else f"damaged or truncated ({type(error).__name__}: {error})"
+        raise DataUnavailable(f"{path} is {what}; {advice}") from None
+    try:
+        images, labels = np.asarray(batch["data"]), np.asarray(batch["labels"])
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise DataUnavailable(f"{path} is not a CIFAR-10 batch (no 'data' and 'labels'); {advice}") from None
+    if images.ndim != 2 or images.shape[1] != 3 * 32 * 32 or images.dtype != np.uint8:
+        raise DataUnavailable(f"{path} holds images of shape {images.shape} and type {images.dtype}; "
+                              f"CIFAR-10 has uint8 rows of 3072 values (3x32x32); {advice}")
+    if labels.shape != (len(images),):
+        raise DataUnavailable(f"{path} holds {len(images)} images but {labels.size} labels; {advice}")
+    if not np.isin(labels, range(len(CLASSES))).all():
+        raise DataUnavailable(f"{path} holds labels outside 0 to 9; {advice}")
+    return images.reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
 
 @dataclass
@@ -190,7 +215,11 @@ def load(data_dir: str | os.PathLike | None = None, *, device="cpu", train_size:
     """CIFAR-10 on ``device``: ``train_size`` training images (all if None) and ``val_size``
     validation images (1000, or all there are, if None) drawn (seeded) from the test batch."""
     folder = locate(data_dir, download_missing=download_missing, **locate_options)
-    parts = [read_batch(folder / name) for name in TRAIN_BATCHES if (folder / name).is_file()]
+    missing = _missing_batches(folder)
+    if missing:
+        raise DataUnavailable(f"{folder} lacks {', '.join(missing)} (CIFAR-10 is {', '.join(TRAIN_BATCHES)} "
+                              f"and {TEST_BATCH}); copy them from the official archive")
+    parts = [read_batch(folder / name) for name in TRAIN_BATCHES]
     images = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts])
     test_images, test_labels = read_batch(folder / TEST_BATCH)

@@ -2,7 +2,9 @@
 
 Every optimizer starts from the same initial weights and sees the same batches in the same
 order (both seeded). A run whose loss becomes NaN/inf stops and is marked diverged; the others
-go on. Ctrl-C keeps the finished runs (and the epochs of the current one) and saves them.
+go on. Every optimizer is built once before any training, so a bad setting fails first. Ctrl-C
+keeps the finished runs (and the epochs of the current one), records the others as not started,
+and saves them. Results are strict JSON, CSV and PNG, moved into their folder together.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import io
 import json
 import math
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,22 +24,64 @@ from pathlib import Path
 import torch
 
 from .. import optim
-from ..files import atomic_path, check_writable
 from . import data as cifar
 from . import models
 
 CHECK_EVERY = 20  # steps between finiteness checks (each one synchronises with the GPU)
+RESULTS = ("comparison.json", "comparison.csv", "comparison.png")
+
+
+def available_devices() -> list[str]:
+    """The devices this machine's torch can train on, e.g. ['cpu', 'cuda', 'cuda:0']."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        names.append("mps")
+    return names
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """"auto": CUDA, else MPS, else CPU."""
-    if str(device) != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """"auto": CUDA, else MPS, else CPU. Any other device must exist here, else ``ValueError``
+    saying which devices do."""
+    available = available_devices()
+    if str(device) == "auto":
+        return torch.device(next(name for name in ("cuda", "mps", "cpu") if name in available))
+    try:
+        target = torch.device(device)
+    except (RuntimeError, TypeError):
+        target = None
+    if target is None or (target.type != "cpu" and str(target) not in available):
+        build = "" if torch.version.cuda or torch.version.hip else " (this torch is built without CUDA)"
+        raise ValueError(f"Invalid device {str(device)!r}: this machine has "
+                         f"{', '.join(['auto'] + available)}{build}")
+    return target
+
+
+def _strict(value):
+    """``value`` with every non-finite float replaced by None (JSON and CSV that strict readers take)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(item) for item in value]
+    return value
+
+
+def check_results_folder(folder: str | os.PathLike, overwrite: bool = False) -> Path:
+    """``folder``, if a comparison can be saved there; else ``ValueError`` saying why. Creates nothing."""
+    folder = Path(folder)
+    earlier = [name for name in RESULTS if (folder / name).exists()]
+    if earlier and not overwrite:
+        raise ValueError(f"{folder} already holds an earlier comparison ({', '.join(earlier)}); give "
+                         f"--overwrite (Python: overwrite=True) to replace it, or choose another folder")
+    existing = next(path for path in (folder.absolute(), *folder.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise ValueError(f"cannot write results to {folder}: {existing} is a file")
+    if not os.access(existing, os.W_OK):
+        raise ValueError(f"cannot write results to {folder}: the folder {existing} is not writable")
+    return folder
 
 
 @dataclass
@@ -46,8 +92,9 @@ class Run:
     lr: float
     step_losses: list[float] = field(default_factory=list)
     epochs: list[dict] = field(default_factory=list)
-    status: str = "running"  # finished | diverged | interrupted
+    status: str = "running"  # finished | diverged | interrupted | not started
     diverged_at_step: int | None = None
+    diverged_at_epoch: int | None = None
 
     @property
     def seconds_per_epoch(self) -> float | None:
@@ -64,9 +111,16 @@ class Comparison:
     interrupted: bool = False
 
     def table(self) -> list[dict]:
-        """Tidy rows: one per optimizer and epoch."""
-        return [{"model": self.model, "optimizer": run.optimizer, "lr": run.lr, "status": run.status,
-                 **epoch} for run in self.runs for epoch in run.epochs]
+        """Tidy rows: one per optimizer and epoch, and one for the epoch a run diverged in (no
+        losses); a run without epochs (not started, interrupted) still has a row with its status."""
+        rows = []
+        for run in self.runs:
+            about = {"model": self.model, "optimizer": run.optimizer, "lr": run.lr, "status": run.status,
+                     "diverged_at_step": run.diverged_at_step}
+            rows += [{**about, **epoch} for epoch in run.epochs]
+            if run.status == "diverged" or not run.epochs:
+                rows.append({**about, "epoch": run.diverged_at_epoch})
+        return rows
 
     def summary(self) -> list[dict]:
         """One row per optimizer: final losses, accuracy, seconds per epoch, status."""
@@ -79,30 +133,46 @@ class Comparison:
                          "seconds_per_epoch": run.seconds_per_epoch})
         return rows
 
-    def save(self, folder: str | os.PathLike) -> list[Path]:
-        """comparison.json (everything), comparison.csv (tidy per epoch), comparison.png; atomically."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        with atomic_path(folder / "comparison.json") as temporary:
-            temporary.write_text(json.dumps(asdict(self), indent=1, allow_nan=True))
-        written.append(folder / "comparison.json")
+    def save(self, folder: str | os.PathLike, *, overwrite: bool = False) -> list[Path]:
+        """comparison.json (everything, strict: null for NaN/inf), comparison.csv (tidy, see
+        ``table``) and comparison.png, written into a temporary folder and then moved into
+        ``folder`` together, so the three always describe the same run. An earlier comparison
+        there is replaced only with ``overwrite``; ``folder`` is created only now."""
+        folder = check_results_folder(folder, overwrite)
+        existed = folder.is_dir()
+        try:
+            (folder if existed else folder.parent).mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name or 'results'}.", suffix=".tmp",
+                                            dir=folder if existed else folder.parent))
+        except OSError as error:
+            raise ValueError(f"cannot write results to {folder}: {error.strerror}") from None
+        try:
+            self._write(staging)
+            if existed:
+                for name in RESULTS:
+                    os.replace(staging / name, folder / name)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; give the usual permissions
+                os.rename(staging, folder)
+        except OSError as error:
+            raise ValueError(f"cannot write results to {folder}: {error.strerror}") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return [folder / name for name in RESULTS]
+
+    def _write(self, folder: Path) -> None:
+        (folder / RESULTS[0]).write_text(json.dumps(_strict(asdict(self)), indent=1, allow_nan=False,
+                                                    default=str))
         buffer = io.StringIO()
-        rows = self.table()
         fields = ["model", "optimizer", "lr", "status", "epoch", "train_loss", "val_loss",
-                  "val_accuracy", "seconds"]
+                  "val_accuracy", "seconds", "diverged_at_step"]
         writer = csv.DictWriter(buffer, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(rows)
-        with atomic_path(folder / "comparison.csv") as temporary:
-            temporary.write_text(buffer.getvalue())
-        written.append(folder / "comparison.csv")
-        if any(run.epochs for run in self.runs):
-            figure = self.figure()
-            with atomic_path(folder / "comparison.png") as temporary:
-                figure.savefig(temporary, format="png")
-            written.append(folder / "comparison.png")
-        return written
+        writer.writerows(_strict(self.table()))
+        (folder / RESULTS[1]).write_text(buffer.getvalue())
+        self.figure().savefig(folder / RESULTS[2], format="png")
 
     def figure(self):
         """Training and validation loss against epoch, log y; epoch time in the legend."""
@@ -112,14 +182,18 @@ class Comparison:
 
         fig = PlainFigure(figsize=(10, 4), dpi=100, layout="constrained")
         train_ax, val_ax = fig.subplots(1, 2)
+        steps_per_epoch = math.ceil(self.settings["train_size"] / self.settings["batch_size"])
         for index, run in enumerate(self.runs):
-            if not run.epochs:
+            if not run.step_losses:  # not started, or interrupted in its first epoch
                 continue
             epochs = [e["epoch"] for e in run.epochs]
-            label = f"{run.optimizer} ({run.seconds_per_epoch:.2f} s/epoch)"
-            if run.status != "finished":
+            label = run.optimizer
+            if run.seconds_per_epoch is not None:
+                label += f" ({run.seconds_per_epoch:.2f} s/epoch)"
+            if run.status == "diverged":
+                label += f" [diverged at step {run.diverged_at_step}]"
+            elif run.status != "finished":
                 label += f" [{run.status}]"
-            steps_per_epoch = max(1, len(run.step_losses) // max(1, len(run.epochs)))
             steps = [(i + 1) / steps_per_epoch for i in range(len(run.step_losses))]
             train_ax.plot(steps, run.step_losses, color=colour(index), alpha=0.25, linewidth=0.8)
             train_ax.plot(epochs, [e["train_loss"] for e in run.epochs], color=colour(index),
@@ -190,7 +264,7 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
             bad = [i for i, v in enumerate(values) if not math.isfinite(v)]
             if bad:
                 run.step_losses += values[: bad[0] + 1]
-                run.diverged_at_step = len(run.step_losses)
+                run.diverged_at_step, run.diverged_at_epoch = len(run.step_losses), epoch
                 run.status = "diverged"
                 bar.set_postfix_str(f"diverged at step {run.diverged_at_step}")
                 return
@@ -206,17 +280,32 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
         bar.close()
 
 
+def _build_each(model_name: str, specs: list[str], rates: dict, seed: int, hyperparameters: dict) -> None:
+    """Build every optimizer once on a throwaway model, so that a bad setting for the last one
+    fails before the first one trains."""
+    parameters = list(models.create(model_name, seed).parameters())
+    for spec in specs:
+        try:
+            optim.build(spec, parameters, seed=seed, lr=rates[spec], **hyperparameters)
+        except ValueError as error:
+            raise ValueError(str(error) if repr(spec) in str(error) else f"{spec}: {error}") from None
+
+
 def compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: int = 1, lr=None,
             batch_size: int = 128, train_size: int | None = None, val_size: int | None = None, seed: int = 0,
             device="auto", amp: bool = False, data_dir=None, data: cifar.CIFAR10 | None = None,
-            progress: bool = True, out: str | os.PathLike | None = None, on_epoch=None,
-            **hyperparameters) -> Comparison:
+            progress: bool = True, out: str | os.PathLike | None = None, overwrite: bool = False,
+            on_epoch=None, **hyperparameters) -> Comparison:
     """Train ``model`` once per optimizer spec on CIFAR-10 and compare.
 
     ``lr`` is one number, {spec: lr}, or None for each rule's default. Other keywords go to
-    ``landscape.optim.build``. ``data`` may be a preloaded ``CIFAR10`` (else it is loaded from
-    ``data_dir``, see ``landscape.nets.data``). With ``out`` the results are saved there, also
-    after Ctrl-C. ``on_epoch(comparison)`` is called after every epoch (live plots).
+    ``landscape.optim.build``; every optimizer is built once before any training, so a bad
+    setting fails first. ``data`` may be a preloaded ``CIFAR10`` (else it is loaded from
+    ``data_dir``, see ``landscape.nets.data``). With ``out`` the results are saved there (see
+    ``Comparison.save``; an earlier comparison there is replaced only with ``overwrite``), also
+    after Ctrl-C, which returns the comparison with ``interrupted`` set, the finished runs, the
+    interrupted one and the rest marked "not started". ``on_epoch(comparison)`` is called after
+    every epoch (live plots).
     """
     specs = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     if not specs:
@@ -231,17 +320,14 @@ def compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: 
     if isinstance(lr, dict) and set(specs) - set(lr):
         raise ValueError(f"Invalid lr: no learning rate for {', '.join(sorted(set(specs) - set(lr)))}")
     if out is not None:  # fail before training, not after it
-        try:
-            Path(out).mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ValueError(f"cannot write results to {out}: {error.strerror}") from None
-        check_writable(Path(out) / "comparison.json")
+        check_results_folder(out, overwrite)
     target = resolve_device(device)
     if amp and target.type != "cuda":
         raise ValueError(f"Invalid amp: bf16 autocast is offered on CUDA only (device is {target})")
+    rates = {s: (lr[s] if isinstance(lr, dict) else lr if lr is not None else _default_lr(s)) for s in specs}
+    _build_each(model, specs, rates, seed, hyperparameters)
     if data is None:
         data = cifar.load(data_dir, device=target, train_size=train_size, val_size=val_size, seed=seed)
-    rates = {s: (lr[s] if isinstance(lr, dict) else lr if lr is not None else _default_lr(s)) for s in specs}
     comparison = Comparison(model, str(data.device), dict(epochs=epochs, batch_size=batch_size,
                             train_size=len(data.train_labels), val_size=len(data.val_labels), seed=seed,
                             amp=amp, hyperparameters={k: v for k, v in hyperparameters.items()}))
@@ -253,8 +339,10 @@ def compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: 
                        None if on_epoch is None else (lambda _: on_epoch(comparison)))
     except KeyboardInterrupt:
         comparison.interrupted = True
-        comparison.runs[-1].status = "interrupted"
-        print("interrupted: keeping the finished runs" + (f", saving to {out}" if out else ""))
+        for run in comparison.runs:
+            if run.status == "running":
+                run.status = "interrupted"
+        comparison.runs += [Run(spec, rates[spec], status="not started") for spec in specs[len(comparison.runs):]]
     if out is not None:
-        comparison.save(out)
+        comparison.save(out, overwrite=overwrite)
     return comparison
