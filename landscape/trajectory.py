@@ -130,6 +130,36 @@ def _parse(spec: str) -> tuple[optim.Spec, float | None]:
     return optim.parse(text), lr
 
 
+def _spec_list(specs: Sequence[str] | str) -> list[str]:
+    """The specs of a list of runs; a string is a comma-separated list ('sgd' or 'sgd, adam')."""
+    specs = optim.split_specs(specs) if isinstance(specs, str) else list(specs)
+    if not specs:
+        raise ValueError("Invalid specs: give at least one optimizer, e.g. ['sgd', 'adam']")
+    return specs
+
+
+def _learning_rates(lr, specs: list[str], parsed: list[tuple[optim.Spec, float | None]]) -> list:
+    """Each run's learning rate: its own ('sgd@0.1'), else ``lr``, a number or {spec: lr}. The
+    keys are specs in any case ('ADAM' is 'adam'); a key that names none of them is refused."""
+    if not isinstance(lr, dict):
+        return [lr if own_lr is None else own_lr for _, own_lr in parsed]
+    texts = {rule.text for rule, _ in parsed}
+    given = {}
+    for key, value in lr.items():
+        try:
+            text = optim.parse(key).text
+        except ValueError:
+            text = None
+        if text not in texts:
+            raise ValueError(f"Invalid lr: {key!r} is none of the optimizers {', '.join(specs)}")
+        given[text] = value
+    missing = [spec for spec, (rule, own_lr) in zip(specs, parsed)
+               if own_lr is None and rule.text not in given]
+    if missing:
+        raise ValueError(f"Invalid lr: no learning rate for {', '.join(missing)}")
+    return [given[rule.text] if own_lr is None else own_lr for rule, own_lr in parsed]
+
+
 def _parse_list(specs: Sequence[str]) -> list[tuple[optim.Spec, float | None]]:
     """``_parse`` each spec of a list of runs; the same run twice is refused."""
     parsed = [_parse(spec) for spec in specs]
@@ -375,7 +405,7 @@ def grid(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[fl
 RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype")
 
 
-def grids(surface: Surface, specs: Sequence[str], lrs: Sequence[float],
+def grids(surface: Surface, specs: Sequence[str] | str, lrs: Sequence[float],
           momenta: Sequence[float] | None = None, *, start=None, **options) -> list[Trajectory]:
     """``grid`` for several optimizers, stepped together: one loss and gradient evaluation per
     step for all of them (what the explorer precomputes for its sliders).
@@ -383,8 +413,7 @@ def grids(surface: Surface, specs: Sequence[str], lrs: Sequence[float],
     As in ``compare``, ``momenta`` go to the specs that take momentum (the others get one row
     per lr), each hyper-parameter keyword goes to the specs that accept it, and a spec with its
     own learning rate, 'sgd@0.1', keeps it: its grid is (1, len(momenta)), or (1, 1)."""
-    if not specs:
-        raise ValueError("Invalid specs: give at least one optimizer")
+    specs = _spec_list(specs)
     run_options = {k: v for k, v in options.items() if k in RUN_OPTIONS}
     hyperparameters = {k: v for k, v in options.items() if k not in RUN_OPTIONS}
     parsed = _parse_list(specs)
@@ -409,25 +438,22 @@ def grids(surface: Surface, specs: Sequence[str], lrs: Sequence[float],
     return trajectories
 
 
-def compare(surface: Surface, specs: Sequence[str], *, lr=0.01, momentum=None,
+def compare(surface: Surface, specs: Sequence[str] | str, *, lr=0.01, momentum=None,
             batch_size: int | None = None, **options) -> list[Trajectory]:
     """One run per spec, same starts and options; ``lr`` is a number or {spec: lr}, and a spec
     with its own learning rate, 'sgd@0.1', keeps it (the run is named 'sgd η=0.1'): the same
-    optimizer at several learning rates is ``compare(surface, ["sgd@0.01", "sgd@0.1"])``.
+    optimizer at several learning rates is ``compare(surface, ["sgd@0.01", "sgd@0.1"])``. A
+    string is a comma-separated list: ``compare(surface, "sgd, adam")``.
 
     ``momentum`` goes to the specs that have momentum (``Spec.takes_momentum``: heavy ball,
     Nesterov, β1 of the Adam family), not to plain gd/sgd. On a stochastic surface
     ``batch_size`` applies to every spec but ``gd``: gradient descent is by definition the
     full-batch rule, so "gd" vs "sgd" shows GD against minibatch SGD.
     """
+    specs = _spec_list(specs)
     parsed = _parse_list(specs)
-    if isinstance(lr, dict):
-        missing = [spec for spec, (_, own_lr) in zip(specs, parsed) if own_lr is None and spec not in lr]
-        if missing:
-            raise ValueError(f"Invalid lr: no learning rate for {', '.join(missing)}")
     runs = []
-    for spec, (rule, own_lr) in zip(specs, parsed):
-        spec_lr = own_lr if own_lr is not None else lr[spec] if isinstance(lr, dict) else lr
+    for spec, (rule, _), spec_lr in zip(specs, parsed, _learning_rates(lr, specs, parsed)):
         runs.append(run(surface, spec, lr=spec_lr, momentum=momentum if rule.takes_momentum else None,
                         batch_size=None if rule.base == "gd" else batch_size, **options))
     return runs

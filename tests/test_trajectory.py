@@ -166,6 +166,10 @@ def test_compare_keeps_gd_plain_and_full_batch():
     (lambda s: trajectory.run(s, "gd", batch_size=4), "not a stochastic surface"),
     (lambda s: trajectory.run(s, "adagrad", momentum=0.9), "Invalid hyper-parameter 'momentum'"),
     (lambda s: trajectory.run(s, "gd", lr=-1.0), "Invalid lr: -1.0"),
+    (lambda s: trajectory.compare(s, []), "Invalid specs: give at least one optimizer"),
+    (lambda s: trajectory.compare(s, ""), "Invalid specs: give at least one optimizer"),
+    (lambda s: trajectory.compare(s, ["sgd", "adam"], lr={"sgd": 0.1, "adma": 0.1}),
+     "Invalid lr: 'adma' is none of the optimizers sgd, adam"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -304,3 +308,15 @@ def test_the_same_run_twice_is_refused(specs, twice):
         trajectory.compare(surface, specs, steps=2)
     with pytest.raises(ValueError, match=message):
         trajectory.grids(surface, specs, [0.01], steps=2)
+
+
+def test_compare_takes_a_string_as_a_comma_separated_list_and_spec_words_in_any_case():
+    surface = surfaces.get("two-well")
+    (one,) = trajectory.compare(surface, "sgd", lr=0.02, steps=20)
+    assert one.spec == "sgd"
+    by_list = trajectory.compare(surface, ["sgd", "adam"], lr={"sgd": 0.02, "adam": 0.05}, steps=20)
+    by_text = trajectory.compare(surface, "SGD, Adam", lr={"sgd": 0.02, "ADAM": 0.05}, steps=20)
+    assert [run.spec for run in by_text] == ["sgd", "adam"]
+    for a, b in zip(by_list, by_text):
+        assert torch.equal(a.points, b.points)
+    assert [g.spec for g in trajectory.grids(surface, "sgd, adam", [0.01], steps=2)] == ["sgd", "adam"]
