@@ -126,12 +126,59 @@ class Surface:
         """A surface from any torch callable of p[..., 2] (see the module docstring);
         ``default_lr`` is the explorer's starting learning rate (0.01, as ``trajectory.run``'s)."""
         starts = (tuple(start),) if isinstance(start[0], (int, float)) else tuple(map(tuple, start))
-        probe = fn(torch.zeros(3, 2, dtype=torch.float64))
-        if not isinstance(probe, Tensor) or probe.shape != (3,):
-            raise ValueError(f"Invalid surface function: for p of shape (3, 2) it must return a "
-                             f"tensor of shape (3,), got {getattr(probe, 'shape', type(probe))}")
+        _check_differentiable(fn, bounds)
+        _check_finite_in_view(fn, bounds)
         return cls(name, formula or name, fn, bounds, starts, tuple(map(tuple, minimum_seeds)),
                    log_levels, default_lr=default_lr)
+
+
+VIEW_RESOLUTION = 200  # points per axis of the grid a figure draws (``draw.surface_values``)
+
+
+def view_grid(bounds: Bounds, resolution: int = VIEW_RESOLUTION) -> Tensor:
+    """The (resolution, resolution, 2) float64 points of the view, row i at the i-th y."""
+    (x0, x1), (y0, y1) = bounds
+    grid_y, grid_x = torch.meshgrid(torch.linspace(y0, y1, resolution, dtype=torch.float64),
+                                    torch.linspace(x0, x1, resolution, dtype=torch.float64),
+                                    indexing="ij")
+    return torch.stack([grid_x, grid_y], dim=-1)
+
+
+def _check_differentiable(fn: Callable[[Tensor], Tensor], bounds: Bounds) -> None:
+    """Refuse ``fn`` unless, on three points of the view that require grad, it returns a tensor
+    of shape (3,) that autograd can differentiate (optimizers step on its gradient)."""
+    (x0, x1), (y0, y1) = bounds
+    points = torch.tensor([[x0, y0], [(x0 + x1) / 2, (y0 + y1) / 2], [x1, y1]], dtype=torch.float64)
+    with torch.enable_grad():
+        try:
+            probe = fn(points.requires_grad_())
+        except Exception as error:  # e.g. p.numpy() on a tensor that requires grad
+            raise ValueError(f"Invalid surface function: on p of shape (3, 2) that requires grad it "
+                             f"raised {type(error).__name__}: {error} (build f from torch ops on p, "
+                             f"so that autograd can differentiate it)") from error
+    if not isinstance(probe, Tensor) or probe.shape != (3,):
+        raise ValueError(f"Invalid surface function: for p of shape (3, 2) it must return a "
+                         f"tensor of shape (3,), got {getattr(probe, 'shape', type(probe))}")
+    if not probe.requires_grad:
+        raise ValueError("Invalid surface function: its value does not depend differentiably on p "
+                         "(it detaches p, or computes through numpy or Python numbers); build f from "
+                         "torch ops on p, so that autograd can differentiate it")
+
+
+def _check_finite_in_view(fn: Callable[[Tensor], Tensor], bounds: Bounds) -> None:
+    """Refuse ``fn`` where it is NaN or infinite on the grid a figure of the view draws."""
+    points = view_grid(bounds)
+    with torch.no_grad():
+        bad = ~torch.isfinite(fn(points))
+    if bad.any():
+        where = points[bad]
+        (x_low, y_low), (x_high, y_high) = where.min(0).values.tolist(), where.max(0).values.tolist()
+        x, y = where[0].tolist()
+        raise ValueError(f"Invalid surface function: not finite at {int(bad.sum())} of the "
+                         f"{VIEW_RESOLUTION}x{VIEW_RESOLUTION} points drawn of the view {bounds}, "
+                         f"within x in [{x_low:g}, {x_high:g}], y in [{y_low:g}, {y_high:g}] (e.g. "
+                         f"f({x:g}, {y:g}) = {fn(where[:1]).item()}); a figure cannot draw it: "
+                         f"choose bounds where f is finite")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Surfaces: formulas, minima, device/dtype behaviour, user functions."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -151,6 +152,26 @@ def test_bad_user_function_and_seed_are_refused():
                                             minimum_seeds=[(0.1, 0.1)])
     with pytest.raises(ValueError, match="does not lead to a minimum"):
         saddle.minima
+
+
+@pytest.mark.parametrize("fn", [lambda p: (p**2).sum(-1).detach(),
+                                lambda p: torch.as_tensor((p.detach().numpy() ** 2).sum(-1)),
+                                lambda p: torch.from_numpy((p.numpy() ** 2).sum(-1))],
+                         ids=["detached", "numpy-of-detached", "numpy"])
+def test_a_function_autograd_cannot_differentiate_is_refused_at_creation(fn):
+    with pytest.raises(ValueError, match="Invalid surface function: .*build f from torch ops on p"):
+        surfaces.Surface.from_function(fn)
+
+
+def test_a_function_not_finite_in_the_view_is_refused_naming_the_region():
+    log_x = lambda p: torch.log(p[..., 0]) + p[..., 1] ** 2
+    # 200 grid columns over [-1, 1]: the 100 at x < 0 (the largest -1 + 99·2/199 = -1/199) are NaN
+    message = (f"not finite at {100 * 200} of the 200x200 points drawn of the view ((-1, 1), (-1, 1)), "
+               f"within x in [-1, {-1 / 199:g}], y in [-1, 1] (e.g. f(-1, -1) = nan)")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        surfaces.Surface.from_function(log_x, bounds=((-1, 1), (-1, 1)), start=(0.5, 0.5))
+    right_half = surfaces.Surface.from_function(log_x, bounds=((0.5, 2), (-1, 1)), start=(1.5, 0.5))
+    assert right_half(torch.tensor([1.0, 0.5])).item() == pytest.approx(0.25)
 
 
 def test_unknown_surface_lists_valid_names():
