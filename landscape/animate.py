@@ -9,11 +9,14 @@ the same surface (another learning rate, another start) are shown without redraw
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import GifImagePlugin, Image, ImageChops
 
 from . import draw
 from .files import atomic_path, check_writable
@@ -25,6 +28,21 @@ def _positive_int(name: str, value) -> int:
     if not (isinstance(value, int) and value >= 1):
         raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
     return value
+
+
+def _check_loop(loop) -> int:
+    if not (isinstance(loop, int) and 0 <= loop <= 65535):
+        raise ValueError(f"Invalid loop: {loop!r} (expected 0 for forever, or a count up to 65535)")
+    return loop
+
+
+def _check_size(size) -> tuple[int, int]:
+    width, height = size
+    if not (isinstance(width, int) and isinstance(height, int) and 64 <= width <= 7680
+            and 64 <= height <= 4320):
+        raise ValueError(f"Invalid size: {size!r} (expected (width, height) in pixels, "
+                         f"64..7680 x 64..4320)")
+    return size
 
 
 # where the legend may go (the iteration counter holds the lower right corner), in preference order
@@ -40,11 +58,7 @@ class TrajectoryAnimation:
                  loss: bool = True, title: str | None = None, dpi: float | None = None):
         if not trajectories:
             raise ValueError("nothing to animate: no trajectories")
-        width, height = size
-        if not (isinstance(width, int) and isinstance(height, int) and 64 <= width <= 7680
-                and 64 <= height <= 4320):
-            raise ValueError(f"Invalid size: {size!r} (expected (width, height) in pixels, "
-                             f"64..7680 x 64..4320)")
+        _check_size(size)
         self.stride = _positive_int("stride", stride)
         self.surface, self.trajectories = surface, list(trajectories)
         self.steps = max(t.steps for t in self.trajectories)
@@ -175,29 +189,100 @@ class TrajectoryAnimation:
             yield self.frame_image(step)
 
 
-def write_gif(path: str | os.PathLike, frames: Sequence[np.ndarray | Image.Image], *, fps: float = 15,
-              loop: int = 0, hold_last: float = 1.5) -> None:
-    """Write RGB frames as a GIF, atomically.
+# GIF stores each frame's delay in whole centiseconds; browsers play delays under 2 cs slowly
+MAX_FPS = 50
+MAX_DELAY = 65535  # centiseconds, a 16-bit field
 
-    All frames share one palette (from the last frame, which shows every path), so unchanged
-    pixels stay identical and Pillow encodes only the region that changed. The frames go to
-    Pillow already indexed: imageio's writer (which also uses Pillow) re-quantizes or remaps every
-    frame, 7-13 s instead of 0.4 s for 150 frames at 960x540 (measured, docs/benchmarks.md).
+
+def gif_delay(fps: float) -> int:
+    """The frame delay a GIF stores for ``fps``, in centiseconds: the nearest whole one, at
+    least 2 (50 fps; browsers slow shorter delays down). The rate played is ``100 / delay``."""
+    if not (isinstance(fps, numbers.Real) and math.isfinite(fps) and fps >= 100 / MAX_DELAY):
+        raise ValueError(f"Invalid fps: {fps!r} (expected fps > 0; a GIF plays at most "
+                         f"{MAX_FPS} fps and at least {100 / MAX_DELAY:.4f})")
+    return min(MAX_DELAY, max(100 // MAX_FPS, round(100 / fps)))
+
+
+def gif_fps(fps: float) -> float:
+    """The frame rate a GIF asked to play at ``fps`` really plays at (see ``gif_delay``)."""
+    return 100 / gif_delay(fps)
+
+
+def check_gif_options(path: str | os.PathLike, *, fps: float = 15, loop: int = 0, stride: int = 1,
+                      size: tuple[int, int] = (960, 540)) -> None:
+    """``ValueError`` for anything ``export_gif`` would refuse, before any work is done."""
+    if Path(path).suffix.lower() != ".gif":
+        raise ValueError(f"Invalid path: {str(path)!r} (a GIF is written to a name ending in .gif)")
+    check_writable(path)
+    gif_delay(fps)
+    _check_loop(loop)
+    _positive_int("stride", stride)
+    _check_size(size)
+
+
+def write_gif(path: str | os.PathLike, frames: Iterable[np.ndarray | Image.Image], *, fps: float = 15,
+              loop: int = 0, hold_last: float = 1.5,
+              last: np.ndarray | Image.Image | None = None) -> float:
+    """Write RGB frames as a GIF, atomically; returns the frame rate stored (``gif_fps``).
+
+    Frames are encoded as they come, so ``frames`` may be a generator and memory does not grow
+    with their number. All frames share one palette, from the last frame (it shows every path):
+    ``frames[-1]``, or ``last`` (rendered first) when ``frames`` is an iterator. Unchanged pixels
+    thus stay identical, and each frame stores only the box that changed, the pixels that did not
+    change inside it transparent (what Pillow's ``optimize`` does; Pillow's own multi-frame writer
+    keeps every frame until the end). The last frame is held ``hold_last`` seconds more.
     """
-    if not fps > 0:
-        raise ValueError(f"Invalid fps: {fps!r} (expected fps > 0)")
-    if not (isinstance(loop, int) and loop >= 0):
-        raise ValueError(f"Invalid loop: {loop!r} (expected 0 for forever, or a count)")
-    images = [Image.fromarray(f) if isinstance(f, np.ndarray) else f for f in frames]
-    if not images:
+    delay = gif_delay(fps)
+    _check_loop(loop)
+    if last is None:
+        if not isinstance(frames, Sequence) or not len(frames):
+            raise ValueError("nothing to write: give a sequence of frames, or last= with an iterator")
+        last = frames[-1]
+    palette = _rgb(last).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    indexed = (_rgb(frame).quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames)
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        _encode_gif(file, indexed, delay=delay, hold=round(100 * hold_last), loop=loop)
+    return 100 / delay
+
+
+def _rgb(frame: np.ndarray | Image.Image) -> Image.Image:
+    return Image.fromarray(frame) if isinstance(frame, np.ndarray) else frame
+
+
+def _encode_gif(file, frames: Iterable[Image.Image], *, delay: int, hold: int, loop: int) -> None:
+    """GIF data for palette images sharing one palette, written frame by frame; a frame is held
+    back until the next one is known to differ (an identical one only adds its delay)."""
+    pending = previous = transparent = None  # pending: [image, offset, encoder options]
+    for frame in frames:
+        if previous is None:
+            colors = frame.getpalette()
+            transparent = len(colors) // 3  # an index no pixel uses (at most 255 colors)
+            header = frame.copy()  # a table long enough to hold the transparent index
+            header.putpalette(colors + [0, 0, 0])
+            file.write(b"".join(GifImagePlugin.getheader(header, info={"loop": loop})[0]))
+            pending = [frame, (0, 0), {"duration": 10 * delay}]
+        else:
+            change = ImageChops.subtract_modulo(frame, previous)
+            box = change.getbbox(alpha_only=False)
+            if box is None:
+                pending[2]["duration"] += 10 * delay
+                continue
+            _write_frame(file, *pending)
+            unchanged = change.point([255, *(0,) * 255], "1")
+            frame_changes = frame.copy()
+            frame_changes.paste(transparent, mask=unchanged)
+            pending = [frame_changes.crop(box), box[:2], {"duration": 10 * delay, "transparency": transparent}]
+        previous = frame
+    if pending is None:
         raise ValueError("nothing to write: no frames")
-    palette = images[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
-    indexed = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in images]
-    durations = [round(1000 / fps)] * len(indexed)
-    durations[-1] += round(1000 * hold_last)
-    with atomic_path(path) as temporary:
-        indexed[0].save(temporary, format="GIF", save_all=True, append_images=indexed[1:],
-                        duration=durations, loop=loop, optimize=True)
+    pending[2]["duration"] += 10 * hold
+    _write_frame(file, *pending)
+    file.write(b";")
+
+
+def _write_frame(file, image: Image.Image, offset: tuple[int, int], options: dict) -> None:
+    options["duration"] = min(options["duration"], 10 * MAX_DELAY)  # milliseconds, stored as cs
+    file.write(b"".join(GifImagePlugin.getdata(image, offset, **options)))
 
 
 def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[str] | None = None, *,
@@ -208,20 +293,25 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
     """Animate optimizers on a surface and write the GIF (16:9 by default) atomically.
 
     Either ``optimizers`` (specs, run here with ``lr``, ``steps`` and ``run_options``) or
-    precomputed ``trajectories``. ``progress(done, total)`` is called after each frame drawn.
+    precomputed ``trajectories``. Every option is checked before any work (``check_gif_options``).
+    Frames are drawn and encoded one at a time (memory does not grow with their number);
+    ``progress(done, total)`` is called after each frame. The GIF plays at ``gif_fps(fps)``.
     Returns the path written.
     """
-    check_writable(path)
+    check_gif_options(path, fps=fps, loop=loop, stride=stride, size=size)
     if trajectories is None:
         if not optimizers:
             raise ValueError("nothing to animate: give optimizers or trajectories")
         trajectories = compare(surface, list(optimizers), lr=lr, steps=steps, **run_options)
     animation = TrajectoryAnimation(surface, trajectories, size=size, stride=stride, loss=loss,
                                     title=title)
-    frames = []
-    for image in animation.frame_images():
-        frames.append(image)
-        if progress is not None:
-            progress(len(frames), len(animation.frame_steps))
-    write_gif(path, frames, fps=fps, loop=loop)
+    steps = animation.frame_steps
+
+    def frames():
+        for done, step in enumerate(steps, 1):
+            yield animation.frame_image(step)
+            if progress is not None:
+                progress(done, len(steps))
+
+    write_gif(path, frames(), fps=fps, loop=loop, last=animation.frame_image(steps[-1]))
     return str(path)

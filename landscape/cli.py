@@ -14,11 +14,19 @@ traceback, no partial file.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from contextlib import contextmanager
 
 import matplotlib
 
 from . import optim, surfaces
+from .files import Terminated, termination_raises
+
+# requests beyond these are refused, saying their size (10**6 steps of one optimizer: minutes)
+MAX_STEPS = 100_000
+MAX_FRAMES = 10_000
+MAX_GRID_BYTES = 2e9  # the trajectories of a phase diagram: (steps + 1) x runs x 3 float64
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +81,55 @@ def _range(text: str) -> tuple[float, float, int]:
     return _number(parts[0]), _number(parts[1]), count
 
 
+def _check_steps(steps: int) -> int:
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"Invalid steps: {steps:,} (expected 1 to {MAX_STEPS:,} iterations)")
+    return steps
+
+
+def _check_start(surface, start: tuple[float, float]) -> tuple[float, float]:
+    """The start point, if it lies in the surface's view (else the picture would be empty)."""
+    (x_low, x_high), (y_low, y_high) = surface.bounds
+    x, y = start
+    if not (x_low <= x <= x_high and y_low <= y <= y_high):
+        raise ValueError(f"Invalid start: {x:g},{y:g} is outside the view of {surface.name}: "
+                         f"x in [{x_low:g}, {x_high:g}], y in [{y_low:g}, {y_high:g}]")
+    return start
+
+
+def _check_learning_rates(lr: float | dict[str, float]) -> float | dict[str, float]:
+    """``--lr``, if every rate is finite and > 0 (its keys are checked by trajectory.compare:
+    any case, none unknown)."""
+    for key, rate in lr.items() if isinstance(lr, dict) else [(None, lr)]:
+        if not (math.isfinite(rate) and rate > 0):
+            raise ValueError(f"Invalid lr: {rate!r}{f' for {key}' if key else ''} (expected a finite "
+                             f"number > 0)")
+    return lr
+
+
+@contextmanager
+def _progress_bar():
+    """A ``progress(done, total)`` callback that draws a frame counter on a terminal (nothing in
+    logs or pipes); a count that starts again starts a new bar (the lecture's GIFs)."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None or bar.total != total or done < bar.n:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, unit="frame", disable=None, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def _list_surfaces(args) -> None:
     for name in surfaces.SURFACES:
         surface = surfaces.get(name)
@@ -87,20 +144,30 @@ def _list_optimizers(args) -> None:
 
 
 def _gif(args) -> None:
-    from .animate import export_gif
+    from .animate import check_gif_options, export_gif, gif_fps
 
     surface = surfaces.get(args.surface)
-    options = dict(lr=surface.default_lr if args.lr is None else args.lr, steps=args.steps,
-                   fps=args.fps, stride=args.stride, size=args.size, loop=args.loop,
-                   loss=not args.no_loss, seed=args.seed)
+    specs = optim.split_specs(args.optimizers)
+    check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size)
+    frames = -(-_check_steps(args.steps) // args.stride) + 1
+    if frames > MAX_FRAMES:
+        raise ValueError(f"Invalid stride: {args.steps:,} steps at stride {args.stride} make "
+                         f"{frames:,} frames (at most {MAX_FRAMES:,}: use --stride "
+                         f"{-(-args.steps // (MAX_FRAMES - 1))} or more)")
+    options = dict(lr=surface.default_lr if args.lr is None else _check_learning_rates(args.lr),
+                   steps=args.steps, fps=args.fps, stride=args.stride, size=args.size,
+                   loop=args.loop, loss=not args.no_loss, seed=args.seed)
     if args.start is not None:
-        options["starts"] = [args.start]
+        options["starts"] = [_check_start(surface, args.start)]
     if args.momentum is not None:
         options["momentum"] = args.momentum
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
-    path = export_gif(args.out, surface, optim.split_specs(args.optimizers), **options)
-    print(f"wrote {path}")
+    with _progress_bar() as advance:
+        path = export_gif(args.out, surface, specs, progress=advance, **options)
+    fps = gif_fps(args.fps)
+    note = "" if fps == args.fps else f" (asked {args.fps:g}; GIF delays are whole 1/100 s, at least 2)"
+    print(f"wrote {path}: {frames} frames at {fps:.3g} fps{note}")
 
 
 def _phase(args) -> None:
@@ -118,7 +185,14 @@ def _phase(args) -> None:
         raise ValueError(f"Invalid --lrs: need 0 < low < high and count >= 2, got {args.lrs}")
     if not (0 <= m_low <= m_high < 1 and m_count >= 1):
         raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {args.momenta}")
+    size = 24 * lr_count * m_count * (_check_steps(args.steps) + 1)
+    if size > MAX_GRID_BYTES:
+        raise ValueError(f"Invalid grid: {lr_count:,} lrs x {m_count:,} momenta x {args.steps + 1:,} "
+                         f"points would hold {size / 1e9:,.1f} GB of trajectories (at most "
+                         f"{MAX_GRID_BYTES / 1e9:g} GB: fewer --lrs, --momenta or --steps)")
     surface = surfaces.get(args.surface)
+    if args.start is not None:
+        _check_start(surface, args.start)
     trajectory = grid(surface, args.optimizer, torch.logspace(torch.log10(torch.tensor(lr_low)),
                                                               torch.log10(torch.tensor(lr_high)), lr_count),
                       torch.linspace(m_low, m_high, m_count), start=args.start, steps=args.steps,
@@ -159,7 +233,8 @@ def _compare(args) -> None:
 def _lecture(args) -> None:
     from .lecture import render_all
 
-    render_all(args.out)
+    with _progress_bar() as advance:
+        render_all(args.out, progress=advance)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -235,9 +310,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     try:
-        arguments = parser().parse_args(argv)
-        arguments.run(arguments)
+        with termination_raises():  # SIGTERM, like Ctrl-C, unwinds: no temporaries are left
+            arguments = parser().parse_args(argv)
+            arguments.run(arguments)
     except (_UsageError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interruption:
+        terminated = isinstance(interruption, Terminated)
+        print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): stopped; no file was left "
+              f"half-written", file=sys.stderr)
+        return 143 if terminated else 130
     return 0

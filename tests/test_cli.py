@@ -1,12 +1,15 @@
 """python -m landscape: commands and one-line errors with exit status 2."""
 
+import io
 import subprocess
 import sys
+import textwrap
 
 import imageio.v3 as iio
 import pytest
+from PIL import Image
 
-from landscape import surfaces, trajectory
+from landscape import animate, surfaces, trajectory
 from landscape.cli import main
 
 
@@ -81,6 +84,21 @@ def test_phase_command_writes_a_png(tmp_path):
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "0"], "Invalid steps: 0"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--start", "1"], "expected x,y"),
     (["phase", "--surface", "quadratic", "--lrs", "1:0.1:5"], "Invalid --lrs"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd", "--lr", "inf"], "Invalid lr: inf"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd", "--lr", "0"], "Invalid lr: 0.0"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd,adam", "--lr", "sgd=0.01,adam=nan"],
+     "Invalid lr: nan for adam"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd,adam", "--lr", "sgd=0.01,adam=0.1,adma=0.1"],
+     "Invalid lr: 'adma' is none of the optimizers"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd", "--start", "1e300,0"],
+     "Invalid start: 1e+300,0 is outside the view of two-well: x in [-2, 2], y in [-1.5, 1.5]"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "1000000"],
+     "Invalid steps: 1,000,000 (expected 1 to 100,000"),
+    (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "50000"],
+     "50,000 steps at stride 1 make 50,001 frames (at most 10,000: use --stride 6"),
+    (["phase", "--surface", "quadratic", "--lrs", "0.001:1:100000", "--momenta", "0:0.9:1000"],
+     "100,000 lrs x 1,000 momenta x 301 points would hold 722.4 GB"),  # 1e8 runs x 301 x 24 B
+    (["phase", "--surface", "quadratic", "--start", "1e300,0"], "outside the view of quadratic"),
     (["bogus"], "invalid choice: 'bogus'"),
 ])
 def test_errors_are_one_line_with_status_2_and_no_file(tmp_path, capsys, argv, message):
@@ -104,3 +122,107 @@ def test_entry_point_error_has_no_traceback(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: Invalid optimizer spec 'adamm'")
+
+
+@pytest.mark.parametrize("option", [["--fps", "0"], ["--loop", "-1"], ["--stride", "0"],
+                                    ["--size", "10x10"], ["--out", "anim.gif", "--fps", "inf"]])
+def test_gif_options_are_refused_before_any_run(tmp_path, monkeypatch, capsys, runs_made, option):
+    monkeypatch.chdir(tmp_path)
+    assert main(["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "5",
+                 "--out", "anim.gif", *option]) == 2
+    assert capsys.readouterr().err.startswith("error: Invalid ")
+    assert runs_made == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["anim.png", "anim.mp4", "anim", "anim.gif.tmp"])
+def test_gif_refuses_output_names_that_are_not_gif(tmp_path, capsys, runs_made, name):
+    assert main(["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "5",
+                 "--out", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: Invalid path: {str(tmp_path / name)!r} (a GIF is written to a name ending in .gif)\n"
+    assert runs_made == [] and list(tmp_path.iterdir()) == []
+
+
+def gif_delays(path) -> list[int]:
+    """Each frame's delay in milliseconds, as stored in the file."""
+    image, delays = Image.open(path), []
+    for index in range(image.n_frames):
+        image.seek(index)
+        delays.append(image.info["duration"])
+    return delays
+
+
+@pytest.mark.parametrize("fps,centiseconds,said", [
+    ("15", 7, "at 14.3 fps (asked 15; GIF delays are whole 1/100 s"),  # 100/15 = 6.67 cs
+    ("60", 2, "at 50 fps (asked 60;"),  # 1 cs would play slowly in browsers
+    ("20", 5, "at 20 fps\n"),
+])
+def test_gif_frame_rate_is_what_gif_can_store_and_is_said(tmp_path, capsys, fps, centiseconds, said):
+    out = tmp_path / "f.gif"
+    assert main(["gif", "--surface", "quadratic", "--optimizers", "gd", "--steps", "4", "--fps", fps,
+                 "--size", "320x180", "--out", str(out)]) == 0
+    assert f"wrote {out}: 5 frames {said}" in capsys.readouterr().out
+    assert gif_delays(out) == [10 * centiseconds] * 4 + [10 * centiseconds + 1500]  # the last is held 1.5 s
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_gif_shows_a_progress_bar_on_a_terminal_only(tmp_path, capsys, monkeypatch):
+    argv = ["gif", "--surface", "quadratic", "--optimizers", "gd", "--steps", "12", "--size", "320x180"]
+    assert main(argv + ["--out", str(tmp_path / "a.gif")]) == 0
+    assert capsys.readouterr().err == "", "no bar in logs and pipes"
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(argv + ["--out", str(tmp_path / "b.gif")]) == 0
+    assert "/13 [" in terminal.getvalue() and "frame" in terminal.getvalue()
+
+
+def test_ctrl_c_in_gif_is_one_line_exit_130_and_leaves_the_old_file(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "a.gif"
+    out.write_bytes(b"the earlier GIF")
+    drawn = []
+
+    def interrupted_at_frame_5(self, step):
+        if len(drawn) == 5:
+            raise KeyboardInterrupt
+        drawn.append(step)
+        return original(self, step)
+
+    original = animate.TrajectoryAnimation.frame_image
+    monkeypatch.setattr(animate.TrajectoryAnimation, "frame_image", interrupted_at_frame_5)
+    try:
+        code = main(["gif", "--surface", "quadratic", "--optimizers", "gd", "--steps", "20",
+                     "--size", "320x180", "--out", str(out)])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main() as a traceback")
+    assert code == 130
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted (Ctrl-C)") and err.count("\n") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"] and out.read_bytes() == b"the earlier GIF"
+
+
+def test_sigterm_in_gif_mid_write_leaves_no_temporary(tmp_path):
+    """``kill`` while the GIF is being written (frames are written as they are drawn)."""
+    out = tmp_path / "a.gif"
+    out.write_bytes(b"the earlier GIF")
+    script = textwrap.dedent(f"""
+        import os, pathlib, signal, sys
+        from landscape import animate, cli
+        original, drawn = animate.TrajectoryAnimation.frame_image, []
+        def killed_at_frame_5(self, step):
+            if len(drawn) == 5:
+                assert len(list(pathlib.Path({str(tmp_path)!r}).iterdir())) == 2, "mid-write"
+                os.kill(os.getpid(), signal.SIGTERM)
+            drawn.append(step)
+            return original(self, step)
+        animate.TrajectoryAnimation.frame_image = killed_at_frame_5
+        sys.exit(cli.main(["gif", "--surface", "quadratic", "--optimizers", "gd", "--steps", "20",
+                           "--size", "320x180", "--out", {str(out)!r}]))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 143, result.stderr
+    assert result.stderr.startswith("interrupted (SIGTERM)") and result.stderr.count("\n") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"] and out.read_bytes() == b"the earlier GIF"

@@ -4,6 +4,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import subprocess
+import sys
+
 import imageio.v3 as iio
 import numpy as np
 import pytest
@@ -46,10 +49,16 @@ def test_export_runs_optimizers_and_writes_atomically(tmp_path, monkeypatch):
     assert path.stat().st_size > 0
     before = path.read_bytes()
 
-    def broken_save(*args, **kwargs):
-        raise OSError("disk full")
+    written = []
 
-    monkeypatch.setattr(animate.Image.Image, "save", broken_save)
+    def full_disk_after_two_frames(*args, **kwargs):  # the frame encoder, fails mid-file
+        if len(written) == 2:
+            raise OSError("disk full")
+        written.append(original(*args, **kwargs))
+        return written[-1]
+
+    original = animate.GifImagePlugin.getdata
+    monkeypatch.setattr(animate.GifImagePlugin, "getdata", full_disk_after_two_frames)
     with pytest.raises(OSError, match="disk full"):
         animate.export_gif(path, surface, ["gd"], steps=5, size=(320, 180))
     assert path.read_bytes() == before, "a failed export leaves the old file as it was"
@@ -61,12 +70,57 @@ def test_export_runs_optimizers_and_writes_atomically(tmp_path, monkeypatch):
     (dict(stride=0), "Invalid stride: 0"),
     (dict(fps=0), "Invalid fps: 0"),
     (dict(loop=-1), "Invalid loop: -1"),
+    (dict(loop=65536), "Invalid loop: 65536"),  # GIF's loop count is 16 bits
 ])
 def test_bad_gif_options_are_refused(tmp_path, two_well_runs, kwargs, message):
     surface, runs = two_well_runs
     with pytest.raises(ValueError, match=message):
         animate.export_gif(tmp_path / "x.gif", surface, trajectories=runs, **kwargs)
     assert not (tmp_path / "x.gif").exists()
+
+
+@pytest.mark.parametrize("name", ["x.png", "x", "x.mp4"])
+def test_only_gif_names_are_written_and_before_any_run(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(trajectory, "run", None)  # a run would fail with a TypeError
+    with pytest.raises(ValueError, match=r"Invalid path: .* \(a GIF is written to a name ending in .gif\)"):
+        animate.export_gif(tmp_path / name, surfaces.get("quadratic"), ["gd"], steps=3, fps=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gif_options_are_checked_before_the_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(trajectory, "run", None)
+    with pytest.raises(ValueError, match="Invalid fps: 0"):
+        animate.export_gif(tmp_path / "x.gif", surfaces.get("quadratic"), ["gd"], steps=3, fps=0)
+
+
+MEMORY = """
+import sys
+import matplotlib
+matplotlib.use("Agg")
+from landscape import animate, surfaces
+frames = int(sys.argv[1])
+animate.export_gif(sys.argv[2], surfaces.get("two-well"), ["sgd", "adam"], lr=0.002, steps=frames - 1,
+                   size=(320, 180), progress=lambda done, total: None)
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(int(peak.split()[1]) * 1024)  # kB; not ru_maxrss, which counts the parent's before exec
+"""
+
+
+def peak_memory(frames: int, path) -> int:
+    """Peak resident memory of a fresh process exporting a GIF of ``frames`` frames. (Not
+    tracemalloc: Pillow's and Agg's pixel buffers are allocated outside Python's allocator.)"""
+    result = subprocess.run([sys.executable, "-c", MEMORY, str(frames), str(path)],
+                            capture_output=True, text=True, check=True)
+    assert len(iio.imread(path, index=None)) == frames
+    return int(result.stdout)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the peak from Linux's /proc/self/status")
+def test_gif_export_memory_does_not_grow_with_the_frames(tmp_path):
+    frame_bytes = 320 * 180 * 3
+    few, many = peak_memory(10, tmp_path / "few.gif"), peak_memory(400, tmp_path / "many.gif")
+    # holding the frames costs >= 390 x 173 kB = 67 MB; streamed, only a few frames are alive
+    assert many - few < 390 * frame_bytes / 8, f"{(many - few) / 1e6:.0f} MB more for 390 more frames"
 
 
 def test_unwritable_destination_is_refused_before_any_work(tmp_path):
