@@ -13,16 +13,19 @@ In a list of runs (``compare``, ``grids``) a spec may carry its own learning rat
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
+from tqdm.auto import tqdm
 
 from . import optim
 from .surfaces import StochasticSurface, Surface, newton_step
 
 CRITERIA = ("distance", "loss")
+LONG_RUN = 20_000  # steps from which a run shows a progress bar
 
 
 @dataclass
@@ -113,10 +116,15 @@ def _starts(surface: Surface, starts) -> Tensor:
 
 
 def _per_row(name: str, value, rows: int) -> Tensor | float:
-    """A float stays a float; a sequence of ``rows`` values becomes a (rows, 1) tensor."""
-    if isinstance(value, (int, float)):
+    """A float stays a float; a sequence of ``rows`` values becomes a (rows, 1) tensor. Values
+    must be finite (an infinite learning rate makes every row non-finite at the first step)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"Invalid {name}: {value!r} (expected a finite number)")
         return float(value)
     values = torch.as_tensor(value, dtype=torch.float64).reshape(-1)
+    if not torch.isfinite(values).all():
+        raise ValueError(f"Invalid {name}: {values.tolist()} (expected finite numbers)")
     if values.numel() == 1:
         return values.item()
     if values.numel() != rows:
@@ -202,7 +210,9 @@ def _simulate(surface: Surface, starts: Sequence[Tensor], steps: int,
     ps = [s.to(device=device, dtype=dtype).clone().requires_grad_() for s in starts]
     records = [torch.empty((steps + 1, *p.shape), device=p.device, dtype=dtype) for p in ps]
     advance = stepper(ps)
-    for k in range(steps + 1):
+    # a long run says so (steps=10**6 took 250 s in silence): a progress bar past LONG_RUN steps
+    for k in tqdm(range(steps + 1), desc=f"{surface.name}: steps", unit="step", leave=False,
+                  disable=steps < LONG_RUN):
         if k:
             advance()
         for p, points in zip(ps, records):

@@ -320,3 +320,17 @@ def test_compare_takes_a_string_as_a_comma_separated_list_and_spec_words_in_any_
     for a, b in zip(by_list, by_text):
         assert torch.equal(a.points, b.points)
     assert [g.spec for g in trajectory.grids(surface, "sgd, adam", [0.01], steps=2)] == ["sgd", "adam"]
+
+
+@pytest.mark.parametrize("lr", [float("inf"), float("nan"), [0.1, float("inf")]])
+def test_a_non_finite_learning_rate_is_refused_before_any_step(lr):
+    with pytest.raises(ValueError, match=r"Invalid lr: .* \(expected (a finite number|finite numbers)\)"):
+        trajectory.run(surfaces.get("quadratic"), "sgd", lr=lr, starts=[(1.0, 1.0), (2.0, 2.0)], steps=5)
+
+
+def test_a_long_run_shows_its_progress(capsys):
+    surface = surfaces.get("quadratic")
+    trajectory.run(surface, "sgd", lr=0.1, steps=trajectory.LONG_RUN - 1)
+    assert "steps" not in capsys.readouterr().err, "short runs stay quiet"
+    trajectory.run(surface, "sgd", lr=0.1, steps=trajectory.LONG_RUN)
+    assert f"/{trajectory.LONG_RUN + 1} [" in capsys.readouterr().err, "a bar counting the steps"
