@@ -89,11 +89,9 @@ def _check_steps(steps: int) -> int:
 
 def _check_start(surface, start: tuple[float, float]) -> tuple[float, float]:
     """The start point, if it lies in the surface's view (else the picture would be empty)."""
-    (x_low, x_high), (y_low, y_high) = surface.bounds
-    x, y = start
-    if not (x_low <= x <= x_high and y_low <= y <= y_high):
-        raise ValueError(f"Invalid start: {x:g},{y:g} is outside the view of {surface.name}: "
-                         f"x in [{x_low:g}, {x_high:g}], y in [{y_low:g}, {y_high:g}]")
+    if not surface.in_view(start):
+        raise ValueError(f"Invalid start: {start[0]:g},{start[1]:g} is outside the view of "
+                         f"{surface.name}: {surface.view_ranges}")
     return start
 
 

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import optim
-from .surfaces import Surface
+from .surfaces import VIEW_RESOLUTION, Surface, view_grid
 from .trajectory import Trajectory
 
 COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
@@ -54,18 +54,15 @@ class PlainFigure(Figure):
 LOSS_GAP_FLOOR = 1e-12  # the loss panel's lowest gap: float64 rounding of f is ~1e-16·|f|
 
 
-def surface_values(surface: Surface, resolution: int = 200) -> tuple[np.ndarray, ...]:
+def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION) -> tuple[np.ndarray, ...]:
     """X, Y, Z arrays of ``surface`` over its bounds (Z computed in one batched torch call)."""
-    (x0, x1), (y0, y1) = surface.bounds
-    xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
-    ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
-    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    points = view_grid(surface.bounds, resolution)
     with torch.no_grad():
-        z = surface(torch.stack([grid_x, grid_y], dim=-1))
-    return grid_x.numpy(), grid_y.numpy(), z.numpy()
+        z = surface(points)
+    return points[..., 0].numpy(), points[..., 1].numpy(), z.numpy()
 
 
-def contour(ax: Axes, surface: Surface, resolution: int = 200, levels: int = 30,
+def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
             cmap: str = "viridis", equal_aspect: bool = True) -> None:
     """Filled contours (log-spaced levels where the surface needs them), minima marked.
 

@@ -113,6 +113,17 @@ class Surface:
         """The global minimum value, or None for a surface without minima."""
         return min((m.value for m in self.minima), default=None)
 
+    def in_view(self, point: Point) -> bool:
+        """Whether ``point`` lies in the view (``bounds``): where a start can be seen."""
+        (x0, x1), (y0, y1) = self.bounds
+        return x0 <= point[0] <= x1 and y0 <= point[1] <= y1
+
+    @property
+    def view_ranges(self) -> str:
+        """The view in words: 'x in [-2, 2], y in [-1.5, 1.5]'."""
+        (x0, x1), (y0, y1) = self.bounds
+        return f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
+
     @property
     def start(self) -> Point:
         return self.starts[0]

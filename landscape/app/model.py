@@ -90,11 +90,10 @@ class Setting:
         values["start"] = tuple(float(v) for v in values.get("start", surfaces.get(surface).start))
         setting = cls(**values)
         setting.specs  # the optimizer text must parse too
-        (x0, x1), (y0, y1) = surfaces.get(setting.surface).bounds
-        x, y = setting.start
-        if not (x0 <= x <= x1 and y0 <= y <= y1):
-            raise ValueError(f"{source}: start is ({x:g}, {y:g}); expected a point in the view of "
-                             f"{setting.surface}: x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]")
+        surface = surfaces.get(setting.surface)
+        if not surface.in_view(setting.start):
+            raise ValueError(f"{source}: start is ({setting.start[0]:g}, {setting.start[1]:g}); expected "
+                             f"a point in the view of {setting.surface}: {surface.view_ranges}")
         return setting.snapped()
 
     def snapped(self) -> "Setting":
