@@ -4,29 +4,16 @@ status line that says what is happening now, and the results table of this run."
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 
 import ipywidgets as widgets
 
 from .. import optim
+from ..nets.report import summary_html
 from .common import StatusLine, named
 
 LABEL = {"description_width": "90px"}
-
-
-def results_table(rows: list[dict]) -> str:
-    """The comparison's summary rows as an HTML table."""
-    cell = lambda value, spec: "–" if value is None else format(value, spec)
-    header = "".join(f"<th style='padding:0 8px;text-align:{'left' if name == 'optimizer' else 'right'}'>{name}</th>" for name in
-                     ("optimizer", "lr", "status", "train loss", "val loss", "val acc", "s/epoch"))
-    body = "".join(
-        f"<tr><td style='text-align:left'>{html.escape(r['optimizer'])}</td><td>{r['lr']:g}</td><td>{r['status']}</td>"
-        f"<td>{cell(r['train_loss'], '.4f')}</td><td>{cell(r['val_loss'], '.4f')}</td>"
-        f"<td>{cell(r['val_accuracy'], '.3f')}</td><td>{cell(r['seconds_per_epoch'], '.2f')}</td></tr>"
-        for r in rows)
-    return f"<table style='text-align:right'><tr>{header}</tr>{body}</table>"
 
 
 class NetworksTab:
@@ -130,7 +117,7 @@ class NetworksTab:
         if any(run.epochs for run in comparison.runs):
             self.curves.value = comparison.figure().png()
             self.curves.layout.display = None
-        self.table.value = results_table(comparison.summary())
+        self.table.value = summary_html(comparison.summary())
 
     def widget(self) -> widgets.VBox:
         return widgets.VBox([

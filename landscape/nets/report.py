@@ -1,8 +1,11 @@
-"""Presenting a comparison: its loss curves."""
+"""Presenting a comparison: its loss curves, and its summary table as text (the CLI) and as HTML
+(the Real networks tab), both drawn from one description of the table's columns."""
 
 from __future__ import annotations
 
+import html
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import matplotlib.ticker as mticker
@@ -11,6 +14,58 @@ from ..draw import PlainFigure, colour
 
 if TYPE_CHECKING:
     from .train import Comparison
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the summary table: the summary row's key it shows, its heading, the format
+    of its values, its alignment, and its width in characters in the text table."""
+
+    key: str
+    heading: str
+    format: str
+    align: str  # "left" | "right"
+    width: int
+
+
+SUMMARY_COLUMNS = (
+    Column("optimizer", "optimizer", "", "left", 40),
+    Column("lr", "lr", "g", "right", 8),
+    Column("status", "status", "", "left", 12),
+    Column("train_loss", "train loss", ".4f", "right", 10),
+    Column("val_loss", "val loss", ".4f", "right", 9),
+    Column("val_accuracy", "val acc", ".3f", "right", 8),
+    Column("seconds_per_epoch", "s/epoch", ".2f", "right", 8),
+)
+
+
+def _cell(row: dict, column: Column, missing: str) -> str:
+    value = row[column.key]
+    return missing if value is None else format(value, column.format)
+
+
+def _pad(text: str, column: Column) -> str:
+    return text.ljust(column.width) if column.align == "left" else text.rjust(column.width)
+
+
+def summary_text(rows: list[dict]) -> str:
+    """The summary rows (``Comparison.summary``) as a fixed-width text table, '-' where a value is
+    missing (a run that diverged or did not start)."""
+    lines = [[column.heading for column in SUMMARY_COLUMNS]]
+    lines += [[_cell(row, column, "-") for column in SUMMARY_COLUMNS] for row in rows]
+    return "\n".join(" ".join(_pad(text, column) for text, column in zip(line, SUMMARY_COLUMNS))
+                     for line in lines)
+
+
+def summary_html(rows: list[dict]) -> str:
+    """The summary rows (``Comparison.summary``) as an HTML table, '–' where a value is missing."""
+    header = "".join(f"<th style='padding:0 8px;text-align:{column.align}'>{html.escape(column.heading)}</th>"
+                     for column in SUMMARY_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:{column.align}'>"
+                                    f"{html.escape(_cell(row, column, '–'))}</td>"
+                                    for column in SUMMARY_COLUMNS) + "</tr>"
+                   for row in rows)
+    return f"<table><tr>{header}</tr>{body}</table>"
 
 
 def curves_figure(comparison: Comparison) -> PlainFigure:
