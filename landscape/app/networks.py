@@ -1,5 +1,5 @@
-"""The Real networks tab: the CIFAR-10 comparison (``landscape.nets.train.compare``) run on a
-background thread, the other tabs staying live; live loss curves, a bar per optimizer, a
+"""The Real networks tab: the CIFAR-10 comparison (``landscape.nets.train.train_and_compare``) run
+on a background thread, the other tabs staying live; live loss curves, a bar per optimizer, a
 status line that says what is happening now, and the results table of this run."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class NetworksTab:
     def run(self) -> None:
         """The comparison of the tab's setting (what Run starts on a thread)."""
         from ..nets.data import load, locate
-        from ..nets.train import compare, resolve_device
+        from ..nets.train import resolve_device, train_and_compare
 
         self.run_button.disabled = True
         self.table.value, self.result = "", None
@@ -100,8 +100,8 @@ class NetworksTab:
                 elif following:
                     self.status.say(f"training {self.model.value} with {following}: epoch 1/{epochs} …", "busy")
 
-            self.result = compare(self.model.value, specs, epochs=epochs, lr=lr, data=data, device=device,
-                                  progress=False, on_epoch=on_epoch)
+            self.result = train_and_compare(self.model.value, specs, epochs=epochs, lr=lr, data=data,
+                                            device=device, progress=False, on_epoch=on_epoch)
             self._show(self.result, bars)
             outcomes = ", ".join(f"{run.optimizer} {run.status}" for run in self.result.runs)
             self.status.say(f"{'interrupted' if self.result.interrupted else 'finished'} in "

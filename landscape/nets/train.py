@@ -256,11 +256,12 @@ def _build_each(model_name: str, specs: list[str], rates: dict, seed: int, hyper
             raise ValueError(str(error) if repr(spec) in str(error) else f"{spec}: {error}") from None
 
 
-def compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: int = 1, lr=None,
-            batch_size: int = 128, train_size: int | None = None, val_size: int | None = None, seed: int = 0,
-            device="auto", amp: bool = False, data_dir=None, data: cifar.CIFAR10 | None = None,
-            progress: bool = True, out: str | os.PathLike | None = None, overwrite: bool = False,
-            on_epoch=None, **hyperparameters) -> Comparison:
+def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: int = 1,
+                      lr=None, batch_size: int = 128, train_size: int | None = None,
+                      val_size: int | None = None, seed: int = 0, device="auto", amp: bool = False,
+                      data_dir=None, data: cifar.CIFAR10 | None = None, progress: bool = True,
+                      out: str | os.PathLike | None = None, overwrite: bool = False, on_epoch=None,
+                      **hyperparameters) -> Comparison:
     """Train ``model`` once per optimizer spec on CIFAR-10 and compare.
 
     ``lr`` is one number, {spec: lr}, or None for each rule's default. Other keywords go to
