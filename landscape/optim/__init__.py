@@ -2,6 +2,7 @@
 
 Use a class directly (``Adam(model.parameters(), lr=1e-3)``) or a spec
 (``build("radamw+nesterov+gradnoise+lrdropout+lookahead", params, lr=1e-3, seed=0)``).
+``BASE_RULES`` is the catalog: what each base rule is, which modifiers it takes, its paper.
 Hyper-parameters may be tensors broadcastable to the parameters: an lr of shape (B, 1) for a
 (B, 2) parameter steps B settings in one run.
 """
@@ -19,13 +20,14 @@ from .nadam import NAdam, NAdamW
 from .radam import RAdam, RAdamW
 from .rmsprop import RMSprop
 from .sgd import SGD, SGDW
-from .spec import (BASE_RULES, EXTENSIONS, MODIFIERS, Spec, build, parse, parse_learning_rates,
-                   split_learning_rate, split_specs)
+from .catalog import BASE_RULES, MODIFIERS, OptimizerInfo
+from .spec import (EXTENSIONS, Spec, build, parse, parse_learning_rates, split_learning_rate,
+                   split_specs)
 
 __all__ = [
     "SGD", "SGDW", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "AMSGrad", "NAdam",
     "NAdamW", "RAdam", "RAdamW", "AdaBound", "AMSBound", "AggMo",
     "GradientNoise", "GradientDropout", "LRDropout", "Lookahead",
     "Optimizer", "Extension", "Spec", "build", "parse", "parse_learning_rates", "split_learning_rate",
-    "split_specs", "BASE_RULES", "MODIFIERS", "EXTENSIONS",
+    "split_specs", "BASE_RULES", "MODIFIERS", "EXTENSIONS", "OptimizerInfo",
 ]

@@ -4,7 +4,8 @@ A spec is a base rule followed by modifiers and extensions, joined with ``+``:
 
 * base rules: gd, sgd, momentum, nesterov, sgdw, adagrad, rmsprop, adadelta, adam, adamw,
   amsgrad, nadam, nadamw, radam, radamw, adabound, amsbound, aggmo;
-* modifiers, for the rules that have the option: momentum, nesterov, amsgrad, centered, l2;
+* modifiers, for the rules whose catalog row accepts them (``catalog.BASE_RULES``): momentum,
+  nesterov, amsgrad, centered, l2;
 * extensions, for every rule: graddropout, gradnoise, lrdropout, lookahead (applied in that
   order: gradient stages before the rule, LR dropout on its update, Lookahead last).
 
@@ -13,61 +14,22 @@ A spec is a base rule followed by modifiers and extensions, joined with ``+``:
 ``grad_keep_prob``, ``lr_keep_prob``, ``lookahead_k``, ``lookahead_alpha``); ``seed`` seeds
 the randomised extensions.
 
-In a list of runs on a surface (``trajectory.compare``, ``trajectory.grids``, the ``gif``
+In a list of runs on a surface (``trajectory.compare``, ``trajectory.sweeps``, the ``gif``
 command) a spec may carry its own learning rate, ``spec@lr``: ``sgd@0.01, sgd@0.1, sgd@0.5``
 is one optimizer at three learning rates (``split_learning_rate``).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .adabound import AdaBound, AMSBound
-from .adadelta import Adadelta
-from .adagrad import Adagrad
-from .adam import Adam, AdamW, AMSGrad
-from .aggmo import AggMo
 from .base import Extension, Optimizer
+from .catalog import BASE_RULES, MODIFIERS, OptimizerInfo, constructor_defaults
 from .dropout import GradientDropout, LRDropout
 from .gradient_noise import GradientNoise
 from .lookahead import Lookahead
-from .nadam import NAdam, NAdamW
-from .radam import RAdam, RAdamW
-from .rmsprop import RMSprop
-from .sgd import SGD, SGDW
-
-BASE_RULES: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
-    "gd": (SGD, {}),
-    "sgd": (SGD, {}),
-    "momentum": (SGD, {"momentum": 0.9}),
-    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
-    "sgdw": (SGDW, {}),
-    "adagrad": (Adagrad, {}),
-    "rmsprop": (RMSprop, {}),
-    "adadelta": (Adadelta, {}),
-    "adam": (Adam, {}),
-    "adamw": (AdamW, {}),
-    "amsgrad": (AMSGrad, {}),
-    "nadam": (NAdam, {}),
-    "nadamw": (NAdamW, {}),
-    "radam": (RAdam, {}),
-    "radamw": (RAdamW, {}),
-    "adabound": (AdaBound, {}),
-    "amsbound": (AMSBound, {}),
-    "aggmo": (AggMo, {}),
-}
-
-# modifier → options it sets; it applies to the rules whose constructor takes the first option
-MODIFIERS: dict[str, dict[str, Any]] = {
-    "momentum": {"momentum": 0.9},
-    "nesterov": {"nesterov": True, "momentum": 0.9},
-    "amsgrad": {"amsgrad": True},
-    "centered": {"centered": True},
-    "l2": {"weight_decay": 1e-2, "decoupled_weight_decay": False},
-}
 
 # extension word → (class, {build keyword: constructor argument}); the order is the pipeline's
 EXTENSIONS: dict[str, tuple[type[Extension], dict[str, str]]] = {
@@ -78,50 +40,48 @@ EXTENSIONS: dict[str, tuple[type[Extension], dict[str, str]]] = {
 }
 
 
-def _arguments(rule: type[Optimizer]) -> list[str]:
-    names = list(inspect.signature(rule.__init__).parameters)
-    return [n for n in names if n not in ("self", "params", "extensions", "seed")]
-
-
-def _modifier_applies(modifier: str, rule: type[Optimizer]) -> bool:
-    arguments = _arguments(rule)
-    if modifier == "l2":  # coupled weight decay: rules that can also decouple, or only couple
-        return "weight_decay" in arguments and rule not in (SGDW, AdamW, NAdamW, RAdamW)
-    return next(iter(MODIFIERS[modifier])) in arguments
-
-
 @dataclass(frozen=True)
 class Spec:
-    """A parsed spec: the base rule, the options its modifiers set, and the extensions."""
+    """A parsed spec: the base rule (its catalog row), the options its words set, the extensions."""
 
     text: str
     base: str
-    rule: type[Optimizer]
     options: dict[str, Any] = field(default_factory=dict)
     modifiers: tuple[str, ...] = ()
     extensions: tuple[str, ...] = ()
 
     @property
-    def momentum_is_beta1(self) -> bool:
-        """Whether the rule's momentum is β1, the first-moment decay of ``betas`` (the Adam
-        family), rather than a heavy-ball / Nesterov coefficient. AggMo's ``betas`` are its
-        several momenta, not (β1, β2)."""
-        return "betas" in _arguments(self.rule) and self.rule is not AggMo
+    def info(self) -> OptimizerInfo:
+        """The catalog row of the base rule."""
+        return BASE_RULES[self.base]
 
     @property
-    def takes_momentum(self) -> bool:
-        """Whether a shared "momentum" setting is meant for this spec: momentum / nesterov
-        words, or β1 of the Adam family (plain gd/sgd keep no velocity)."""
-        return "momentum" in self.options or self.momentum_is_beta1
+    def rule(self) -> type[Optimizer]:
+        return self.info.rule
+
+    @property
+    def momentum(self) -> str | None:
+        """The hyper-parameter a shared "momentum" setting moves for this spec: "beta1" for the
+        Adam family, "momentum" for a spec that keeps a velocity (the momentum / nesterov words),
+        None for the others (plain gd/sgd, AdaGrad, …)."""
+        if self.info.momentum == "momentum" and "momentum" not in self.options:
+            return None
+        return self.info.momentum
+
+    @property
+    def is_heavy_ball(self) -> bool:
+        """Gradient descent, with or without heavy-ball momentum, nothing else added: where the
+        quadratic's theory (``landscape.theory``) holds."""
+        return self.info.heavy_ball and set(self.modifiers) <= {"momentum"} and not self.extensions
 
     def hyperparameters(self) -> list[str]:
         """Keyword names ``build`` accepts for this spec."""
-        names = _arguments(self.rule)
-        if self.momentum_is_beta1:
-            names += ["beta1", "beta2"] + ([] if "momentum" in names else ["momentum"])
+        names = list(constructor_defaults(self.rule))
+        if self.info.momentum == "beta1":
+            names += ["beta1", "beta2", "momentum"]
         for word in self.extensions:
             names += list(EXTENSIONS[word][1])
-        return names + ["seed"]
+        return names + ["seed", "foreach"]
 
     def build(self, params, seed: int | None = None, **hyperparameters) -> Optimizer:
         """The optimizer for ``params`` with ``hyperparameters`` routed to rule and extensions."""
@@ -142,15 +102,16 @@ class Spec:
 
     def _betas(self, hyperparameters: dict) -> dict:
         """Fold beta1 / beta2 / momentum (β1 of the Adam family) into ``betas``."""
-        aliases = {k: hyperparameters.pop(k) for k in ("beta1", "momentum", "beta2")
-                   if k in hyperparameters and k not in _arguments(self.rule)}
+        if self.info.momentum != "beta1":
+            return {}
+        aliases = {k: hyperparameters.pop(k) for k in ("beta1", "momentum", "beta2") if k in hyperparameters}
         if not aliases:
             return {}
         if "beta1" in aliases and "momentum" in aliases:
             raise ValueError("Invalid hyper-parameters: give beta1 or momentum, not both")
         if "betas" in hyperparameters:
             raise ValueError("Invalid hyper-parameters: give betas or beta1/beta2, not both")
-        default_beta1, default_beta2 = inspect.signature(self.rule.__init__).parameters["betas"].default
+        default_beta1, default_beta2 = constructor_defaults(self.rule)["betas"]
         beta1 = aliases.get("beta1", aliases.get("momentum", default_beta1))
         return {"betas": (beta1, aliases.get("beta2", default_beta2))}
 
@@ -162,15 +123,15 @@ def parse(spec: str) -> Spec:
                          f"'radamw+nesterov+lookahead'")
     if "@" in spec:
         raise ValueError(f"Invalid optimizer spec {spec!r}: 'spec@lr' is for lists of runs on a "
-                         f"surface (trajectory.compare, trajectory.grids, the gif command); "
+                         f"surface (trajectory.compare, trajectory.sweeps, the gif command); "
                          f"here give the learning rate as lr=")
     words = [w.strip().lower() for w in spec.split("+")]
     base, rest = words[0], words[1:]
     if base not in BASE_RULES:
         raise ValueError(f"Invalid optimizer spec {spec!r}: unknown base rule {base!r}; "
                          f"valid: {', '.join(BASE_RULES)}")
-    rule, options = BASE_RULES[base]
-    options = dict(options)
+    info = BASE_RULES[base]
+    options = dict(info.options)
     modifiers, extensions = [], []
     for word in rest:
         if word in modifiers or word in extensions:
@@ -178,18 +139,18 @@ def parse(spec: str) -> Spec:
         if word in EXTENSIONS:
             extensions.append(word)
         elif word in MODIFIERS:
-            if not _modifier_applies(word, rule):
-                fits = [b for b, (r, _) in BASE_RULES.items() if _modifier_applies(word, r)]
+            if word not in info.modifiers:
+                fits = [b for b, row in BASE_RULES.items() if word in row.modifiers]
                 raise ValueError(f"Invalid optimizer spec {spec!r}: {word!r} does not apply to "
                                  f"{base!r}; it applies to: {', '.join(fits)}")
             modifiers.append(word)
-            arguments = _arguments(rule)
-            options.update({k: v for k, v in MODIFIERS[word].items() if k in arguments})
+            accepted = constructor_defaults(info.rule)
+            options.update({k: v for k, v in MODIFIERS[word].items() if k in accepted})
         else:
             raise ValueError(f"Invalid optimizer spec {spec!r}: unknown word {word!r}; valid "
                              f"modifiers: {', '.join(MODIFIERS)}; extensions: {', '.join(EXTENSIONS)}")
     ordered = tuple(e for e in EXTENSIONS if e in extensions)
-    return Spec("+".join(words), base, rule, options, tuple(modifiers), ordered)
+    return Spec("+".join(words), base, options, tuple(modifiers), ordered)
 
 
 def split_specs(text: str) -> list[str]:

@@ -1,0 +1,113 @@
+"""The optimizer catalog: one declared row per base rule of a spec, and the modifiers.
+
+Everything the rest of landscape needs to know about an optimizer beyond its update rule is
+declared here, in the manner of torch's ``OptimizerInfo`` test table: which class runs it, which
+options its spec word sets, which modifiers it accepts, which hyper-parameter the explorer's
+momentum slider and the phase diagram's y axis move, its default learning rate on a network, and
+its paper. ``spec.py`` parses with it, the explorer and ``draw`` label their momentum axis with it,
+``theory`` decides where the heavy-ball theory applies with it, and ``nets.train`` takes its
+default learning rates from it.
+
+The keyword names a rule accepts, and their defaults, are its constructor's (the one place they
+are written); ``constructor_defaults`` reads them, and a test holds this table to them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+from .adabound import AdaBound, AMSBound
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW, AMSGrad
+from .aggmo import AggMo
+from .base import Optimizer
+from .nadam import NAdam, NAdamW
+from .radam import RAdam, RAdamW
+from .rmsprop import RMSprop
+from .sgd import SGD, SGDW
+
+# modifier word → the options it sets
+MODIFIERS: dict[str, dict[str, Any]] = {
+    "momentum": {"momentum": 0.9},
+    "nesterov": {"nesterov": True, "momentum": 0.9},
+    "amsgrad": {"amsgrad": True},
+    "centered": {"centered": True},
+    "l2": {"weight_decay": 1e-2, "decoupled_weight_decay": False},
+}
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    """What landscape knows about one base rule of a spec.
+
+    Attributes:
+        rule: the ``torch.optim.Optimizer`` subclass that runs it.
+        paper: where the rule comes from.
+        options: what the spec word sets beyond the class defaults ("momentum": β = 0.9).
+        modifiers: the modifier words the rule accepts ("adam+amsgrad", "sgd+nesterov").
+        momentum: the hyper-parameter the momentum slider and the phase diagram move: "momentum"
+            (the velocity's β, for specs that keep a velocity), "beta1" (the first-moment decay of
+            the Adam family), or None (no such parameter).
+        network_lr: default learning rate when it trains a network (``nets.train``).
+        heavy_ball: the rule is gradient descent, with or without heavy-ball momentum: the
+            quadratic's theory (``landscape.theory``) applies to it.
+    """
+
+    rule: type[Optimizer]
+    paper: str
+    options: dict[str, Any] = field(default_factory=dict)
+    modifiers: tuple[str, ...] = ()
+    momentum: str | None = None
+    network_lr: float = 1e-3
+    heavy_ball: bool = False
+
+
+_SGD = "Robbins & Monro 1951; momentum: Polyak 1964; Nesterov: Sutskever et al., ICML 2013"
+_ADAM = "Kingma & Ba, ICLR 2015"
+_ADAMW = "Loshchilov & Hutter, ICLR 2019"
+_NADAM = "Dozat, ICLR workshop 2016"
+_RADAM = "Liu et al., ICLR 2020"
+_ADABOUND = "Luo et al., ICLR 2019"
+
+BASE_RULES: dict[str, OptimizerInfo] = {
+    "gd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"), momentum="momentum",
+                        heavy_ball=True),
+    "sgd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"), momentum="momentum",
+                         heavy_ball=True),
+    "momentum": OptimizerInfo(SGD, _SGD, {"momentum": 0.9}, ("momentum", "nesterov", "l2"),
+                              momentum="momentum", heavy_ball=True),
+    "nesterov": OptimizerInfo(SGD, _SGD, {"momentum": 0.9, "nesterov": True},
+                              ("momentum", "nesterov", "l2"), momentum="momentum"),
+    "sgdw": OptimizerInfo(SGDW, _ADAMW, modifiers=("momentum", "nesterov"), momentum="momentum"),
+    "adagrad": OptimizerInfo(Adagrad, "Duchi, Hazan & Singer, JMLR 2011", modifiers=("l2",),
+                             network_lr=1e-2),
+    "rmsprop": OptimizerInfo(RMSprop, "Tieleman & Hinton 2012; centered: Graves 2013",
+                             modifiers=("momentum", "centered", "l2"), momentum="momentum",
+                             network_lr=1e-2),
+    "adadelta": OptimizerInfo(Adadelta, "Zeiler 2012", modifiers=("l2",), network_lr=1.0),
+    "adam": OptimizerInfo(Adam, _ADAM, modifiers=("nesterov", "amsgrad", "l2"), momentum="beta1"),
+    "adamw": OptimizerInfo(AdamW, _ADAMW, modifiers=("nesterov", "amsgrad"), momentum="beta1"),
+    "amsgrad": OptimizerInfo(AMSGrad, "Reddi, Kale & Kumar, ICLR 2018", modifiers=("nesterov", "l2"),
+                             momentum="beta1"),
+    "nadam": OptimizerInfo(NAdam, _NADAM, modifiers=("l2",), momentum="beta1", network_lr=2e-3),
+    "nadamw": OptimizerInfo(NAdamW, _NADAM, momentum="beta1", network_lr=2e-3),
+    "radam": OptimizerInfo(RAdam, _RADAM, modifiers=("nesterov", "l2"), momentum="beta1"),
+    "radamw": OptimizerInfo(RAdamW, _RADAM, modifiers=("nesterov",), momentum="beta1"),
+    "adabound": OptimizerInfo(AdaBound, _ADABOUND, modifiers=("l2",), momentum="beta1"),
+    "amsbound": OptimizerInfo(AMSBound, _ADABOUND, modifiers=("l2",), momentum="beta1"),
+    "aggmo": OptimizerInfo(AggMo, "Lucas, Sun, Zemel & Grosse, ICLR 2019", modifiers=("l2",),
+                           network_lr=0.1),
+}
+
+# constructor arguments that are not hyper-parameters of the rule
+_NOT_HYPERPARAMETERS = ("self", "params", "extensions", "seed", "foreach")
+
+
+def constructor_defaults(rule: type[Optimizer]) -> dict[str, Any]:
+    """The hyper-parameters ``rule``'s constructor takes, with their defaults."""
+    return {name: parameter.default
+            for name, parameter in inspect.signature(rule.__init__).parameters.items()
+            if name not in _NOT_HYPERPARAMETERS}

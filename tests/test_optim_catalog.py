@@ -1,0 +1,61 @@
+"""The optimizer catalog is declared, not inspected: hold each row to the class it names."""
+
+import inspect
+
+import pytest
+import torch
+
+import landscape.optim as lo
+from landscape.optim.catalog import constructor_defaults
+
+
+@pytest.mark.parametrize("word", list(lo.BASE_RULES))
+def test_each_row_matches_its_class(word):
+    info = lo.BASE_RULES[word]
+    accepted = constructor_defaults(info.rule)
+    assert set(info.options) <= set(accepted), "the word sets only what the class takes"
+    for modifier in info.modifiers:
+        assert set(lo.MODIFIERS[modifier]) & set(accepted), f"{modifier} sets nothing on {word}"
+    if info.momentum == "beta1":
+        assert len(accepted["betas"]) == 2, "β1 is the first of (β1, β2)"
+    elif info.momentum == "momentum":
+        assert "momentum" in accepted
+    else:
+        assert "momentum" not in accepted or info.rule is lo.AggMo
+    assert info.network_lr > 0 and info.paper
+
+
+def test_modifiers_apply_where_the_catalog_says_and_nowhere_else():
+    parameter = [torch.zeros(2, dtype=torch.float64, requires_grad=True)]
+    for word, info in lo.BASE_RULES.items():
+        for modifier in lo.MODIFIERS:
+            spec = f"{word}+{modifier}"
+            if modifier in info.modifiers and modifier != word:
+                lo.build(spec, parameter, lr=0.1)
+            elif modifier not in info.modifiers:
+                with pytest.raises(ValueError, match=f"'{modifier}' does not apply to '{word}'"):
+                    lo.parse(spec)
+
+
+def test_decoupled_rules_refuse_l2_and_coupled_ones_take_it():
+    for word in ("sgdw", "adamw", "nadamw", "radamw"):
+        with pytest.raises(ValueError, match="does not apply"):
+            lo.parse(f"{word}+l2")
+    group = lo.build("adam+l2", [torch.zeros(2, dtype=torch.float64, requires_grad=True)]).param_groups[0]
+    assert group["weight_decay"] == 1e-2 and group["decoupled_weight_decay"] is False
+
+
+@pytest.mark.parametrize("spec,momentum", [("gd", None), ("sgd", None), ("sgd+momentum", "momentum"),
+                                           ("momentum", "momentum"), ("nesterov", "momentum"),
+                                           ("rmsprop", None), ("rmsprop+momentum", "momentum"),
+                                           ("adam", "beta1"), ("adabound", "beta1"), ("aggmo", None),
+                                           ("adagrad", None)])
+def test_the_momentum_a_slider_moves(spec, momentum):
+    assert lo.parse(spec).momentum == momentum
+
+
+def test_beta1_and_beta2_fold_into_betas_with_the_class_defaults():
+    parameter = [torch.zeros(2, dtype=torch.float64, requires_grad=True)]
+    nadam_beta2 = inspect.signature(lo.NAdam.__init__).parameters["betas"].default[1]
+    assert lo.build("nadam", parameter, momentum=0.5).param_groups[0]["betas"] == (0.5, nadam_beta2)
+    assert lo.build("adam", parameter, beta2=0.9).param_groups[0]["betas"] == (0.9, 0.9)
