@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import pickle
+import re
 import tarfile
 from pathlib import Path
 
@@ -12,11 +13,20 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import SHARED, official_folder
 from landscape.cli import main
-from landscape.nets import data, models, train
+from landscape.nets import data, models, report, train
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared CIFAR-10 subset not at {SHARED}")
+
+
+@pytest.fixture(autouse=True)
+def float32_default():
+    """Models are built and trained in float32, as the product does, whatever torch's default dtype."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    yield
+    torch.set_default_dtype(previous)
 
 
 @needs_shared
@@ -33,7 +43,7 @@ def test_loader_reads_the_shared_subset():
 
 
 def test_subsets_are_seeded_and_validated():
-    folder = _official_folder(Path(_tmp()))
+    folder = official_folder(Path(_tmp()))
     a = data.load(folder, train_size=10, val_size=3, seed=1)
     b = data.load(folder, train_size=10, val_size=3, seed=1)
     assert torch.equal(a.train_labels, b.train_labels) and torch.equal(a.val_images, b.val_images)
@@ -47,24 +57,10 @@ def _tmp():
     return tempfile.mkdtemp()
 
 
-def _official_folder(root: Path, per_batch: int = 4) -> Path:
-    """A tiny data set in the official layout and pickle format."""
-    folder = root / data.FOLDER
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for name in data.TRAIN_BATCHES + [data.TEST_BATCH]:
-        batch = {"batch_label": name, "labels": [int(v) for v in rng.integers(0, 10, per_batch)],
-                 "data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
-                 "filenames": [f"{name}_{i}.png" for i in range(per_batch)]}
-        (folder / name).write_bytes(pickle.dumps(batch))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(data.CLASSES)}))
-    return folder
-
-
 @pytest.fixture
 def archive(tmp_path):
     """A tiny cifar-10-python.tar.gz and its md5."""
-    source = _official_folder(tmp_path / "source")
+    source = official_folder(tmp_path / "source")
     path = tmp_path / "server" / data.ARCHIVE
     path.parent.mkdir()
     with tarfile.open(path, "w:gz") as tar:
@@ -152,10 +148,11 @@ def test_models_forward_shapes_and_parameter_counts():
         "seed-cnn": 808_458,
     }
     assert _count(conv(3, 64, 5), 4 * (conv(64, 64, 3) + 2 * 64), linear(65536, 10)) == 808_458
-    x = torch.zeros(2, 3, 32, 32)
+    x = torch.zeros(2, 3, 32, 32, dtype=torch.float32)
     for name, count in expected.items():
         model = models.create(name)
         assert sum(p.numel() for p in model.parameters()) == count, name
+        assert {p.dtype for p in model.parameters()} == {torch.float32}, name
         assert model(x).shape == ((2, 3, 32, 32) if name == "autoencoder" else (2, 10))
     with pytest.raises(ValueError, match="Invalid model 'resnet'; valid: mlp, cnn"):
         models.create("resnet")
@@ -163,15 +160,16 @@ def test_models_forward_shapes_and_parameter_counts():
 
 @pytest.fixture(scope="module")
 def small_cifar():
-    folder = SHARED if SHARED.is_dir() else _official_folder(Path(_tmp()), per_batch=200)
+    folder = SHARED if SHARED.is_dir() else official_folder(Path(_tmp()), per_batch=200)
     return data.load(folder, train_size=512, val_size=200, seed=0)
 
 
 def test_one_epoch_comparison_same_start_finite_decreasing(small_cifar):
     seen = []
-    result = train.compare("mlp", ["sgd+momentum", "adam"], epochs=1, batch_size=32,
-                           lr={"sgd+momentum": 0.01, "adam": 1e-3}, data=small_cifar, progress=False,
-                           on_epoch=lambda c: seen.append([len(r.epochs) for r in c.runs]))
+    result = train.train_and_compare("mlp", ["sgd+momentum", "adam"], epochs=1, batch_size=32,
+                                     lr={"sgd+momentum": 0.01, "adam": 1e-3}, data=small_cifar,
+                                     progress=False,
+                                     on_epoch=lambda c: seen.append([len(r.epochs) for r in c.runs]))
     assert seen == [[1], [1, 1]], "on_epoch sees the comparison growing"
     sgd, adam = result.runs
     assert sgd.step_losses[0] == adam.step_losses[0], "same initial weights and first batch"
@@ -183,8 +181,8 @@ def test_one_epoch_comparison_same_start_finite_decreasing(small_cifar):
 
 
 def test_a_diverging_run_is_marked_and_the_others_continue(small_cifar):
-    result = train.compare("mlp", ["sgd", "adam"], epochs=2, batch_size=32, lr={"sgd": 1e6, "adam": 1e-3},
-                           data=small_cifar, progress=False)
+    result = train.train_and_compare("mlp", ["sgd", "adam"], epochs=2, batch_size=32,
+                                     lr={"sgd": 1e6, "adam": 1e-3}, data=small_cifar, progress=False)
     diverged, healthy = result.runs
     assert diverged.status == "diverged" and diverged.diverged_at_step >= 1
     assert not np.isfinite(diverged.step_losses[-1]) and diverged.epochs == []
@@ -207,8 +205,8 @@ def _interrupt_at_call(monkeypatch, count: int) -> list:
 
 def test_ctrl_c_keeps_finished_runs_and_records_the_rest(small_cifar, tmp_path, monkeypatch):
     _interrupt_at_call(monkeypatch, 8 + 1 + 3)  # adam: 8 steps and 1 evaluation; rmsprop: its 3rd step
-    result = train.compare("autoencoder", ["adam", "rmsprop", "sgd"], epochs=1, batch_size=64, lr=1e-3,
-                           data=small_cifar, progress=False, out=tmp_path / "results")
+    result = train.train_and_compare("autoencoder", ["adam", "rmsprop", "sgd"], epochs=1, batch_size=64,
+                                     lr=1e-3, data=small_cifar, progress=False, out=tmp_path / "results")
     statuses = ["finished", "interrupted", "not started"]
     assert result.interrupted and [r.status for r in result.runs] == statuses
     saved = json.loads((tmp_path / "results" / "comparison.json").read_text())
@@ -221,21 +219,21 @@ def test_ctrl_c_keeps_finished_runs_and_records_the_rest(small_cifar, tmp_path, 
 
 
 def _tiny_compare(folder: Path, out: Path, *options: str) -> list[str]:
-    """CLI arguments for a seconds-long comparison on a folder made by _official_folder(per_batch=20)."""
+    """CLI arguments for a seconds-long comparison on a folder made by official_folder(per_batch=20)."""
     return ["compare", "--model", "mlp", "--epochs", "1", "--batch-size", "25", "--data-dir", str(folder),
             "--out", str(out), *options]
 
 
 def test_cli_ctrl_c_exits_130_with_the_finished_runs_saved(tmp_path, capsys, monkeypatch):
-    folder = _official_folder(tmp_path / "data", per_batch=20)  # 100 training images: 4 steps an epoch
+    folder = official_folder(tmp_path / "data", per_batch=20)  # 100 training images: 4 steps an epoch
     _interrupt_at_call(monkeypatch, 4 + 1 + 2)
     with pytest.raises(SystemExit) as exit:
         main(_tiny_compare(folder, tmp_path / "r", "--optimizers", "adam,rmsprop,sgd"))
     assert exit.value.code == 130
     captured = capsys.readouterr()
     assert captured.err.splitlines()[-1].startswith(f"interrupted: wrote {tmp_path / 'r'}/comparison.json")
-    assert [line.split()[:2] for line in captured.out.splitlines()[1:]] == [
-        ["adam", "finished"], ["rmsprop", "interrupted"], ["sgd", "not"]]
+    assert [(cells[0], cells[2]) for cells in map(str.split, captured.out.splitlines()[1:])] == [
+        ("adam", "finished"), ("rmsprop", "interrupted"), ("sgd", "not")], "optimizer, lr, status"
     saved = json.loads((tmp_path / "r" / "comparison.json").read_text())
     assert [r["status"] for r in saved["runs"]] == ["finished", "interrupted", "not started"]
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(train.RESULTS), "no temporaries"
@@ -250,8 +248,9 @@ def _strict_json(path: Path) -> dict:
 
 
 def test_a_run_diverging_in_its_first_epoch_keeps_its_rows_and_legend(small_cifar, tmp_path):
-    result = train.compare("mlp", ["sgd", "adam"], epochs=2, batch_size=32, lr={"sgd": 1e6, "adam": 1e-3},
-                           data=small_cifar, progress=False, out=tmp_path / "r")
+    result = train.train_and_compare("mlp", ["sgd", "adam"], epochs=2, batch_size=32,
+                                     lr={"sgd": 1e6, "adam": 1e-3}, data=small_cifar, progress=False,
+                                     out=tmp_path / "r")
     saved = _strict_json(tmp_path / "r" / "comparison.json")
     sgd = saved["runs"][0]
     assert sgd["status"] == "diverged" and sgd["epochs"] == [] and sgd["diverged_at_epoch"] == 1
@@ -269,15 +268,15 @@ def test_a_bad_setting_for_a_later_optimizer_fails_before_any_training(small_cif
                                                                         monkeypatch):
     steps = _interrupt_at_call(monkeypatch, -1)  # counts forward passes, never interrupts
     with pytest.raises(ValueError, match="Invalid hyper-parameter 'betas' for 'sgd'"):
-        train.compare("mlp", ["adam", "sgd"], betas=(0.9, 0.99), data=small_cifar, progress=False)
-    folder = _official_folder(tmp_path / "data", per_batch=20)
+        train.train_and_compare("mlp", ["adam", "sgd"], betas=(0.9, 0.99), data=small_cifar, progress=False)
+    folder = official_folder(tmp_path / "data", per_batch=20)
     code = main(_tiny_compare(folder, tmp_path / "r", "--optimizers", "sgd,adam", "--lr", "sgd=0.1,adam=-1"))
     assert code == 2 and capsys.readouterr().err == "error: adam: Invalid lr: -1.0 (expected lr >= 0)\n"
     assert steps == [] and not (tmp_path / "r").exists()
 
 
 def test_an_earlier_comparison_is_replaced_only_with_overwrite_and_all_together(tmp_path, capsys):
-    folder = _official_folder(tmp_path / "data", per_batch=20)
+    folder = official_folder(tmp_path / "data", per_batch=20)
     out = tmp_path / "r"
     assert main(_tiny_compare(folder, out, "--optimizers", "adam,rmsprop")) == 0
     first = {name: (out / name).read_bytes() for name in train.RESULTS}
@@ -298,9 +297,6 @@ def test_devices_that_do_not_exist_are_one_line_naming_those_that_do(tmp_path, c
     for device in ("gpu", "cuda:99"):
         with pytest.raises(ValueError, match=f"Invalid device '{device}': this machine has auto, cpu"):
             train.resolve_device(device)
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="Invalid device 'cuda': this machine has auto, cpu"):
-            train.resolve_device("cuda")
     assert main(["compare", "--device", "gpu", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: Invalid device 'gpu': this machine has auto, cpu") and err.count("\n") == 1
@@ -316,7 +312,7 @@ def test_devices_that_do_not_exist_are_one_line_naming_those_that_do(tmp_path, c
 ])
 def test_bad_comparison_input(small_cifar, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        train.compare(**{"data": small_cifar, "progress": False, **kwargs})
+        train.train_and_compare(**{"data": small_cifar, "progress": False, **kwargs})
 
 
 def test_cli_compare_errors_are_one_line(tmp_path, capsys, monkeypatch):
@@ -330,10 +326,77 @@ def test_cli_compare_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert code == 2 and err.startswith("error: CIFAR-10 not found") and err.count("\n") == 1
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present: auto picks it")
-def test_device_auto_is_cpu_without_accelerators():
-    assert train.resolve_device("auto").type in ("cpu", "mps")
+@pytest.fixture
+def machine(monkeypatch):
+    """``machine(cuda_devices, mps)`` makes torch report those accelerators (and a torch built with
+    CUDA exactly when there are CUDA devices); only device names are resolved, no device is touched."""
+    def pretend(cuda_devices: int, mps: bool) -> None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_devices > 0)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda_devices)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+        monkeypatch.setattr(torch.version, "cuda", "12.4" if cuda_devices else None)
+        monkeypatch.setattr(torch.version, "hip", None)
+
+    return pretend
+
+
+@pytest.mark.parametrize("cuda_devices,mps,available,auto", [
+    (2, False, ["cpu", "cuda", "cuda:0", "cuda:1"], "cuda"),
+    (1, True, ["cpu", "cuda", "cuda:0", "mps"], "cuda"),
+    (0, True, ["cpu", "mps"], "mps"),
+    (0, False, ["cpu"], "cpu"),
+], ids=["cuda", "cuda-and-mps", "mps", "cpu-only"])
+def test_auto_picks_cuda_else_mps_else_cpu(machine, cuda_devices, mps, available, auto):
+    machine(cuda_devices, mps)
+    assert train.available_devices() == available
+    assert train.resolve_device("auto") == torch.device(auto)
     assert train.resolve_device("cpu") == torch.device("cpu")
+    for name in available:
+        assert train.resolve_device(name) == torch.device(name)
+
+
+WITHOUT_CUDA = " (this torch is built without CUDA)"
+
+
+@pytest.mark.parametrize("cuda_devices,mps,device,message", [
+    (0, False, "cuda", "Invalid device 'cuda': this machine has auto, cpu" + WITHOUT_CUDA),
+    (0, False, "mps", "Invalid device 'mps': this machine has auto, cpu" + WITHOUT_CUDA),
+    (0, True, "cuda:0", "Invalid device 'cuda:0': this machine has auto, cpu, mps" + WITHOUT_CUDA),
+    (1, False, "mps", "Invalid device 'mps': this machine has auto, cpu, cuda, cuda:0"),
+    (2, True, "cuda:2", "Invalid device 'cuda:2': this machine has auto, cpu, cuda, cuda:0, cuda:1, mps"),
+], ids=["cuda-on-cpu-only", "mps-on-cpu-only", "cuda-on-mps", "mps-on-cuda", "third-of-two-gpus"])
+def test_a_device_this_machine_lacks_is_refused_naming_those_it_has(machine, cuda_devices, mps, device,
+                                                                    message):
+    machine(cuda_devices, mps)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        train.resolve_device(device)
+
+
+SUMMARY = [  # Comparison.summary rows: a finished run, a diverged one, one that never started
+    {"optimizer": "adam", "lr": 0.001, "status": "finished", "epochs": 2, "train_loss": 1.23456,
+     "val_loss": 1.5, "val_accuracy": 0.4321, "seconds_per_epoch": 2.345},
+    {"optimizer": "sgd<x>", "lr": 1e6, "status": "diverged", "epochs": 0, "train_loss": None,
+     "val_loss": None, "val_accuracy": None, "seconds_per_epoch": None},
+    {"optimizer": "rmsprop", "lr": 0.01, "status": "not started", "epochs": 0, "train_loss": None,
+     "val_loss": None, "val_accuracy": None, "seconds_per_epoch": None},
+]
+HEADINGS = ["optimizer", "lr", "status", "train loss", "val loss", "val acc", "s/epoch"]
+
+
+def test_the_text_and_html_tables_have_the_same_columns_and_mark_missing_values():
+    lines = report.summary_text(SUMMARY).splitlines()
+    assert lines[0].split() == " ".join(HEADINGS).split()
+    assert [line.split() for line in lines[1:]] == [
+        ["adam", "0.001", "finished", "1.2346", "1.5000", "0.432", "2.35"],
+        ["sgd<x>", "1e+06", "diverged", "-", "-", "-", "-"],
+        ["rmsprop", "0.01", "not", "started", "-", "-", "-", "-"]]
+    assert len({len(line) for line in lines}) == 1, "fixed-width columns, a missing value padded too"
+    table = report.summary_html(SUMMARY)
+    assert re.findall(r"<th[^>]*>(.*?)</th>", table) == HEADINGS
+    assert [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]] == [
+        ["adam", "0.001", "finished", "1.2346", "1.5000", "0.432", "2.35"],
+        ["sgd&lt;x&gt;", "1e+06", "diverged", "–", "–", "–", "–"],
+        ["rmsprop", "0.01", "not started", "–", "–", "–", "–"]]
 
 
 def _rewrite_batch(folder: Path, name: str, **changes) -> None:
@@ -350,14 +413,15 @@ def _rewrite_batch(folder: Path, name: str, **changes) -> None:
     (lambda f: _rewrite_batch(f, "data_batch_1", data=np.zeros((4, 3000), np.uint8)), "data_batch_1",
      "images of shape (4, 3000)"),
     (lambda f: _rewrite_batch(f, "data_batch_1", labels=[1] * 3), "data_batch_1", "4 images but 3 labels"),
-    (lambda f: _rewrite_batch(f, "data_batch_3", labels=[0, 1, 2, 10]), "data_batch_3", "labels outside 0 to 9"),
+    (lambda f: _rewrite_batch(f, "data_batch_3", labels=[0, 1, 2, 10]), "data_batch_3",
+     "labels outside 0 to 9"),
     (lambda f: (f / "data_batch_2").unlink(), "", "lacks data_batch_2 "),
     (lambda f: (f / "test_batch").write_bytes((f / "test_batch").read_bytes()[:-100]), "test_batch",
      "is damaged or truncated"),
 ], ids=["truncated", "empty", "random-bytes", "image-size", "labels-count", "labels-range", "missing-batch",
         "truncated-test"])
 def test_damaged_data_is_one_message_naming_the_file(tmp_path, capsys, damage, file, message):
-    folder = _official_folder(tmp_path)
+    folder = official_folder(tmp_path)
     damage(folder)
     with pytest.raises(data.DataUnavailable) as error:
         data.load(tmp_path)

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from test_nets import SHARED, _official_folder
+from helpers import SHARED, official_folder
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "landscape.ipynb"
 
@@ -17,7 +17,7 @@ def test_notebook_is_committed_without_outputs():
 
 
 def test_notebook_executes_top_to_bottom(tmp_path, monkeypatch):
-    data = SHARED if SHARED.is_dir() else _official_folder(tmp_path / "data", per_batch=250)
+    data = SHARED if SHARED.is_dir() else official_folder(tmp_path / "data", per_batch=250)
     monkeypatch.setenv("LANDSCAPE_DATA", str(data))
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/offline")  # never download
     notebook = nbformat.read(NOTEBOOK, as_version=4)

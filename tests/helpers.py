@@ -1,0 +1,25 @@
+"""Test helpers shared by test modules: the CIFAR-10 subset the tests train on, and tiny data sets
+in the official layout."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from landscape.nets import data
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
+
+
+def official_folder(root: Path, per_batch: int = 4) -> Path:
+    """A tiny random data set in the official layout and pickle format, under ``root``."""
+    folder = root / data.FOLDER
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in data.TRAIN_BATCHES + [data.TEST_BATCH]:
+        batch = {"batch_label": name, "labels": [int(v) for v in rng.integers(0, 10, per_batch)],
+                 "data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+                 "filenames": [f"{name}_{i}.png" for i in range(per_batch)]}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(data.CLASSES)}))
+    return folder
