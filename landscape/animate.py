@@ -21,7 +21,7 @@ from PIL import GifImagePlugin, Image, ImageChops
 from . import draw
 from .files import atomic_path, check_writable
 from .surfaces import Surface
-from .trajectory import Trajectory, compare
+from .trajectory import Trajectories, compare
 
 
 def _positive_int(name: str, value) -> int:
@@ -53,7 +53,7 @@ LEGEND_PLACES = ("upper right", "upper left", "lower left", "center left", "cent
 class TrajectoryAnimation:
     """Paths growing step by step on the lecture figure, with a live iteration counter."""
 
-    def __init__(self, surface: Surface, trajectories: Sequence[Trajectory], *,
+    def __init__(self, surface: Surface, trajectories: Sequence[Trajectories], *,
                  size: tuple[int, int] = (960, 540), stride: int = 1,
                  loss: bool = True, title: str | None = None, dpi: float | None = None):
         if not trajectories:
@@ -115,14 +115,14 @@ class TrajectoryAnimation:
         self._on_top = [self.canvas.copy_from_bbox(artist.get_window_extent())
                         for artist in (self.legend, self._counter_box.get_bbox_patch())]
 
-    def can_show(self, trajectories: Sequence[Trajectory]) -> bool:
+    def can_show(self, trajectories: Sequence[Trajectories]) -> bool:
         """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
         rows and steps as the ones drawn."""
         return len(trajectories) == len(self.trajectories) and all(
             new.surface is self.surface and (new.rows, new.steps) == (old.rows, old.steps)
             for new, old in zip(trajectories, self.trajectories))
 
-    def set_runs(self, trajectories: Sequence[Trajectory]) -> None:
+    def set_runs(self, trajectories: Sequence[Trajectories]) -> None:
         """Show other runs of the same optimizers on the same surface (another lr, momentum or
         start; as many rows and steps) without redrawing the rest."""
         if not self.can_show(trajectories):
@@ -134,7 +134,7 @@ class TrajectoryAnimation:
         self.paths, self.starts, self.losses = (
             [(artist, t, r) for (artist, _, _), (t, r) in zip(artists, rows)]
             for artists in (self.paths, self.starts, self.losses))
-        labels = [draw.legend_label(trajectory) for trajectory in self.trajectories]
+        labels = [runs.label() for runs in self.trajectories]
         texts = self.legend.get_texts()
         if labels != [text.get_text() for text in texts]:  # else the background shows them already
             for text, label in zip(texts, labels):
@@ -286,7 +286,7 @@ def _write_frame(file, image: Image.Image, offset: tuple[int, int], options: dic
 
 
 def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[str] | None = None, *,
-               trajectories: Sequence[Trajectory] | None = None, lr=0.01, steps: int = 150,
+               trajectories: Sequence[Trajectories] | None = None, lr=0.01, steps: int = 150,
                fps: float = 15, stride: int = 1, size: tuple[int, int] = (960, 540),
                loop: int = 0, loss: bool = True, title: str | None = None,
                progress: Callable[[int, int], None] | None = None, **run_options) -> str:

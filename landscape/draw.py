@@ -21,9 +21,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import optim
+from . import optim, theory
 from .surfaces import VIEW_RESOLUTION, Surface, view_grid
-from .trajectory import Trajectory
+from .trajectory import Trajectories
 
 COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
            "#bfef45", "#9a6324", "#000075"]
@@ -96,12 +96,7 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
     ax.set_ylabel(surface.axis_labels[1])
 
 
-def legend_label(trajectory: Trajectory, name: str | None = None) -> str:
-    """'adam [123]', or 'adam [123, diverged@7]' for several starts (``Trajectory.label``)."""
-    return trajectory.label(name=name)
-
-
-def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
+def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
           animated: bool = False) -> tuple[list, list]:
     """One colour per trajectory (all its rows), start points marked. Returns the path lines
     and the start markers, as (artist, trajectory, row) each."""
@@ -112,7 +107,7 @@ def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
         for row in range(trajectory.rows):
             (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour(index),
                               linewidth=2, marker="o", markersize=2.5, animated=animated, zorder=5,
-                              label=legend_label(trajectory) if row == 0 else None)
+                              label=trajectory.label() if row == 0 else None)
             (start,) = ax.plot(*points[0, row], marker="o", markersize=7, color=colour(index),
                                markeredgecolor="white", zorder=6, animated=animated)
             lines.append((line, trajectory, row))
@@ -120,7 +115,7 @@ def paths(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
     return lines, starts
 
 
-def loss_curve(trajectory: Trajectory) -> np.ndarray:
+def loss_curve(trajectory: Trajectories) -> np.ndarray:
     """(T+1, B): what the loss panel plots for each row: the gap f(p_k) − f*, floored at 1e-16
     for the log axis; on a surface without a minimum f(p_k) itself (symlog axis), so a run that
     falls towards −∞ is seen falling."""
@@ -139,7 +134,7 @@ def power_of_ten(value: float, _position=None) -> str:
     return ("−" if value < 0 else "") + "10" + str(round(math.log10(abs(value)))).translate(SUPERSCRIPTS)
 
 
-def loss_panel(ax: Axes, trajectories: Sequence[Trajectory], upto: int | None = None,
+def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
                animated: bool = False) -> list:
     """Loss gap f(p_k) − f* against iteration k, log y (f(p_k) on a symlog axis for a surface
     without a minimum); the y range is the surface's (see ``loss_limits``), so runs on one
@@ -201,7 +196,7 @@ class LectureFigure:
     loss_lines: list
 
 
-def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss: bool = True,
+def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, loss: bool = True,
                    three_d: bool = False, size: tuple[int, int] = (960, 540),
                    title: str | None = None, animated: bool = False,
                    dpi: float | None = None) -> LectureFigure:
@@ -230,12 +225,12 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectory], *, loss
     return LectureFigure(fig, path_lines, start_markers, loss_lines)
 
 
-def figure(surface: Surface, trajectories: Sequence[Trajectory], **options) -> Figure:
+def figure(surface: Surface, trajectories: Sequence[Trajectories], **options) -> Figure:
     """The lecture figure (see ``lecture_figure``) as a matplotlib Figure."""
     return lecture_figure(surface, trajectories, **options).figure
 
 
-def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectory] = ()) -> None:
+def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectories] = ()) -> None:
     """The surface as a 3-D plot with the paths lifted onto it."""
     x, y, z = surface_values(surface, 120)
     ax.plot_surface(x, y, z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.85)
@@ -248,32 +243,26 @@ def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectory] = ()) ->
     ax.set_ylabel("y")
 
 
-def heavy_ball_theory(eigenvalues: tuple[float, float]) -> tuple[float, float]:
-    """Optimal (lr, β) of heavy-ball momentum on a quadratic with Hessian eigenvalues (μ, L):
-    lr* = 4 / (√L + √μ)², β* = ((√κ − 1) / (√κ + 1))²  (Polyak, 1964)."""
-    mu, big_l = min(eigenvalues), max(eigenvalues)
-    kappa = big_l / mu
-    return 4 / (math.sqrt(big_l) + math.sqrt(mu)) ** 2, ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
-
-
-def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
+def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
                   current: tuple[float, float] | None = None) -> Axes:
-    """Heatmap of iterations-to-converge over the lr x momentum grid of one batched run.
+    """Heatmap of iterations-to-converge over the lr x momentum sweep of one optimizer
+    (``trajectory.sweep``).
 
-    Diverged cells are dark, not-converged cells grey. For a quadratic the theoretical stability
-    limit of heavy-ball momentum, lr·λmax < 2(1 + β), and the optimal (lr*, β*) are overlaid.
-    ``current`` marks a (lr, momentum) position, e.g. the sliders'. The momentum axis is β of
-    heavy ball / Nesterov, or β1 for the Adam family.
+    Diverged cells are dark, not-converged cells grey. On a quadratic, for gradient descent and
+    heavy ball (``Spec.is_heavy_ball``), theory's stability limit lr·λmax < 2(1 + β) and the
+    optimal (lr*, β*) are overlaid (``landscape.theory``). ``current`` marks a (lr, momentum)
+    position, e.g. the sliders'. The y axis is the spec's momentum (``Spec.momentum``): β of heavy
+    ball / Nesterov, or β1 for the Adam family.
     """
-    if trajectory.grid is None:
-        raise ValueError("phase_diagram needs a grid trajectory (landscape.trajectory.grid)")
+    if sweep.sweep_shape is None:
+        raise ValueError("phase_diagram needs an lr x momentum sweep (landscape.trajectory.sweep)")
     if ax is None:
         ax = PlainFigure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
-    lrs = trajectory.grid_values(trajectory.settings["lr"])[:, 0].numpy()
-    momenta = (trajectory.grid_values(trajectory.settings["momentum"])[0].numpy()
-               if "momentum" in trajectory.settings else np.zeros(1))
-    iterations = trajectory.grid_values(trajectory.iterations).numpy().astype(float).T
-    diverged = trajectory.grid_values(trajectory.diverged_at).numpy().T >= 0
+    lrs = sweep.sweep_values(sweep.settings["lr"])[:, 0].numpy()
+    momenta = (sweep.sweep_values(sweep.settings["momentum"])[0].numpy()
+               if "momentum" in sweep.settings else np.zeros(1))
+    iterations = sweep.sweep_values(sweep.iterations).numpy().astype(float).T
+    diverged = sweep.sweep_values(sweep.diverged_at).numpy().T >= 0
     converged = np.where(iterations >= 0, iterations, np.nan)
     ax.set_facecolor(NOT_CONVERGED_COLOUR)
     lr_edges = _edges(np.log10(lrs))
@@ -285,14 +274,14 @@ def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
     ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
     ax.set_xscale("log")
-    ax.figure.colorbar(mesh, ax=ax, label=f"iterations to within {trajectory.tolerance:g}")
-    rule = optim.parse(optim.split_learning_rate(trajectory.spec)[0])
-    eigenvalues = getattr(trajectory.surface, "eigenvalues", None)
-    if eigenvalues is not None and rule.text in ("momentum", "gd", "sgd", "sgd+momentum"):
+    ax.figure.colorbar(mesh, ax=ax, label=f"iterations to within {sweep.tolerance:g}")
+    spec = optim.parse(optim.split_learning_rate(sweep.spec)[0])
+    eigenvalues = getattr(sweep.surface, "eigenvalues", None)
+    if eigenvalues is not None and spec.is_heavy_ball:
         beta = np.linspace(momentum_edges[0], momentum_edges[-1], 200)
-        ax.plot(2 * (1 + beta) / max(eigenvalues), beta, color="#42d4f4", linestyle="--", linewidth=2,
-                label="stability limit  lr·λmax = 2(1+β)")
-        lr_best, beta_best = heavy_ball_theory(eigenvalues)
+        ax.plot(theory.stability_limit(beta, max(eigenvalues)), beta, color="#42d4f4", linestyle="--",
+                linewidth=2, label="stability limit  lr·λmax = 2(1+β)")
+        lr_best, beta_best = theory.optimal_heavy_ball(eigenvalues)
         ax.plot(lr_best, beta_best, marker="*", markersize=16, color="#f58231",
                 markeredgecolor="black", linestyle="none", label=f"optimal ({lr_best:.3g}, {beta_best:.3g})")
     if current is not None:
@@ -300,13 +289,13 @@ def phase_diagram(trajectory: Trajectory, ax: Axes | None = None,
                 markeredgewidth=2.5, linestyle="none", label="current")
     ax.plot([], [], marker="s", color=DIVERGED_COLOUR, linestyle="none", label="diverged")
     ax.plot([], [], marker="s", color=NOT_CONVERGED_COLOUR, linestyle="none",
-            label=f"not converged in {trajectory.steps}")
+            label=f"not converged in {sweep.steps}")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
     ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
     ax.set_ylim(momentum_edges[0], momentum_edges[-1])
     ax.set_xlabel("learning rate η")
-    ax.set_ylabel("β1 (first-moment decay)" if rule.momentum_is_beta1 else "momentum β")
-    ax.set_title(f"{trajectory.spec} on {trajectory.surface.name}", fontsize=10)
+    ax.set_ylabel("β1 (first-moment decay)" if spec.momentum == "beta1" else "momentum β")
+    ax.set_title(f"{sweep.spec} on {sweep.surface.name}", fontsize=10)
     return ax
 
 

@@ -128,19 +128,41 @@ def test_unwritable_destination_is_refused_before_any_work(tmp_path):
         animate.export_gif(tmp_path / "missing" / "x.gif", surfaces.get("quadratic"), ["gd"])
 
 
-def test_lecture_figure_shows_iteration_counts_in_the_legend(two_well_runs):
-    surface, runs = two_well_runs
+def _iterations_by_hand(surface, lr: float, steps: int, tolerance: float = 1e-3) -> str:
+    """Gradient descent written out: the step from which ‖p_k − p*‖ < tolerance holds to the end,
+    or '>steps'."""
+    p = torch.tensor(surface.start, dtype=torch.float64)
+    minimum = torch.tensor(surface.minima[0].point, dtype=torch.float64)
+    inside = []
+    for _ in range(steps + 1):
+        inside.append(bool((p - minimum).norm() < tolerance))
+        p = p.detach().requires_grad_()
+        (gradient,) = torch.autograd.grad(surface(p[None]).sum(), p)
+        p = p - lr * gradient
+    if not inside[-1]:
+        return f">{steps}"
+    first = len(inside) - 1
+    while first > 0 and inside[first - 1]:
+        first -= 1
+    return str(first)
+
+
+def test_legends_give_the_iterations_each_run_needed():
+    surface = surfaces.get("quadratic")
+    rates = [0.1, 0.05, 0.01]
+    runs = trajectory.compare(surface, [f"gd@{lr}" for lr in rates], steps=100)
+    expected = [f"gd η={lr:g} [{_iterations_by_hand(surface, lr, 100)}]" for lr in rates]
+    assert expected[-1].endswith("[>100]") and expected[0] != expected[1]  # counts, and one '>T'
     fig = draw.figure(surface, runs, three_d=True)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == [draw.legend_label(r) for r in runs]
-    assert all("[" in label and label.endswith("]") for label in labels)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == expected
     assert len(fig.axes) == 3
-    fig.canvas.draw()
+    animation = animate.TrajectoryAnimation(surface, runs, size=(320, 180))
+    assert [t.get_text() for t in animation.legend.get_texts()] == expected
 
 
 def test_phase_diagram_marks_theory_and_current_point():
     surface = surfaces.get("quadratic")
-    sweep = trajectory.grid(surface, "momentum", torch.logspace(-2, 0, 8), torch.linspace(0, 0.9, 5),
+    sweep = trajectory.sweep(surface, "momentum", torch.logspace(-2, 0, 8), torch.linspace(0, 0.9, 5),
                             steps=100)
     ax = draw.phase_diagram(sweep, current=(0.1, 0.5))
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -148,7 +170,7 @@ def test_phase_diagram_marks_theory_and_current_point():
     assert any(label.startswith("optimal") for label in labels)
     assert "current" in labels and "diverged" in labels
     ax.figure.canvas.draw()
-    with pytest.raises(ValueError, match="needs a grid trajectory"):
+    with pytest.raises(ValueError, match="needs an lr x momentum sweep"):
         draw.phase_diagram(trajectory.run(surface, "gd", steps=5))
 
 
@@ -220,7 +242,7 @@ def test_figures_stay_outside_pyplot(two_well_runs):
     import matplotlib.pyplot as plt
 
     surface, runs = two_well_runs
-    sweep = trajectory.grid(surfaces.get("quadratic"), "momentum", [0.01, 0.1], [0.0, 0.5], steps=10)
+    sweep = trajectory.sweep(surfaces.get("quadratic"), "momentum", [0.01, 0.1], [0.0, 0.5], steps=10)
     figures = [draw.figure(surface, runs), animate.TrajectoryAnimation(surface, runs).figure,
                draw.phase_diagram(sweep).figure]
     assert plt.get_fignums() == []
@@ -253,7 +275,7 @@ def test_loss_panel_follows_a_run_down_a_surface_without_a_minimum():
                                         ("adam", "β1 (first-moment decay)"),
                                         ("nadam+lookahead", "β1 (first-moment decay)")])
 def test_phase_diagram_names_the_momentum_the_rule_has(spec, label):
-    sweep = trajectory.grid(surfaces.get("quadratic"), spec, [0.01, 0.1], [0.0, 0.5], steps=5)
+    sweep = trajectory.sweep(surfaces.get("quadratic"), spec, [0.01, 0.1], [0.0, 0.5], steps=5)
     assert draw.phase_diagram(sweep).get_ylabel() == label
 
 
