@@ -53,13 +53,13 @@ def main() -> None:
     for _ in range(5):  # the explorer's precomputation, alternating the two ways
         start = time.perf_counter()
         for spec in specs:
-            trajectory.grid(surface, spec, app.LEARNING_RATES, app.MOMENTA if spec != "sgd" else None, steps=150)
+            trajectory.sweep(surface, spec, app.LEARNING_RATES, app.MOMENTA if spec != "sgd" else None, steps=150)
         separate.append(time.perf_counter() - start)
         start = time.perf_counter()
-        trajectory.grids(surface, specs, app.LEARNING_RATES, app.MOMENTA, steps=150)
+        trajectory.sweeps(surface, specs, app.LEARNING_RATES, app.MOMENTA, steps=150)
         together.append(time.perf_counter() - start)
     print(f"the 4 grids one by one: median {statistics.median(separate):.3f} s; stepped together "
-          f"(trajectory.grids): {statistics.median(together):.3f} s "
+          f"(trajectory.sweeps): {statistics.median(together):.3f} s "
           f"({statistics.median(separate) / statistics.median(together):.2f}x)")
     print(f"slider change -> figure updated (JPEG frame ready): median {statistics.median(slider) * 1e3:.1f} ms, "
           f"p90 {sorted(slider)[int(0.9 * len(slider))] * 1e3:.1f} ms over {len(slider)} changes")

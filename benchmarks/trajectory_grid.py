@@ -26,12 +26,12 @@ def main() -> None:
     surface = surfaces.get("two-well")
     surface.minima  # computed once, outside the timings
     lrs, momenta = torch.logspace(-3, 0, 64), torch.linspace(0.0, 0.95, 16)
-    trajectory.grid(surface, "momentum", lrs[:2], momenta[:2], steps=10)  # warm-up
+    trajectory.sweep(surface, "momentum", lrs[:2], momenta[:2], steps=10)  # warm-up
 
     batched = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        trajectory.grid(surface, "momentum", lrs, momenta, steps=500)
+        trajectory.sweep(surface, "momentum", lrs, momenta, steps=500)
         batched.append(time.perf_counter() - start)
     batched_time = statistics.median(batched)
 

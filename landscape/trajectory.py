@@ -7,7 +7,7 @@ needed to reach a tolerance (and stay there), which minimum it reached, the step
 diverged (left the finite range or went far outside the view), or the step from which it stayed
 outside the view. Divergence is data, not an error.
 
-In a list of runs (``compare``, ``grids``) a spec may carry its own learning rate, ``spec@lr``
+In a list of runs (``compare``, ``sweeps``) a spec may carry its own learning rate, ``spec@lr``
 (``optim.split_learning_rate``): 'sgd@0.01', 'sgd@0.1' is one optimizer at two learning rates.
 """
 
@@ -29,8 +29,9 @@ LONG_RUN = 20_000  # steps from which a run shows a progress bar
 
 
 @dataclass
-class Trajectory:
-    """The outcome of one batched run of ``spec`` on ``surface``.
+class Trajectories:
+    """The B trajectories of one batched run of ``spec`` on ``surface``: one per row, each with
+    its own start or hyper-parameters (an lr x momentum sweep is one such batch).
 
     Attributes:
         points: (T+1, B, 2) positions, NaN from the step a row diverged.
@@ -41,7 +42,7 @@ class Trajectory:
         left_at: (B,) first step of the final stretch the row spent outside the view
             (``surface.bounds``); -1 if it ends inside, diverged or converged.
         settings: per-row hyper-parameter values, e.g. {"lr": (B,), "momentum": (B,)}.
-        grid: (len(lrs), len(momenta)) when the rows are an lr x momentum grid, row-major.
+        sweep_shape: (len(lrs), len(momenta)) when the rows are an lr x momentum sweep, row-major.
         name: what legends call the run (the spec, plus e.g. its own lr or the batch size).
     """
 
@@ -56,7 +57,7 @@ class Trajectory:
     settings: dict[str, Tensor] = field(default_factory=dict)
     tolerance: float = 1e-3
     criterion: str = "distance"
-    grid: tuple[int, int] | None = None
+    sweep_shape: tuple[int, int] | None = None
     name: str = ""
 
     def __post_init__(self):
@@ -89,19 +90,19 @@ class Trajectory:
         rows = range(self.rows) if row is None else [row]
         return f"{name or self.name} [{', '.join(self.outcome(r) for r in rows)}]"
 
-    def row(self, index: int) -> "Trajectory":
-        """Row ``index`` of a batched run, as a run of its own (e.g. one cell of a grid)."""
+    def row(self, index: int) -> "Trajectories":
+        """Row ``index`` of a batched run, as a run of its own (e.g. one cell of a sweep)."""
         pick = slice(index, index + 1)
         return replace(self, points=self.points[:, pick], losses=self.losses[:, pick],
                        iterations=self.iterations[pick], minimum=self.minimum[pick],
                        diverged_at=self.diverged_at[pick], left_at=self.left_at[pick],
-                       settings={k: v[pick] for k, v in self.settings.items()}, grid=None)
+                       settings={k: v[pick] for k, v in self.settings.items()}, sweep_shape=None)
 
-    def grid_values(self, values: Tensor) -> Tensor:
-        """Per-row ``values`` as a (len(lrs), len(momenta)) grid."""
-        if self.grid is None:
-            raise ValueError("this trajectory is not an lr x momentum grid")
-        return values.reshape(self.grid)
+    def sweep_values(self, values: Tensor) -> Tensor:
+        """Per-row ``values`` laid out as the (len(lrs), len(momenta)) sweep."""
+        if self.sweep_shape is None:
+            raise ValueError("these trajectories are not an lr x momentum sweep (trajectory.sweep)")
+        return values.reshape(self.sweep_shape)
 
 
 def _starts(surface: Surface, starts) -> Tensor:
@@ -274,7 +275,7 @@ def _final_stretch(holds: Tensor) -> Tensor:
 
 def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: int = 200,
               tolerance: float = 1e-3, criterion: str = "distance", seed: int = 0,
-              escape: float = 10.0, device=None, dtype=torch.float64) -> list[Trajectory]:
+              escape: float = 10.0, device=None, dtype=torch.float64) -> list[Trajectories]:
     """Step every job's rows together: one loss and gradient evaluation per step for all of
     them (rows are independent, so this is exactly the jobs run one by one), then each job's
     optimizer steps its own parameter."""
@@ -313,20 +314,20 @@ def _check_convergence(tolerance: float, criterion: str) -> None:
 
 
 def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criterion,
-                name="") -> Trajectory:
+                name="") -> Trajectories:
     losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
     left_at = _left_view(surface, points, (diverged_at < 0) & (iterations < 0))
     rows = points.shape[1]
-    settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v))
+    settings = {k: (v.reshape(-1) if isinstance(v, Tensor) else torch.full((rows,), v, dtype=torch.float64))
                 for k, v in settings.items()}
-    return Trajectory(spec, surface, points, losses, iterations, minimum, diverged_at, left_at,
-                      settings, tolerance, criterion, name=name)
+    return Trajectories(spec, surface, points, losses, iterations, minimum, diverged_at, left_at,
+                        settings, tolerance, criterion, name=name)
 
 
 def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
         batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float = 1e-3,
         criterion: str = "distance", escape: float = 10.0, device=None, dtype=torch.float64,
-        **hyperparameters) -> Trajectory:
+        **hyperparameters) -> Trajectories:
     """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
 
     ``lr`` and ``momentum`` are a number (all rows) or one value per row; a spec with its own
@@ -375,7 +376,7 @@ def _minibatches(surface: StochasticSurface, batch_size: int, seed: int):
 
 def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float = 1e-3,
            criterion: str = "distance", escape: float = 10.0, device=None,
-           dtype=torch.float64) -> Trajectory:
+           dtype=torch.float64) -> Trajectories:
     """Newton's method p ← p − H⁻¹∇f with the exact 2x2 Hessian: the second-order reference."""
     _check_convergence(tolerance, criterion)
 
@@ -391,38 +392,39 @@ def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float =
     return _trajectory(surface, "newton", points, diverged_at, {}, tolerance, criterion)
 
 
-def _grid_rows(lrs, momenta) -> tuple[Tensor, Tensor, tuple[int, int]]:
-    """Row-major (lr index major) per-row lr and momentum of an lr x momentum grid."""
+def _sweep_rows(lrs, momenta) -> tuple[Tensor, Tensor, tuple[int, int]]:
+    """Row-major (lr index major) per-row lr and momentum of an lr x momentum sweep."""
     lrs = torch.as_tensor(lrs, dtype=torch.float64).reshape(-1)
     momenta = torch.as_tensor([0.0] if momenta is None else momenta, dtype=torch.float64).reshape(-1)
     return lrs.repeat_interleave(momenta.numel()), momenta.repeat(lrs.numel()), (lrs.numel(), momenta.numel())
 
 
-def grid(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,
-         *, start=None, **options) -> Trajectory:
-    """Every (lr, momentum) pair from one start, as one batched run; rows are row-major
-    (lr index major): ``trajectory.grid_values(trajectory.iterations)`` is (len(lrs), len(momenta)).
+def sweep(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,
+          *, start=None, **options) -> Trajectories:
+    """The lr x momentum sweep of one optimizer: every (lr, momentum) pair from one start, as one
+    batched run; rows are row-major (lr index major): ``runs.sweep_values(runs.iterations)`` is
+    (len(lrs), len(momenta)), the shape ``runs.sweep_shape``.
     A spec with its own learning rate, 'sgd@0.1', sweeps momenta only: (1, len(momenta))."""
     own_lr = optim.split_learning_rate(spec)[1]
-    lr_rows, momentum_rows, shape = _grid_rows(lrs if own_lr is None else [own_lr], momenta)
+    lr_rows, momentum_rows, shape = _sweep_rows(lrs if own_lr is None else [own_lr], momenta)
     start = _starts(surface, surface.start if start is None else start)[:1]
-    trajectory = run(surface, spec, starts=start.repeat(lr_rows.numel(), 1), lr=lr_rows,
-                     momentum=momentum_rows if momenta is not None else None, **options)
-    trajectory.grid = shape
-    return trajectory
+    runs = run(surface, spec, starts=start.repeat(lr_rows.numel(), 1), lr=lr_rows,
+               momentum=momentum_rows if momenta is not None else None, **options)
+    runs.sweep_shape = shape
+    return runs
 
 
 RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype")
 
 
-def grids(surface: Surface, specs: Sequence[str] | str, lrs: Sequence[float],
-          momenta: Sequence[float] | None = None, *, start=None, **options) -> list[Trajectory]:
-    """``grid`` for several optimizers, stepped together: one loss and gradient evaluation per
+def sweeps(surface: Surface, specs: Sequence[str] | str, lrs: Sequence[float],
+           momenta: Sequence[float] | None = None, *, start=None, **options) -> list[Trajectories]:
+    """``sweep`` for several optimizers, stepped together: one loss and gradient evaluation per
     step for all of them (what the explorer precomputes for its sliders).
 
     As in ``compare``, ``momenta`` go to the specs that take momentum (the others get one row
     per lr), each hyper-parameter keyword goes to the specs that accept it, and a spec with its
-    own learning rate, 'sgd@0.1', keeps it: its grid is (1, len(momenta)), or (1, 1)."""
+    own learning rate, 'sgd@0.1', keeps it: its sweep is (1, len(momenta)), or (1, 1)."""
     specs = _spec_list(specs)
     run_options = {k: v for k, v in options.items() if k in RUN_OPTIONS}
     hyperparameters = {k: v for k, v in options.items() if k not in RUN_OPTIONS}
@@ -433,8 +435,8 @@ def grids(surface: Surface, specs: Sequence[str] | str, lrs: Sequence[float],
     start = _starts(surface, surface.start if start is None else start)[:1]
     jobs, shapes = [], []
     for rule, own_lr in parsed:
-        spec_momenta = momenta if rule.takes_momentum else None
-        lr_rows, momentum_rows, shape = _grid_rows(lrs if own_lr is None else [own_lr], spec_momenta)
+        spec_momenta = momenta if rule.momentum else None
+        lr_rows, momentum_rows, shape = _sweep_rows(lrs if own_lr is None else [own_lr], spec_momenta)
         settings = {"lr": lr_rows.reshape(-1, 1)}
         if spec_momenta is not None:
             settings["momentum"] = momentum_rows.reshape(-1, 1)
@@ -442,20 +444,20 @@ def grids(surface: Surface, specs: Sequence[str] | str, lrs: Sequence[float],
                          {k: v for k, v in hyperparameters.items() if k in rule.hyperparameters()},
                          own_lr))
         shapes.append(shape)
-    trajectories = _run_jobs(surface, jobs, **run_options)
-    for trajectory, shape in zip(trajectories, shapes):
-        trajectory.grid = shape
-    return trajectories
+    every_runs = _run_jobs(surface, jobs, **run_options)
+    for runs, shape in zip(every_runs, shapes):
+        runs.sweep_shape = shape
+    return every_runs
 
 
 def compare(surface: Surface, specs: Sequence[str] | str, *, lr=0.01, momentum=None,
-            batch_size: int | None = None, **options) -> list[Trajectory]:
+            batch_size: int | None = None, **options) -> list[Trajectories]:
     """One run per spec, same starts and options; ``lr`` is a number or {spec: lr}, and a spec
     with its own learning rate, 'sgd@0.1', keeps it (the run is named 'sgd η=0.1'): the same
     optimizer at several learning rates is ``compare(surface, ["sgd@0.01", "sgd@0.1"])``. A
     string is a comma-separated list: ``compare(surface, "sgd, adam")``.
 
-    ``momentum`` goes to the specs that have momentum (``Spec.takes_momentum``: heavy ball,
+    ``momentum`` goes to the specs that have momentum (``Spec.momentum``: heavy ball,
     Nesterov, β1 of the Adam family), not to plain gd/sgd. On a stochastic surface
     ``batch_size`` applies to every spec but ``gd``: gradient descent is by definition the
     full-batch rule, so "gd" vs "sgd" shows GD against minibatch SGD.
@@ -464,6 +466,6 @@ def compare(surface: Surface, specs: Sequence[str] | str, *, lr=0.01, momentum=N
     parsed = _parse_list(specs)
     runs = []
     for spec, (rule, _), spec_lr in zip(specs, parsed, _learning_rates(lr, specs, parsed)):
-        runs.append(run(surface, spec, lr=spec_lr, momentum=momentum if rule.takes_momentum else None,
+        runs.append(run(surface, spec, lr=spec_lr, momentum=momentum if rule.momentum else None,
                         batch_size=None if rule.base == "gd" else batch_size, **options))
     return runs

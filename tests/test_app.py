@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from landscape import draw, surfaces, trajectory
+from landscape import animate, draw, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
 from landscape.app.common import LatestOnly, Mute
 
@@ -268,6 +268,16 @@ def test_export_writes_the_runs_shown_where_the_message_says(explorer, tmp_path)
     frames = iio.imread(written[0], index=None)
     assert frames.shape[:3] == (31, 540, 960), "iterations 0..30, slide-sized"
     assert len({frame.tobytes() for frame in frames}) == 31, "every frame differs: the paths grow"
+    # the runs of the sliders' lr and momentum, run here on their own, drawn here on their own
+    setting, surface = explorer.setting, surfaces.get("quadratic")
+    shown = trajectory.compare(surface, ["gd", "momentum", "adam"], lr=setting.lr, momentum=setting.momentum,
+                               steps=setting.steps)
+    other = trajectory.compare(surface, ["gd", "momentum", "adam"], lr=setting.lr * 3, momentum=0.0,
+                               steps=setting.steps)
+    last = frames[-1][..., :3].astype(int)
+    far_off = {name: (np.abs(last - animate.TrajectoryAnimation(surface, runs).frame(30)).max(-1) > 80).sum()
+               for name, runs in (("shown", shown), ("other", other))}  # pixels, beyond palette rounding
+    assert far_off["shown"] < 50 and far_off["other"] > 2000, far_off
     assert bytes(explorer.gif_preview.value) == written[0].read_bytes()
     assert explorer.gif_preview.layout.display is None, "shown"
     explorer.select(0.2, 0.5)

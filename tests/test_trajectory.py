@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from landscape import surfaces, trajectory
-from landscape.draw import heavy_ball_theory
+from landscape.theory import optimal_heavy_ball
 
 
 def test_grid_rows_equal_single_runs():
     surface = surfaces.get("two-well")
     lrs, momenta = [0.005, 0.02, 0.05], [0.0, 0.5, 0.9]
-    batched = trajectory.grid(surface, "momentum", lrs, momenta, steps=80)
-    assert batched.grid == (3, 3)
+    batched = trajectory.sweep(surface, "momentum", lrs, momenta, steps=80)
+    assert batched.sweep_shape == (3, 3)
     for i, lr in enumerate(lrs):
         for j, momentum in enumerate(momenta):
             single = trajectory.run(surface, "momentum", lr=lr, momentum=momentum,
@@ -30,14 +30,14 @@ def test_grids_stepped_together_equal_separate_grids():
     surface = surfaces.get("two-well")
     lrs, momenta = [0.005, 0.05], [0.0, 0.9]
     specs = ["sgd", "nesterov", "adam+gradnoise", "radamw+lookahead"]
-    together = trajectory.grids(surface, specs, lrs, momenta, start=(0.3, 1.0), steps=60,
+    together = trajectory.sweeps(surface, specs, lrs, momenta, start=(0.3, 1.0), steps=60,
                                 seed=3, noise_eta=0.05)
     for spec, joint in zip(specs, together):
         takes_momentum = spec != "sgd"
-        alone = trajectory.grid(surface, spec, lrs, momenta if takes_momentum else None,
+        alone = trajectory.sweep(surface, spec, lrs, momenta if takes_momentum else None,
                                 start=(0.3, 1.0), steps=60, seed=3,
                                 **({"noise_eta": 0.05} if "gradnoise" in spec else {}))
-        assert joint.grid == ((2, 2) if takes_momentum else (2, 1))
+        assert joint.sweep_shape == ((2, 2) if takes_momentum else (2, 1))
         assert torch.equal(joint.points.nan_to_num(7.0), alone.points.nan_to_num(7.0))
         assert torch.equal(joint.iterations, alone.iterations) and joint.spec == spec
         assert ("momentum" in joint.settings) == takes_momentum
@@ -45,7 +45,7 @@ def test_grids_stepped_together_equal_separate_grids():
 
 def test_grids_refuse_a_hyper_parameter_no_optimizer_takes():
     with pytest.raises(ValueError, match="Invalid hyper-parameter 'noise_eta': none of sgd, adam"):
-        trajectory.grids(surfaces.get("two-well"), ["sgd", "adam"], [0.01], noise_eta=0.1)
+        trajectory.sweeps(surfaces.get("two-well"), ["sgd", "adam"], [0.01], noise_eta=0.1)
 
 
 def test_iterations_count_from_reaching_the_minimum_the_run_ends_at():
@@ -87,8 +87,8 @@ def test_phase_diagram_divergence_follows_heavy_ball_stability_theory():
     surface = surfaces.get("quadratic")
     lam = max(surface.eigenvalues)
     lrs, momenta = torch.logspace(-1.5, 0, 24), torch.linspace(0, 0.9, 10)
-    sweep = trajectory.grid(surface, "momentum", lrs, momenta, steps=400)
-    diverged = sweep.grid_values(sweep.diverged_at) >= 0
+    sweep = trajectory.sweep(surface, "momentum", lrs, momenta, steps=400)
+    diverged = sweep.sweep_values(sweep.diverged_at) >= 0
     for i, lr in enumerate(lrs.tolist()):
         for j, beta in enumerate(momenta.tolist()):
             margin = lr * lam / (2 * (1 + beta))
@@ -100,7 +100,7 @@ def test_phase_diagram_divergence_follows_heavy_ball_stability_theory():
 
 def test_optimal_heavy_ball_beats_gradient_descent_as_theory_says():
     surface = surfaces.get("ill-conditioned")
-    lr, beta = heavy_ball_theory(surface.eigenvalues)
+    lr, beta = optimal_heavy_ball(surface.eigenvalues)
     fast = trajectory.run(surface, "momentum", lr=lr, momentum=beta, steps=2000)
     slow = trajectory.run(surface, "gd", lr=2 / sum(surface.eigenvalues), steps=2000)
     assert 0 < fast.iterations[0] < slow.iterations[0] / 3
@@ -264,15 +264,15 @@ def test_a_spec_with_its_own_learning_rate_runs_at_it_and_says_so():
 def test_grids_sweep_only_momentum_for_a_spec_with_its_own_learning_rate():
     surface = surfaces.get("two-well")
     lrs, momenta = [0.005, 0.02, 0.05], [0.0, 0.5, 0.9]
-    sgd, heavy_ball, adam = trajectory.grids(surface, ["sgd@0.1", "momentum@0.02", "adam"], lrs,
+    sgd, heavy_ball, adam = trajectory.sweeps(surface, ["sgd@0.1", "momentum@0.02", "adam"], lrs,
                                              momenta, steps=30)
-    assert (sgd.grid, heavy_ball.grid, adam.grid) == ((1, 1), (1, 3), (3, 3))
+    assert (sgd.sweep_shape, heavy_ball.sweep_shape, adam.sweep_shape) == ((1, 1), (1, 3), (3, 3))
     assert heavy_ball.settings["lr"].tolist() == [0.02] * 3 and heavy_ball.name == "momentum η=0.02"
     for j, momentum in enumerate(momenta):
         alone = trajectory.run(surface, "momentum", lr=0.02, momentum=momentum, steps=30)
         torch.testing.assert_close(heavy_ball.points[:, j], alone.points[:, 0], rtol=1e-8, atol=1e-8)
-    single = trajectory.grid(surface, "momentum@0.02", lrs, momenta, steps=30)
-    assert single.grid == (1, 3)
+    single = trajectory.sweep(surface, "momentum@0.02", lrs, momenta, steps=30)
+    assert single.sweep_shape == (1, 3)
     torch.testing.assert_close(single.points, heavy_ball.points, rtol=1e-8, atol=1e-8)
 
 
@@ -307,7 +307,7 @@ def test_the_same_run_twice_is_refused(specs, twice):
     with pytest.raises(ValueError, match=message):
         trajectory.compare(surface, specs, steps=2)
     with pytest.raises(ValueError, match=message):
-        trajectory.grids(surface, specs, [0.01], steps=2)
+        trajectory.sweeps(surface, specs, [0.01], steps=2)
 
 
 def test_compare_takes_a_string_as_a_comma_separated_list_and_spec_words_in_any_case():
@@ -319,7 +319,7 @@ def test_compare_takes_a_string_as_a_comma_separated_list_and_spec_words_in_any_
     assert [run.spec for run in by_text] == ["sgd", "adam"]
     for a, b in zip(by_list, by_text):
         assert torch.equal(a.points, b.points)
-    assert [g.spec for g in trajectory.grids(surface, "sgd, adam", [0.01], steps=2)] == ["sgd", "adam"]
+    assert [g.spec for g in trajectory.sweeps(surface, "sgd, adam", [0.01], steps=2)] == ["sgd", "adam"]
 
 
 @pytest.mark.parametrize("lr", [float("inf"), float("nan"), [0.1, float("inf")]])

@@ -109,11 +109,11 @@ class Explorer:
             self.iteration.value = setting.steps
             self.phase.offer(sweep)
         pinned = sweep.own_learning_rates
-        self.controls.lr.disabled = len(pinned) == len(sweep.grids)
+        self.controls.lr.disabled = len(pinned) == len(sweep.runs)
         self._show()
         own = (f"; {', '.join(pinned)} keep their own learning rate"
                + (" (the lr slider is off)" if self.controls.lr.disabled else "")) if pinned else ""
-        self.status.say(f"{done}computed {len(sweep.grids)} optimizers x {len(sweep.learning_rates)} learning "
+        self.status.say(f"{done}computed {len(sweep.runs)} optimizers x {len(sweep.learning_rates)} learning "
                         f"rates x {len(sweep.momenta)} momenta on {setting.surface} from {setting.start}: "
                         f"drag the sliders{own}")
 

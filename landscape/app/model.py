@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .. import optim, surfaces, trajectory
-from ..trajectory import Trajectory
+from ..trajectory import Trajectories
 
 # the sliders' values: lr 10^-3 … 10^0 in steps of 10^0.1 (31), momentum 0 … 0.95 (20), β2 (4)
 LEARNING_RATES = 10 ** np.round(np.arange(-3.0, 0.0 + 1e-9, 0.1), 1)
@@ -151,21 +151,21 @@ SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "se
 
 class Sweep:
     """Every (lr, momentum) of the sliders for one setting: all optimizers stepped together in
-    one batched run (``trajectory.grids``). ``runs_at(lr, momentum)`` is then a lookup."""
+    one batched run (``trajectory.sweeps``). ``runs_at(lr, momentum)`` is then a lookup."""
 
     def __init__(self, setting: Setting):
         self.setting = setting
         self.surface = surfaces.get(setting.surface)
         specs = setting.specs
         options = {"noise_eta": setting.noise} if setting.noise > 0 else {}
-        self.takes_beta2 = any("beta2" in optim.parse(optim.split_learning_rate(s)[0]).hyperparameters()
-                               for s in specs)
+        self.takes_beta2 = any(optim.parse(optim.split_learning_rate(s)[0]).momentum == "beta1"
+                               for s in specs)  # the Adam family: β2 beside β1
         if self.takes_beta2:
             options["beta2"] = setting.beta2
-        runs = trajectory.grids(self.surface, specs, LEARNING_RATES, MOMENTA, start=setting.start,
-                                steps=setting.steps, seed=setting.seed, **options)
-        self.grids: dict[str, Trajectory] = dict(zip(specs, runs))
-        self._rows: dict[tuple[int, int], list[Trajectory]] = {}
+        every_runs = trajectory.sweeps(self.surface, specs, LEARNING_RATES, MOMENTA, start=setting.start,
+                                       steps=setting.steps, seed=setting.seed, **options)
+        self.runs: dict[str, Trajectories] = dict(zip(specs, every_runs))  # spec → its lr x momentum sweep
+        self._rows: dict[tuple[int, int], list[Trajectories]] = {}
 
     @staticmethod
     def key(setting: Setting) -> tuple:
@@ -176,28 +176,28 @@ class Sweep:
 
     @staticmethod
     def index(lr: float, momentum: float) -> tuple[int, int]:
-        """The grid point (i, j) nearest (lr, momentum)."""
+        """The slider point (i, j) nearest (lr, momentum)."""
         return nearest_index(LEARNING_RATES, lr, log=True), nearest_index(MOMENTA, momentum)
 
-    def runs_at(self, lr: float, momentum: float) -> list[Trajectory]:
-        """Each optimizer's run at the grid point nearest (lr, momentum)."""
+    def runs_at(self, lr: float, momentum: float) -> list[Trajectories]:
+        """Each optimizer's run at the slider point nearest (lr, momentum)."""
         return self.runs_at_index(*self.index(lr, momentum))
 
-    def runs_at_index(self, i: int, j: int) -> list[Trajectory]:
-        """Each optimizer's run at grid point (i, j) (the same list each time)."""
+    def runs_at_index(self, i: int, j: int) -> list[Trajectories]:
+        """Each optimizer's run at slider point (i, j) (the same list each time)."""
         if (i, j) not in self._rows:
-            self._rows[(i, j)] = [
-                grid.row((i if grid.grid[0] > 1 else 0) * grid.grid[1] + (j if grid.grid[1] > 1 else 0))
-                for grid in self.grids.values()]
+            self._rows[(i, j)] = [runs.row((i if runs.sweep_shape[0] > 1 else 0) * runs.sweep_shape[1]
+                                           + (j if runs.sweep_shape[1] > 1 else 0))
+                                  for runs in self.runs.values()]
         return self._rows[(i, j)]
 
     @property
     def own_learning_rates(self) -> list[str]:
         """The specs that keep their own learning rate ('sgd@0.1'): the lr slider leaves them."""
-        return [spec for spec in self.grids if optim.split_learning_rate(spec)[1] is not None]
+        return [spec for spec in self.runs if optim.split_learning_rate(spec)[1] is not None]
 
     @property
     def with_momentum(self) -> list[str]:
-        """The specs whose grid spans the momentum axis (what a phase diagram can show)."""
-        return [spec for spec, grid in self.grids.items() if grid.grid[1] > 1]
+        """The specs whose sweep spans the momentum axis (what a phase diagram can show)."""
+        return [spec for spec, runs in self.runs.items() if runs.sweep_shape[1] > 1]
 

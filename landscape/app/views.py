@@ -129,7 +129,7 @@ class PhaseView:
         self.visible = False
         self._on_select = on_select
         self._clicks = _clickable(self.image, self._clicked)
-        self._drawn = None  # (grid, axes) of the figure drawn
+        self._drawn = None  # (runs, axes) of the figure drawn
         self._worker = LatestOnly(self._render, self._publish, status.error)
 
     def offer(self, sweep: Sweep) -> None:
@@ -138,22 +138,22 @@ class PhaseView:
         self.optimizer.options = options
         self.optimizer.value = (self.optimizer.value if self.optimizer.value in options
                                 else options[0] if options else None)
-        without = [spec for spec in sweep.grids if spec not in options]
+        without = [spec for spec in sweep.runs if spec not in options]
         self.note.value = ((CLICK_NOTE if options else "no optimizer in the list has a momentum to sweep")
                            + (f" ({', '.join(without)}: no momentum to sweep)" if options and without else ""))
 
     def show(self, sweep: Sweep, lr: float, momentum: float) -> None:
-        if self.visible and self.optimizer.value in sweep.grids:
-            self._worker.submit((sweep.grids[self.optimizer.value], lr, momentum))
+        if self.visible and self.optimizer.value in sweep.runs:
+            self._worker.submit((sweep.runs[self.optimizer.value], lr, momentum))
 
     def wait(self, timeout: float = 60.0) -> None:
         self._worker.wait(timeout)
 
     def _render(self, request) -> bytes:
-        grid, lr, momentum = request
-        current = (float(grid.settings["lr"][0]) if grid.grid[0] == 1 else lr, momentum)
-        if self._drawn is None or self._drawn[0] is not grid:
-            self._drawn = grid, draw.phase_diagram(grid, current=current)
+        runs, lr, momentum = request
+        current = (float(runs.settings["lr"][0]) if runs.sweep_shape[0] == 1 else lr, momentum)
+        if self._drawn is None or self._drawn[0] is not runs:
+            self._drawn = runs, draw.phase_diagram(runs, current=current)
         else:
             marker = next(line for line in self._drawn[1].lines if line.get_label() == "current")
             marker.set_data([current[0]], [current[1]])
