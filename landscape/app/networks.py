@@ -32,13 +32,17 @@ class NetworksTab:
                                      layout=wide, style=LABEL), "net-lr")
         self.epochs = named(widgets.BoundedIntText(value=2, min=1, max=200, description="epochs",
                                                    style=LABEL), "net-epochs")
-        self.train_size = named(widgets.BoundedIntText(value=2000, min=0, max=50000, description="train images",
-                                                       tooltip="0: all", style=LABEL), "net-train-size")
+        self.train_size = named(widgets.BoundedIntText(value=2000, min=0, max=50000,
+                                                       description="train images", tooltip="0: all",
+                                                       style=LABEL), "net-train-size")
         self.device = named(widgets.Dropdown(options=["auto", "cpu", "cuda", "mps"], value="auto",
                                              description="device", style=LABEL), "net-device")
-        self.data_dir = named(widgets.Text(value="", placeholder="default: $LANDSCAPE_DATA or ~/.cache/landscape",
-                                           description="data folder", layout=wide, style=LABEL), "net-data-dir")
-        self.run_button = named(widgets.Button(description="Run", button_style="primary", icon="play"), "net-run")
+        self.data_dir = named(widgets.Text(value="",
+                                           placeholder="default: $LANDSCAPE_DATA or ~/.cache/landscape",
+                                           description="data folder", layout=wide, style=LABEL),
+                              "net-data-dir")
+        self.run_button = named(widgets.Button(description="Run", button_style="primary", icon="play"),
+                                "net-run")
         self.status = StatusLine("net-status")
         self.progress = named(widgets.VBox(), "net-progress")
         self.curves = named(widgets.Image(format="png", layout={"width": "100%", "max_width": "1000px",
@@ -88,7 +92,8 @@ class NetworksTab:
             bars = {spec: _EpochBar(spec, epochs) for spec in specs}
             self.progress.children = tuple(bar.widget for bar in bars.values())
             source = f"{len(data.train_labels):,} images from {folder}"
-            self.status.say(f"training {self.model.value} with {specs[0]} on {source}: epoch 1/{epochs} …", "busy")
+            self.status.say(f"training {self.model.value} with {specs[0]} on {source}: "
+                            f"epoch 1/{epochs} …", "busy")
 
             def on_epoch(comparison) -> None:
                 self._show(comparison, bars)
@@ -98,7 +103,8 @@ class NetworksTab:
                     self.status.say(f"training {self.model.value} with {run.optimizer}: epoch "
                                     f"{len(run.epochs) + 1}/{epochs} …", "busy")
                 elif following:
-                    self.status.say(f"training {self.model.value} with {following}: epoch 1/{epochs} …", "busy")
+                    self.status.say(f"training {self.model.value} with {following}: epoch 1/{epochs} …",
+                                    "busy")
 
             self.result = train_and_compare(self.model.value, specs, epochs=epochs, lr=lr, data=data,
                                             device=device, progress=False, on_epoch=on_epoch)
@@ -140,4 +146,5 @@ class _EpochBar:
 
     def show(self, done: int, status: str) -> None:
         self.bar.value = done
-        self.text.value = f"{done}/{self.epochs} epochs" + ("" if status in ("running", "finished") else f" ({status})")
+        ending = "" if status in ("running", "finished") else f" ({status})"
+        self.text.value = f"{done}/{self.epochs} epochs{ending}"

@@ -222,7 +222,8 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
                 optimizer.step()
                 losses.append(loss.detach().float())
                 bar.update(1)
-                if len(losses) % CHECK_EVERY == 0 and not torch.isfinite(torch.stack(losses[-CHECK_EVERY:])).all():
+                if (len(losses) % CHECK_EVERY == 0
+                        and not torch.isfinite(torch.stack(losses[-CHECK_EVERY:])).all()):
                     break
             values = torch.stack(losses).cpu().tolist()
             seconds = time.perf_counter() - start
@@ -308,7 +309,8 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
         for run in comparison.runs:
             if run.status == "running":
                 run.status = "interrupted"
-        comparison.runs += [Run(spec, rates[spec], status="not started") for spec in specs[len(comparison.runs):]]
+        comparison.runs += [Run(spec, rates[spec], status="not started")
+                            for spec in specs[len(comparison.runs):]]
     if out is not None:
         comparison.save(out, overwrite=overwrite)
     return comparison
