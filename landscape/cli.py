@@ -173,7 +173,7 @@ def _phase(args) -> None:
 
     from .draw import phase_diagram
     from .files import atomic_path, check_writable
-    from .trajectory import grid
+    from .trajectory import sweep
 
     check_writable(args.out)
     optim.parse(args.optimizer)
@@ -191,34 +191,30 @@ def _phase(args) -> None:
     surface = surfaces.get(args.surface)
     if args.start is not None:
         _check_start(surface, args.start)
-    trajectory = grid(surface, args.optimizer, torch.logspace(torch.log10(torch.tensor(lr_low)),
-                                                              torch.log10(torch.tensor(lr_high)), lr_count),
-                      torch.linspace(m_low, m_high, m_count), start=args.start, steps=args.steps,
-                      tolerance=args.tolerance)
-    ax = phase_diagram(trajectory)
+    lrs = torch.logspace(math.log10(lr_low), math.log10(lr_high), lr_count, dtype=torch.float64)
+    momenta = torch.linspace(m_low, m_high, m_count, dtype=torch.float64)
+    runs = sweep(surface, args.optimizer, lrs, momenta, start=args.start, steps=args.steps,
+                 tolerance=args.tolerance)
+    ax = phase_diagram(runs)
     with atomic_path(args.out) as temporary:
         ax.figure.savefig(temporary, format=args.out.rsplit(".", 1)[-1] if "." in args.out else "png")
     print(f"wrote {args.out}")
 
 
 def _compare(args) -> None:
-    from .nets.train import compare
+    from .nets.report import summary_text
+    from .nets.train import train_and_compare
 
     specs = optim.split_specs(args.optimizers)
     try:
-        result = compare(args.model, specs, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                         train_size=args.train_size, val_size=args.val_size, seed=args.seed,
-                         device=args.device, amp=args.amp, data_dir=args.data_dir, out=args.out,
-                         overwrite=args.overwrite)
+        result = train_and_compare(args.model, specs, epochs=args.epochs, lr=args.lr,
+                                   batch_size=args.batch_size, train_size=args.train_size,
+                                   val_size=args.val_size, seed=args.seed, device=args.device, amp=args.amp,
+                                   data_dir=args.data_dir, out=args.out, overwrite=args.overwrite)
     except KeyboardInterrupt:  # before training (loading data) or while saving: nothing was written
         print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
         raise SystemExit(130) from None
-    print(f"{'optimizer':<40} {'status':<12} {'train loss':>10} {'val loss':>9} {'val acc':>8} {'s/epoch':>8}")
-    for row in result.summary():
-        number = lambda v, f: format(v, f) if v is not None else "-"
-        print(f"{row['optimizer']:<40} {row['status']:<12} {number(row['train_loss'], '10.4f')} "
-              f"{number(row['val_loss'], '9.4f')} {number(row['val_accuracy'], '8.3f')} "
-              f"{number(row['seconds_per_epoch'], '8.2f')}")
+    print(summary_text(result.summary()))
     if result.interrupted:  # exit 130, as an interrupted command should, after saving what finished
         finished = [run.optimizer for run in result.runs if run.status == "finished"]
         print(f"interrupted: wrote {args.out}/comparison.json, .csv, .png with the finished runs "

@@ -430,3 +430,10 @@ def test_damaged_data_is_one_message_naming_the_file(tmp_path, capsys, damage, f
     err = capsys.readouterr().err
     assert err == f"error: {error.value}\n"
     assert not (tmp_path / "r").exists()
+
+
+def test_without_a_learning_rate_each_rule_trains_at_its_catalog_network_lr(small_cifar):
+    result = train.train_and_compare("mlp", ["nadam", "aggmo", "sgd+momentum"], epochs=1, batch_size=128,
+                                     data=small_cifar, progress=False)
+    assert [run.lr for run in result.runs] == [2e-3, 0.1, 1e-3]  # the rows of optim.BASE_RULES
+    assert [run.status for run in result.runs] == ["finished"] * 3

@@ -6,6 +6,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers import SHARED, official_folder
+from landscape.lecture import LECTURE_GIFS
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "landscape.ipynb"
 
@@ -27,3 +28,6 @@ def test_notebook_executes_top_to_bottom(tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     widget_views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert widget_views, "the explorer cell shows its widget"
+    (slides,) = [c for c in notebook.cells if c.cell_type == "code" and "lecture.LECTURE_GIFS" in c.source]
+    pictures = [o for o in slides.outputs if "image/png" in o.get("data", {})]
+    assert len(pictures) == len(LECTURE_GIFS), "one figure per slide of the lecture table"

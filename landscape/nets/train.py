@@ -10,7 +10,6 @@ and saves them. Results are strict JSON, CSV and PNG, moved into their folder to
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import json
 import math
@@ -179,10 +178,6 @@ class Comparison:
         return report.curves_figure(self)
 
 
-def _default_lr(spec: str) -> float:
-    return inspect.signature(optim.parse(spec).rule.__init__).parameters["lr"].default
-
-
 def _evaluate(model, data: cifar.CIFAR10, amp: bool) -> tuple[float, float | None]:
     model.eval()
     total, correct, count = 0.0, 0, 0
@@ -265,9 +260,9 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
                       **hyperparameters) -> Comparison:
     """Train ``model`` once per optimizer spec on CIFAR-10 and compare.
 
-    ``lr`` is one number, {spec: lr}, or None for each rule's default. Other keywords go to
-    ``landscape.optim.build``; every optimizer is built once before any training, so a bad
-    setting fails first. ``data`` may be a preloaded ``CIFAR10`` (else it is loaded from
+    ``lr`` is one number, {spec: lr}, or None for each rule's ``network_lr`` (``optim.BASE_RULES``).
+    Other keywords go to ``landscape.optim.build``; every optimizer is built once before any
+    training, so a bad setting fails first. ``data`` may be a preloaded ``CIFAR10`` (else it is loaded from
     ``data_dir``, see ``landscape.nets.data``). With ``out`` the results are saved there (see
     ``Comparison.save``; an earlier comparison there is replaced only with ``overwrite``), also
     after Ctrl-C, which returns the comparison with ``interrupted`` set, the finished runs, the
@@ -291,7 +286,8 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
     target = resolve_device(device)
     if amp and target.type != "cuda":
         raise ValueError(f"Invalid amp: bf16 autocast is offered on CUDA only (device is {target})")
-    rates = {s: (lr[s] if isinstance(lr, dict) else lr if lr is not None else _default_lr(s)) for s in specs}
+    rates = {s: (lr[s] if isinstance(lr, dict) else lr if lr is not None
+                 else optim.parse(s).info.network_lr) for s in specs}
     _build_each(model, specs, rates, seed, hyperparameters)
     if data is None:
         data = cifar.load(data_dir, device=target, train_size=train_size, val_size=val_size, seed=seed)
