@@ -4,8 +4,13 @@ One call of ``step()`` does, for each parameter group:
 
 1. take the parameters that have a gradient g_k and advance their step counters k ← k + 1;
 2. pass the gradients through the gradient extensions (gradient dropout, gradient noise);
-3. apply the update rule (``_update``), wrapped by the update extensions (LR dropout,
-   Lookahead), which see the parameters before and after the rule.
+3. apply the update rule, wrapped by the update extensions (LR dropout, Lookahead), which see
+   the parameters before and after the rule.
+
+A rule is written twice, like torch.optim's multi-tensor and single-tensor paths: ``_update``
+works on the lists of a group with ``torch._foreach_*`` ops (fast, the default), and
+``lecture_rule`` is one step on one tensor in the lecture's notation (θ, g, m, v, η, β1, …),
+a line per equation (``foreach=False``). Both read and write the same state.
 
 Hyper-parameters may be Python numbers or tensors broadcastable to the parameters; tensors are
 moved to the parameters' device and dtype on first use.
@@ -90,6 +95,17 @@ def require_broadcastable(group: dict) -> None:
 def is_zero(value: Number) -> bool:
     """True for a number equal to 0 (a tensor hyper-parameter is never treated as absent)."""
     return not isinstance(value, Tensor) and value == 0
+
+
+def decay_weights(θ: Tensor, g: Tensor, group: dict) -> Tensor:
+    """Weight decay λ on one tensor θ, coupled or decoupled; returns the g_k the rule uses."""
+    η, λ = group["lr"], group["weight_decay"]
+    if is_zero(λ):
+        return g
+    if group.get("decoupled_weight_decay", False):
+        θ.mul_(1 - η * λ)                              # θ_k ← (1 − ηλ) θ_k     (decoupled: SGDW, AdamW, …)
+        return g
+    return g + λ * θ                                   # g_k ← g_k + λ θ_k      (coupled: L2)
 
 
 def apply_weight_decay(group: dict, params: list[Tensor], grads: list[Tensor]) -> list[Tensor]:
@@ -202,7 +218,8 @@ class Optimizer(torch.optim.Optimizer):
     """Base class of landscape's optimizers: a ``torch.optim.Optimizer`` with extensions.
 
     Subclasses validate their hyper-parameters, then implement ``_init_state`` (the state of
-    one parameter) and ``_update`` (the rule, on the lists of one group).
+    one parameter), ``_update`` (the rule, on the lists of one group) and ``lecture_rule``
+    (the same rule on one tensor, in the lecture's notation).
 
     Args:
         params: parameters or parameter groups, as for any torch optimizer.
@@ -211,16 +228,25 @@ class Optimizer(torch.optim.Optimizer):
             ``Lookahead``), applied in the order given.
         seed: seed of the random streams of randomised extensions; ``None`` uses torch's
             global generator.
+        foreach: ``True`` steps every tensor of a group at once (``_update``); ``False`` steps
+            one tensor at a time with ``lecture_rule``, the version to read. Same numbers.
     """
 
+    #: One step on one tensor, ``lecture_rule(θ, g, state, group)``: θ and ``state`` updated in
+    #: place, the state filled by ``_init_state`` and ``state["step"]`` = k already counted.
+    lecture_rule: Callable[[Tensor, Tensor, dict, dict], None]
+
     def __init__(self, params: Iterable, defaults: dict, *,
-                 extensions: Sequence[Extension] = (), seed: int | None = None):
+                 extensions: Sequence[Extension] = (), seed: int | None = None, foreach: bool = True):
+        if not isinstance(foreach, bool):
+            raise ValueError(f"Invalid foreach: {foreach!r} (expected True or False)")
         names = [e.name for e in extensions]
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"Invalid extensions: {name!r} given twice")
         self.extensions = list(extensions)
         self.random = RandomSource(seed)
+        self.foreach = foreach
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict) -> None:
@@ -234,6 +260,12 @@ class Optimizer(torch.optim.Optimizer):
     def _update(self, group: dict, params: list[Tensor], grads: list[Tensor],
                 states: list[dict]) -> None:
         raise NotImplementedError
+
+    def _update_each(self, group: dict, params: list[Tensor], grads: list[Tensor],
+                     states: list[dict]) -> None:
+        """The rule one tensor at a time (``foreach=False``)."""
+        for θ, g, state in zip(params, grads, states):
+            self.lecture_rule(θ, g, state, group)
 
     # -- the step loop ------------------------------------------------------------------------
     @torch.no_grad()
@@ -257,7 +289,8 @@ class Optimizer(torch.optim.Optimizer):
             step = GroupStep(group, params, grads, states, self.random)
             for extension in self.extensions:
                 step.grads = extension.gradients(step)
-            apply_rule = functools.partial(self._update, group, params, step.grads, states)
+            rule = self._update if self.foreach else self._update_each
+            apply_rule = functools.partial(rule, group, params, step.grads, states)
             for extension in self.extensions:
                 apply_rule = functools.partial(extension.update, step, apply_rule)
             apply_rule()
@@ -300,7 +333,7 @@ class Optimizer(torch.optim.Optimizer):
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
-        state.update(extensions=self.extensions, random=self.random)
+        state.update(extensions=self.extensions, random=self.random, foreach=self.foreach)
         return state
 
     def __repr__(self) -> str:

@@ -18,7 +18,27 @@ from __future__ import annotations
 from torch import Tensor
 
 from . import _ops
-from .base import Optimizer, apply_weight_decay, is_zero, require, require_nonnegative
+from .base import (Optimizer, apply_weight_decay, decay_weights, is_zero, require,
+                   require_nonnegative)
+
+
+def sgd(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
+    """One SGD step on one tensor θ, in the lecture's notation (see the module docstring)."""
+    η, β, τ = group["lr"], group["momentum"], group["dampening"]
+    g = decay_weights(θ, g, group)                     # g_k ← g_k + λ θ_k   (SGDW: θ_k ← (1 − ηλ) θ_k)
+    if is_zero(β):
+        d = g                                          # d_k = g_k               (no velocity)
+    else:
+        if "momentum_buffer" not in state:  # torch's "momentum_buffer" holds u
+            u = state["momentum_buffer"] = g.clone()   # u_1 = g_1
+        else:
+            u = state["momentum_buffer"]               # u_{k−1}
+            u.mul_(β).add_((1 - τ) * g)                # u_k = β u_{k−1} + (1 − τ) g_k
+        if group["nesterov"]:
+            d = g + β * u                              # d_k = g_k + β u_k       (Nesterov)
+        else:
+            d = u                                      # d_k = u_k               (heavy ball)
+    θ.sub_(η * d)                                      # θ_{k+1} = θ_k − η d_k
 
 
 class SGD(Optimizer):
@@ -31,11 +51,14 @@ class SGD(Optimizer):
         nesterov: use Nesterov momentum (needs β > 0 and τ = 0).
         weight_decay: λ.
         decoupled_weight_decay: decay the weights directly (SGDW) instead of adding λθ to g.
-        extensions, seed: see ``landscape.optim.base.Optimizer``.
+        extensions, seed, foreach: see ``landscape.optim.base.Optimizer``.
     """
 
+    lecture_rule = staticmethod(sgd)
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
-                 weight_decay=0.0, decoupled_weight_decay=False, *, extensions=(), seed=None):
+                 weight_decay=0.0, decoupled_weight_decay=False, *, extensions=(), seed=None,
+                 foreach=True):
         require_nonnegative("lr", lr)
         require("momentum", momentum, lambda v: (v >= 0) & (v < 1), "0 <= momentum < 1")
         require("dampening", dampening, lambda v: (v >= 0) & (v <= 1), "0 <= dampening <= 1")
@@ -46,7 +69,7 @@ class SGD(Optimizer):
             require("dampening", dampening, is_zero, "dampening = 0 with nesterov=True")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                         weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay)
-        super().__init__(params, defaults, extensions=extensions, seed=seed)
+        super().__init__(params, defaults, extensions=extensions, seed=seed, foreach=foreach)
 
     def _update(self, group, params, grads, states):
         grads = apply_weight_decay(group, params, grads)
@@ -81,6 +104,7 @@ class SGDW(SGD):
     """SGD with decoupled weight decay (Loshchilov & Hutter, 2019): θ_k ← (1 − ηλ) θ_k."""
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
-                 weight_decay=1e-2, *, extensions=(), seed=None):
+                 weight_decay=1e-2, *, extensions=(), seed=None, foreach=True):
         super().__init__(params, lr, momentum, dampening, nesterov, weight_decay,
-                         decoupled_weight_decay=True, extensions=extensions, seed=seed)
+                         decoupled_weight_decay=True, extensions=extensions, seed=seed,
+                         foreach=foreach)
