@@ -107,6 +107,11 @@ def sqrt(xs: list[Tensor]) -> list[Tensor]:
     return list(torch._foreach_sqrt(xs))
 
 
+def sqrt_(xs: list[Tensor]) -> None:
+    """x ← √x"""
+    torch._foreach_sqrt_(xs)
+
+
 def clamp_(xs: list[Tensor], low: Coefficient, high: Coefficient) -> None:
     """x ← min(max(x, low), high)"""
     torch._foreach_clamp_min_(xs, _arg(low, len(xs)))

@@ -13,22 +13,36 @@ Optimization", JMLR 2011. Same numbers as ``torch.optim.Adagrad``.
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from . import _ops
-from .base import Optimizer, apply_weight_decay, require_nonnegative
+from .base import Optimizer, apply_weight_decay, decay_weights, require_nonnegative
+
+
+def adagrad(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
+    """One AdaGrad step on one tensor θ, in the lecture's notation (see the module docstring)."""
+    η, δ, ε, k = group["lr"], group["lr_decay"], group["eps"], state["step"]
+    g = decay_weights(θ, g, group)                     # g_k ← g_k + λ θ_k
+    v = state["sum"]                                   # v_{k−1}   (torch's "sum")
+    v.add_(g * g)                                      # v_k = v_{k−1} + g_k ⊙ g_k
+    η_k = η / (1 + (k - 1) * δ)                        # η_k = η / (1 + (k − 1) δ)
+    θ.sub_(η_k * g / (v.sqrt() + ε))                   # θ_{k+1} = θ_k − η_k · g_k / (√v_k + ε)
 
 
 class Adagrad(Optimizer):
     """AdaGrad. Args: lr η, lr_decay δ, weight_decay λ, initial_accumulator_value v_0, eps ε."""
 
+    lecture_rule = staticmethod(adagrad)
+
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, *, extensions=(), seed=None):
+                 initial_accumulator_value=0.0, eps=1e-10, *, extensions=(), seed=None,
+                 foreach=True):
         for name, value in [("lr", lr), ("lr_decay", lr_decay), ("weight_decay", weight_decay),
                             ("initial_accumulator_value", initial_accumulator_value), ("eps", eps)]:
             require_nonnegative(name, value)
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps)
-        super().__init__(params, defaults, extensions=extensions, seed=seed)
+        super().__init__(params, defaults, extensions=extensions, seed=seed, foreach=foreach)
 
     def _init_state(self, param, state, group):
         state["sum"] = torch.zeros_like(param, memory_format=torch.preserve_format)

@@ -17,24 +17,47 @@ Graves, "Generating Sequences With Recurrent Neural Networks", 2013. Same number
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from . import _ops
-from .base import (Optimizer, apply_weight_decay, is_zero, require_nonnegative,
+from .base import (Optimizer, apply_weight_decay, decay_weights, is_zero, require_nonnegative,
                    require_probability_below_one)
+
+
+def rmsprop(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
+    """One RMSprop step on one tensor θ, in the lecture's notation (see the module docstring)."""
+    η, α, ε, β = group["lr"], group["alpha"], group["eps"], group["momentum"]
+    g = decay_weights(θ, g, group)                     # g_k ← g_k + λ θ_k
+    v = state["square_avg"]                            # v_{k−1}
+    v.mul_(α).add_((1 - α) * g * g)                    # v_k = α v_{k−1} + (1 − α) g_k ⊙ g_k
+    if group["centered"]:
+        m = state["grad_avg"]                          # m_{k−1}
+        m.mul_(α).add_((1 - α) * g)                    # m_k = α m_{k−1} + (1 − α) g_k
+        s = (v - m * m).sqrt() + ε                     # s_k = √(v_k − m_k²) + ε
+    else:
+        s = v.sqrt() + ε                               # s_k = √v_k + ε
+    if is_zero(β):
+        θ.sub_(η * g / s)                              # θ_{k+1} = θ_k − η g_k / s_k
+    else:
+        u = state["momentum_buffer"]                   # u_{k−1}
+        u.mul_(β).add_(g / s)                          # u_k = β u_{k−1} + g_k / s_k
+        θ.sub_(η * u)                                  # θ_{k+1} = θ_k − η u_k
 
 
 class RMSprop(Optimizer):
     """RMSprop. Args: lr η, alpha α, eps ε, weight_decay λ, momentum β, centered."""
 
+    lecture_rule = staticmethod(rmsprop)
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, *, extensions=(), seed=None):
+                 centered=False, *, extensions=(), seed=None, foreach=True):
         for name, value in [("lr", lr), ("eps", eps), ("weight_decay", weight_decay)]:
             require_nonnegative(name, value)
         require_probability_below_one("alpha", alpha)
         require_probability_below_one("momentum", momentum)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered)
-        super().__init__(params, defaults, extensions=extensions, seed=seed)
+        super().__init__(params, defaults, extensions=extensions, seed=seed, foreach=foreach)
 
     def _init_state(self, param, state, group):
         state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
