@@ -19,8 +19,8 @@ import torch
 from torch import Tensor
 
 from . import _ops
-from .adam import Adam, adam_defaults
-from .base import Optimizer, require, require_nonnegative
+from .adam import Adam, adam_defaults, moments
+from .base import Optimizer, decay_weights, require, require_nonnegative
 
 
 def final_learning_rate(final_lr, lr, initial_lr):
@@ -36,18 +36,34 @@ def final_learning_rate(final_lr, lr, initial_lr):
     return final_lr * lr / initial_lr
 
 
+def adabound(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
+    """One AdaBound step on one tensor θ, in the lecture's notation (see the module docstring)."""
+    η, (β1, β2), ε, γ, k = group["lr"], group["betas"], group["eps"], group["gamma"], state["step"]
+    η_0 = group["initial_lr_of_bounds"]                # η_0, the learning rate the bounds were set for
+    η_final = final_learning_rate(group["final_lr"], η, η_0)  # η* = final_lr · η / η_0
+    g = decay_weights(θ, g, group)                     # g_k ← g_k + λ θ_k   (decoupled: θ_k ← (1 − ηλ) θ_k)
+    m, v = moments(g, state, group)                    # m_k, v_k as in Adam   (AMSBound: running max of v_k)
+    η_l = η_final * (1 - 1 / (γ * k + 1))              # η_l(k) = η* (1 − 1 / (γk + 1))
+    η_u = η_final * (1 + 1 / (γ * k))                  # η_u(k) = η* (1 + 1 / (γk))
+    s = η * (1 - β2**k) ** 0.5 / ((1 - β1**k) * (v.sqrt() + ε))  # η √(1 − β2^k) / ((1 − β1^k)(√v_k + ε))
+    s = s.clamp(η_l, η_u)                              # s_k = clip(…, η_l(k), η_u(k))
+    θ.sub_(s * m)                                      # θ_{k+1} = θ_k − s_k ⊙ m_k
+
+
 class AdaBound(Adam):
     """AdaBound. Args: lr η, betas (β1, β2), final_lr η*, gamma γ, eps ε, weight_decay λ,
     amsbound (AMSBound), decoupled_weight_decay."""
 
+    lecture_rule = staticmethod(adabound)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), final_lr=0.1, gamma=1e-3, eps=1e-8,
                  weight_decay=0.0, amsbound=False, decoupled_weight_decay=False, *,
-                 extensions=(), seed=None):
+                 extensions=(), seed=None, foreach=True):
         require_nonnegative("final_lr", final_lr)
         require("gamma", gamma, lambda v: v > 0, "gamma > 0")
         defaults = adam_defaults(lr, betas, eps, weight_decay, amsbound, decoupled_weight_decay)
         defaults.update(final_lr=final_lr, gamma=gamma)
-        Optimizer.__init__(self, params, defaults, extensions=extensions, seed=seed)
+        Optimizer.__init__(self, params, defaults, extensions=extensions, seed=seed, foreach=foreach)
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
@@ -72,7 +88,8 @@ class AMSBound(AdaBound):
     """AdaBound on the running maximum of v_k."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), final_lr=0.1, gamma=1e-3, eps=1e-8,
-                 weight_decay=0.0, decoupled_weight_decay=False, *, extensions=(), seed=None):
+                 weight_decay=0.0, decoupled_weight_decay=False, *, extensions=(), seed=None,
+                 foreach=True):
         super().__init__(params, lr, betas, final_lr, gamma, eps, weight_decay, amsbound=True,
                          decoupled_weight_decay=decoupled_weight_decay, extensions=extensions,
-                         seed=seed)
+                         seed=seed, foreach=foreach)

@@ -8,8 +8,8 @@ Update rule (g_k gradient, m_k / v_k first / second moment, η learning rate, β
     m̂_k = m_k / (1 − β1^k)
     θ_{k+1} = θ_k − η m̂_k / (√v_k / √(1 − β2^k) + ε)
 
-With ``nesterov=True`` the first moment looks one step ahead (Dozat, 2016), with momentum
-coefficients μ_k (μ_k = β1, or the schedule μ_k = β1 (1 − ½·0.96^{kψ}) with ψ = momentum_decay)::
+With ``nesterov=True`` the first moment looks one step ahead (Dozat, 2016; see nadam.py), with
+momentum coefficients μ_k (μ_k = β1, or the schedule μ_k = β1 (1 − ½·0.96^{kψ}), ψ = momentum_decay)::
 
     m̂_k = (1 − μ_k) g_k / (1 − Π_{i≤k} μ_i) + μ_{k+1} m_k / (1 − Π_{i≤k+1} μ_i)
 
@@ -22,9 +22,10 @@ Same numbers as ``torch.optim.Adam`` / ``AdamW`` (and ``NAdam``, see nadam.py).
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from . import _ops
-from .base import Optimizer, apply_weight_decay, require, require_nonnegative
+from .base import Optimizer, apply_weight_decay, decay_weights, require, require_nonnegative
 
 
 def adam_defaults(lr, betas, eps, weight_decay, amsgrad=False, decoupled_weight_decay=False,
@@ -44,6 +45,36 @@ def adam_defaults(lr, betas, eps, weight_decay, amsgrad=False, decoupled_weight_
                 momentum_decay=momentum_decay)
 
 
+def moments(g: Tensor, state: dict, group: dict) -> tuple[Tensor, Tensor]:
+    """m_k and v_k (AMSGrad: the running maximum of v_k), updated in ``state``."""
+    β1, β2 = group["betas"]
+    m, v = state["exp_avg"], state["exp_avg_sq"]       # m_{k−1}, v_{k−1}
+    m.mul_(β1).add_((1 - β1) * g)                      # m_k = β1 m_{k−1} + (1 − β1) g_k
+    v.mul_(β2).add_((1 - β2) * g * g)                  # v_k = β2 v_{k−1} + (1 − β2) g_k ⊙ g_k
+    if group["amsgrad"]:
+        v_max = state["max_exp_avg_sq"]                # max(v_1, …, v_{k−1})
+        v = torch.maximum(v_max, v, out=v_max)         # v_k ← max(v_{k−1}, v_k)   (AMSGrad)
+    return m, v
+
+
+def first_moment_estimate(g: Tensor, m: Tensor, state: dict, group: dict) -> Tensor:
+    """m̂_k: the bias-corrected m_k, or with nesterov=True Dozat's look-ahead (nadam.py)."""
+    β1, k = group["betas"][0], state["step"]
+    if group["nesterov"]:
+        from .nadam import look_ahead  # imported here: nadam.py imports Adam from this module
+        return look_ahead(g, m, state, group)
+    return m / (1 - β1**k)                             # m̂_k = m_k / (1 − β1^k)
+
+
+def adam(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
+    """One Adam step on one tensor θ, in the lecture's notation (see the module docstring)."""
+    η, β2, ε, k = group["lr"], group["betas"][1], group["eps"], state["step"]
+    g = decay_weights(θ, g, group)                     # g_k ← g_k + λ θ_k   (AdamW: θ_k ← (1 − ηλ) θ_k)
+    m, v = moments(g, state, group)                    # m_k, v_k
+    m̂ = first_moment_estimate(g, m, state, group)      # m̂_k = m_k / (1 − β1^k)   (or Nesterov's look-ahead)
+    θ.sub_(η * m̂ / (v.sqrt() / (1 - β2**k) ** 0.5 + ε))  # θ_{k+1} = θ_k − η m̂_k / (√v_k / √(1 − β2^k) + ε)
+
+
 class Adam(Optimizer):
     """Adam and its variants.
 
@@ -56,15 +87,17 @@ class Adam(Optimizer):
         decoupled_weight_decay: decay the weights directly (AdamW).
         nesterov: Nesterov look-ahead first moment (Dozat).
         momentum_decay: ψ of the μ_k schedule (torch's NAdam uses 4e-3); None keeps μ_k = β1.
-        extensions, seed: see ``landscape.optim.base.Optimizer``.
+        extensions, seed, foreach: see ``landscape.optim.base.Optimizer``.
     """
+
+    lecture_rule = staticmethod(adam)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, decoupled_weight_decay=False, nesterov=False, momentum_decay=None,
-                 *, extensions=(), seed=None):
+                 *, extensions=(), seed=None, foreach=True):
         defaults = adam_defaults(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay,
                                  nesterov, momentum_decay)
-        super().__init__(params, defaults, extensions=extensions, seed=seed)
+        super().__init__(params, defaults, extensions=extensions, seed=seed, foreach=foreach)
 
     def _init_state(self, param, state, group):
         state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
@@ -101,17 +134,8 @@ class Adam(Optimizer):
         steps = [state["step"] for state in states]
         if not group["nesterov"]:
             return [(_ops.per_step(lambda k: 1 / (1 - beta1**k), steps), exp_avgs)]
-        psi = group["momentum_decay"]
-
-        def mu(k):
-            return beta1 if psi is None else beta1 * (1.0 - 0.5 * 0.96 ** (k * psi))
-
-        grad_coefficients, moment_coefficients = [], []
-        for state, k in zip(states, steps):
-            state["mu_product"] = state["mu_product"] * mu(k)
-            mu_next = mu(k + 1)
-            grad_coefficients.append((1.0 - mu(k)) / (1.0 - state["mu_product"]))
-            moment_coefficients.append(mu_next / (1.0 - state["mu_product"] * mu_next))
+        from .nadam import look_ahead_weights  # imported here: nadam.py imports Adam from this module
+        grad_coefficients, moment_coefficients = zip(*(look_ahead_weights(state, group) for state in states))
         return [(grad_coefficients, grads), (moment_coefficients, exp_avgs)]
 
     def _apply(self, group, params, exp_avg_sqs, terms, steps):
@@ -128,16 +152,17 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): θ_k ← (1 − ηλ) θ_k."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, nesterov=False, *, extensions=(), seed=None):
+                 amsgrad=False, nesterov=False, *, extensions=(), seed=None, foreach=True):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True,
-                         nesterov=nesterov, extensions=extensions, seed=seed)
+                         nesterov=nesterov, extensions=extensions, seed=seed, foreach=foreach)
 
 
 class AMSGrad(Adam):
     """Adam with the running maximum of the second moment (Reddi et al., 2018)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, nesterov=False, *, extensions=(), seed=None):
+                 decoupled_weight_decay=False, nesterov=False, *, extensions=(), seed=None,
+                 foreach=True):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad=True,
                          decoupled_weight_decay=decoupled_weight_decay, nesterov=nesterov,
-                         extensions=extensions, seed=seed)
+                         extensions=extensions, seed=seed, foreach=foreach)

@@ -21,7 +21,8 @@ import torch
 from torch import Tensor
 
 from . import _ops
-from .adam import Adam
+from .adam import Adam, first_moment_estimate, moments
+from .base import decay_weights
 
 
 def rectification(beta2, k: int):
@@ -36,15 +37,40 @@ def rectification(beta2, k: int):
     return math.sqrt(ratio)
 
 
+def radam(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
+    """One RAdam step on one tensor θ, in the lecture's notation (see the module docstring)."""
+    η, β2, ε, k = group["lr"], group["betas"][1], group["eps"], state["step"]
+    g = decay_weights(θ, g, group)                     # g_k ← g_k + λ θ_k   (RAdamW: θ_k ← (1 − ηλ) θ_k)
+    m, v = moments(g, state, group)                    # m_k, v_k as in Adam
+    m̂ = first_moment_estimate(g, m, state, group)      # m̂_k = m_k / (1 − β1^k)   (or Nesterov's look-ahead)
+    ρ_inf = 2 / (1 - β2) - 1                           # ρ_∞ = 2 / (1 − β2) − 1
+    ρ = ρ_inf - 2 * k * β2**k / (1 - β2**k)            # ρ_k = ρ_∞ − 2k β2^k / (1 − β2^k)
+
+    def rectified_step():  # for ρ_k > 5
+        # r_k = √[(ρ_k − 4)(ρ_k − 2) ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2) ρ_k)]
+        r = ((ρ - 4) * (ρ - 2) * ρ_inf / ((ρ_inf - 4) * (ρ_inf - 2) * ρ)) ** 0.5
+        return η * r * m̂ * (1 - β2**k) ** 0.5 / (v.sqrt() + ε)  # η r_k m̂_k √(1 − β2^k) / (√v_k + ε)
+
+    if isinstance(ρ, Tensor):  # a tensor β2 holds several settings: each takes its branch below
+        θ.sub_(torch.where(ρ > 5, rectified_step(), η * m̂))
+    elif ρ > 5:  # the variance of the adaptive learning rate is tractable: rectify it
+        θ.sub_(rectified_step())                       # θ_{k+1} = θ_k − η r_k m̂_k √(1 − β2^k) / (√v_k + ε)
+    else:  # ρ_k ≤ 5: momentum SGD while the variance is unknown
+        θ.sub_(η * m̂)                                  # θ_{k+1} = θ_k − η m̂_k
+
+
 class RAdam(Adam):
     """RAdam. Args: lr η, betas (β1, β2), eps ε, weight_decay λ, decoupled_weight_decay
     (RAdamW), nesterov."""
 
+    lecture_rule = staticmethod(radam)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, nesterov=False, *, extensions=(), seed=None):
+                 decoupled_weight_decay=False, nesterov=False, *, extensions=(), seed=None,
+                 foreach=True):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad=False,
                          decoupled_weight_decay=decoupled_weight_decay, nesterov=nesterov,
-                         extensions=extensions, seed=seed)
+                         extensions=extensions, seed=seed, foreach=foreach)
 
     def _apply(self, group, params, exp_avg_sqs, terms, steps):
         """θ ← θ − η Σ c_i x_i · s, with s = r_k √(1 − β2^k) / (√v_k + ε), or s = 1 where r_k = 0."""
@@ -64,6 +90,6 @@ class RAdamW(RAdam):
     """RAdam with decoupled weight decay."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 nesterov=False, *, extensions=(), seed=None):
+                 nesterov=False, *, extensions=(), seed=None, foreach=True):
         super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=True,
-                         nesterov=nesterov, extensions=extensions, seed=seed)
+                         nesterov=nesterov, extensions=extensions, seed=seed, foreach=foreach)
