@@ -1,5 +1,5 @@
 """The torch.optim contract: state_dict, deepcopy, repr, tensor hyper-parameters, validation,
-and the spec builder."""
+and the spec builder. Tensors are float64 unless a test is about another dtype."""
 
 import copy
 import io
@@ -9,6 +9,8 @@ import torch
 
 import landscape.optim as lo
 from problems import make_loss, make_params, rosenbrock, run
+
+DTYPE = torch.float64
 
 EVERY_BASE = list(lo.BASE_RULES)
 ROUND_TRIP_SPECS = EVERY_BASE + [
@@ -71,7 +73,7 @@ def test_repr_shows_rule_hyperparameters_and_extensions():
 def test_tensor_lr_grid_equals_separate_runs(spec):
     """A (B, 2) parameter with an lr of shape (B, 1) is B independent runs."""
     lrs = [1e-4, 3e-4, 6e-4]  # stable for every rule on this part of Rosenbrock
-    starts = torch.tensor([[-1.2, 1.0], [0.5, -0.5], [1.2, 1.2]])
+    starts = torch.tensor([[-1.2, 1.0], [0.5, -0.5], [1.2, 1.2]], dtype=DTYPE)
 
     def run_rows(p, lr):
         optimizer = lo.build(spec, [p], lr=lr)
@@ -81,7 +83,7 @@ def test_tensor_lr_grid_equals_separate_runs(spec):
             optimizer.step()
         return p.detach()
 
-    grid = run_rows(starts.clone().requires_grad_(), torch.tensor(lrs).reshape(-1, 1))
+    grid = run_rows(starts.clone().requires_grad_(), torch.tensor(lrs, dtype=DTYPE).reshape(-1, 1))
     assert torch.isfinite(grid).all() and not torch.equal(grid, starts)
     for row, lr in enumerate(lrs):
         single = run_rows(starts[row:row + 1].clone().requires_grad_(), lr)
@@ -90,9 +92,9 @@ def test_tensor_lr_grid_equals_separate_runs(spec):
 
 def test_tensor_momentum_and_lr_grid_equals_separate_runs():
     """Nesterov over an lr x momentum grid; a row with momentum 0 is plain gradient descent."""
-    lrs = torch.tensor([1e-4, 1e-4, 3e-4, 3e-4]).reshape(-1, 1)
-    momenta = torch.tensor([0.0, 0.9, 0.0, 0.9]).reshape(-1, 1)
-    start = torch.tensor([-1.2, 1.0]).repeat(4, 1)
+    lrs = torch.tensor([1e-4, 1e-4, 3e-4, 3e-4], dtype=DTYPE).reshape(-1, 1)
+    momenta = torch.tensor([0.0, 0.9, 0.0, 0.9], dtype=DTYPE).reshape(-1, 1)
+    start = torch.tensor([-1.2, 1.0], dtype=DTYPE).repeat(4, 1)
 
     def run_rows(spec, p, **hp):
         optimizer = lo.build(spec, [p], **hp)
@@ -121,22 +123,23 @@ def test_tensor_hyperparameters_follow_the_parameters_dtype():
 
 
 def _params(*shape):
-    return [torch.zeros(*(shape or (2,)), requires_grad=True)]
+    return [torch.zeros(*(shape or (2,)), dtype=DTYPE, requires_grad=True)]
 
 
 INVALID = [
     (lambda: lo.SGD(_params(), lr=-0.1), "Invalid lr: -0.1"),
     (lambda: lo.Adam(_params(), lr=float("nan")), "Invalid lr: nan"),
-    (lambda: lo.Adam(_params(), lr=torch.tensor([[0.1], [-1.0]])), "Invalid lr: tensor of shape (2, 1)"),
+    (lambda: lo.Adam(_params(), lr=torch.tensor([[0.1], [-1.0]], dtype=DTYPE)),
+     "Invalid lr: tensor of shape (2, 1)"),
     (lambda: lo.SGD(_params(), lr="0.1"), "Invalid lr: '0.1' (expected a number or a tensor of numbers, got str)"),
     (lambda: lo.Adam(_params(), lr=True), "Invalid lr: True (expected a number or a tensor of numbers, got bool)"),
     (lambda: lo.Adam(_params(), eps=torch.tensor(True)), "Invalid eps: tensor(True)"),
     (lambda: lo.Lookahead(k=True), "Invalid lookahead_k: True"),
-    (lambda: lo.SGD(_params(4, 2), lr=torch.full((3, 1), 0.1)),
+    (lambda: lo.SGD(_params(4, 2), lr=torch.full((3, 1), 0.1, dtype=DTYPE)),
      "Invalid lr: a tensor of shape (3, 1) does not broadcast to a parameter of shape (4, 2)"),
-    (lambda: lo.RMSprop(_params(4, 2), lr=torch.full((4, 1, 1), 0.1)),
+    (lambda: lo.RMSprop(_params(4, 2), lr=torch.full((4, 1, 1), 0.1, dtype=DTYPE)),
      "Invalid lr: a tensor of shape (4, 1, 1) does not broadcast to a parameter of shape (4, 2)"),
-    (lambda: lo.Adam(_params(4, 2), betas=(0.9, torch.full((3, 1), 0.99))),
+    (lambda: lo.Adam(_params(4, 2), betas=(0.9, torch.full((3, 1), 0.99, dtype=DTYPE))),
      "Invalid betas[1]: a tensor of shape (3, 1) does not broadcast"),
     (lambda: lo.Adam(_params(), betas=(0.9, 1.0)), "Invalid beta2: 1.0"),
     (lambda: lo.Adam(_params(), betas=(-0.1, 0.99)), "Invalid beta1: -0.1"),
@@ -181,7 +184,7 @@ def test_invalid_input_names_the_parameter_and_value(make, message):
 
 
 def test_sparse_gradients_are_refused_clearly():
-    embedding = torch.nn.Embedding(5, 2, sparse=True)
+    embedding = torch.nn.Embedding(5, 2, sparse=True, dtype=DTYPE)
     optimizer = lo.Adam(embedding.parameters())
     embedding(torch.tensor([1, 2])).sum().backward()
     with pytest.raises(RuntimeError, match="does not support sparse gradients"):
@@ -211,7 +214,7 @@ def test_build_routes_hyperparameters_and_beta_aliases():
 
 
 def test_works_with_lr_scheduler_and_multiple_groups():
-    a, b = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    a, b = (torch.ones(2, dtype=DTYPE, requires_grad=True) for _ in range(2))
     optimizer = lo.build("adam+lookahead", [{"params": [a]}, {"params": [b], "lr": 0.01}], lr=0.1)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
     for _ in range(3):
@@ -225,7 +228,7 @@ def test_works_with_lr_scheduler_and_multiple_groups():
 @pytest.mark.parametrize("spec", EVERY_BASE)
 def test_lr_zero_leaves_the_parameters_where_they_are(spec):
     """lr 0, as a number and as the middle row of a (3, 1) lr tensor: those rows stay put."""
-    starts = torch.tensor([[-1.2, 1.0], [0.5, -0.5], [1.2, 1.2]], dtype=torch.float64)
+    starts = torch.tensor([[-1.2, 1.0], [0.5, -0.5], [1.2, 1.2]], dtype=DTYPE)
 
     def after_steps(lr):
         p = starts.clone().requires_grad_()
@@ -237,6 +240,6 @@ def test_lr_zero_leaves_the_parameters_where_they_are(spec):
         return p.detach()
 
     assert torch.equal(after_steps(0.0), starts)
-    rows = after_steps(torch.tensor([[1e-4], [0.0], [1e-4]], dtype=torch.float64))
+    rows = after_steps(torch.tensor([[1e-4], [0.0], [1e-4]], dtype=DTYPE))
     assert torch.equal(rows[1], starts[1])
     assert torch.isfinite(rows).all() and not torch.equal(rows[0], starts[0])

@@ -1,5 +1,5 @@
 """Rules with no torch.optim twin: one step against the formula by hand, reference loops,
-and convergence on a convex quadratic and on Rosenbrock."""
+and convergence on a convex quadratic and on Rosenbrock. Everything in float64."""
 
 import math
 
@@ -9,8 +9,9 @@ import torch
 import landscape.optim as lo
 from problems import rosenbrock
 
-CURVATURE = torch.tensor([1.0, 3.0])
-START = torch.tensor([1.0, -2.0])
+DTYPE = torch.float64
+CURVATURE = torch.tensor([1.0, 3.0], dtype=DTYPE)
+START = torch.tensor([1.0, -2.0], dtype=DTYPE)
 
 
 def quadratic(p):
@@ -137,7 +138,7 @@ def test_radam_with_nesterov_matches_reference_through_rectification():
 
 def test_lr_dropout_updates_state_everywhere_but_parameters_only_on_the_mask():
     seed, keep = 7, 0.5
-    start = torch.linspace(-1, 1, 64)
+    start = torch.linspace(-1, 1, 64, dtype=DTYPE)
 
     def after_one_step(spec):
         p = start.clone().requires_grad_()
@@ -149,7 +150,7 @@ def test_lr_dropout_updates_state_everywhere_but_parameters_only_on_the_mask():
 
     plain, plain_moment = after_one_step("adam")
     dropped, dropped_moment = after_one_step("adam+lrdropout")
-    mask = torch.rand(64, generator=torch.Generator().manual_seed(seed)) < keep
+    mask = torch.rand(64, generator=torch.Generator().manual_seed(seed), dtype=DTYPE) < keep
     assert 10 < mask.sum() < 54
     torch.testing.assert_close(dropped_moment, plain_moment, rtol=0, atol=0)
     torch.testing.assert_close(dropped[mask], plain[mask], rtol=0, atol=0)
@@ -159,9 +160,9 @@ def test_lr_dropout_updates_state_everywhere_but_parameters_only_on_the_mask():
 def test_gradient_dropout_masks_and_rescales_before_the_rule():
     seed, keep, lr = 3, 0.75, 0.1
     _, p1 = steps_of(lambda p: lo.build("sgd+graddropout", p, lr=lr, seed=seed, grad_keep_prob=keep),
-                     start=torch.linspace(-1, 1, 40), f=lambda p: 0.5 * (p**2).sum())
-    start = torch.linspace(-1, 1, 40)
-    mask = (torch.rand(40, generator=torch.Generator().manual_seed(seed)) < keep).double()
+                     start=torch.linspace(-1, 1, 40, dtype=DTYPE), f=lambda p: 0.5 * (p**2).sum())
+    start = torch.linspace(-1, 1, 40, dtype=DTYPE)
+    mask = (torch.rand(40, generator=torch.Generator().manual_seed(seed), dtype=DTYPE) < keep).to(DTYPE)
     torch.testing.assert_close(p1, start - lr * start * mask / keep)
 
 
@@ -172,7 +173,7 @@ def test_gradient_noise_follows_annealed_schedule():
     draws = torch.Generator().manual_seed(seed)
     expected = START.clone()
     for t in range(2):
-        noise = torch.randn(2, generator=draws) * math.sqrt(eta / (1 + t) ** gamma)
+        noise = torch.randn(2, generator=draws, dtype=DTYPE) * math.sqrt(eta / (1 + t) ** gamma)
         expected = expected - lr * (grad(expected) + noise)
         torch.testing.assert_close(path[t + 1], expected)
 
@@ -205,7 +206,7 @@ def test_lookahead_with_alpha_half_matches_reference_loop_on_every_tensor():
     """Three parameter tensors, k = 3: every tensor synchronises on steps 3, 6, 9 — not once per
     tensor — and the fast weights are written back."""
     lr, k, alpha, steps = 0.1, 3, 0.5, 10
-    starts = [torch.tensor([1.0, -2.0]), torch.tensor([0.5]), torch.tensor([[2.0, 1.0]])]
+    starts = [torch.tensor(s, dtype=DTYPE) for s in ([1.0, -2.0], [0.5], [[2.0, 1.0]])]
     params = [s.clone().requires_grad_() for s in starts]
     optimizer = lo.build("sgd+lookahead", params, lr=lr, lookahead_k=k, lookahead_alpha=alpha)
     loss = lambda ps: sum(((i + 1) * q**2).sum() for i, q in enumerate(ps))
@@ -224,7 +225,7 @@ def test_lookahead_with_alpha_half_matches_reference_loop_on_every_tensor():
 
 
 def _distance_to(path_end, target):
-    return (path_end - torch.tensor(target)).norm().item()
+    return (path_end - torch.tensor(target, dtype=DTYPE)).norm().item()
 
 
 # (spec, hyper-parameters on the quadratic, hyper-parameters on Rosenbrock)
@@ -248,8 +249,8 @@ CONVERGENCE = [
 def test_converges_on_convex_quadratic_and_rosenbrock(spec, on_quadratic, on_rosenbrock):
     ill_conditioned = lambda p: 0.5 * (p[..., 0] ** 2 + 10 * p[..., 1] ** 2)
     end = steps_of(lambda p: lo.build(spec, p, seed=0, **on_quadratic), f=ill_conditioned,
-                   start=torch.tensor([1.5, 1.0]), steps=1000)[-1]
+                   start=torch.tensor([1.5, 1.0], dtype=DTYPE), steps=1000)[-1]
     assert _distance_to(end, [0.0, 0.0]) < 1e-3
     end = steps_of(lambda p: lo.build(spec, p, seed=0, **on_rosenbrock), f=rosenbrock,
-                   start=torch.tensor([-1.2, 1.0]), steps=8000)[-1]
+                   start=torch.tensor([-1.2, 1.0], dtype=DTYPE), steps=8000)[-1]
     assert _distance_to(end, [1.0, 1.0]) < 0.05

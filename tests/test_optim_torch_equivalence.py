@@ -1,4 +1,6 @@
-"""Where torch.optim has the same algorithm, landscape.optim gives the same numbers."""
+"""Where torch.optim has the same algorithm, landscape.optim gives the same numbers (float64)."""
+
+import contextlib
 
 import pytest
 import torch
@@ -50,6 +52,18 @@ def _name(case):
     return f"{mine.__name__}-" + "-".join(f"{k}={v}" for k, v in hp.items())
 
 
+@contextlib.contextmanager
+def _torch_scalars_in_float64():
+    """torch.optim keeps its step counts and NAdam's μ-product in the default dtype (float32
+    unless changed; ``_get_scalar_dtype``); ours are Python floats, so float64 while torch runs."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(default)
+
+
 def _optimize(make_optimizer, hp, seed, steps=200):
     params = make_params(seed)
     loss = make_loss(seed)
@@ -60,12 +74,19 @@ def _optimize(make_optimizer, hp, seed, steps=200):
     return params, optimizer
 
 
+def _optimize_with_torch(theirs, mine, hp, seed, steps=200, **flags):
+    """The same run with torch.optim's class, given its flag for our class's variant."""
+    flags.update(TORCH_FLAGS.get(mine, {}))
+    with _torch_scalars_in_float64():
+        return _optimize(lambda p, **h: theirs(p, **h, **flags), hp, seed, steps)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[_name(c) for c in CASES])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_same_parameters_as_torch_after_200_steps(case, seed):
     mine, theirs, hp = case
     our_params, _ = _optimize(mine, hp, seed)
-    torch_params, _ = _optimize(lambda p, **h: theirs(p, **h, **TORCH_FLAGS.get(mine, {})), hp, seed)
+    torch_params, _ = _optimize_with_torch(theirs, mine, hp, seed)
     start = make_params(seed)
     for ours_p, torch_p, p0 in zip(our_params, torch_params, start):
         torch.testing.assert_close(ours_p, torch_p, rtol=1e-9, atol=1e-12)
@@ -77,7 +98,6 @@ def test_same_parameters_as_torch_after_200_steps(case, seed):
 def test_same_as_torch_foreach_implementation(case):
     mine, theirs, hp = case
     our_params, _ = _optimize(mine, hp, seed=3, steps=50)
-    torch_params, _ = _optimize(
-        lambda p, **h: theirs(p, **h, **TORCH_FLAGS.get(mine, {}), foreach=True), hp, seed=3, steps=50)
+    torch_params, _ = _optimize_with_torch(theirs, mine, hp, seed=3, steps=50, foreach=True)
     for a, b in zip(our_params, torch_params):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
