@@ -5,6 +5,7 @@
     python -m landscape gif --surface quadratic --optimizers gd@0.01,gd@0.1,gd@0.21 --out lr.gif
     python -m landscape phase --surface quadratic --optimizer momentum --out phase.png
     python -m landscape lecture --out gifs/
+    python -m landscape show-rule adam
     python -m landscape list-surfaces | list-optimizers
 
 Mistakes in what the user typed print one line ``error: ...`` and exit with status 2: no
@@ -135,10 +136,17 @@ def _list_surfaces(args) -> None:
 
 
 def _list_optimizers(args) -> None:
-    print("base rules:  " + ", ".join(optim.BASE_RULES))
-    print("modifiers:   " + ", ".join(optim.MODIFIERS))
-    print("extensions:  " + ", ".join(optim.EXTENSIONS))
-    print("example:     radamw+nesterov+gradnoise+lrdropout+lookahead")
+    print(f"{'rule':<10} {'class':<9} {'modifiers':<27} {'momentum':<9} {'net lr':<7} paper")
+    for word, info in optim.BASE_RULES.items():
+        modifiers = " ".join(f"+{m}" for m in info.modifiers) or "-"
+        print(f"{word:<10} {info.rule.__name__:<9} {modifiers:<27} {info.momentum or '-':<9} "
+              f"{info.network_lr:<7g} {info.paper}")
+    print("extensions, for every rule: " + ", ".join(f"+{word}" for word in optim.EXTENSIONS))
+    print("example: radamw+nesterov+gradnoise+lrdropout+lookahead;  show-rule SPEC prints its lecture version")
+
+
+def _show_rule(args) -> None:
+    print(optim.parse(args.spec).lecture_source())
 
 
 def _gif(args) -> None:
@@ -240,6 +248,11 @@ def parser() -> argparse.ArgumentParser:
         .set_defaults(run=_list_surfaces)
     commands.add_parser("list-optimizers", help="the words optimizer specs are built from") \
         .set_defaults(run=_list_optimizers)
+
+    show_rule = commands.add_parser("show-rule", help="print a rule's lecture version (Python, in the "
+                                                      "course's notation), e.g. show-rule adam")
+    show_rule.add_argument("spec", help="an optimizer spec: adam, sgd+nesterov, radamw+lookahead, …")
+    show_rule.set_defaults(run=_show_rule)
 
     gif = commands.add_parser("gif", help="animate optimizers on a surface, write a GIF")
     gif.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))

@@ -16,7 +16,7 @@ from landscape.cli import main
 def test_entry_point_help_lists_subcommands():
     result = subprocess.run([sys.executable, "-m", "landscape", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
-    for command in ("gif", "phase", "sweep", "lecture", "list-surfaces", "list-optimizers"):
+    for command in ("gif", "phase", "sweep", "lecture", "show-rule", "list-surfaces", "list-optimizers"):
         assert command in result.stdout
 
 
@@ -25,6 +25,18 @@ def test_lists(capsys):
     assert "two-well" in capsys.readouterr().out
     assert main(["list-optimizers"]) == 0
     assert "lookahead" in capsys.readouterr().out
+
+
+def test_show_rule_prints_the_lecture_version_of_a_spec(capsys):
+    assert main(["show-rule", "adamw+lookahead"]) == 0
+    out = capsys.readouterr().out
+    assert "def adam(θ" in out and "m_k = β1 m_{k−1} + (1 − β1) g_k" in out  # the rule, in the notation
+    assert "θ_k ← (1 − ηλ) θ_k" in out and "weight_decay=0.01" in out  # AdamW's decay and defaults
+    assert "+lookahead" in out and "def update" in out
+    assert main(["show-rule", "sgd+nesterov"]) == 0
+    assert "def sgd(θ" in capsys.readouterr().out
+    assert main(["show-rule", "adamm"]) == 2
+    assert "unknown base rule 'adamm'" in capsys.readouterr().err
 
 
 def test_gif_command_writes_a_gif(tmp_path, capsys):

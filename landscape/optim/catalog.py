@@ -65,7 +65,9 @@ class OptimizerInfo:
     heavy_ball: bool = False
 
 
-_SGD = "Robbins & Monro 1951; momentum: Polyak 1964; Nesterov: Sutskever et al., ICML 2013"
+_SGD = "Robbins & Monro 1951"
+_HEAVY_BALL = "Polyak 1964"
+_NESTEROV = "Nesterov 1983; Sutskever et al., ICML 2013"
 _ADAM = "Kingma & Ba, ICLR 2015"
 _ADAMW = "Loshchilov & Hutter, ICLR 2019"
 _NADAM = "Dozat, ICLR workshop 2016"
@@ -77,9 +79,9 @@ BASE_RULES: dict[str, OptimizerInfo] = {
                         heavy_ball=True),
     "sgd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"), momentum="momentum",
                          heavy_ball=True),
-    "momentum": OptimizerInfo(SGD, _SGD, {"momentum": 0.9}, ("momentum", "nesterov", "l2"),
+    "momentum": OptimizerInfo(SGD, _HEAVY_BALL, {"momentum": 0.9}, ("momentum", "nesterov", "l2"),
                               momentum="momentum", heavy_ball=True),
-    "nesterov": OptimizerInfo(SGD, _SGD, {"momentum": 0.9, "nesterov": True},
+    "nesterov": OptimizerInfo(SGD, _NESTEROV, {"momentum": 0.9, "nesterov": True},
                               ("momentum", "nesterov", "l2"), momentum="momentum"),
     "sgdw": OptimizerInfo(SGDW, _ADAMW, modifiers=("momentum", "nesterov"), momentum="momentum"),
     "adagrad": OptimizerInfo(Adagrad, "Duchi, Hazan & Singer, JMLR 2011", modifiers=("l2",),

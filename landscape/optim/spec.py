@@ -21,6 +21,7 @@ is one optimizer at three learning rates (``split_learning_rate``).
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,22 @@ class Spec:
             names += list(EXTENSIONS[word][1])
         return names + ["seed", "foreach"]
 
+    def lecture_source(self) -> str:
+        """The lecture version of this spec, as Python source for a slide: the rule's function
+        (one step on one tensor; its branches cover the modifiers) and the lecture functions it
+        calls, with the values the spec starts from; then the stage each extension adds."""
+        defaults = {**constructor_defaults(self.rule), **self.options}
+        lines = [f"# {self.text}: {self.rule.__name__} ({self.info.paper})",
+                 "# starts from " + ", ".join(f"{name}={value!r}" for name, value in defaults.items()),
+                 ""]
+        lines += [inspect.getsource(function) for function in _called_lecture_functions(self.rule.lecture_rule)]
+        for word in self.extensions:
+            extension = EXTENSIONS[word][0]
+            lines.append(f"# +{word}: {extension.__name__} ({extension.__module__})")
+            lines += [inspect.getsource(stage) for name, stage in vars(extension).items()
+                      if name in ("gradients", "update")]
+        return "\n".join(lines)
+
     def build(self, params, seed: int | None = None, **hyperparameters) -> Optimizer:
         """The optimizer for ``params`` with ``hyperparameters`` routed to rule and extensions."""
         accepted = self.hyperparameters()
@@ -114,6 +131,18 @@ class Spec:
         default_beta1, default_beta2 = constructor_defaults(self.rule)["betas"]
         beta1 = aliases.get("beta1", aliases.get("momentum", default_beta1))
         return {"betas": (beta1, aliases.get("beta2", default_beta2))}
+
+
+def _called_lecture_functions(function) -> list:
+    """``function`` and, after it, the functions of landscape.optim it calls, in order of use."""
+    found = [function]
+    for known in found:
+        for name in known.__code__.co_names:
+            called = known.__globals__.get(name)
+            if (inspect.isfunction(called) and called.__module__.startswith(__package__)
+                    and called not in found):
+                found.append(called)
+    return found
 
 
 def parse(spec: str) -> Spec:
