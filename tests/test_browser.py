@@ -16,8 +16,9 @@ import pytest
 from browser import (CHROMIUM, SLOW, Lab, chromium, colour_pixels, drag, image_source, kernel_idle,
                      open_notebook, pixels, restart_kernel_and_run_all, run_all, save, shown_image,
                      text_input, wait_for_new_image, wait_for_status, widget)
+from helpers import SHARED, official_folder
 from landscape.draw import colour
-from test_nets import SHARED, _official_folder
+from landscape.lecture import LECTURE_GIFS
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Chromium is not installed (apt-get install chromium)")
@@ -29,7 +30,7 @@ EXPLORER = ("%matplotlib widget\nfrom landscape.app import explore", "explore()"
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     """Real CIFAR-10 images: the shared subset, else a small folder in the official format."""
-    return SHARED if SHARED.is_dir() else _official_folder(tmp_path_factory.mktemp("data"), per_batch=250)
+    return SHARED if SHARED.is_dir() else official_folder(tmp_path_factory.mktemp("data"), per_batch=250)
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,10 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
     assert "FigureCanvas" not in text and "<Figure" not in text, "no stray repr under the cells"
     images = page.locator(".jp-OutputArea-output img:visible")
     assert images.count() >= 5, "the explorer and the lecture figures are shown"
+    slides = page.locator(".jp-CodeCell").filter(has_text="lecture.LECTURE_GIFS").locator(".jp-OutputArea-output img")
+    assert slides.count() == len(LECTURE_GIFS), "one figure per slide of the lecture table"
+    for index in range(slides.count()):  # each slide shows its paths: the first run's colour is there
+        assert colour_pixels(shown_image(slides.nth(index)), colour(0), 40) > 200, f"slide {index} has paths"
     notebook_width = page.locator(".jp-Notebook").bounding_box()["width"]
     for index in range(images.count()):
         assert images.nth(index).bounding_box()["width"] <= notebook_width, "figures fit the column"

@@ -35,6 +35,9 @@ def test_show_rule_prints_the_lecture_version_of_a_spec(capsys):
     assert "+lookahead" in out and "def update" in out
     assert main(["show-rule", "sgd+nesterov"]) == 0
     assert "def sgd(θ" in capsys.readouterr().out
+    assert main(["show-rule", "radam+nesterov"]) == 0  # what it calls, also where imported in place
+    out = capsys.readouterr().out
+    assert "def radam(θ" in out and "def look_ahead(" in out and "def momentum_schedule(" in out
     assert main(["show-rule", "adamm"]) == 2
     assert "unknown base rule 'adamm'" in capsys.readouterr().err
 

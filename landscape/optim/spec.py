@@ -21,6 +21,8 @@ is one optimizer at three learning rates (``split_learning_rate``).
 
 from __future__ import annotations
 
+import dis
+import importlib
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -134,11 +136,18 @@ class Spec:
 
 
 def _called_lecture_functions(function) -> list:
-    """``function`` and, after it, the functions of landscape.optim it calls, in order of use."""
+    """``function`` and, after it, the functions of landscape.optim it calls, in order of use
+    (also those it imports where it uses them: ``from .nadam import look_ahead``)."""
     found = [function]
     for known in found:
-        for name in known.__code__.co_names:
-            called = known.__globals__.get(name)
+        names = {name: known.__globals__.get(name) for name in known.__code__.co_names}
+        module = None
+        for instruction in dis.get_instructions(known):
+            if instruction.opname == "IMPORT_NAME":
+                module = importlib.import_module(f".{instruction.argval}", __package__)
+            elif instruction.opname == "IMPORT_FROM" and module is not None:
+                names[instruction.argval] = getattr(module, instruction.argval)
+        for called in names.values():
             if (inspect.isfunction(called) and called.__module__.startswith(__package__)
                     and called not in found):
                 found.append(called)

@@ -1,3 +1,0 @@
-import torch
-
-torch.set_default_dtype(torch.float64)
