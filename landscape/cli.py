@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from contextlib import contextmanager
 
@@ -136,17 +137,19 @@ def _list_surfaces(args) -> None:
 
 
 def _list_optimizers(args) -> None:
-    print(f"{'rule':<10} {'class':<9} {'modifiers':<27} {'momentum':<9} {'net lr':<7} paper")
+    print(f"{'rule':<10} {'class':<9} {'modifiers':<27} {'momentum slider':<17} {'net lr':<7} paper")
     for word, info in optim.BASE_RULES.items():
         modifiers = " ".join(f"+{m}" for m in info.modifiers) or "-"
-        print(f"{word:<10} {info.rule.__name__:<9} {modifiers:<27} {info.momentum or '-':<9} "
-              f"{info.network_lr:<7g} {info.paper}")
+        slider = {"momentum": "β", "beta1": "β1"}.get(optim.parse(word).momentum) or \
+            ("β with +momentum" if info.momentum else "-")
+        print(f"{word:<10} {info.rule.__name__:<9} {modifiers:<27} {slider:<17} {info.network_lr:<7g} {info.paper}")
     print("extensions, for every rule: " + ", ".join(f"+{word}" for word in optim.EXTENSIONS))
     print("example: radamw+nesterov+gradnoise+lrdropout+lookahead;  show-rule SPEC prints its lecture version")
 
 
 def _show_rule(args) -> None:
-    print(optim.parse(args.spec).lecture_source())
+    spec, lr = optim.split_learning_rate(args.spec)
+    print(optim.parse(spec).lecture_source(**({} if lr is None else {"lr": lr})))
 
 
 def _gif(args) -> None:
@@ -323,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     except (_UsageError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`show-rule adam | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet
+        return 0
     except KeyboardInterrupt as interruption:
         terminated = isinstance(interruption, Terminated)
         print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): stopped; no file was left "

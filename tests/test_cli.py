@@ -32,7 +32,10 @@ def test_show_rule_prints_the_lecture_version_of_a_spec(capsys):
     out = capsys.readouterr().out
     assert "def adam(θ" in out and "m_k = β1 m_{k−1} + (1 − β1) g_k" in out  # the rule, in the notation
     assert "θ_k ← (1 − ηλ) θ_k" in out and "weight_decay=0.01" in out  # AdamW's decay and defaults
-    assert "+lookahead" in out and "def update" in out
+    assert "decoupled_weight_decay=True" in out, "the group's values, the option AdamW fixes included"
+    assert "+lookahead: Lookahead(k=5, alpha=0.5)" in out and "φ ← φ + α (θ − φ)" in out
+    assert main(["show-rule", "amsgrad@0.1"]) == 0
+    assert "lr=0.1" in (out := capsys.readouterr().out) and "amsgrad=True" in out
     assert main(["show-rule", "sgd+nesterov"]) == 0
     assert "def sgd(θ" in capsys.readouterr().out
     assert main(["show-rule", "radam+nesterov"]) == 0  # what it calls, also where imported in place
@@ -40,6 +43,14 @@ def test_show_rule_prints_the_lecture_version_of_a_spec(capsys):
     assert "def radam(θ" in out and "def look_ahead(" in out and "def momentum_schedule(" in out
     assert main(["show-rule", "adamm"]) == 2
     assert "unknown base rule 'adamm'" in capsys.readouterr().err
+
+
+def test_show_rule_into_a_pipe_that_closes_early_is_not_an_error():
+    reader = subprocess.Popen([sys.executable, "-m", "landscape", "show-rule", "adam+nesterov"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.close()  # the reader is gone before the command writes (it takes a second to start)
+    assert reader.wait(timeout=60) == 0
+    assert reader.stderr.read() == b""
 
 
 def test_gif_command_writes_a_gif(tmp_path, capsys):

@@ -3,7 +3,7 @@ narrows towards a final SGD learning rate.
 
 Update rule (g_k gradient, m_k / v_k moments, η, β1, β2, ε, η* final lr, γ, λ)::
 
-    m_k, v_k as in Adam (AMSBound: v_k ← max(v_{k−1}, v_k))
+    m_k, v_k as in Adam (AMSBound: v̂_k = max(v̂_{k−1}, v_k) in place of v_k)
     η_l(k) = η* (1 − 1 / (γk + 1)),   η_u(k) = η* (1 + 1 / (γk))
     s_k = clip(η √(1 − β2^k) / ((1 − β1^k)(√v_k + ε)), η_l(k), η_u(k))
     θ_{k+1} = θ_k − s_k ⊙ m_k

@@ -4,7 +4,7 @@ Update rule (g_k gradient, m_k / v_k first / second moment, η learning rate, β
 
     g_k ← g_k + λ θ_k                         (Adam + L2; AdamW instead: θ_k ← (1 − ηλ) θ_k)
     m_k = β1 m_{k−1} + (1 − β1) g_k
-    v_k = β2 v_{k−1} + (1 − β2) g_k ⊙ g_k     (AMSGrad: v_k ← max(v_{k−1}, v_k))
+    v_k = β2 v_{k−1} + (1 − β2) g_k ⊙ g_k     (AMSGrad: v̂_k = max(v̂_{k−1}, v_k) in place of v_k)
     m̂_k = m_k / (1 − β1^k)
     θ_{k+1} = θ_k − η m̂_k / (√v_k / √(1 − β2^k) + ε)
 
@@ -52,8 +52,8 @@ def moments(g: Tensor, state: dict, group: dict) -> tuple[Tensor, Tensor]:
     m.mul_(β1).add_((1 - β1) * g)                      # m_k = β1 m_{k−1} + (1 − β1) g_k
     v.mul_(β2).add_((1 - β2) * g * g)                  # v_k = β2 v_{k−1} + (1 − β2) g_k ⊙ g_k
     if group["amsgrad"]:
-        v_max = state["max_exp_avg_sq"]                # max(v_1, …, v_{k−1})
-        v = torch.maximum(v_max, v, out=v_max)         # v_k ← max(v_{k−1}, v_k)   (AMSGrad)
+        v̂ = state["max_exp_avg_sq"]                   # v̂_{k−1} = max(v_1, …, v_{k−1})
+        v = torch.maximum(v̂, v, out=v̂)                # v̂_k = max(v̂_{k−1}, v_k), used as v_k   (AMSGrad)
     return m, v
 
 

@@ -5,8 +5,8 @@ declared here, in the manner of torch's ``OptimizerInfo`` test table: which clas
 options its spec word sets, which modifiers it accepts, which hyper-parameter the explorer's
 momentum slider and the phase diagram's y axis move, its default learning rate on a network, and
 its paper. ``spec.py`` parses with it, the explorer and ``draw`` label their momentum axis with it,
-``theory`` decides where the heavy-ball theory applies with it, and ``nets.train`` takes its
-default learning rates from it.
+``Spec.is_heavy_ball`` decides with it where ``draw`` overlays ``landscape.theory``, and
+``nets.train`` takes its default learning rates from it.
 
 The keyword names a rule accepts, and their defaults, are its constructor's (the one place they
 are written); ``constructor_defaults`` reads them, and a test holds this table to them.

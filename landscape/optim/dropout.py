@@ -1,14 +1,14 @@
 """Gradient dropout and learning-rate dropout: random coordinate masks, before or after the rule.
 
 Gradient dropout drops gradient coordinates before the rule's state sees them, rescaled so the
-expected gradient is unchanged (m_k ~ Bernoulli(p), p the keep probability)::
+expected gradient is unchanged (ξ_k ~ Bernoulli(p) per coordinate, p the keep probability)::
 
-    g_k ← m_k ⊙ g_k / p
+    g_k ← ξ_k ⊙ g_k / p
 
 Learning-rate dropout runs the rule with the full gradient (its state, e.g. Adam's moments, is
 updated everywhere) and keeps the resulting update only on a random set of coordinates::
 
-    Δ_k = rule(θ_k, g_k) − θ_k,   θ_{k+1} = θ_k + m_k ⊙ Δ_k
+    Δ_k = rule(θ_k, g_k) − θ_k,   θ_{k+1} = θ_k + ξ_k ⊙ Δ_k
 
 Lin, Shi & Huang, "Learning Rate Dropout", 2019 (arXiv:1912.00144).
 """
@@ -59,4 +59,4 @@ class LRDropout(Extension):
         apply_rule()
         torch._foreach_sub_(step.params, start)          # θ ← Δ_k
         torch._foreach_mul_(step.params, _masks(step, step.params, self.keep_prob))
-        torch._foreach_add_(step.params, start)          # θ ← θ_k + m_k ⊙ Δ_k
+        torch._foreach_add_(step.params, start)          # θ ← θ_k + ξ_k ⊙ Δ_k

@@ -8,6 +8,8 @@ Update rule (g_k gradient, m_k / v_k moments, η, β1, β2, ε, λ)::
               θ_{k+1} = θ_k − η r_k m̂_k √(1 − β2^k) / (√v_k + ε)
     ρ_k ≤ 5:  θ_{k+1} = θ_k − η m̂_k                 (momentum SGD while the variance is unknown)
 
+The threshold 5 is the authors' code's and torch's (the paper states ρ_k > 4).
+
 RAdamW decouples the weight decay (θ_k ← (1 − ηλ) θ_k); ``nesterov=True`` uses Dozat's
 look-ahead m̂_k (see adam.py). Liu et al., "On the Variance of the Adaptive Learning Rate and
 Beyond", ICLR 2020. Same numbers as ``torch.optim.RAdam`` (incl. decoupled_weight_decay).
@@ -51,12 +53,12 @@ def radam(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
         r = ((ρ - 4) * (ρ - 2) * ρ_inf / ((ρ_inf - 4) * (ρ_inf - 2) * ρ)) ** 0.5
         return η * r * m̂ * (1 - β2**k) ** 0.5 / (v.sqrt() + ε)  # η r_k m̂_k √(1 − β2^k) / (√v_k + ε)
 
-    if isinstance(ρ, Tensor):  # a tensor β2 holds several settings: each takes its branch below
-        θ.sub_(torch.where(ρ > 5, rectified_step(), η * m̂))
-    elif ρ > 5:  # the variance of the adaptive learning rate is tractable: rectify it
+    if not isinstance(ρ, Tensor) and ρ > 5:  # the adaptive learning rate's variance is tractable
         θ.sub_(rectified_step())                       # θ_{k+1} = θ_k − η r_k m̂_k √(1 − β2^k) / (√v_k + ε)
-    else:  # ρ_k ≤ 5: momentum SGD while the variance is unknown
+    elif not isinstance(ρ, Tensor):  # ρ_k ≤ 5: momentum SGD while the variance is unknown
         θ.sub_(η * m̂)                                  # θ_{k+1} = θ_k − η m̂_k
+    else:  # a tensor β2 holds several settings (rows): each row takes its branch of the two above
+        θ.sub_(torch.where(ρ > 5, rectified_step(), η * m̂))
 
 
 class RAdam(Adam):

@@ -25,8 +25,11 @@ import dis
 import importlib
 import inspect
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
+
+import torch
 
 from .base import Extension, Optimizer
 from .catalog import BASE_RULES, MODIFIERS, OptimizerInfo, constructor_defaults
@@ -86,20 +89,19 @@ class Spec:
             names += list(EXTENSIONS[word][1])
         return names + ["seed", "foreach"]
 
-    def lecture_source(self) -> str:
+    def lecture_source(self, **hyperparameters) -> str:
         """The lecture version of this spec, as Python source for a slide: the rule's function
-        (one step on one tensor; its branches cover the modifiers) and the lecture functions it
-        calls, with the values the spec starts from; then the stage each extension adds."""
-        defaults = {**constructor_defaults(self.rule), **self.options}
+        (one step on one tensor; its branches cover the options) and the lecture functions it
+        calls, under the values of the group it runs with (``hyperparameters`` as for ``build``);
+        then each extension's stage as its module states it."""
+        optimizer = self.build([torch.zeros(1)], **hyperparameters)
+        group = {name: value for name, value in optimizer.param_groups[0].items() if name != "params"}
         lines = [f"# {self.text}: {self.rule.__name__} ({self.info.paper})",
-                 "# starts from " + ", ".join(f"{name}={value!r}" for name, value in defaults.items()),
-                 ""]
+                 "# group: " + ", ".join(f"{name}={value!r}" for name, value in group.items()), ""]
         lines += [inspect.getsource(function) for function in _called_lecture_functions(self.rule.lecture_rule)]
-        for word in self.extensions:
-            extension = EXTENSIONS[word][0]
-            lines.append(f"# +{word}: {extension.__name__} ({extension.__module__})")
-            lines += [inspect.getsource(stage) for name, stage in vars(extension).items()
-                      if name in ("gradients", "update")]
+        for extension in optimizer.extensions:
+            stage = sys.modules[type(extension).__module__].__doc__.strip()
+            lines += [f"# +{extension.name}: {extension!r}", *(f"#   {line}".rstrip() for line in stage.splitlines()), ""]
         return "\n".join(lines)
 
     def build(self, params, seed: int | None = None, **hyperparameters) -> Optimizer:
