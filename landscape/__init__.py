@@ -1,9 +1,13 @@
 """landscape: a 2-D loss-landscape teaching visualizer for deep-learning optimization.
 
-    landscape.optim       the optimizers (torch.optim.Optimizer subclasses) and build(spec, ...)
-    landscape.surfaces    analytic 2-D surfaces;  landscape.trajectory  batched runs and grids
+    landscape.optim       the optimizers (torch.optim.Optimizer subclasses), their catalog, build(spec)
+    landscape.surfaces    analytic 2-D surfaces;  landscape.theory  heavy ball on a quadratic
+    landscape.trajectory  batched runs and lr x momentum sweeps
     landscape.draw        figures;  landscape.animate  animations;  landscape.export_gif(...)
+    landscape.lecture     the lecture's slides;  landscape.app  the notebook explorer
     landscape.nets        CIFAR-10 data, models and the optimizer comparison
+
+The map: docs/architecture.md.
 """
 
 __version__ = "0.1.0"
