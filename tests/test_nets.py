@@ -7,7 +7,9 @@ import json
 import pickle
 import re
 import tarfile
+from itertools import count
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -437,3 +439,116 @@ def test_without_a_learning_rate_each_rule_trains_at_its_catalog_network_lr(smal
                                      data=small_cifar, progress=False)
     assert [run.lr for run in result.runs] == [2e-3, 0.1, 1e-3]  # the rows of optim.BASE_RULES
     assert [run.status for run in result.runs] == ["finished"] * 3
+
+
+def _trained_models(monkeypatch) -> list:
+    """Every model ``models.create`` makes from now on (the first one is the throwaway one that
+    every optimizer is built on before training, then one per run)."""
+    real, created = models.create, []
+
+    def create(*args):
+        created.append(real(*args))
+        return created[-1]
+
+    monkeypatch.setattr(models, "create", create)
+    return created
+
+
+def _vector(model) -> torch.Tensor:
+    return torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+
+
+def test_recorded_paths_start_together_every_n_steps_and_end_at_the_trained_weights(small_cifar,
+                                                                                     monkeypatch):
+    start = _vector(models.create("mlp", 0))
+    created = _trained_models(monkeypatch)
+    result = train.train_and_compare("mlp", ["sgd+momentum", "adam"], epochs=2, batch_size=64,
+                                     lr={"sgd+momentum": 0.01, "adam": 1e-3}, data=small_cifar,
+                                     progress=False, record=True, record_every=3)
+    assert list(result.paths) == ["sgd+momentum", "adam"]
+    for run, model in zip(result.runs, created[1:3]):
+        path = run.path
+        assert path.every == 3 and path.steps == [0, 3, 6, 9, 12, 15, 16], "16 steps: 0, 3, ..., 15 and 16"
+        assert path.weights.shape == (7, start.numel()) and path.weights.dtype == torch.float32
+        assert torch.equal(path.weights[0], start), "the common start, before any update"
+        assert torch.equal(path.weights[-1], _vector(model)), "the trained model's final weights"
+        assert path.losses == [run.step_losses[0]] + [run.step_losses[s - 1] for s in path.steps[1:]]
+        assert path.buffers == {}, "an MLP has no buffers"
+    assert not torch.equal(result.runs[0].path.weights[1], result.runs[1].path.weights[1])
+
+
+def test_by_default_about_40_points_and_a_batchnorm_models_final_buffers(small_cifar, tmp_path, monkeypatch):
+    result = train.train_and_compare("mlp", "adam", epochs=2, batch_size=8, lr=1e-3, data=small_cifar,
+                                     progress=False, record=True)
+    path = result.runs[0].path
+    assert path.every == 4 and path.steps == list(range(0, 129, 4)), "128 steps: every ceil(128 / 40)"
+    created = _trained_models(monkeypatch)
+    tiny = data.load(official_folder(tmp_path, per_batch=8))  # 40 training images: 3 steps of 16
+    result = train.train_and_compare("seed-cnn", "sgd", epochs=1, batch_size=16, lr=1e-2, data=tiny,
+                                     progress=False, record=True)
+    path, model = result.runs[0].path, created[-1]
+    assert path.steps == [0, 1, 2, 3] and torch.equal(path.weights[-1], _vector(model))
+    assert path.weights.shape[1] == 808_458, "trainable parameters only, no BatchNorm statistics"
+    buffers = dict(model.named_buffers())
+    assert path.buffers.keys() == buffers.keys() and len(buffers) == 12, "4 BatchNorms x 3 buffers"
+    assert all(torch.equal(path.buffers[name], buffer) for name, buffer in buffers.items())
+
+
+def _compare_timed_by_count(monkeypatch, cifar: data.CIFAR10, out: Path, **options) -> train.Comparison:
+    """A comparison whose epochs all last one second (a counting clock), saved in ``out``."""
+    monkeypatch.setattr(train, "time", SimpleNamespace(perf_counter=count().__next__))
+    return train.train_and_compare("mlp", ["sgd", "adam", "rmsprop"], epochs=2, batch_size=64,
+                                   lr={"sgd": 1e6, "adam": 1e-3, "rmsprop": 1e-3}, data=cifar,
+                                   progress=False, out=out, **options)
+
+
+def test_recording_changes_neither_the_training_nor_the_saved_results(small_cifar, tmp_path, monkeypatch):
+    plain = _compare_timed_by_count(monkeypatch, small_cifar, tmp_path / "plain")
+    recorded = _compare_timed_by_count(monkeypatch, small_cifar, tmp_path / "recorded", record=True,
+                                       record_every=1)
+    assert plain.paths == {} and list(recorded.paths) == ["sgd", "adam", "rmsprop"]
+    assert [run.status for run in recorded.runs] == ["diverged", "finished", "finished"]
+    for without, with_ in zip(plain.runs, recorded.runs):
+        assert np.array_equal(without.step_losses, with_.step_losses, equal_nan=True)
+        assert (without.epochs, without.status) == (with_.epochs, with_.status)
+    for name in train.RESULTS:
+        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "recorded" / name).read_bytes(), name
+
+
+def test_a_diverged_run_keeps_its_finite_points_before_it_diverged(small_cifar):
+    result = train.train_and_compare("mlp", ["sgd", "adam"], epochs=2, batch_size=32,
+                                     lr={"sgd": 1e6, "adam": 1e-3}, data=small_cifar, progress=False,
+                                     record=True, record_every=1)
+    diverged, path = result.runs[0], result.runs[0].path
+    assert diverged.status == "diverged" and diverged.diverged_at_step < 16, "found at the epoch's end"
+    assert path.steps == list(range(len(path.steps))) and path.steps[-1] < diverged.diverged_at_step
+    assert len(path.weights) == len(path.steps) and torch.isfinite(path.weights).all()
+    assert all(np.isfinite(path.losses))
+    assert result.runs[1].path.steps == list(range(33))
+
+
+def test_an_interrupted_run_keeps_the_points_it_has(small_cifar, monkeypatch):
+    _interrupt_at_call(monkeypatch, 8 + 1 + 3)  # adam: 8 steps and 1 evaluation; rmsprop: its 3rd step
+    result = train.train_and_compare("mlp", ["adam", "rmsprop", "sgd"], epochs=1, batch_size=64, lr=1e-3,
+                                     data=small_cifar, progress=False, record=True, record_every=1)
+    assert [run.status for run in result.runs] == ["finished", "interrupted", "not started"]
+    assert list(result.paths) == ["adam", "rmsprop"]
+    assert result.paths["adam"].steps == list(range(9))
+    interrupted = result.paths["rmsprop"]
+    assert interrupted.steps == [0, 1, 2] and interrupted.weights.shape[0] == 3
+    assert interrupted.losses == [None] * 3, "the losses of an interrupted epoch are not kept"
+    assert torch.equal(interrupted.weights[0], result.paths["adam"].weights[0])
+
+
+@pytest.mark.parametrize("options,message", [
+    (dict(record=True, record_every=0), "Invalid record_every: 0 (expected an integer >= 1)"),
+    (dict(record=True, record_every=-3), "Invalid record_every: -3 (expected an integer >= 1)"),
+    (dict(record=True, record_every=2.5), "Invalid record_every: 2.5 (expected an integer >= 1)"),
+    (dict(record=True, record_every=True), "Invalid record_every: True (expected an integer >= 1)"),
+    (dict(record_every=5), "Invalid record_every: 5 (applies only with record=True)"),
+], ids=["zero", "negative", "fraction", "bool", "without-record"])
+def test_a_bad_record_every_is_refused_before_any_training(small_cifar, monkeypatch, options, message):
+    steps = _interrupt_at_call(monkeypatch, -1)  # counts forward passes, never interrupts
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        train.train_and_compare("mlp", "adam", data=small_cifar, progress=False, **options)
+    assert steps == []

@@ -5,6 +5,10 @@ order (both seeded). A run whose loss becomes NaN/inf stops and is marked diverg
 go on. Every optimizer is built once before any training, so a bad setting fails first. Ctrl-C
 keeps the finished runs (and the epochs of the current one), records the others as not started,
 and saves them. Results are strict JSON, CSV and PNG, moved into their folder together.
+
+With ``record=True`` each run also keeps its weights along the way (``Run.path``, a
+``RecordedPath`` on the training device, never saved to disk): the common start, every N-th
+step and the end, for drawing every optimizer's path in one plane of the loss landscape.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -27,6 +31,7 @@ from . import data as cifar
 from . import models, report
 
 CHECK_EVERY = 20  # steps between finiteness checks (each one synchronises with the GPU)
+RECORD_POINTS = 40  # points a recorded run keeps by default, over its planned steps
 RESULTS = ("comparison.json", "comparison.csv", "comparison.png")
 
 
@@ -83,9 +88,84 @@ def check_results_folder(folder: str | os.PathLike, overwrite: bool = False) -> 
     return folder
 
 
+def default_record_every(total_steps: int) -> int:
+    """Steps between recorded points that give about ``RECORD_POINTS`` points over ``total_steps``."""
+    return max(1, math.ceil(total_steps / RECORD_POINTS))
+
+
+@dataclass(eq=False)
+class RecordedPath:
+    """One run's weights along its training, on the training device (kept in memory, never saved).
+
+    ``weights[i]`` is the model's trainable parameters after ``steps[i]`` optimizer steps,
+    flattened in ``model.named_parameters()`` order (as ``torch.nn.utils.parameters_to_vector``;
+    ``vector_to_parameters(weights[i], model.parameters())`` puts a point back into a model).
+    The steps are 0 (the start, the same weights for every optimizer), N, 2N, ... and the last
+    step. ``losses[i]`` is the training loss ``Run.step_losses`` reports for step ``steps[i]``:
+    that step's batch loss, computed on the weights just before its update; at step 0 the first
+    batch's loss (computed on the start weights); None where the run kept no loss (an interrupted
+    epoch). ``buffers`` are the model's buffers at the end of training (BatchNorm running
+    statistics; empty for models without them), for evaluating the model at these weights.
+    """
+
+    every: int
+    steps: list[int]
+    losses: list[float | None]
+    weights: torch.Tensor  # (len(steps), number of trainable parameters)
+    buffers: dict[str, torch.Tensor]
+
+
+class PathRecorder:
+    """Copies a model's trainable parameters, flattened, into a (points, P) buffer preallocated on
+    their device, without synchronising: at step 0 and at every ``every``-th step (``after_step``)."""
+
+    def __init__(self, model: torch.nn.Module, every: int, total_steps: int):
+        self.model, self.every, self.steps = model, every, []
+        self.parameters = [parameter for _, parameter in model.named_parameters()]
+        first = self.parameters[0]
+        points = total_steps // every + 1 + (total_steps % every != 0)  # 0, N, 2N, ... and the last
+        self.weights = torch.empty(points, sum(p.numel() for p in self.parameters), dtype=first.dtype,
+                                   device=first.device)
+        self.take(0)
+
+    def take(self, step: int) -> None:
+        """Record the weights as they are now, after ``step`` optimizer steps."""
+        torch.cat([p.detach().reshape(-1) for p in self.parameters], out=self.weights[len(self.steps)])
+        self.steps.append(step)
+
+    def after_step(self, step: int) -> None:
+        if step % self.every == 0:
+            self.take(step)
+
+    def path(self, run: Run) -> RecordedPath:
+        """The finished run's points and the last step's; a diverged run's finite points before it
+        diverged; an interrupted run's points so far."""
+        if run.status == "finished" and self.steps[-1] != len(run.step_losses):
+            self.take(len(run.step_losses))
+        count = len(self.steps)
+        keep = torch.isfinite(self.weights[:count]).all(dim=1).cpu().tolist()
+        if run.status == "diverged":
+            keep = [kept and step < run.diverged_at_step for kept, step in zip(keep, self.steps)]
+        steps = [step for kept, step in zip(keep, self.steps) if kept]
+        if len(steps) == len(self.weights):
+            weights = self.weights
+        else:
+            weights = self.weights[:count][torch.tensor(keep, dtype=torch.bool, device=self.weights.device)]
+        buffers = {name: buffer.detach().clone() for name, buffer in self.model.named_buffers()}
+        return RecordedPath(self.every, steps, [_loss_at(run.step_losses, step) for step in steps], weights,
+                            buffers)
+
+
+def _loss_at(step_losses: list[float], step: int) -> float | None:
+    """The loss ``step_losses`` reports for ``step`` (the first batch's for step 0), None if not kept."""
+    index = max(step, 1) - 1
+    return step_losses[index] if index < len(step_losses) else None
+
+
 @dataclass
 class Run:
-    """One optimizer's training: losses per step and per epoch, and how it ended."""
+    """One optimizer's training: losses per step and per epoch, how it ended, and with
+    ``record=True`` its recorded weights (``path``, kept in memory only: not in the saved results)."""
 
     optimizer: str
     lr: float
@@ -94,6 +174,7 @@ class Run:
     status: str = "running"  # finished | diverged | interrupted | not started
     diverged_at_step: int | None = None
     diverged_at_epoch: int | None = None
+    path: RecordedPath | None = field(default=None, repr=False, compare=False)
 
     @property
     def seconds_per_epoch(self) -> float | None:
@@ -132,6 +213,11 @@ class Comparison:
                          "seconds_per_epoch": run.seconds_per_epoch})
         return rows
 
+    @property
+    def paths(self) -> dict[str, RecordedPath]:
+        """The recorded runs' paths by optimizer spec (empty without ``record=True``)."""
+        return {run.optimizer: run.path for run in self.runs if run.path is not None}
+
     def save(self, folder: str | os.PathLike, *, overwrite: bool = False) -> list[Path]:
         """comparison.json (everything, strict: null for NaN/inf), comparison.csv (tidy, see
         ``table``) and comparison.png, written into a temporary folder and then moved into
@@ -161,8 +247,15 @@ class Comparison:
             shutil.rmtree(staging, ignore_errors=True)
         return [folder / name for name in RESULTS]
 
+    def _saved(self) -> dict:
+        """``asdict(self)`` without the runs' recorded paths (tensors, kept in memory only)."""
+        values = asdict(replace(self, runs=[replace(run, path=None) for run in self.runs]))
+        for run in values["runs"]:
+            del run["path"]
+        return values
+
     def _write(self, folder: Path) -> None:
-        (folder / RESULTS[0]).write_text(json.dumps(_strict(asdict(self)), indent=1, allow_nan=False,
+        (folder / RESULTS[0]).write_text(json.dumps(_strict(self._saved()), indent=1, allow_nan=False,
                                                     default=str))
         buffer = io.StringIO()
         fields = ["model", "optimizer", "lr", "status", "epoch", "train_loss", "val_loss",
@@ -194,14 +287,15 @@ def _evaluate(model, data: cifar.CIFAR10, amp: bool) -> tuple[float, float | Non
 
 def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs: int,
                batch_size: int, seed: int, amp: bool, progress: bool, hyperparameters: dict,
-               on_epoch=None) -> None:
+               on_epoch=None, record_every: int | None = None) -> None:
+    """Train ``run``; with ``record_every`` (steps) also record its path into ``run.path``."""
     from tqdm.auto import tqdm
 
     model = models.create(model_name, seed).to(data.device)
     optimizer = optim.build(spec, model.parameters(), seed=seed, lr=run.lr, **hyperparameters)
-    steps_per_epoch = math.ceil(len(data.train_labels) / batch_size)
-    bar = tqdm(total=epochs * steps_per_epoch, desc=f"{model_name} / {spec}", disable=not progress,
-               leave=True)
+    total_steps = epochs * _steps_per_epoch(data, batch_size)
+    recorder = None if record_every is None else PathRecorder(model, record_every, total_steps)
+    bar = tqdm(total=total_steps, desc=f"{model_name} / {spec}", disable=not progress, leave=True)
     try:
         for epoch in range(1, epochs + 1):
             generator = torch.Generator().manual_seed(seed * 100_003 + epoch)  # same order for all
@@ -216,6 +310,8 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
                 loss.backward()
                 optimizer.step()
                 losses.append(loss.detach().float())
+                if recorder is not None:
+                    recorder.after_step(len(run.step_losses) + len(losses))
                 bar.update(1)
                 if (len(losses) % CHECK_EVERY == 0
                         and not torch.isfinite(torch.stack(losses[-CHECK_EVERY:])).all()):
@@ -239,6 +335,12 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
         run.status = "finished"
     finally:
         bar.close()
+        if recorder is not None:
+            run.path = recorder.path(run)
+
+
+def _steps_per_epoch(data: cifar.CIFAR10, batch_size: int) -> int:
+    return math.ceil(len(data.train_labels) / batch_size)
 
 
 def _build_each(model_name: str, specs: list[str], rates: dict, seed: int, hyperparameters: dict) -> None:
@@ -252,11 +354,21 @@ def _build_each(model_name: str, specs: list[str], rates: dict, seed: int, hyper
             raise ValueError(str(error) if repr(spec) in str(error) else f"{spec}: {error}") from None
 
 
+def _check_record_every(record: bool, record_every) -> None:
+    if record_every is None:
+        return
+    if isinstance(record_every, bool) or not (isinstance(record_every, int) and record_every >= 1):
+        raise ValueError(f"Invalid record_every: {record_every!r} (expected an integer >= 1)")
+    if not record:
+        raise ValueError(f"Invalid record_every: {record_every!r} (applies only with record=True)")
+
+
 def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: int = 1,
                       lr=None, batch_size: int = 128, train_size: int | None = None,
                       val_size: int | None = None, seed: int = 0, device="auto", amp: bool = False,
                       data_dir=None, data: cifar.CIFAR10 | None = None, progress: bool = True,
                       out: str | os.PathLike | None = None, overwrite: bool = False, on_epoch=None,
+                      record: bool = False, record_every: int | None = None,
                       **hyperparameters) -> Comparison:
     """Train ``model`` once per optimizer spec on CIFAR-10 and compare.
 
@@ -268,6 +380,12 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
     after Ctrl-C, which returns the comparison with ``interrupted`` set, the finished runs, the
     interrupted one and the rest marked "not started". ``on_epoch(comparison)`` is called after
     every epoch (live plots).
+
+    ``record=True`` keeps each run's weights on the training device (``Run.path``, also
+    ``Comparison.paths``; see ``RecordedPath``; not saved with ``out``): at step 0, every
+    ``record_every`` optimizer steps and at the last step. ``record_every`` defaults to about
+    ``RECORD_POINTS`` points over the planned epochs (``default_record_every``); memory per run:
+    points x parameters x 4 bytes (float32). Recording changes none of the training's numbers.
     """
     specs = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     if not specs:
@@ -279,6 +397,7 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not (isinstance(value, int) and value >= 1):
             raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
+    _check_record_every(record, record_every)
     if isinstance(lr, dict) and set(specs) - set(lr):
         raise ValueError(f"Invalid lr: no learning rate for {', '.join(sorted(set(specs) - set(lr)))}")
     if out is not None:  # fail before training, not after it
@@ -291,6 +410,8 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
     _build_each(model, specs, rates, seed, hyperparameters)
     if data is None:
         data = cifar.load(data_dir, device=target, train_size=train_size, val_size=val_size, seed=seed)
+    if record and record_every is None:
+        record_every = default_record_every(epochs * _steps_per_epoch(data, batch_size))
     comparison = Comparison(model, str(data.device), dict(epochs=epochs, batch_size=batch_size,
                             train_size=len(data.train_labels), val_size=len(data.val_labels), seed=seed,
                             amp=amp, hyperparameters={k: v for k, v in hyperparameters.items()}))
@@ -299,7 +420,7 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
             run = Run(spec, rates[spec])
             comparison.runs.append(run)
             _train_one(run, spec, model, data, epochs, batch_size, seed, amp, progress, hyperparameters,
-                       None if on_epoch is None else (lambda _: on_epoch(comparison)))
+                       None if on_epoch is None else (lambda _: on_epoch(comparison)), record_every)
     except KeyboardInterrupt:
         comparison.interrupted = True
         for run in comparison.runs:
