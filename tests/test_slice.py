@@ -196,6 +196,8 @@ def test_grid_refuses_empty_inputs():
         ls.loss_grid(model, plane, [0.0], [0.0], [])
     with pytest.raises(ValueError, match="alphas must be a non-empty 1-D sequence"):
         ls.loss_grid(model, plane, [], [0.0], batches())
+    with pytest.raises(ValueError, match="Invalid chunk: 0"):
+        ls.loss_grid(model, plane, [0.0], [0.0], batches(), chunk=0)
 
 
 # ---------------------------------------------------------------- planes and projection
@@ -250,7 +252,8 @@ def test_project_gives_least_squares_coordinates_and_the_distance_off_the_plane(
 
 @pytest.mark.parametrize("paths, message", [
     (lambda o: [o.repeat(3, 1)], "every displacement from the origin is zero"),
-    (lambda o: [o + torch.arange(4.0, dtype=DTYPE)[:, None] * torch.ones_like(o)], "fewer than two directions"),
+    (lambda o: [o + torch.arange(4.0, dtype=DTYPE)[:, None] * torch.ones_like(o)],
+     "fewer than two directions"),
     (lambda o: [o.repeat(2, 1), o.repeat(1, 1) + 1], "fewer than two directions"),
     (lambda o: [o[:4].repeat(2, 1)], "path 0 has shape \\(2, 4\\); expected \\(T, 6\\)"),
     (lambda o: [torch.stack([o, o + float("nan")])], "NaN or infinite"),
@@ -292,7 +295,8 @@ def test_random_plane_is_seeded_and_takes_an_origin():
 @pytest.mark.parametrize("d1, d2, message", [
     (torch.ones(4, dtype=DTYPE), -2 * torch.ones(4, dtype=DTYPE), "parallel"),
     (torch.zeros(4, dtype=DTYPE), torch.ones(4, dtype=DTYPE), "d1 is zero"),
-    (torch.ones(3, dtype=DTYPE), torch.ones(4, dtype=DTYPE), "d1 must be a flat weight vector of shape \\(4,\\)"),
+    (torch.ones(3, dtype=DTYPE), torch.ones(4, dtype=DTYPE),
+     "d1 must be a flat weight vector of shape \\(4,\\)"),
     (torch.eye(4, dtype=DTYPE)[0], torch.full((4,), float("inf"), dtype=DTYPE), "d2 must hold finite"),
 ])
 def test_given_plane_refuses_bad_directions(d1, d2, message):

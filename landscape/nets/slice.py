@@ -42,6 +42,8 @@ LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)  # output linear in
 MEMORY_BUDGET = 1 << 30  # bytes of activations and weights per chunk of grid points, by default
 GRAM_COLUMNS = 1 << 16  # weights per block when accumulating a Gram matrix in high precision
 MIN_ANGLE = 1e-4  # radians: two given directions closer than this count as parallel
+Axis = Sequence[float] | Tensor  # the alphas or betas of a grid
+Batches = Iterable[tuple[Tensor, Tensor]]  # evaluation batches (x, y), on the model's device
 
 
 # ---------------------------------------------------------------- flat weights
@@ -58,7 +60,8 @@ def parameter_views(model: nn.Module, flat: Tensor) -> dict[str, Tensor]:
     shapes = [(name, parameter.shape) for name, parameter in model.named_parameters()]
     size = sum(math.prod(shape) for _, shape in shapes)
     if flat.shape[-1:] != (size,):
-        raise ValueError(f"a flat weight vector of this model has {size} entries; got shape {tuple(flat.shape)}")
+        raise ValueError(f"a flat weight vector of this model has {size} entries; "
+                         f"got shape {tuple(flat.shape)}")
     views, start = {}, 0
     for name, shape in shapes:
         count = math.prod(shape)
@@ -271,8 +274,8 @@ def project(plane: Plane, points: Tensor) -> tuple[Tensor, Tensor]:
 # ---------------------------------------------------------------- loss on a grid
 
 
-def loss_grid(model: nn.Module, plane: Plane, alphas: Sequence[float] | Tensor, betas: Sequence[float] | Tensor,
-              batches: Iterable[tuple[Tensor, Tensor]], *, chunk: int | None = None) -> Tensor:
+def loss_grid(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches: Batches, *,
+              chunk: int | None = None) -> Tensor:
     """The mean training loss (``models.loss_and_correct``) over ``batches`` at every
     θ(α, β) = θ₀ + α d₁ + β d₂: a tensor (len(betas), len(alphas)), row i for betas[i].
 
@@ -288,9 +291,9 @@ def loss_grid(model: nn.Module, plane: Plane, alphas: Sequence[float] | Tensor, 
     at θ(α, β) is W₀u + α D₁u + β D₂u (bias terms included): three products per batch instead of
     one per point, which removes most of an MLP's cost.
     """
-    parameter = next(model.parameters())
-    plane = plane.to(device=parameter.device, dtype=parameter.dtype)
-    alphas, betas = (_axis(name, values, plane.origin) for name, values in (("alphas", alphas), ("betas", betas)))
+    if chunk is not None and not (isinstance(chunk, int) and chunk >= 1):
+        raise ValueError(f"Invalid chunk: {chunk!r} (expected a positive number of grid points, or None)")
+    plane, alphas, betas = _on_model(model, plane, alphas, betas)
     grid_alphas, grid_betas = alphas.repeat(len(betas)), betas.repeat_interleave(len(alphas))
     total = torch.zeros(len(grid_alphas), dtype=plane.origin.dtype, device=plane.origin.device)
     count, first_layer, image_bytes = 0, None, 0
@@ -309,14 +312,11 @@ def loss_grid(model: nn.Module, plane: Plane, alphas: Sequence[float] | Tensor, 
     return (total / count).view(len(betas), len(alphas))
 
 
-def loss_grid_naive(model: nn.Module, plane: Plane, alphas: Sequence[float] | Tensor,
-                    betas: Sequence[float] | Tensor, batches: Iterable[tuple[Tensor, Tensor]]) -> Tensor:
+def loss_grid_naive(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches: Batches) -> Tensor:
     """``loss_grid`` the plain way, the reference for tests and benchmarks: for each point, copy
     θ(α, β) into the model and run every batch through it. The model's weights are restored."""
     batches = list(batches)
-    parameter = next(model.parameters())
-    plane = plane.to(device=parameter.device, dtype=parameter.dtype)
-    alphas, betas = (_axis(name, values, plane.origin) for name, values in (("alphas", alphas), ("betas", betas)))
+    plane, alphas, betas = _on_model(model, plane, alphas, betas)
     saved = flat_weights(model)
     grid = torch.zeros(len(betas), len(alphas), dtype=plane.origin.dtype, device=plane.origin.device)
     with _evaluation_mode(model), torch.no_grad():
@@ -330,12 +330,18 @@ def loss_grid_naive(model: nn.Module, plane: Plane, alphas: Sequence[float] | Te
     return grid
 
 
-def _axis(name: str, values: Sequence[float] | Tensor, like: Tensor) -> Tensor:
-    axis = torch.as_tensor(values, dtype=like.dtype, device=like.device)
-    if axis.dim() != 1 or len(axis) == 0 or not axis.isfinite().all():
-        raise ValueError(f"{name} must be a non-empty 1-D sequence of finite numbers; got shape "
-                         f"{tuple(axis.shape)}")
-    return axis
+def _on_model(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis) -> tuple[Plane, Tensor, Tensor]:
+    """The plane and the grid's axes in the model's dtype, on its device; the axes validated."""
+    parameter = next(model.parameters())
+    plane = plane.to(device=parameter.device, dtype=parameter.dtype)
+    axes = []
+    for name, values in (("alphas", alphas), ("betas", betas)):
+        axis = torch.as_tensor(values, dtype=parameter.dtype, device=parameter.device)
+        if axis.dim() != 1 or len(axis) == 0 or not axis.isfinite().all():
+            raise ValueError(f"{name} must be a non-empty 1-D sequence of finite numbers; got shape "
+                             f"{tuple(axis.shape)}")
+        axes.append(axis)
+    return plane, axes[0], axes[1]
 
 
 def _mean_loss(model: nn.Module, batches: list[tuple[Tensor, Tensor]]) -> Tensor:
