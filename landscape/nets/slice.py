@@ -378,23 +378,21 @@ def _linear_first_layer(model: nn.Module, image: Tensor) -> tuple[str | None, in
     """The name of the layer that can be evaluated once per batch (None if none), and the bytes
     of activations one image produces (all modules' outputs), from one forward pass of ``image``.
 
-    A layer qualifies when it is the first parametrised module the input meets, is a Linear or
-    Conv layer (its output is linear in (weight, bias) jointly, so its input depends on the data
-    only), is called once per forward pass, and owns its parameters alone; and when every
-    parametrised module is a leaf (no container uses weights of its own in ``forward``).
+    A layer qualifies when it is the first parametrised module the input meets (so its input u
+    depends on the data only), is a Linear or Conv layer (its output is linear in (weight, bias)
+    jointly, so the output at θ(α, β) is W₀u + α D₁u + β D₂u exactly), is called once per forward
+    pass, and owns its parameters alone; and when every parametrised module is a leaf (no
+    container uses weights of its own in ``forward``, before the first layer or elsewhere).
     """
     owners = {name: module for name, module in model.named_modules()
               if next(module.parameters(recurse=False), None) is not None}
     calls, image_bytes = [], [0]
 
-    def record_call(module, inputs, name):
-        calls.append(name)
-
     def count_bytes(module, inputs, output):
         if isinstance(output, Tensor):
             image_bytes[0] += output.numel() * output.element_size()
 
-    hooks = [module.register_forward_pre_hook(lambda m, i, name=name: record_call(m, i, name))
+    hooks = [module.register_forward_pre_hook(lambda module, inputs, name=name: calls.append(name))
              for name, module in owners.items()]
     hooks += [module.register_forward_hook(count_bytes) for module in model.modules()]
     try:
