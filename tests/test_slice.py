@@ -302,3 +302,22 @@ def test_random_plane_is_seeded_and_takes_an_origin():
 def test_given_plane_refuses_bad_directions(d1, d2, message):
     with pytest.raises(ValueError, match=message):
         ls.given_plane(torch.zeros(4, dtype=DTYPE), d1, d2)
+
+
+def test_a_float32_line_is_no_plane():
+    """Rounding in float32 (the product's dtype) does not pass for a second direction."""
+    generator = torch.Generator().manual_seed(0)
+    origin = torch.randn(5000, generator=generator, dtype=torch.float32)
+    step = 1e-3 * torch.randn(5000, generator=generator, dtype=torch.float32)
+    path = origin + torch.arange(30, dtype=torch.float32)[:, None] * step
+    with pytest.raises(ValueError, match="fewer than two directions"):
+        ls.pca_plane([path], origin)
+
+
+def test_grid_follows_the_model_dtype():
+    model, data = tiny("conv-bn").float(), [(x.float(), y) for x, y in batches()]
+    plane = ls.random_plane(tiny("conv-bn"), seed=0)  # float64: moved to the model's float32
+    grid = ls.loss_grid(model, plane, [-1.0, 0.0, 1.0], [0.0, 0.5], data)
+    assert grid.dtype == torch.float32
+    torch.testing.assert_close(grid, ls.loss_grid_naive(model, plane, [-1.0, 0.0, 1.0], [0.0, 0.5], data),
+                               rtol=1e-5, atol=0)

@@ -129,6 +129,8 @@ def pca_plane(paths: Sequence[Tensor], origin: Tensor) -> Plane:
     """
     displacements = _displacements(paths, origin)
     gram = _gram(displacements)
+    if not gram.diagonal().isfinite().all():  # a squared norm: NaN or inf if any weight is
+        raise ValueError("the paths hold NaN or infinite weights (a diverged run?); leave that run out")
     eigenvalues, eigenvectors = torch.linalg.eigh(gram.cpu())
     eigenvalues, eigenvectors = eigenvalues.flip(0), eigenvectors.flip(1)
     total = eigenvalues.clamp_min(0).sum().item()
@@ -147,7 +149,7 @@ def pca_plane(paths: Sequence[Tensor], origin: Tensor) -> Plane:
 
 
 def _displacements(paths: Sequence[Tensor], origin: Tensor) -> Tensor:
-    """All paths' rows minus ``origin``, stacked (N, P) (one copy of the paths), validated."""
+    """All paths' rows minus ``origin``, stacked (N, P) (one copy of the paths), shapes validated."""
     if origin.dim() != 1:
         raise ValueError(f"the origin must be a flat weight vector (P,); got shape {tuple(origin.shape)}")
     if not paths:
@@ -156,10 +158,7 @@ def _displacements(paths: Sequence[Tensor], origin: Tensor) -> Tensor:
         if path.dim() != 2 or path.shape[1] != len(origin):
             raise ValueError(f"path {index} has shape {tuple(path.shape)}; expected (T, {len(origin)}) "
                              f"like the origin")
-    displacements = torch.cat([path.to(origin) for path in paths]) - origin
-    if not displacements.isfinite().all():
-        raise ValueError("the paths hold NaN or infinite weights (a diverged run?); leave that run out")
-    return displacements
+    return torch.cat([path.to(origin) for path in paths]).sub_(origin)
 
 
 def _wide_dtype(device: torch.device) -> torch.dtype:
