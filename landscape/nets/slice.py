@@ -49,9 +49,10 @@ Batches = Iterable[tuple[Tensor, Tensor]]  # evaluation batches (x, y), on the m
 # ---------------------------------------------------------------- flat weights
 
 
-def flat_weights(model: nn.Module) -> Tensor:
-    """The trainable parameters as one vector (P,), in ``model.named_parameters()`` order, a copy."""
-    return torch.cat([parameter.detach().reshape(-1) for parameter in model.parameters()])
+def flat_weights(model: nn.Module, out: Tensor | None = None) -> Tensor:
+    """The trainable parameters as one vector (P,), in ``model.named_parameters()`` order, a copy
+    (written into ``out`` when given, e.g. a row of a preallocated buffer)."""
+    return torch.cat([parameter.detach().reshape(-1) for parameter in model.parameters()], out=out)
 
 
 def parameter_views(model: nn.Module, flat: Tensor) -> dict[str, Tensor]:

@@ -29,6 +29,7 @@ import torch
 from .. import optim
 from . import data as cifar
 from . import models, report
+from .slice import flat_weights
 
 CHECK_EVERY = 20  # steps between finiteness checks (each one synchronises with the GPU)
 RECORD_POINTS = 40  # points a recorded run keeps by default, over its planned steps
@@ -121,16 +122,16 @@ class PathRecorder:
 
     def __init__(self, model: torch.nn.Module, every: int, total_steps: int):
         self.model, self.every, self.steps = model, every, []
-        self.parameters = [parameter for _, parameter in model.named_parameters()]
-        first = self.parameters[0]
+        parameters = list(model.parameters())
+        first = parameters[0]
         points = total_steps // every + 1 + (total_steps % every != 0)  # 0, N, 2N, ... and the last
-        self.weights = torch.empty(points, sum(p.numel() for p in self.parameters), dtype=first.dtype,
+        self.weights = torch.empty(points, sum(p.numel() for p in parameters), dtype=first.dtype,
                                    device=first.device)
         self.take(0)
 
     def take(self, step: int) -> None:
         """Record the weights as they are now, after ``step`` optimizer steps."""
-        torch.cat([p.detach().reshape(-1) for p in self.parameters], out=self.weights[len(self.steps)])
+        flat_weights(self.model, out=self.weights[len(self.steps)])
         self.steps.append(step)
 
     def after_step(self, step: int) -> None:
