@@ -70,7 +70,7 @@ class TrajectoryAnimation:
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
         self._counter_box = contour_axes.text(
-            0.98, 0.02, f"iteration {self.steps}", transform=contour_axes.transAxes, ha="right",
+            0.98, 0.02, f"iteration {self._iteration(self.steps)}", transform=contour_axes.transAxes, ha="right",
             va="bottom", fontsize=12, color=(0, 0, 0, 0), bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
         self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes,
                                          ha="right", va="bottom", fontsize=12, color="white",
@@ -152,6 +152,11 @@ class TrajectoryAnimation:
         px, py = axes.transData.inverted().transform(display)
         return float(px), float(py)
 
+    def _iteration(self, step: int) -> int:
+        """The iteration point ``step`` shows (they differ where runs kept every N-th point)."""
+        longest = max(self.trajectories, key=lambda t: t.steps)
+        return int(longest.iteration_of_point[step])
+
     @property
     def frame_steps(self) -> list[int]:
         """The iteration shown in each frame: 0, stride, 2·stride, …, always ending at T."""
@@ -170,11 +175,11 @@ class TrajectoryAnimation:
             self.figure.draw_artist(marker)
         for line, trajectory, row in self.losses:
             end = min(step, trajectory.steps) + 1
-            line.set_data(np.arange(end), draw.loss_curve(trajectory)[:end, row])
+            line.set_data(trajectory.iteration_of_point[:end].numpy(), draw.loss_curve(trajectory)[:end, row])
             self.figure.draw_artist(line)
         for region in self._on_top:
             self.canvas.restore_region(region)
-        self.counter.set_text(f"iteration {step}")
+        self.counter.set_text(f"iteration {self._iteration(step)}")
         self.figure.draw_artist(self.counter)
         width, height = self.canvas.get_width_height()
         return Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba()).convert("RGB")

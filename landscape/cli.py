@@ -235,11 +235,67 @@ def _compare(args) -> None:
     print(f"wrote {args.out}/comparison.json, .csv, .png")
 
 
+def _slice(args) -> None:
+    from .nets import slice_view
+    from .nets.data import load
+    from .nets.report import summary_text
+    from .nets.train import resolve_device, train_and_compare
+
+    specs = optim.split_specs(args.optimizers)
+    for spec in specs:  # before loading the data
+        optim.parse(spec)
+    slice_view.check_slice_options(directions=args.directions, grid=args.grid,
+                                   evaluation_images=args.evaluation_images, target_loss=args.target_loss)
+    slice_view.check_slice_folder(args.out, args.overwrite)
+    device = resolve_device(args.device)
+    try:
+        data = load(args.data_dir, device=device, train_size=args.train_size, val_size=args.val_size,
+                    seed=args.seed)
+        comparison = train_and_compare(args.model, specs, epochs=args.epochs, lr=args.lr,
+                                       batch_size=args.batch_size, seed=args.seed, device=device, data=data,
+                                       record=True, record_every=args.record_every)
+        if comparison.interrupted:
+            raise KeyboardInterrupt
+        print(summary_text(comparison.summary()))
+        with _progress_bar() as advance:
+            result = slice_view.slice_comparison(comparison, data, directions=args.directions, grid=args.grid,
+                                                 evaluation_images=args.evaluation_images,
+                                                 target_loss=args.target_loss, seed=args.seed,
+                                                 status=print, progress=advance)
+        print("drawing slice.png and slice.gif …")
+        result.save(args.out, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
+        raise SystemExit(130) from None
+    if result.explained_variance is not None:
+        print("explained variance: " + ", ".join(f"{share:.1%}" for share in result.explained_variance))
+    print("largest distance off the plane / path length: "
+          + ", ".join(f"{path.name} {path.off_plane_share:.1%}" for path in result.paths))
+    print(f"wrote {args.out}/slice.json, .png, .gif")
+
+
 def _lecture(args) -> None:
     from .lecture import render_all
 
     with _progress_bar() as advance:
         render_all(args.out, progress=advance)
+
+
+def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
+    """The options of a real-network run (``compare``, ``slice``)."""
+    from .nets.models import MODELS
+
+    command.add_argument("--model", default="cnn", choices=list(MODELS))
+    command.add_argument("--optimizers", default="sgd+momentum,adam", help="comma-separated specs")
+    command.add_argument("--epochs", type=int, default=epochs)
+    command.add_argument("--lr", type=_learning_rates, default=None,
+                         help="one learning rate, or per optimizer: sgd+momentum=0.01,adam=0.001")
+    command.add_argument("--batch-size", type=int, default=128)
+    command.add_argument("--train-size", type=int, help="training images (default: all)")
+    command.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--device", default="auto", help="auto (CUDA, MPS, else CPU), cpu, cuda, …")
+    command.add_argument("--data-dir", help="folder with cifar-10-batches-py/ or the archive")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -291,25 +347,32 @@ def parser() -> argparse.ArgumentParser:
         phase.add_argument("--out", required=True)
         phase.set_defaults(run=_phase)
 
-    from .nets.models import MODELS
-
     compare = commands.add_parser("compare", help="train CIFAR-10 models with several optimizers")
-    compare.add_argument("--model", default="cnn", choices=list(MODELS))
-    compare.add_argument("--optimizers", default="sgd+momentum,adam", help="comma-separated specs")
-    compare.add_argument("--epochs", type=int, default=5)
-    compare.add_argument("--lr", type=_learning_rates, default=None,
-                         help="one learning rate, or per optimizer: sgd+momentum=0.01,adam=0.001")
-    compare.add_argument("--batch-size", type=int, default=128)
-    compare.add_argument("--train-size", type=int, help="training images (default: all)")
-    compare.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
-    compare.add_argument("--seed", type=int, default=0)
-    compare.add_argument("--device", default="auto", help="auto (CUDA, MPS, else CPU), cpu, cuda, …")
+    _training_arguments(compare, epochs=5)
     compare.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA only)")
-    compare.add_argument("--data-dir", help="folder with cifar-10-batches-py/ or the archive")
     compare.add_argument("--out", default="results")
     compare.add_argument("--overwrite", action="store_true",
                          help="replace the comparison an earlier run left in --out")
     compare.set_defaults(run=_compare)
+
+    from .nets.slice_view import DIRECTIONS, EVALUATION_IMAGES, GRID_POINTS
+
+    slice_ = commands.add_parser("slice", help="train CIFAR-10 models with several optimizers and draw "
+                                               "their paths on a 2-D slice of the loss (JSON, PNG, GIF)")
+    _training_arguments(slice_, epochs=3)
+    slice_.add_argument("--grid", type=int, default=GRID_POINTS, help="grid points per axis")
+    slice_.add_argument("--directions", default="pca", choices=DIRECTIONS,
+                        help="pca: the plane of the paths through their start; random: filter-normalised, "
+                             "through the first finished run's end")
+    slice_.add_argument("--evaluation-images", type=int, default=EVALUATION_IMAGES,
+                        help="training and validation images the grid's loss is the mean over")
+    slice_.add_argument("--record-every", type=int,
+                        help="steps between recorded points (default: about 40 points, every 4th step at most)")
+    slice_.add_argument("--target-loss", type=_number,
+                        help="the loss '[k]' counts the steps to (default: the lowest every run reached)")
+    slice_.add_argument("--out", default="slice")
+    slice_.add_argument("--overwrite", action="store_true", help="replace the slice an earlier run left in --out")
+    slice_.set_defaults(run=_slice)
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
     lecture.add_argument("--out", default="gifs")

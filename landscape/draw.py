@@ -121,7 +121,9 @@ def loss_curve(trajectory: Trajectories) -> np.ndarray:
     falls towards −∞ is seen falling."""
     losses = trajectory.losses.numpy()
     reference = trajectory.surface.minimum_value
-    return losses if reference is None else np.maximum(losses - reference, 1e-16)
+    if reference is None or trajectory.surface.loss_range is not None:
+        return losses
+    return np.maximum(losses - reference, 1e-16)
 
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -143,13 +145,14 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
     for index, trajectory in enumerate(trajectories):
         values = loss_curve(trajectory)
         end = values.shape[0] if upto is None else upto + 1
+        iterations = trajectory.iteration_of_point.numpy()
         for row in range(trajectory.rows):
-            (line,) = ax.plot(np.arange(end), values[:end, row], color=colour(index),
+            (line,) = ax.plot(iterations[:end], values[:end, row], color=colour(index),
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
     surface = trajectories[0].surface
     bottom, top = loss_limits(surface)
-    log = surface.minimum_value is not None
+    log = surface.minimum_value is not None or surface.loss_range is not None
     if log:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
@@ -159,13 +162,16 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
         decades = 10.0 ** np.arange(math.ceil(math.log10(linthresh)),
                                     math.log10(max(top, -bottom)) + 1)
         ax.set_yticks(np.concatenate([-decades, [0.0], decades]))
-    # a label every few decades, as plain text: "10⁻⁶" (a mathtext label costs ~13 ms)
     ax.yaxis.set_minor_locator(mticker.NullLocator())
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(power_of_ten))
-    ax.set_xlim(0, max(t.steps for t in trajectories))
+    if surface.loss_range is not None:  # a real loss spans less than a decade: plain numbers
+        ax.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1, 1.5, 2, 3, 5, 7)))
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda value, _: f"{value:.3g}"))
+    else:  # a label every few decades, as plain text: "10⁻⁶" (a mathtext label costs ~13 ms)
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(power_of_ten))
+    ax.set_xlim(0, max(t.last_iteration for t in trajectories))
     ax.set_ylim(bottom, top)
     ax.set_xlabel("iteration k")
-    ax.set_ylabel("f(p_k) − f*" if log else "f(p_k)")
+    ax.set_ylabel("loss" if surface.loss_range else "f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
     return lines
 
@@ -178,7 +184,10 @@ def loss_limits(surface: Surface) -> tuple[float, float]:
     """The loss panel's y range from the surface over its view: gap from ``LOSS_GAP_FLOOR`` to 3x
     the largest. Without a minimum, f itself up to 3x the largest |f| in view, and down to 0, or
     far below the lowest value in view when the view goes below 0: there f may fall without
-    bound once a run leaves the view (until it counts as diverged)."""
+    bound once a run leaves the view (until it counts as diverged). A surface's own
+    ``loss_range`` (a real network's slice) comes first."""
+    if surface.loss_range is not None:
+        return surface.loss_range
     values = surface_values(surface, 60)[2]
     if surface.minimum_value is None:
         lowest, largest = float(values.min()), float(np.abs(values).max())

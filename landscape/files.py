@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,3 +76,62 @@ def _atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def strict(value):
+    """``value`` (nested dicts, lists, tuples) with every non-finite float replaced by None: what
+    strict JSON and CSV readers take."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(item) for item in value]
+    return value
+
+
+def check_results_folder(folder: str | os.PathLike, names: Sequence[str], what: str,
+                         overwrite: bool = False) -> Path:
+    """``folder``, if results (the files ``names``) can be written there; else ``ValueError``
+    saying why. Earlier results there are replaced only with ``overwrite``. Creates nothing."""
+    folder = Path(folder)
+    earlier = [name for name in names if (folder / name).exists()]
+    if earlier and not overwrite:
+        raise ValueError(f"{folder} already holds an earlier {what} ({', '.join(earlier)}); give "
+                         f"--overwrite (Python: overwrite=True) to replace it, or choose another folder")
+    existing = next(path for path in (folder.absolute(), *folder.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise ValueError(f"cannot write results to {folder}: {existing} is a file")
+    if not os.access(existing, os.W_OK):
+        raise ValueError(f"cannot write results to {folder}: the folder {existing} is not writable")
+    return folder
+
+
+def write_together(folder: str | os.PathLike, names: Sequence[str], write: Callable[[Path], None],
+                   what: str, overwrite: bool = False) -> list[Path]:
+    """Results that always describe the same run: ``write(staging)`` writes the files ``names``
+    into a temporary folder, which are then moved into ``folder`` together (``folder`` is created
+    only now). See ``check_results_folder`` for what is refused. Returns the paths written."""
+    folder = check_results_folder(folder, names, what, overwrite)
+    existed = folder.is_dir()
+    try:
+        (folder if existed else folder.parent).mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name or 'results'}.", suffix=".tmp",
+                                        dir=folder if existed else folder.parent))
+    except OSError as error:
+        raise ValueError(f"cannot write results to {folder}: {error.strerror}") from None
+    try:
+        write(staging)
+        if existed:
+            for name in names:
+                os.replace(staging / name, folder / name)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; give the usual permissions
+            os.rename(staging, folder)
+    except OSError as error:
+        raise ValueError(f"cannot write results to {folder}: {error.strerror}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / name for name in names]

@@ -44,6 +44,9 @@ class Trajectories:
         settings: per-row hyper-parameter values, e.g. {"lr": (B,), "momentum": (B,)}.
         sweep_shape: (len(lrs), len(momenta)) when the rows are an lr x momentum sweep, row-major.
         name: what legends call the run (the spec, plus e.g. its own lr or the batch size).
+        point_steps: (T+1,) the optimizer step after which each point was taken, where points
+            were kept only every few steps (a real network's recorded path, ``nets.slice_view``);
+            None: point k is iteration k. ``iterations`` and ``diverged_at`` count steps either way.
     """
 
     spec: str
@@ -59,6 +62,7 @@ class Trajectories:
     criterion: str = "distance"
     sweep_shape: tuple[int, int] | None = None
     name: str = ""
+    point_steps: Tensor | None = None
 
     def __post_init__(self):
         self.name = self.name or self.spec
@@ -71,6 +75,15 @@ class Trajectories:
     def rows(self) -> int:
         return self.points.shape[1]
 
+    @property
+    def iteration_of_point(self) -> Tensor:
+        """(T+1,) the iteration (optimizer step) each point shows: ``point_steps``, or 0..T."""
+        return torch.arange(self.steps + 1) if self.point_steps is None else self.point_steps
+
+    @property
+    def last_iteration(self) -> int:
+        return int(self.iteration_of_point[-1])
+
     def outcome(self, row: int = 0) -> str:
         """What became of row ``row``, first that applies: 'diverged@k'; the iterations to
         converge, '123', or '150 (last step)' when it got there only at the last of 150 steps;
@@ -79,10 +92,10 @@ class Trajectories:
             return f"diverged@{int(self.diverged_at[row])}"
         if self.iterations[row] >= 0:
             iterations = int(self.iterations[row])
-            return f"{iterations} (last step)" if iterations == self.steps else str(iterations)
+            return f"{iterations} (last step)" if iterations == self.last_iteration else str(iterations)
         if self.left_at[row] >= 0:
             return f"left@{int(self.left_at[row])}"
-        return f">{self.steps}"
+        return f">{self.last_iteration}"
 
     def label(self, row: int | None = None, name: str | None = None) -> str:
         """Legend text as on a lecture slide: 'adam [123]'; every row's outcome, 'adam [123,

@@ -275,7 +275,7 @@ def project(plane: Plane, points: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def loss_grid(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches: Batches, *,
-              chunk: int | None = None) -> Tensor:
+              chunk: int | None = None, progress: Callable[[int, int], None] | None = None) -> Tensor:
     """The mean training loss (``models.loss_and_correct``) over ``batches`` at every
     θ(α, β) = θ₀ + α d₁ + β d₂: a tensor (len(betas), len(alphas)), row i for betas[i].
 
@@ -289,7 +289,8 @@ def loss_grid(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches
     point's activations (measured on one image) and weights. Where the input's first
     parametrised layer is a Linear or Conv layer used once (``_linear_first_layer``), its output
     at θ(α, β) is W₀u + α D₁u + β D₂u (bias terms included): three products per batch instead of
-    one per point, which removes most of an MLP's cost.
+    one per point, which removes most of an MLP's cost. ``progress(done, total)`` is called after
+    each chunk, counting point evaluations over all batches.
     """
     if chunk is not None and not (isinstance(chunk, int) and chunk >= 1):
         raise ValueError(f"Invalid chunk: {chunk!r} (expected a positive number of grid points, or None)")
@@ -297,6 +298,8 @@ def loss_grid(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches
     grid_alphas, grid_betas = alphas.repeat(len(betas)), betas.repeat_interleave(len(alphas))
     total = torch.zeros(len(grid_alphas), dtype=plane.origin.dtype, device=plane.origin.device)
     count, first_layer, image_bytes = 0, None, 0
+    batches = list(batches)
+    done, total_work = 0, len(grid_alphas) * len(batches)
     with _evaluation_mode(model), torch.no_grad():
         for x, y in batches:
             if count == 0:
@@ -306,6 +309,9 @@ def loss_grid(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches
             for start in range(0, len(grid_alphas), size):
                 points = slice(start, start + size)
                 total[points] += evaluate(grid_alphas[points], grid_betas[points]) * len(x)
+                done += len(grid_alphas[points])
+                if progress is not None:
+                    progress(done, total_work)
             count += len(x)
     if count == 0:
         raise ValueError("loss_grid needs at least one evaluation batch")
@@ -315,19 +321,27 @@ def loss_grid(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches
 def loss_grid_naive(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis, batches: Batches) -> Tensor:
     """``loss_grid`` the plain way, the reference for tests and benchmarks: for each point, copy
     θ(α, β) into the model and run every batch through it. The model's weights are restored."""
-    batches = list(batches)
     plane, alphas, betas = _on_model(model, plane, alphas, betas)
+    points = (plane.point(alpha, beta) for beta in betas for alpha in alphas)
+    return losses_at(model, points, batches).view(len(betas), len(alphas))
+
+
+def losses_at(model: nn.Module, points: Iterable[Tensor], batches: Batches) -> Tensor:
+    """The mean training loss over ``batches`` at each of ``points``, flat weight vectors (P,)
+    (e.g. the rows of a recorded path): a tensor (T,) in the model's dtype, on its device,
+    evaluated in eval mode, one point at a time. The model's weights are restored."""
+    batches = list(batches)
+    parameter = next(model.parameters())
     saved = flat_weights(model)
-    grid = torch.zeros(len(betas), len(alphas), dtype=plane.origin.dtype, device=plane.origin.device)
+    losses = []
     with _evaluation_mode(model), torch.no_grad():
         try:
-            for row, beta in enumerate(betas):
-                for column, alpha in enumerate(alphas):
-                    load_flat_weights(model, plane.point(alpha, beta))
-                    grid[row, column] = _mean_loss(model, batches)
+            for point in points:
+                load_flat_weights(model, point.to(parameter))
+                losses.append(_mean_loss(model, batches))
         finally:
             load_flat_weights(model, saved)
-    return grid
+    return torch.stack(losses) if losses else parameter.new_zeros(0)
 
 
 def _on_model(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis) -> tuple[Plane, Tensor, Tensor]:
@@ -346,7 +360,7 @@ def _on_model(model: nn.Module, plane: Plane, alphas: Axis, betas: Axis) -> tupl
 
 def _mean_loss(model: nn.Module, batches: list[tuple[Tensor, Tensor]]) -> Tensor:
     if not batches:
-        raise ValueError("loss_grid_naive needs at least one evaluation batch")
+        raise ValueError("the loss needs at least one evaluation batch")
     total = sum(models.loss_and_correct(model, x, y)[0] * len(x) for x, y in batches)
     return total / sum(len(x) for x, _ in batches)
 

@@ -18,8 +18,6 @@ import io
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,10 +27,13 @@ import torch
 from .. import optim
 from . import data as cifar
 from . import models, report
+from ..files import check_results_folder, strict, write_together
 from .slice import flat_weights
 
 CHECK_EVERY = 20  # steps between finiteness checks (each one synchronises with the GPU)
 RECORD_POINTS = 40  # points a recorded run keeps by default, over its planned steps
+MIN_RECORD_EVERY = 4  # steps between recorded points at least, by default: recording a step costs
+# about a sixth of a CIFAR MLP step on a CPU (docs/benchmarks.md), so every 4th keeps it within 5 %
 RESULTS = ("comparison.json", "comparison.csv", "comparison.png")
 
 
@@ -63,35 +64,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return target
 
 
-def _strict(value):
-    """``value`` with every non-finite float replaced by None (JSON and CSV that strict readers take)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _strict(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(item) for item in value]
-    return value
-
-
-def check_results_folder(folder: str | os.PathLike, overwrite: bool = False) -> Path:
-    """``folder``, if a comparison can be saved there; else ``ValueError`` saying why. Creates nothing."""
-    folder = Path(folder)
-    earlier = [name for name in RESULTS if (folder / name).exists()]
-    if earlier and not overwrite:
-        raise ValueError(f"{folder} already holds an earlier comparison ({', '.join(earlier)}); give "
-                         f"--overwrite (Python: overwrite=True) to replace it, or choose another folder")
-    existing = next(path for path in (folder.absolute(), *folder.absolute().parents) if path.exists())
-    if not existing.is_dir():
-        raise ValueError(f"cannot write results to {folder}: {existing} is a file")
-    if not os.access(existing, os.W_OK):
-        raise ValueError(f"cannot write results to {folder}: the folder {existing} is not writable")
-    return folder
-
-
 def default_record_every(total_steps: int) -> int:
-    """Steps between recorded points that give about ``RECORD_POINTS`` points over ``total_steps``."""
-    return max(1, math.ceil(total_steps / RECORD_POINTS))
+    """Steps between recorded points that give about ``RECORD_POINTS`` points over ``total_steps``,
+    and at least ``MIN_RECORD_EVERY`` (a short run keeps fewer points)."""
+    return max(MIN_RECORD_EVERY, math.ceil(total_steps / RECORD_POINTS))
 
 
 @dataclass(eq=False)
@@ -224,29 +200,7 @@ class Comparison:
         ``table``) and comparison.png, written into a temporary folder and then moved into
         ``folder`` together, so the three always describe the same run. An earlier comparison
         there is replaced only with ``overwrite``; ``folder`` is created only now."""
-        folder = check_results_folder(folder, overwrite)
-        existed = folder.is_dir()
-        try:
-            (folder if existed else folder.parent).mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name or 'results'}.", suffix=".tmp",
-                                            dir=folder if existed else folder.parent))
-        except OSError as error:
-            raise ValueError(f"cannot write results to {folder}: {error.strerror}") from None
-        try:
-            self._write(staging)
-            if existed:
-                for name in RESULTS:
-                    os.replace(staging / name, folder / name)
-            else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; give the usual permissions
-                os.rename(staging, folder)
-        except OSError as error:
-            raise ValueError(f"cannot write results to {folder}: {error.strerror}") from None
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return [folder / name for name in RESULTS]
+        return write_together(folder, RESULTS, self._write, "comparison", overwrite)
 
     def _saved(self) -> dict:
         """``asdict(self)`` without the runs' recorded paths (tensors, kept in memory only)."""
@@ -256,14 +210,14 @@ class Comparison:
         return values
 
     def _write(self, folder: Path) -> None:
-        (folder / RESULTS[0]).write_text(json.dumps(_strict(self._saved()), indent=1, allow_nan=False,
+        (folder / RESULTS[0]).write_text(json.dumps(strict(self._saved()), indent=1, allow_nan=False,
                                                     default=str))
         buffer = io.StringIO()
         fields = ["model", "optimizer", "lr", "status", "epoch", "train_loss", "val_loss",
                   "val_accuracy", "seconds", "diverged_at_step"]
         writer = csv.DictWriter(buffer, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(_strict(self.table()))
+        writer.writerows(strict(self.table()))
         (folder / RESULTS[1]).write_text(buffer.getvalue())
         report.curves_figure(self).savefig(folder / RESULTS[2], format="png")
 
@@ -402,7 +356,7 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
     if isinstance(lr, dict) and set(specs) - set(lr):
         raise ValueError(f"Invalid lr: no learning rate for {', '.join(sorted(set(specs) - set(lr)))}")
     if out is not None:  # fail before training, not after it
-        check_results_folder(out, overwrite)
+        check_results_folder(out, RESULTS, "comparison", overwrite)
     target = resolve_device(device)
     if amp and target.type != "cuda":
         raise ValueError(f"Invalid amp: bf16 autocast is offered on CUDA only (device is {target})")

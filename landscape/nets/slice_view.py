@@ -1,0 +1,346 @@
+"""A real network's loss landscape drawn like the analytic surfaces: one plane through the weights
+(``nets.slice``), every optimizer's recorded path projected into it, the training and validation
+loss on a grid of the plane.
+
+``slice_comparison`` turns a comparison trained with ``record=True`` into a ``LossSlice``. The
+slice then becomes what the surfaces' figures and GIFs already draw: a ``Surface`` (the grid's
+loss, interpolated) and one ``Trajectories`` per optimizer (its projected points, each with the
+real loss at its recorded weights and the optimizer step it was taken at), so the contour, the
+paths, the '[k]' legend, the loss panel, the 3-D view, the animation and the GIF export are the
+surfaces' own. Since a projection is not the truth, the picture states the plane's explained
+variance and each path's largest distance from the plane, relative to the path's length.
+
+Buffers (BatchNorm's running statistics) are not coordinates of the plane: the grid is evaluated
+with those of the reference run (the first finished one) at the end of its training, and each
+path's real losses with its own run's final buffers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..animate import TrajectoryAnimation, export_gif
+from ..draw import lecture_figure
+from ..files import check_results_folder, strict, write_together
+from ..surfaces import Surface
+from ..trajectory import Trajectories
+from . import models
+from . import slice as planes
+from .data import CIFAR10
+
+RESULTS = ("slice.json", "slice.png", "slice.gif")
+GRID_POINTS = 21  # grid points per axis, by default
+MAX_GRID_POINTS = 201
+EVALUATION_IMAGES = 1000  # training and validation images the grid's loss is the mean over
+EVALUATION_BATCH = 500
+MARGIN = 0.25  # room around the paths, as a share of their larger extent, on each side
+RANDOM_EXTENT = 1.0  # a random plane's view reaches at least ±1 (Li et al.'s figures)
+DIRECTIONS = ("pca", "random")
+WHICH = ("train", "validation")
+
+
+@dataclass
+class SlicePath:
+    """One optimizer's path in the plane: at each recorded step, its coordinates (α, β), its
+    distance from the plane and the real training loss at its recorded weights (on the slice's
+    evaluation images); ``length`` is the path's length in weight space, Σ ‖θ_{t+1} − θ_t‖."""
+
+    optimizer: str
+    lr: float
+    status: str
+    diverged_at_step: int | None
+    steps: list[int]
+    coords: Tensor  # (T, 2) float64
+    off_plane: Tensor  # (T,) float64
+    loss: Tensor  # (T,) float64
+    length: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.optimizer}@{self.lr:g}"
+
+    @property
+    def off_plane_share(self) -> float:
+        """The largest distance from the plane, as a share of the path's length (0 for a path
+        that did not move)."""
+        largest = float(self.off_plane.max()) if len(self.off_plane) else 0.0
+        return largest / self.length if self.length > 0 else 0.0
+
+    def steps_to(self, target: float | None) -> int | None:
+        """The first recorded step whose real loss is at most ``target``; None if none."""
+        if target is None:
+            return None
+        reached = (self.loss <= target).nonzero()
+        return self.steps[int(reached[0])] if len(reached) else None
+
+
+@dataclass
+class LossSlice:
+    """A 2-D slice of a network's loss with every optimizer's path (see the module docstring).
+
+    ``train_loss`` and ``validation_loss`` are (len(betas), len(alphas)), row i for betas[i];
+    ``target_loss`` is the loss every path's '[k]' counts the steps to (by default the lowest
+    loss that every run that did not diverge reached); ``plane`` stays in memory (not saved).
+    """
+
+    model: str
+    kind: str
+    explained_variance: tuple[float, float] | None
+    alphas: Tensor
+    betas: Tensor
+    train_loss: Tensor
+    validation_loss: Tensor
+    paths: list[SlicePath]
+    target_loss: float | None
+    evaluation: dict
+    plane: planes.Plane | None = field(default=None, repr=False)
+
+    @property
+    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        return ((float(self.alphas[0]), float(self.alphas[-1])), (float(self.betas[0]), float(self.betas[-1])))
+
+    def axis_labels(self) -> tuple[str, str]:
+        if self.kind == "pca":
+            return tuple(f"{symbol}: principal direction {k + 1} ({share:.0%} of the motion)"
+                         for k, (symbol, share) in enumerate(zip("αβ", self.explained_variance)))
+        words = "filter-normalised random direction" if self.kind == "random" else "direction"
+        return f"α: {words} 1", f"β: {words} 2"
+
+    def title(self, which: str = "train") -> str:
+        """Two short lines: what is drawn; what '[k]' counts and how far each path is off the plane."""
+        images = self.evaluation[f"{which}_images"]
+        plane = {"pca": "PCA plane", "random": "random plane", "given": "given plane"}[self.kind]
+        target = (f"[k]: steps to loss ≤ {self.target_loss:.3g}" if self.target_loss is not None
+                  else "[k]: no loss every run reached")
+        shares = ", ".join(f"{path.optimizer} {path.off_plane_share:.0%}" for path in self.paths)
+        return (f"{self.model}, {which} loss ({images:,} images), {plane}; {target}\n"
+                f"largest distance off the plane / path length: {shares}")
+
+    def surface(self, which: str = "train") -> Surface:
+        """The slice as a surface: the grid's ``which`` loss, interpolated (bicubic) between
+        grid points; its loss panel shows the paths' real losses."""
+        _check_which(which)
+        grid = self.train_loss if which == "train" else self.validation_loss
+        finite = grid[grid.isfinite()]
+        if not len(finite):
+            raise ValueError(f"the {which} loss is not finite anywhere on the slice")
+        grid = torch.nan_to_num(grid, nan=float(finite.max()), posinf=float(finite.max()))
+        losses = torch.cat([path.loss[path.loss.isfinite()] for path in self.paths])
+        low, high = (float(losses.min()), float(losses.max())) if len(losses) else (1.0, 1.0)
+        return Surface(f"{self.model} slice", self.title(which), _interpolated(grid, self.bounds),
+                       self.bounds, starts=((0.0, 0.0),), log_levels=True, axis_labels=self.axis_labels(),
+                       default_lr=self.paths[0].lr, loss_range=(max(low, 1e-12) / 1.15, high * 1.15))
+
+    def trajectories(self, surface: Surface) -> list[Trajectories]:
+        """Each path as a run on ``surface`` (``surface()``): its points every recorded step."""
+        runs = []
+        for path in self.paths:
+            reached = path.steps_to(self.target_loss)
+            diverged = path.diverged_at_step if path.status == "diverged" else None
+            runs.append(Trajectories(
+                path.optimizer, surface, path.coords.unsqueeze(1), path.loss.unsqueeze(1),
+                iterations=torch.tensor([-1 if reached is None else reached]),
+                minimum=torch.tensor([-1]), diverged_at=torch.tensor([-1 if diverged is None else diverged]),
+                left_at=torch.tensor([-1]), name=path.name, point_steps=torch.tensor(path.steps)))
+        return runs
+
+    def figure(self, which: str = "train", *, three_d: bool = False, size: tuple[int, int] = (960, 540),
+               dpi: float | None = None):
+        """The surfaces' lecture figure of the slice: contour, paths, '[k]' legend, loss panel."""
+        surface = self.surface(which)
+        return lecture_figure(surface, self.trajectories(surface), three_d=three_d, size=size,
+                              dpi=dpi).figure
+
+    def animation(self, which: str = "train", **options) -> TrajectoryAnimation:
+        """The paths growing point by point, as the surfaces' animations (``TrajectoryAnimation``)."""
+        surface = self.surface(which)
+        return TrajectoryAnimation(surface, self.trajectories(surface), **options)
+
+    def export_gif(self, path: str | os.PathLike, which: str = "train", *, fps: float = 8, loop: int = 0,
+                   size: tuple[int, int] = (960, 540),
+                   progress: Callable[[int, int], None] | None = None) -> str:
+        """The animation as a GIF (as ``animate.export_gif``), written atomically."""
+        surface = self.surface(which)
+        return export_gif(path, surface, trajectories=self.trajectories(surface), fps=fps, loop=loop,
+                          size=size, progress=progress)
+
+    def to_json(self) -> dict:
+        """Everything saved, strict JSON (null for NaN and infinities)."""
+        return strict({
+            "model": self.model, "directions": self.kind, "explained_variance": self.explained_variance,
+            "evaluation": self.evaluation, "target_loss": self.target_loss,
+            "alpha": self.alphas.tolist(), "beta": self.betas.tolist(),
+            "train_loss": self.train_loss.tolist(), "validation_loss": self.validation_loss.tolist(),
+            "paths": [{"optimizer": path.optimizer, "lr": path.lr, "status": path.status,
+                       "diverged_at_step": path.diverged_at_step, "steps_to_target": path.steps_to(self.target_loss),
+                       "path_length": path.length, "largest_off_plane_share": path.off_plane_share,
+                       "points": [{"step": step, "alpha": alpha, "beta": beta, "loss": loss, "off_plane": off}
+                                  for step, (alpha, beta), loss, off in
+                                  zip(path.steps, path.coords.tolist(), path.loss.tolist(), path.off_plane.tolist())]}
+                      for path in self.paths]})
+
+    def save(self, folder: str | os.PathLike, *, overwrite: bool = False,
+             progress: Callable[[int, int], None] | None = None) -> list[Path]:
+        """slice.json, slice.png (the training-loss figure) and slice.gif, moved into ``folder``
+        together (``files.write_together``)."""
+
+        def write(staging: Path) -> None:
+            (staging / RESULTS[0]).write_text(json.dumps(self.to_json(), indent=1, allow_nan=False))
+            self.figure().savefig(staging / RESULTS[1], format="png")
+            self.export_gif(staging / RESULTS[2], progress=progress)
+
+        return write_together(folder, RESULTS, write, "slice", overwrite)
+
+
+def check_slice_options(*, directions="pca", grid: int = GRID_POINTS, evaluation_images: int = EVALUATION_IMAGES,
+                        margin: float = MARGIN, target_loss: float | None = None) -> None:
+    """``ValueError`` for any option ``slice_comparison`` would refuse: checked before training."""
+    if isinstance(directions, str):
+        if directions not in DIRECTIONS:
+            raise ValueError(f"Invalid directions {directions!r}; valid: {', '.join(DIRECTIONS)}, "
+                             f"or two direction vectors (Python)")
+    elif not (isinstance(directions, Sequence) and len(directions) == 2):
+        raise ValueError("Invalid directions: give 'pca', 'random' or two direction vectors (d1, d2)")
+    if isinstance(grid, bool) or not (isinstance(grid, int) and 3 <= grid <= MAX_GRID_POINTS):
+        raise ValueError(f"Invalid grid: {grid!r} (expected 3 to {MAX_GRID_POINTS} points per axis)")
+    if isinstance(evaluation_images, bool) or not (isinstance(evaluation_images, int) and evaluation_images >= 1):
+        raise ValueError(f"Invalid evaluation images: {evaluation_images!r} (expected an integer >= 1)")
+    if not (isinstance(margin, (int, float)) and math.isfinite(margin) and 0 <= margin <= 10):
+        raise ValueError(f"Invalid margin: {margin!r} (expected 0 to 10, a share of the paths' extent)")
+    if target_loss is not None and not (isinstance(target_loss, (int, float)) and math.isfinite(target_loss)
+                                        and target_loss > 0):
+        raise ValueError(f"Invalid target loss: {target_loss!r} (expected a finite number > 0)")
+
+
+def check_slice_folder(folder: str | os.PathLike, overwrite: bool = False) -> Path:
+    """``folder``, if a slice can be saved there (see ``files.check_results_folder``)."""
+    return check_results_folder(folder, RESULTS, "slice", overwrite)
+
+
+def slice_comparison(comparison, data: CIFAR10, *, directions="pca", grid: int = GRID_POINTS,
+                     evaluation_images: int = EVALUATION_IMAGES, margin: float = MARGIN,
+                     target_loss: float | None = None, seed: int = 0,
+                     status: Callable[[str], None] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> LossSlice:
+    """The loss slice of a comparison trained with ``record=True`` (``train_and_compare``) on ``data``.
+
+    ``directions``: "pca" (one plane through the common start, ``slice.pca_plane`` of the recorded
+    points of every run that did not diverge; a diverged run is projected onto it, and may leave the view), "random" (filter-normalised, through the reference run's final weights,
+    ``slice.random_plane`` with ``seed``), or two direction vectors (d1, d2) through the common start.
+    The grid has ``grid`` x ``grid`` points over a square around the projected paths that did not
+    diverge (``margin``
+    of their extent on each side); its training and validation losses are the means over the
+    first ``evaluation_images`` of ``data``'s training and validation images. ``status(text)``
+    says what is being done; ``progress(done, total)`` counts the grid's point evaluations.
+    """
+    check_slice_options(directions=directions, grid=grid, evaluation_images=evaluation_images,
+                        margin=margin, target_loss=target_loss)
+    runs = [run for run in comparison.runs if run.path is not None]
+    if not runs:
+        raise ValueError("no recorded paths to slice: train with record=True (train_and_compare)")
+    say = status or (lambda text: None)
+    reference = next((run for run in runs if run.status == "finished"), runs[0])
+    start = runs[0].path.weights[0]
+    model = models.create(comparison.model, comparison.settings.get("seed", 0)).to(start)
+    dtype = start.dtype
+    say(f"finding the plane ({directions if isinstance(directions, str) else 'given'}) …")
+    steady = [run for run in runs if run.status != "diverged"] or runs  # a diverging run's last points
+    if directions == "pca":  # are huge: they would make the plane theirs
+        plane = planes.pca_plane([run.path.weights for run in steady], start)
+    elif directions == "random":
+        planes.load_flat_weights(model, reference.path.weights[-1])
+        plane = planes.random_plane(model, seed, origin=reference.path.weights[-1])
+    else:
+        plane = planes.given_plane(start, *(torch.as_tensor(d).to(start) for d in directions))
+    train_batches = _evaluation_batches(data, "train", evaluation_images, dtype)
+    validation_batches = _evaluation_batches(data, "validation", evaluation_images, dtype)
+    say("evaluating the real loss along each path …")
+    paths = [_slice_path(run, plane, model, train_batches) for run in runs]
+    alphas, betas = _axes([path for path, run in zip(paths, runs) if run in steady], grid, margin, plane.kind)
+    _load_buffers(model, reference.path.buffers)
+    grids = []
+    for which, batches in (("train", train_batches), ("validation", validation_batches)):
+        say(f"evaluating the {which} loss on the {grid} x {grid} grid …")
+        grids.append(planes.loss_grid(model, plane, alphas, betas, batches, progress=progress)
+                     .to("cpu", torch.float64))
+    if target_loss is None:
+        target_loss = _common_target(paths)
+    evaluation = {"train_images": sum(len(y) for _, y in train_batches),
+                  "validation_images": sum(len(y) for _, y in validation_batches)}
+    return LossSlice(comparison.model, plane.kind, plane.explained_variance, alphas, betas, *grids,
+                     paths, target_loss, evaluation, plane)
+
+
+def _evaluation_batches(data: CIFAR10, which: str, count: int, dtype) -> list[tuple[Tensor, Tensor]]:
+    images, labels = ((data.train_images, data.train_labels) if which == "train"
+                      else (data.val_images, data.val_labels))
+    images, labels = images[:count], labels[:count]
+    return [(data.normalise(images[i:i + EVALUATION_BATCH], dtype), labels[i:i + EVALUATION_BATCH])
+            for i in range(0, len(labels), EVALUATION_BATCH)]
+
+
+def _slice_path(run, plane: planes.Plane, model, batches) -> SlicePath:
+    weights = run.path.weights
+    coords, off_plane = planes.project(plane, weights)
+    _load_buffers(model, run.path.buffers)
+    losses = planes.losses_at(model, weights, batches)
+    length = float(torch.linalg.vector_norm(weights[1:] - weights[:-1], dim=1).sum()) if len(weights) > 1 else 0.0
+    wide = dict(device="cpu", dtype=torch.float64)
+    return SlicePath(run.optimizer, run.lr, run.status, run.diverged_at_step, list(run.path.steps),
+                     coords.to(**wide), off_plane.to(**wide), losses.to(**wide), length)
+
+
+def _load_buffers(model, buffers: dict[str, Tensor]) -> None:
+    own = dict(model.named_buffers())
+    for name, value in buffers.items():
+        own[name].copy_(value)
+
+
+def _axes(paths: list[SlicePath], grid: int, margin: float, kind: str) -> tuple[Tensor, Tensor]:
+    """α and β values: a square around every projected point (equal units on both axes, as the
+    surfaces' contours), ``margin`` of its side added on each side; a random plane's at least ±1."""
+    points = torch.cat([path.coords for path in paths])
+    low, high = points.min(0).values, points.max(0).values
+    if kind == "random":
+        low, high = low.clamp(max=-RANDOM_EXTENT), high.clamp(min=RANDOM_EXTENT)
+    side = float((high - low).max())
+    side = side if side > 0 else 1.0
+    half = side * (0.5 + margin)
+    centre = (low + high) / 2
+    return tuple(torch.linspace(float(c) - half, float(c) + half, grid, dtype=torch.float64) for c in centre)
+
+
+def _common_target(paths: list[SlicePath]) -> float | None:
+    """The lowest loss every run that did not diverge reached (the highest of their minima)."""
+    minima = [float(path.loss[path.loss.isfinite()].min()) for path in paths
+              if path.status != "diverged" and path.loss.isfinite().any()]
+    return max(minima) if minima else None
+
+
+def _interpolated(grid: Tensor, bounds) -> Callable[[Tensor], Tensor]:
+    """f(p[..., 2]): ``grid`` (rows over β, columns over α, spanning ``bounds``) interpolated bicubically."""
+    (x0, x1), (y0, y1) = bounds
+    image = grid.to(torch.float64)[None, None]
+
+    def loss(p: Tensor) -> Tensor:
+        u = 2 * (p[..., 0] - x0) / (x1 - x0) - 1
+        v = 2 * (p[..., 1] - y0) / (y1 - y0) - 1
+        where = torch.stack([u, v], dim=-1).reshape(1, -1, 1, 2).to(image)
+        values = F.grid_sample(image, where, mode="bicubic", padding_mode="border", align_corners=True)
+        return values.reshape(p.shape[:-1]).to(p.dtype)
+
+    return loss
+
+
+def _check_which(which: str) -> None:
+    if which not in WHICH:
+        raise ValueError(f"Invalid loss {which!r}; valid: {', '.join(WHICH)}")

@@ -1,0 +1,241 @@
+"""A comparison's loss slice drawn like the surfaces (``nets.slice_view``) and the ``slice`` command:
+the grid and the paths' real losses against direct evaluation, projected paths from the origin,
+'[k]' steps to the common target, diverged runs, BatchNorm buffers, strict JSON, PNG and GIF."""
+
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch.nn.utils import vector_to_parameters
+
+from landscape import cli, draw
+from landscape.nets import data, models, slice_view, train
+from tests.helpers import SHARED, official_folder
+
+
+@pytest.fixture(autouse=True)
+def float32_default():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    yield
+    torch.set_default_dtype(previous)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """40 training and 8 validation images of random pixels, in the official layout."""
+    return data.load(official_folder(tmp_path_factory.mktemp("tiny"), per_batch=8), val_size=8)
+
+
+@pytest.fixture(scope="module")
+def mlp_slice(tiny):
+    comparison = train.train_and_compare("mlp", ["sgd+momentum", "adam"], epochs=3, batch_size=8,
+                                         lr={"sgd+momentum": 0.05, "adam": 1e-3}, data=tiny, progress=False,
+                                         record=True, record_every=2)
+    return comparison, slice_view.slice_comparison(comparison, tiny, grid=5, evaluation_images=24)
+
+
+def _direct_loss(name: str, weights: torch.Tensor, images, labels, buffers=None) -> float:
+    """The model's mean loss at ``weights``, built from scratch, in eval mode."""
+    model = models.create(name)
+    vector_to_parameters(weights.clone(), model.parameters())
+    for key, value in (buffers or {}).items():
+        dict(model.named_buffers())[key].copy_(value)
+    model.eval()
+    mean, std = (torch.tensor(values).view(1, 3, 1, 1) for values in (data.MEAN, data.STD))
+    x = (images.float() / 255 - mean) / std
+    with torch.no_grad():
+        return float(models.loss_and_correct(model, x, labels)[0])
+
+
+def test_paths_start_at_the_origin_on_the_plane_and_carry_their_real_losses(mlp_slice, tiny):
+    comparison, result = mlp_slice
+    for run, path in zip(comparison.runs, result.paths):
+        assert path.steps == run.path.steps == [0, 2, 4, 6, 8, 10, 12, 14, 15]
+        assert torch.equal(path.coords[0], torch.zeros(2)) and path.off_plane[0] == 0
+        for index in (0, 4, -1):
+            expected = _direct_loss("mlp", run.path.weights[index], tiny.train_images[:24], tiny.train_labels[:24])
+            assert path.loss[index].item() == pytest.approx(expected, rel=1e-5)
+        steps = torch.linalg.vector_norm(run.path.weights.diff(dim=0), dim=1).double()
+        assert path.length == pytest.approx(float(steps.sum()), rel=1e-6)
+        assert path.off_plane_share == pytest.approx(float(path.off_plane.max()) / path.length)
+    assert sum(result.explained_variance) <= 1 + 1e-9 and result.explained_variance[0] >= result.explained_variance[1]
+
+
+def test_grid_values_equal_direct_evaluation_and_cover_the_paths_in_a_square(mlp_slice, tiny):
+    _, result = mlp_slice
+    assert result.train_loss.shape == result.validation_loss.shape == (5, 5)
+    for row, column in ((0, 0), (2, 3), (4, 1)):
+        weights = result.plane.point(result.alphas[column].item(), result.betas[row].item())
+        train_loss = _direct_loss("mlp", weights, tiny.train_images[:24], tiny.train_labels[:24])
+        validation_loss = _direct_loss("mlp", weights, tiny.val_images, tiny.val_labels)
+        assert result.train_loss[row, column].item() == pytest.approx(train_loss, rel=1e-4)
+        assert result.validation_loss[row, column].item() == pytest.approx(validation_loss, rel=1e-4)
+    points = torch.cat([path.coords for path in result.paths])
+    (a0, a1), (b0, b1) = result.bounds
+    assert a1 - a0 == pytest.approx(b1 - b0), "a square: one unit is as long on both axes"
+    assert (points[:, 0] > a0).all() and (points[:, 0] < a1).all()
+    assert (points[:, 1] > b0).all() and (points[:, 1] < b1).all()
+    assert result.evaluation == {"train_images": 24, "validation_images": 8}
+
+
+def test_k_counts_the_steps_to_the_loss_every_run_reached(mlp_slice):
+    _, result = mlp_slice
+    assert result.target_loss == max(float(path.loss.min()) for path in result.paths)
+    surface = result.surface()
+    for path, run in zip(result.paths, result.trajectories(surface)):
+        first = next(step for step, loss in zip(path.steps, path.loss.tolist()) if loss <= result.target_loss)
+        assert path.steps_to(result.target_loss) == first
+        assert run.label().startswith(f"{path.optimizer}@{path.lr:g} [{first}")
+        assert torch.equal(run.points[:, 0], path.coords) and torch.equal(run.losses[:, 0], path.loss)
+    assert surface.minima == () and surface.bounds == result.bounds
+
+
+def test_the_figure_shows_projected_paths_and_real_losses_against_steps(mlp_slice):
+    _, result = mlp_slice
+    figure = result.figure()
+    contour_axes, loss_axes = figure.axes[:2]
+    lines = [line for line in contour_axes.get_lines() if line.get_label() and not line.get_label().startswith("_")]
+    assert [line.get_label().split(" [")[0] for line in lines] == [p.name for p in result.paths]
+    for line, path in zip(lines, result.paths):
+        assert np.allclose(line.get_xydata(), path.coords.numpy())
+    for line, path in zip(loss_axes.get_lines(), result.paths):
+        assert np.array_equal(line.get_xdata(), path.steps) and np.allclose(line.get_ydata(), path.loss.numpy())
+    assert "principal direction 1" in contour_axes.get_xlabel() and "%" in contour_axes.get_xlabel()
+    title = contour_axes.get_title()
+    assert "largest distance off the plane" in title and all(p.optimizer in title for p in result.paths)
+    image = np.asarray(Image.open(io.BytesIO(figure.png())))
+    assert image.shape[:2] == (540, 960)
+
+
+def test_saved_slice_is_strict_json_a_png_and_a_gif_of_every_recorded_point(mlp_slice, tmp_path):
+    _, result = mlp_slice
+    written = result.save(tmp_path / "out")
+    assert [p.name for p in written] == ["slice.json", "slice.png", "slice.gif"]
+    saved = json.loads((tmp_path / "out" / "slice.json").read_text(),
+                       parse_constant=lambda word: pytest.fail(f"not strict JSON: {word}"))
+    assert saved["directions"] == "pca" and len(saved["alpha"]) == len(saved["beta"]) == 5
+    assert np.allclose(saved["train_loss"], result.train_loss.numpy())
+    for entry, path in zip(saved["paths"], result.paths):
+        assert [point["step"] for point in entry["points"]] == path.steps
+        assert np.allclose([[p["alpha"], p["beta"]] for p in entry["points"]], path.coords.numpy())
+        assert entry["steps_to_target"] == path.steps_to(result.target_loss)
+    with Image.open(tmp_path / "out" / "slice.gif") as gif:
+        assert gif.n_frames == len(result.paths[0].steps) and gif.size == (960, 540)
+    with pytest.raises(ValueError, match="already holds an earlier slice"):
+        result.save(tmp_path / "out")
+
+
+def test_a_diverged_run_is_drawn_up_to_where_it_diverged(tiny):
+    comparison = train.train_and_compare("mlp", ["sgd", "adam"], epochs=2, batch_size=8,
+                                         lr={"sgd": 1e6, "adam": 1e-3}, data=tiny, progress=False,
+                                         record=True, record_every=1)
+    diverged = comparison.runs[0]
+    assert diverged.status == "diverged"
+    result = slice_view.slice_comparison(comparison, tiny, grid=3, evaluation_images=8)
+    path = result.paths[0]
+    assert path.status == "diverged" and max(path.steps) < diverged.diverged_at_step
+    assert result.target_loss == float(result.paths[1].loss.min()), "the diverged run sets no target"
+    runs = result.trajectories(result.surface())
+    assert runs[0].label() == f"sgd@1e+06 [diverged@{diverged.diverged_at_step}]"
+    assert json.dumps(result.to_json(), allow_nan=False)
+
+
+def test_batchnorm_statistics_of_the_reference_run_are_used_on_the_grid(tmp_path):
+    tiny = data.load(official_folder(tmp_path, per_batch=4), val_size=4)
+    comparison = train.train_and_compare("seed-cnn", ["sgd", "adam"], epochs=1, batch_size=10,
+                                         lr={"sgd": 0.01, "adam": 1e-3}, data=tiny, progress=False,
+                                         record=True, record_every=1)
+    result = slice_view.slice_comparison(comparison, tiny, directions="random", grid=3, evaluation_images=8)
+    reference = comparison.runs[0].path
+    assert reference.buffers, "the seed CNN has BatchNorm statistics"
+    assert result.bounds[0][0] <= -1 and result.bounds[0][1] >= 1, "a random plane's view reaches ±1"
+    weights = result.plane.point(result.alphas[2].item(), result.betas[0].item())
+    expected = _direct_loss("seed-cnn", weights, tiny.train_images[:8], tiny.train_labels[:8], reference.buffers)
+    assert result.train_loss[0, 2].item() == pytest.approx(expected, rel=1e-4)
+    own = comparison.runs[1].path
+    expected = _direct_loss("seed-cnn", own.weights[-1], tiny.train_images[:8], tiny.train_labels[:8], own.buffers)
+    assert result.paths[1].loss[-1].item() == pytest.approx(expected, rel=1e-4)
+    assert result.axis_labels()[0] == "α: filter-normalised random direction 1"
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(directions="hessian"), "Invalid directions 'hessian'; valid: pca, random"),
+    (dict(grid=2), "Invalid grid: 2 (expected 3 to 201 points per axis)"),
+    (dict(grid=True), "Invalid grid: True"),
+    (dict(evaluation_images=0), "Invalid evaluation images: 0"),
+    (dict(margin=-0.1), "Invalid margin: -0.1"),
+    (dict(target_loss=math.nan), "Invalid target loss: nan"),
+])
+def test_bad_options_are_refused_before_any_work(mlp_slice, tiny, options, message):
+    comparison, _ = mlp_slice
+    with pytest.raises(ValueError) as error:
+        slice_view.slice_comparison(comparison, tiny, **options)
+    assert str(error.value).startswith(message)
+
+
+def test_a_comparison_without_recorded_paths_says_how_to_get_them(tiny):
+    comparison = train.train_and_compare("mlp", "adam", epochs=1, batch_size=8, data=tiny, progress=False)
+    with pytest.raises(ValueError, match="train with record=True"):
+        slice_view.slice_comparison(comparison, tiny)
+
+
+def test_recorded_points_are_placed_at_their_steps_in_the_loss_panel_and_the_counter(mlp_slice):
+    _, result = mlp_slice
+    animation = result.animation(size=(480, 270))
+    assert animation.frame_steps == list(range(len(result.paths[0].steps)))
+    animation.frame(3)
+    assert animation.counter.get_text() == f"iteration {result.paths[0].steps[3]}"
+    run = result.trajectories(result.surface())[0]
+    assert run.last_iteration == 15 and draw.loss_curve(run)[:, 0].tolist() == result.paths[0].loss.tolist()
+
+
+def _data_folder(tmp_path: Path) -> Path:
+    return SHARED.parent if SHARED.is_dir() else official_folder(tmp_path / "data", per_batch=200).parent
+
+
+def test_slice_command_end_to_end(tmp_path, capsys):
+    out = tmp_path / "slice"
+    code = cli.main(["slice", "--model", "mlp", "--optimizers", "sgd+momentum,adam", "--epochs", "2",
+                     "--train-size", "512", "--batch-size", "64", "--grid", "7", "--evaluation-images", "200",
+                     "--device", "cpu", "--data-dir", str(_data_folder(tmp_path)), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "explained variance" in printed and f"wrote {out}/slice.json" in printed
+    saved = json.loads((out / "slice.json").read_text(), parse_constant=lambda word: pytest.fail(word))
+    assert [p["optimizer"] for p in saved["paths"]] == ["sgd+momentum", "adam"]
+    assert np.array(saved["train_loss"]).shape == np.array(saved["validation_loss"]).shape == (7, 7)
+    assert all(p["points"][0]["alpha"] == p["points"][0]["beta"] == 0 for p in saved["paths"])
+    assert saved["evaluation"] == {"train_images": 200, "validation_images": 200}
+    with Image.open(out / "slice.png") as png:
+        assert png.size == (960, 540)
+    with Image.open(out / "slice.gif") as gif:
+        assert gif.n_frames == len(saved["paths"][0]["points"]) > 2
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--grid", "1"], "error: Invalid grid: 1"),
+    (["--directions", "hessian"], "invalid choice: 'hessian'"),
+    (["--optimizers", "adamm"], "error: Invalid optimizer spec 'adamm'"),
+    (["--evaluation-images", "-5"], "error: Invalid evaluation images: -5"),
+    (["--target-loss", "inf"], "error: Invalid target loss: inf"),
+])
+def test_slice_command_refuses_bad_input_in_one_line_before_training(tmp_path, capsys, monkeypatch, arguments,
+                                                                     message):
+    monkeypatch.setattr(train, "_train_one", lambda *a, **k: pytest.fail("trained despite bad input"))
+    code = cli.main(["slice", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"), *arguments])
+    error = capsys.readouterr().err
+    assert code == 2 and message in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_slice_command_keeps_an_earlier_slice(tmp_path, capsys):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "slice.json").write_text("{}")
+    code = cli.main(["slice", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    assert code == 2 and "already holds an earlier slice (slice.json); give --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "o" / "slice.json").read_text() == "{}"
