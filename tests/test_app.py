@@ -366,3 +366,40 @@ def test_networks_tab_reports_a_missing_data_folder_and_creates_nothing(tmp_path
     tab.data_dir.value = str(tmp_path / "empty")
     tab.run()
     assert "CIFAR-10 not found" in tab.status.text
+
+
+def test_after_a_run_the_networks_tab_draws_the_landscape_slice_and_exports_its_gif(tmp_path, monkeypatch):
+    from helpers import official_folder
+
+    folder = official_folder(tmp_path / "data", per_batch=40)
+    monkeypatch.chdir(tmp_path)  # the slice GIF goes to the working folder (no gifs/ here)
+    tab = NetworksTab()
+    panel = tab.slice
+    assert panel.button.disabled, "nothing to slice before a run"
+    tab.data_dir.value, tab.train_size.value, tab.epochs.value = str(folder.parent), 200, 2
+    tab.optimizers.value, tab.lr.value = "sgd, adam", "sgd=0.05, adam=0.001"
+    tab.run()
+    assert tab.status.text.startswith("finished") and not panel.button.disabled
+    panel.grid.value, panel.images.value = 5, 50
+    panel.compute()  # what the Landscape slice button starts on a thread
+    assert "of the motion; largest distance off the plane / path length: sgd@0.05" in panel.status.text
+    assert panel.figure.layout.display is None
+    train_bytes = panel.figure.value
+    train_png = Image.open(io.BytesIO(train_bytes))
+    assert train_png.size == (960, 540)
+    assert _pixels_of(train_png, draw.colour(0)) > 20 and _pixels_of(train_png, draw.colour(1)) > 20
+    panel.loss.value = "validation"
+    assert panel.figure.value != train_bytes, "the validation loss's slice replaces the training loss's"
+    written = panel.export()
+    assert Path(written) == tmp_path / "slice_mlp_sgd_adam_validation.gif"
+    assert iio.improps(written, index=None).shape[0] == len(panel.result.paths[0].steps)
+    assert f"wrote {written}" in panel.status.text and panel.gif_preview.layout.display is None
+    tab.data_dir.value = str(tmp_path / "nowhere")
+    tab.run()
+    assert panel.button.disabled and panel.figure.layout.display == "none", "a new run hides the old slice"
+
+
+def _pixels_of(image: Image.Image, colour: str) -> int:
+    rgb = np.asarray(image.convert("RGB")).astype(int)
+    target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(rgb - target).sum(axis=-1) < 30).sum())

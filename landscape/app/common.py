@@ -13,6 +13,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import ipywidgets as widgets
 
@@ -182,3 +183,13 @@ def jpeg(image, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="jpeg", quality=quality)
     return buffer.getvalue()
+
+
+def default_gif_folder(here: Path | None = None) -> Path:
+    """The repository's top-level ``gifs/`` when ``here`` (default: the working folder, i.e.
+    the notebook's) is inside a landscape checkout, else ``here``."""
+    here = (here or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "gifs").is_dir() and (folder / "landscape" / "__init__.py").is_file():
+            return folder / "gifs"
+    return here

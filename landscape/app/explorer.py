@@ -16,23 +16,13 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
-from .common import Mute, StatusLine, named, reported
+from .common import Mute, StatusLine, default_gif_folder, named, reported
 from .controls import Controls
 from .model import Setting, Sweep
 from .networks import NetworksTab
 from .views import LandscapeView, PhaseView
 
 TABS = ("Landscape", "Phase diagram", "Real networks")
-
-
-def default_gif_folder(here: Path | None = None) -> Path:
-    """The repository's top-level ``gifs/`` when ``here`` (default: the working folder, i.e.
-    the notebook's) is inside a landscape checkout, else ``here``."""
-    here = (here or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "gifs").is_dir() and (folder / "landscape" / "__init__.py").is_file():
-            return folder / "gifs"
-    return here
 
 
 def gif_name(setting: Setting) -> str:

@@ -1,6 +1,7 @@
 """The Real networks tab: the CIFAR-10 comparison (``landscape.nets.train.train_and_compare``) run
 on a background thread, the other tabs staying live; live loss curves, a bar per optimizer, a
-status line that says what is happening now, and the results table of this run."""
+status line that says what is happening now, and the results table of this run. Each run records
+its optimizers' paths, which the "Landscape slice" below it draws (``slice_panel``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import ipywidgets as widgets
 from .. import optim
 from ..nets.report import summary_html
 from .common import StatusLine, named
+from .slice_panel import SlicePanel
 
 LABEL = {"description_width": "90px"}
 
@@ -49,6 +51,7 @@ class NetworksTab:
                                                                  "height": "auto", "display": "none"}),
                             "net-curves")
         self.table = named(widgets.HTML(), "net-table")
+        self.slice = SlicePanel()
         self.thread: threading.Thread | None = None
         self.result = None
         self.run_button.on_click(lambda _: self.start())
@@ -80,6 +83,7 @@ class NetworksTab:
         self.table.value, self.result = "", None
         self.curves.layout.display = "none"
         self.progress.children = ()
+        self.slice.offer(None, None)
         started = time.perf_counter()
         try:
             specs = optim.split_specs(self.optimizers.value)
@@ -107,8 +111,9 @@ class NetworksTab:
                                     "busy")
 
             self.result = train_and_compare(self.model.value, specs, epochs=epochs, lr=lr, data=data,
-                                            device=device, progress=False, on_epoch=on_epoch)
+                                            device=device, progress=False, on_epoch=on_epoch, record=True)
             self._show(self.result, bars)
+            self.slice.offer(self.result, data)
             outcomes = ", ".join(f"{run.optimizer} {run.status}" for run in self.result.runs)
             self.status.say(f"{'interrupted' if self.result.interrupted else 'finished'} in "
                             f"{time.perf_counter() - started:.0f} s: {outcomes} ({source})")
@@ -130,7 +135,7 @@ class NetworksTab:
             widgets.HBox([self.model, self.epochs, self.train_size, self.device]),
             self.optimizers, self.lr,
             widgets.HBox([self.data_dir, self.run_button]),
-            self.status.widget, self.progress, self.curves, self.table],
+            self.status.widget, self.progress, self.curves, self.table, self.slice.widget()],
             layout={"max_width": "1000px"})
 
 

@@ -1,0 +1,129 @@
+"""The Real networks tab's "Landscape slice": after a run, every optimizer's recorded path in one
+plane of the network's loss, drawn like the analytic surfaces (``nets.slice_view``); the training
+or validation loss at a click; the animation exported as a GIF. Slicing and exporting run on a
+thread of their own, with a progress bar, the tab staying live."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from ..nets import slice_view
+from .common import StatusLine, default_gif_folder, named, reported
+
+LABEL = {"description_width": "90px"}
+PICTURE = {"width": "100%", "max_width": "1000px", "height": "auto", "display": "none"}
+
+
+class SlicePanel:
+    """The slice of the last comparison run in the tab (``offer``); one job at a time."""
+
+    def __init__(self):
+        self.directions = named(widgets.Dropdown(options=[("PCA of the paths", "pca"),
+                                                          ("random, filter-normalised", "random")],
+                                                 value="pca", description="plane", style=LABEL), "slice-directions")
+        self.grid = named(widgets.BoundedIntText(value=slice_view.GRID_POINTS, min=3,
+                                                 max=slice_view.MAX_GRID_POINTS, description="grid points",
+                                                 style=LABEL), "slice-grid")
+        self.images = named(widgets.BoundedIntText(value=slice_view.EVALUATION_IMAGES, min=1, max=60_000,
+                                                   description="loss images", style=LABEL), "slice-images")
+        self.button = named(widgets.Button(description="Landscape slice", icon="map", disabled=True,
+                                           tooltip="run a comparison first"), "slice-run")
+        self.gif_button = named(widgets.Button(description="Export slice GIF", icon="film", disabled=True),
+                                "slice-gif")
+        self.loss = named(widgets.ToggleButtons(options=slice_view.WHICH, value="train",
+                                                layout={"display": "none"}), "slice-loss")
+        self.progress = named(widgets.IntProgress(value=0, min=0, max=1, layout={"display": "none"}),
+                              "slice-progress")
+        self.status = StatusLine("slice-status")
+        self.figure = named(widgets.Image(format="png", layout=dict(PICTURE)), "slice-figure")
+        self.gif_preview = named(widgets.Image(format="gif", layout=dict(PICTURE)), "slice-gif-preview")
+        self.comparison = self.data = self.result = None
+        self.thread: threading.Thread | None = None
+        self.button.on_click(lambda _: self._in_background(self.compute))
+        self.gif_button.on_click(lambda _: self._in_background(self.export))
+        self.loss.observe(lambda _: self._draw(), names="value")
+        self.status.say("after a run: its optimizers' paths in one plane of the network's loss")
+
+    def offer(self, comparison, data) -> None:
+        """Make the slice of ``comparison`` (trained with ``record=True`` on ``data``) available;
+        None: a new run started, nothing to slice."""
+        self.comparison, self.data, self.result = comparison, data, None
+        for picture in (self.figure, self.gif_preview):
+            picture.layout.display = "none"
+        self.loss.layout.display = "none"
+        self.gif_button.disabled = True
+        recorded = comparison is not None and any(run.path is not None for run in comparison.runs)
+        self.button.disabled = not recorded
+        if recorded:
+            self.status.say("Landscape slice draws this run's paths in one plane of the loss")
+
+    def _in_background(self, job) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            self.status.say("the slice is busy: wait for it to finish")
+            return
+        self.thread = threading.Thread(target=job, daemon=True)
+        self.thread.start()
+
+    def _advance(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = total, done
+
+    @reported
+    def compute(self) -> None:
+        """The slice of the offered comparison with the panel's plane, grid and images."""
+        if self.comparison is None:
+            raise ValueError("run a comparison first")
+        self.button.disabled = self.gif_button.disabled = True
+        self.progress.value, self.progress.layout.display = 0, None
+        try:
+            self.result = slice_view.slice_comparison(
+                self.comparison, self.data, directions=self.directions.value, grid=self.grid.value,
+                evaluation_images=self.images.value, status=lambda text: self.status.say(text, "busy"),
+                progress=self._advance)
+            self._draw()
+            self.loss.layout.display = None
+            shares = ", ".join(f"{path.name} {path.off_plane_share:.0%}" for path in self.result.paths)
+            variance = ("" if self.result.explained_variance is None else "the plane holds "
+                        + " + ".join(f"{share:.0%}" for share in self.result.explained_variance)
+                        + " of the motion; ")
+            self.status.say(f"{variance}largest distance off the plane / path length: {shares}")
+        finally:
+            self.progress.layout.display = "none"
+            self.button.disabled = self.comparison is None
+            self.gif_button.disabled = self.result is None
+
+    @reported
+    def _draw(self) -> None:
+        if self.result is not None:
+            self.figure.value = self.result.figure(self.loss.value).png()
+            self.figure.layout.display = None
+
+    def gif_path(self) -> Path:
+        specs = "_".join(path.optimizer for path in self.result.paths)
+        return default_gif_folder() / f"slice_{self.result.model}_{specs}_{self.loss.value}.gif"
+
+    @reported
+    def export(self, path: str | Path | None = None) -> str:
+        """The slice's animation as a GIF, by default in the GIF folder (``default_gif_folder``)."""
+        if self.result is None:
+            raise ValueError("compute the slice first")
+        path = Path(path or self.gif_path()).resolve()
+        self.status.say("exporting the slice GIF …", "busy")
+        self.progress.value, self.progress.layout.display = 0, None
+        try:
+            written = self.result.export_gif(path, self.loss.value, progress=self._advance)
+        finally:
+            self.progress.layout.display = "none"
+        data = Path(written).read_bytes()
+        self.gif_preview.value, self.gif_preview.layout.display = data, None
+        self.status.say(f"wrote {written} ({self.progress.max} frames, {len(data) / 1e6:.2f} MB); preview below")
+        return written
+
+    def widget(self) -> widgets.VBox:
+        return widgets.VBox([
+            widgets.HTML("<b>Landscape slice</b>"),
+            widgets.HBox([self.directions, self.grid, self.images]),
+            widgets.HBox([self.button, self.gif_button, self.loss]),
+            self.progress, self.status.widget, self.figure, self.gif_preview])
