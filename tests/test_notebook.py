@@ -18,7 +18,7 @@ def test_notebook_is_committed_without_outputs():
 
 
 def test_notebook_executes_top_to_bottom(tmp_path, monkeypatch):
-    data = SHARED if SHARED.is_dir() else official_folder(tmp_path / "data", per_batch=250)
+    data = SHARED if SHARED.is_dir() else official_folder(tmp_path / "data", per_batch=500)
     monkeypatch.setenv("LANDSCAPE_DATA", str(data))
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/offline")  # never download
     notebook = nbformat.read(NOTEBOOK, as_version=4)
