@@ -30,7 +30,7 @@ EXPLORER = ("%matplotlib widget\nfrom landscape.app import explore", "explore()"
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     """Real CIFAR-10 images: the shared subset, else a small folder in the official format."""
-    return SHARED if SHARED.is_dir() else official_folder(tmp_path_factory.mktemp("data"), per_batch=250)
+    return SHARED if SHARED.is_dir() else official_folder(tmp_path_factory.mktemp("data"), per_batch=500)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,13 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
     notebook_width = page.locator(".jp-Notebook").bounding_box()["width"]
     for index in range(images.count()):
         assert images.nth(index).bounding_box()["width"] <= notebook_width, "figures fit the column"
+    real = page.locator(".jp-CodeCell").filter(has_text="slice_comparison").locator(".jp-OutputArea-output img")
+    assert real.count() == 2, "the real-network cell shows the loss curves and the landscape slice"
+    curves, landscape = (real.nth(index) for index in range(2))
+    assert abs(curves.bounding_box()["y"] - landscape.bounding_box()["y"]) < 5, "side by side"
+    slice_picture = shown_image(landscape)
+    for index in range(3):  # every optimizer's path and real loss
+        assert colour_pixels(slice_picture, colour(index), 40) > 100, f"optimizer {index} is drawn on the slice"
     wait_for_status(page, "computed")
     _drawn(page, 4)
 
@@ -186,6 +193,51 @@ def test_a_small_real_network_run_shows_curves_and_the_final_status(lab, page, d
     table = widget(page, "net-table").inner_text()
     assert table.count("finished") == 2
     assert "2/2 epochs" in widget(page, "net-progress").inner_text()
+
+
+def _slice_of_a_small_run(page) -> None:
+    """In the Real networks tab: a small run of sgd and adam, then its landscape slice; checks
+    the slice's picture (paths in the contour, both real-loss curves) and its exported GIF."""
+    page.locator(".lm-TabBar-tab", has_text="Real networks").first.click()
+    text_input(page, "net-optimizers", "sgd, adam")
+    text_input(page, "net-lr", "sgd=0.05, adam=0.001")
+    text_input(page, "net-train-size", "1000")
+    text_input(page, "net-epochs", "2")
+    widget(page, "net-run").click()
+    assert wait_for_status(page, "finished|⚠", name="net-status", timeout=300_000).startswith("finished")
+    text_input(page, "slice-grid", "9")
+    text_input(page, "slice-images", "200")
+    widget(page, "slice-run").click()
+    message = wait_for_status(page, "of the motion|⚠", name="slice-status", timeout=300_000)
+    assert message.startswith("the plane holds") and "sgd@0.05" in message and "adam@0.001" in message
+    picture = shown_image(widget(page, "slice-figure"))
+    width = picture.shape[1]
+    contour, loss = picture[:, : int(0.55 * width)], picture[:, int(0.62 * width):]
+    assert colour_pixels(contour, colour(0)) > 30, "sgd's path on the contour"
+    assert colour_pixels(loss, colour(0)) > 100 and colour_pixels(loss, colour(1)) > 100, "both real losses"
+    before = image_source(widget(page, "slice-figure"))
+    widget(page, "slice-loss").locator("button", has_text="validation").click()
+    wait_for_new_image(page, widget(page, "slice-figure"), before)
+    widget(page, "slice-gif").click()
+    message = wait_for_status(page, r"wrote .*\.gif|⚠", name="slice-status", timeout=120_000)
+    frames = iio.imread(Path(re.search(r"wrote (/.*?\.gif)", message).group(1)), index=None)
+    assert frames.shape[0] >= 5 and frames.shape[1:3] == (540, 960)
+    assert len({frame.tobytes() for frame in frames}) == frames.shape[0], "the paths grow frame by frame"
+    assert pixels(widget(page, "slice-gif-preview")).std() > 10, "the GIF is shown in the tab"
+
+
+def test_the_landscape_slice_of_a_run_after_a_reload_and_in_a_fresh_kernel(lab, page):
+    _explorer(page, lab, "slice.ipynb")
+    _slice_of_a_small_run(page)
+    save(page)
+    page.reload()
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=SLOW)
+    kernel_idle(page)
+    restart_kernel_and_run_all(page)
+    widget(page, "figure").wait_for(timeout=SLOW)
+    wait_for_status(page, "computed")
+    assert widget(page, "slice-run").is_disabled(), "a fresh kernel: no run, nothing to slice yet"
+    _slice_of_a_small_run(page)
 
 
 def test_a_wrong_data_folder_is_an_error_and_creates_nothing(lab, page, tmp_path):

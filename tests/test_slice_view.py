@@ -239,3 +239,28 @@ def test_slice_command_keeps_an_earlier_slice(tmp_path, capsys):
     code = cli.main(["slice", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
     assert code == 2 and "already holds an earlier slice (slice.json); give --overwrite" in capsys.readouterr().err
     assert (tmp_path / "o" / "slice.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("name", ["cnn", "autoencoder"])
+def test_every_model_slices_and_a_grid_point_is_the_direct_loss(name, tiny):
+    comparison = train.train_and_compare(name, ["sgd", "adam"], epochs=1, batch_size=10,
+                                         lr={"sgd": 0.01, "adam": 1e-3}, data=tiny, progress=False,
+                                         record=True, record_every=1)
+    result = slice_view.slice_comparison(comparison, tiny, grid=3, evaluation_images=6)
+    assert result.train_loss.shape == (3, 3) and result.train_loss.isfinite().all()
+    weights = result.plane.point(result.alphas[1].item(), result.betas[2].item())
+    expected = _direct_loss(name, weights, tiny.train_images[:6], tiny.train_labels[:6])
+    assert result.train_loss[2, 1].item() == pytest.approx(expected, rel=1e-4)
+    assert all(torch.equal(path.coords[0], torch.zeros(2)) for path in result.paths)
+
+
+def test_given_directions_span_the_plane_through_the_common_start(mlp_slice, tiny):
+    comparison, _ = mlp_slice
+    start = comparison.runs[0].path.weights[0]
+    towards = [run.path.weights[-1] - start for run in comparison.runs]  # towards each run's end
+    result = slice_view.slice_comparison(comparison, tiny, directions=towards, grid=3, evaluation_images=8)
+    assert result.kind == "given" and result.explained_variance is None
+    assert result.axis_labels() == ("α: direction 1", "β: direction 2")
+    ends = torch.stack([path.coords[-1] for path in result.paths])
+    assert torch.allclose(ends, torch.eye(2, dtype=torch.float64), atol=1e-5), "each run ends at its direction's tip"
+    assert all(path.off_plane[-1] < 1e-3 * path.length for path in result.paths)
