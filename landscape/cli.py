@@ -367,7 +367,7 @@ def parser() -> argparse.ArgumentParser:
     slice_.add_argument("--evaluation-images", type=int, default=EVALUATION_IMAGES,
                         help="training and validation images the grid's loss is the mean over")
     slice_.add_argument("--record-every", type=int,
-                        help="steps between recorded points (default: about 40 points, every 4th step at most)")
+                        help="steps between recorded points (default: about 40 points, every 6th step at most)")
     slice_.add_argument("--target-loss", type=_number,
                         help="the loss '[k]' counts the steps to (default: the lowest every run reached)")
     slice_.add_argument("--out", default="slice")

@@ -487,7 +487,7 @@ def test_by_default_about_40_points_and_a_batchnorm_models_final_buffers(small_c
     result = train.train_and_compare("seed-cnn", "sgd", epochs=1, batch_size=16, lr=1e-2, data=tiny,
                                      progress=False, record=True)
     path, model = result.runs[0].path, created[-1]
-    assert path.steps == [0, 3], "a short run: every 4th step at most (the recording's cost), and the last"
+    assert path.steps == [0, 3], "a short run: every 6th step at most (the recording's cost), and the last"
     assert torch.equal(path.weights[-1], _vector(model))
     assert path.weights.shape[1] == 808_458, "trainable parameters only, no BatchNorm statistics"
     buffers = dict(model.named_buffers())

@@ -32,8 +32,8 @@ from .slice import flat_weights
 
 CHECK_EVERY = 20  # steps between finiteness checks (each one synchronises with the GPU)
 RECORD_POINTS = 40  # points a recorded run keeps by default, over its planned steps
-MIN_RECORD_EVERY = 4  # steps between recorded points at least, by default: recording a step costs
-# about a sixth of a CIFAR MLP step on a CPU (docs/benchmarks.md), so every 4th keeps it within 5 %
+MIN_RECORD_EVERY = 6  # steps between recorded points at least, by default: recording a step costs
+# about a sixth of a CIFAR MLP step on a CPU (docs/benchmarks.md): every 6th keeps it within 5 %
 RESULTS = ("comparison.json", "comparison.csv", "comparison.png")
 
 
