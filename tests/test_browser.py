@@ -202,7 +202,7 @@ def _slice_of_a_small_run(page) -> None:
     text_input(page, "net-optimizers", "sgd, adam")
     text_input(page, "net-lr", "sgd=0.05, adam=0.001")
     text_input(page, "net-train-size", "1000")
-    text_input(page, "net-epochs", "2")
+    text_input(page, "net-epochs", "3")  # 24 steps: 5 recorded points, every 6th step
     widget(page, "net-run").click()
     assert wait_for_status(page, "finished|⚠", name="net-status", timeout=300_000).startswith("finished")
     text_input(page, "slice-grid", "9")
