@@ -5,10 +5,22 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 from landscape.nets import data
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
+
+
+@pytest.fixture(autouse=True)
+def float32_default():
+    """Models are built and trained in float32, as the product does, whatever torch's default
+    dtype (autouse in the modules that import it)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def official_folder(root: Path, per_batch: int = 4) -> Path:

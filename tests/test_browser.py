@@ -178,15 +178,20 @@ def test_the_phase_dropdown_replaces_its_figure(lab, page):
     assert box["x"] + box["width"] <= viewport["width"], "on screen"
 
 
-def test_a_small_real_network_run_shows_curves_and_the_final_status(lab, page, data):
-    _explorer(page, lab, "networks.ipynb")
+def _small_run(page, train_size: int, epochs: int) -> str:
+    """In the Real networks tab: sgd and adam on a few images; the status line once it ends."""
     page.locator(".lm-TabBar-tab", has_text="Real networks").first.click()
     text_input(page, "net-optimizers", "sgd, adam")
     text_input(page, "net-lr", "sgd=0.05, adam=0.001")
-    text_input(page, "net-train-size", "300")
-    text_input(page, "net-epochs", "2")
+    text_input(page, "net-train-size", str(train_size))
+    text_input(page, "net-epochs", str(epochs))
     widget(page, "net-run").click()
-    message = wait_for_status(page, "finished|⚠", name="net-status", timeout=300_000)
+    return wait_for_status(page, "finished|⚠", name="net-status", timeout=300_000)
+
+
+def test_a_small_real_network_run_shows_curves_and_the_final_status(lab, page, data):
+    _explorer(page, lab, "networks.ipynb")
+    message = _small_run(page, train_size=300, epochs=2)
     assert message.startswith("finished") and "sgd finished" in message and "adam finished" in message
     curves = shown_image(widget(page, "net-curves"))
     assert colour_pixels(curves, colour(0)) > 100 and colour_pixels(curves, colour(1)) > 100
@@ -198,13 +203,8 @@ def test_a_small_real_network_run_shows_curves_and_the_final_status(lab, page, d
 def _slice_of_a_small_run(page) -> None:
     """In the Real networks tab: a small run of sgd and adam, then its landscape slice; checks
     the slice's picture (paths in the contour, both real-loss curves) and its exported GIF."""
-    page.locator(".lm-TabBar-tab", has_text="Real networks").first.click()
-    text_input(page, "net-optimizers", "sgd, adam")
-    text_input(page, "net-lr", "sgd=0.05, adam=0.001")
-    text_input(page, "net-train-size", "1000")
-    text_input(page, "net-epochs", "3")  # 24 steps: 5 recorded points, every 6th step
-    widget(page, "net-run").click()
-    assert wait_for_status(page, "finished|⚠", name="net-status", timeout=300_000).startswith("finished")
+    # 24 steps: 5 recorded points, every 6th step
+    assert _small_run(page, train_size=1000, epochs=3).startswith("finished")
     text_input(page, "slice-grid", "9")
     text_input(page, "slice-images", "200")
     widget(page, "slice-run").click()

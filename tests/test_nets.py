@@ -15,20 +15,11 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import SHARED, official_folder
+from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 from landscape.cli import main
 from landscape.nets import data, models, report, train
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared CIFAR-10 subset not at {SHARED}")
-
-
-@pytest.fixture(autouse=True)
-def float32_default():
-    """Models are built and trained in float32, as the product does, whatever torch's default dtype."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(previous)
 
 
 @needs_shared

@@ -15,15 +15,7 @@ from torch.nn.utils import vector_to_parameters
 
 from landscape import cli, draw
 from landscape.nets import data, models, slice_view, train
-from tests.helpers import SHARED, official_folder
-
-
-@pytest.fixture(autouse=True)
-def float32_default():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    yield
-    torch.set_default_dtype(previous)
+from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 
 
 @pytest.fixture(scope="module")
