@@ -254,7 +254,7 @@ def _slice(args) -> None:
         comparison = train_and_compare(args.model, specs, epochs=args.epochs, lr=args.lr,
                                        batch_size=args.batch_size, seed=args.seed, device=device, data=data,
                                        record=True, record_every=args.record_every)
-        if comparison.interrupted:
+        if comparison.interrupted:  # the trainer kept what finished; a slice needs every run
             raise KeyboardInterrupt
         print(summary_text(comparison.summary()))
         with _progress_bar() as advance:
@@ -264,9 +264,11 @@ def _slice(args) -> None:
                                                  status=print, progress=advance)
         print("drawing slice.png and slice.gif …")
         result.save(args.out, overwrite=args.overwrite)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:
         print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
-        raise SystemExit(130) from None
+        raise SystemExit(143 if isinstance(interruption, Terminated) else 130) from None
+    for note in result.notes:
+        print(f"note: {note}")
     if result.explained_variance is not None:
         print("explained variance: " + ", ".join(f"{share:.1%}" for share in result.explained_variance))
     print("largest distance off the plane / path length: "

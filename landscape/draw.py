@@ -163,7 +163,7 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
                                     math.log10(max(top, -bottom)) + 1)
         ax.set_yticks(np.concatenate([-decades, [0.0], decades]))
     ax.yaxis.set_minor_locator(mticker.NullLocator())
-    if surface.loss_range is not None:  # a real loss spans less than a decade: plain numbers
+    if surface.loss_range is not None and top < 100 * bottom:  # a real loss, within two decades
         ax.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1, 1.5, 2, 3, 5, 7)))
         ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda value, _: f"{value:.3g}"))
     else:  # a label every few decades, as plain text: "10⁻⁶" (a mathtext label costs ~13 ms)
@@ -171,7 +171,7 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
     ax.set_xlim(0, max(t.last_iteration for t in trajectories))
     ax.set_ylim(bottom, top)
     ax.set_xlabel("iteration k")
-    ax.set_ylabel("loss" if surface.loss_range else "f(p_k) − f*" if log else "f(p_k)")
+    ax.set_ylabel("real loss at the weights" if surface.loss_range else "f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
     return lines
 

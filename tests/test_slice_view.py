@@ -83,9 +83,23 @@ def test_k_counts_the_steps_to_the_loss_every_run_reached(mlp_slice):
     for path, run in zip(result.paths, result.trajectories(surface)):
         first = next(step for step, loss in zip(path.steps, path.loss.tolist()) if loss <= result.target_loss)
         assert path.steps_to(result.target_loss) == first
-        assert run.label().startswith(f"{path.optimizer}@{path.lr:g} [{first}")
+        share = f"{path.off_plane_share:.0%}"
+        assert run.label().startswith(f"{path.optimizer}@{path.lr:g} ({share} off the plane) [{first}")
         assert torch.equal(run.points[:, 0], path.coords) and torch.equal(run.losses[:, 0], path.loss)
     assert surface.minima == () and surface.bounds == result.bounds
+    assert f"[k]: recorded step (every 2) at loss ≤ {result.target_loss:.3g}" in surface.formula
+
+
+def test_the_drawn_surface_holds_the_grid_values_and_invents_no_lower_point(mlp_slice):
+    _, result = mlp_slice
+    surface = result.surface()
+    alphas, betas = torch.meshgrid(result.alphas, result.betas, indexing="xy")
+    at_grid = surface(torch.stack([alphas, betas], dim=-1))
+    assert torch.allclose(at_grid, result.train_loss, rtol=1e-12)
+    between = surface(torch.stack(torch.meshgrid(torch.linspace(*result.bounds[0], 97, dtype=torch.float64),
+                                                 torch.linspace(*result.bounds[1], 97, dtype=torch.float64),
+                                                 indexing="xy"), dim=-1))
+    assert between.min() >= result.train_loss.min() - 1e-12, "no well deeper than the grid's lowest point"
 
 
 def test_the_figure_shows_projected_paths_and_real_losses_against_steps(mlp_slice):
@@ -93,14 +107,15 @@ def test_the_figure_shows_projected_paths_and_real_losses_against_steps(mlp_slic
     figure = result.figure()
     contour_axes, loss_axes = figure.axes[:2]
     lines = [line for line in contour_axes.get_lines() if line.get_label() and not line.get_label().startswith("_")]
-    assert [line.get_label().split(" [")[0] for line in lines] == [p.name for p in result.paths]
+    assert [line.get_label().split(" (")[0] for line in lines] == [p.name for p in result.paths]
     for line, path in zip(lines, result.paths):
         assert np.allclose(line.get_xydata(), path.coords.numpy())
     for line, path in zip(loss_axes.get_lines(), result.paths):
         assert np.array_equal(line.get_xdata(), path.steps) and np.allclose(line.get_ydata(), path.loss.numpy())
     assert "principal direction 1" in contour_axes.get_xlabel() and "%" in contour_axes.get_xlabel()
     title = contour_axes.get_title()
-    assert "largest distance off the plane" in title and all(p.optimizer in title for p in result.paths)
+    assert "largest distance / path length" in title and "PCA plane" in title
+    assert loss_axes.get_ylabel() == "real loss at the weights"
     image = np.asarray(Image.open(io.BytesIO(figure.png())))
     assert image.shape[:2] == (540, 960)
 
@@ -134,7 +149,7 @@ def test_a_diverged_run_is_drawn_up_to_where_it_diverged(tiny):
     assert path.status == "diverged" and max(path.steps) < diverged.diverged_at_step
     assert result.target_loss == float(result.paths[1].loss.min()), "the diverged run sets no target"
     runs = result.trajectories(result.surface())
-    assert runs[0].label() == f"sgd@1e+06 [diverged@{diverged.diverged_at_step}]"
+    assert runs[0].label().endswith(f"off the plane) [diverged@{diverged.diverged_at_step}]")
     assert json.dumps(result.to_json(), allow_nan=False)
 
 
@@ -256,3 +271,24 @@ def test_given_directions_span_the_plane_through_the_common_start(mlp_slice, tin
     ends = torch.stack([path.coords[-1] for path in result.paths])
     assert torch.allclose(ends, torch.eye(2, dtype=torch.float64), atol=1e-5), "each run ends at its direction's tip"
     assert all(path.off_plane[-1] < 1e-3 * path.length for path in result.paths)
+
+
+def test_runs_that_never_moved_get_a_random_plane_and_a_note(tiny):
+    comparison = train.train_and_compare("mlp", ["sgd", "adam"], epochs=1, batch_size=10, lr=0.0, data=tiny,
+                                         progress=False, record=True, record_every=1)
+    result = slice_view.slice_comparison(comparison, tiny, grid=3, evaluation_images=8)
+    assert result.kind == "random" and result.notes[0].startswith("no PCA plane (every displacement")
+    assert result.notes[0].endswith("a random plane instead") and result.to_json()["notes"] == result.notes
+    assert result.figure().axes[0].get_title().startswith("mlp, train loss")
+
+
+def test_the_reference_run_is_the_finished_one_with_the_lowest_training_loss(mlp_slice, tiny):
+    comparison, _ = mlp_slice
+    best = min(comparison.runs, key=lambda run: run.epochs[-1]["train_loss"])
+    result = slice_view.slice_comparison(comparison, tiny, directions="random", grid=3, evaluation_images=8)
+    assert torch.equal(result.plane.origin, best.path.weights[-1])
+
+
+def test_an_optimizer_given_twice_is_refused_before_training(tiny):
+    with pytest.raises(ValueError, match="Invalid optimizers: sgd given twice"):
+        train.train_and_compare("mlp", ["sgd", "adam", "sgd"], data=tiny, progress=False)

@@ -11,8 +11,8 @@ surfaces' own. Since a projection is not the truth, the picture states the plane
 variance and each path's largest distance from the plane, relative to the path's length.
 
 Buffers (BatchNorm's running statistics) are not coordinates of the plane: the grid is evaluated
-with those of the reference run (the first finished one) at the end of its training, and each
-path's real losses with its own run's final buffers.
+with those of the reference run (the finished run with the lowest final training loss) at the end
+of its training, and each path's real losses with its own run's final buffers.
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ class LossSlice:
 
     ``train_loss`` and ``validation_loss`` are (len(betas), len(alphas)), row i for betas[i];
     ``target_loss`` is the loss every path's '[k]' counts the steps to (by default the lowest
-    loss that every run that did not diverge reached); ``plane`` stays in memory (not saved).
+    loss that every run that did not diverge reached), in recorded steps (every ``record_every``
+    steps); ``plane`` stays in memory (not saved); ``notes`` say what was decided on the way (a
+    fallback to a random plane).
     """
 
     model: str
@@ -102,7 +104,9 @@ class LossSlice:
     paths: list[SlicePath]
     target_loss: float | None
     evaluation: dict
+    record_every: int
     plane: planes.Plane | None = field(default=None, repr=False)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -116,18 +120,22 @@ class LossSlice:
         return f"α: {words} 1", f"β: {words} 2"
 
     def title(self, which: str = "train") -> str:
-        """Two short lines: what is drawn; what '[k]' counts and how far each path is off the plane."""
+        """Two short lines: what is drawn; what the legend's '[k]' and '(x% off the plane)' mean."""
         images = self.evaluation[f"{which}_images"]
         plane = {"pca": "PCA plane", "random": "random plane", "given": "given plane"}[self.kind]
-        target = (f"[k]: steps to loss ≤ {self.target_loss:.3g}" if self.target_loss is not None
-                  else "[k]: no loss every run reached")
-        shares = ", ".join(f"{path.optimizer} {path.off_plane_share:.0%}" for path in self.paths)
-        return (f"{self.model}, {which} loss ({images:,} images), {plane}; {target}\n"
-                f"largest distance off the plane / path length: {shares}")
+        grid = self.train_loss if which == "train" else self.validation_loss
+        finite = grid[grid.isfinite()]
+        values = f" {float(finite.min()):.3g} to {float(finite.max()):.3g}" if len(finite) else ""
+        target = (f"[k]: recorded step (every {self.record_every}) at loss ≤ {self.target_loss:.3g}"
+                  if self.target_loss is not None else "[k]: no loss every run reached")
+        return (f"{self.model}, {which} loss{values} ({images:,} images), {plane}\n"
+                f"{target}; % off the plane: largest distance / path length")
 
     def surface(self, which: str = "train") -> Surface:
-        """The slice as a surface: the grid's ``which`` loss, interpolated (bicubic) between
-        grid points; its loss panel shows the paths' real losses."""
+        """The slice as a surface: the grid's ``which`` loss, interpolated bilinearly between grid
+        points (no minimum between grid points that the grid does not hold); contour levels
+        log-spaced above the lowest value only where the values span more than a decade; its loss
+        panel shows the paths' real losses."""
         _check_which(which)
         grid = self.train_loss if which == "train" else self.validation_loss
         finite = grid[grid.isfinite()]
@@ -136,9 +144,11 @@ class LossSlice:
         grid = torch.nan_to_num(grid, nan=float(finite.max()), posinf=float(finite.max()))
         losses = torch.cat([path.loss[path.loss.isfinite()] for path in self.paths])
         low, high = (float(losses.min()), float(losses.max())) if len(losses) else (1.0, 1.0)
+        spread = float(finite.max()) / max(float(finite.min()), 1e-12)
         return Surface(f"{self.model} slice", self.title(which), _interpolated(grid, self.bounds),
-                       self.bounds, starts=((0.0, 0.0),), log_levels=True, axis_labels=self.axis_labels(),
-                       default_lr=self.paths[0].lr, loss_range=(max(low, 1e-12) / 1.15, high * 1.15))
+                       self.bounds, starts=((0.0, 0.0),), log_levels=spread > 10,
+                       axis_labels=self.axis_labels(), default_lr=1.0,  # nothing runs on a slice
+                       loss_range=(max(low, 1e-12) / 1.15, high * 1.15))
 
     def trajectories(self, surface: Surface) -> list[Trajectories]:
         """Each path as a run on ``surface`` (``surface()``): its points every recorded step."""
@@ -150,7 +160,8 @@ class LossSlice:
                 path.optimizer, surface, path.coords.unsqueeze(1), path.loss.unsqueeze(1),
                 iterations=torch.tensor([-1 if reached is None else reached]),
                 minimum=torch.tensor([-1]), diverged_at=torch.tensor([-1 if diverged is None else diverged]),
-                left_at=torch.tensor([-1]), name=path.name, point_steps=torch.tensor(path.steps)))
+                left_at=torch.tensor([-1]), name=f"{path.name} ({path.off_plane_share:.0%} off the plane)",
+                point_steps=torch.tensor(path.steps)))
         return runs
 
     def figure(self, which: str = "train", *, three_d: bool = False, size: tuple[int, int] = (960, 540),
@@ -177,7 +188,8 @@ class LossSlice:
         """Everything saved, strict JSON (null for NaN and infinities)."""
         return strict({
             "model": self.model, "directions": self.kind, "explained_variance": self.explained_variance,
-            "evaluation": self.evaluation, "target_loss": self.target_loss,
+            "evaluation": self.evaluation, "record_every": self.record_every, "target_loss": self.target_loss,
+            "notes": self.notes,
             "alpha": self.alphas.tolist(), "beta": self.betas.tolist(),
             "train_loss": self.train_loss.tolist(), "validation_loss": self.validation_loss.tolist(),
             "paths": [{"optimizer": path.optimizer, "lr": path.lr, "status": path.status,
@@ -234,7 +246,10 @@ def slice_comparison(comparison, data: CIFAR10, *, directions="pca", grid: int =
     """The loss slice of a comparison trained with ``record=True`` (``train_and_compare``) on ``data``.
 
     ``directions``: "pca" (one plane through the common start, ``slice.pca_plane`` of the recorded
-    points of every run that did not diverge; a diverged run is projected onto it, and may leave the view), "random" (filter-normalised, through the reference run's final weights,
+    points of every run that did not diverge; a diverged run is projected onto it, and may leave the
+    view; where the paths span fewer than two directions, e.g. a run with lr 0, a random plane
+    instead, said in ``notes``), "random" (filter-normalised, through the reference run's final
+    weights,
     ``slice.random_plane`` with ``seed``), or two direction vectors (d1, d2) through the common start.
     The grid has ``grid`` x ``grid`` points over a square around the projected paths that did not
     diverge (``margin``
@@ -248,18 +263,25 @@ def slice_comparison(comparison, data: CIFAR10, *, directions="pca", grid: int =
     if not runs:
         raise ValueError("no recorded paths to slice: train with record=True (train_and_compare)")
     say = status or (lambda text: None)
-    reference = next((run for run in runs if run.status == "finished"), runs[0])
+    finished = [run for run in runs if run.status == "finished" and run.epochs]
+    reference = min(finished, key=lambda run: run.epochs[-1]["train_loss"]) if finished else runs[0]
     start = runs[0].path.weights[0]
     model = models.create(comparison.model, comparison.settings.get("seed", 0)).to(start)
     dtype = start.dtype
     say(f"finding the plane ({directions if isinstance(directions, str) else 'given'}) …")
     steady = [run for run in runs if run.status != "diverged"] or runs  # a diverging run's last points
+    notes = []
     if directions == "pca":  # are huge: they would make the plane theirs
-        plane = planes.pca_plane([run.path.weights for run in steady], start)
-    elif directions == "random":
+        try:
+            plane = planes.pca_plane([run.path.weights for run in steady], start)
+        except ValueError as error:
+            notes.append(f"no PCA plane ({error}): a random plane instead")
+            say(notes[-1])
+            directions = "random"
+    if directions == "random":
         planes.load_flat_weights(model, reference.path.weights[-1])
         plane = planes.random_plane(model, seed, origin=reference.path.weights[-1])
-    else:
+    elif not isinstance(directions, str):
         plane = planes.given_plane(start, *(torch.as_tensor(d).to(start) for d in directions))
     train_batches = _evaluation_batches(data, "train", evaluation_images, dtype)
     validation_batches = _evaluation_batches(data, "validation", evaluation_images, dtype)
@@ -277,7 +299,7 @@ def slice_comparison(comparison, data: CIFAR10, *, directions="pca", grid: int =
     evaluation = {"train_images": sum(len(y) for _, y in train_batches),
                   "validation_images": sum(len(y) for _, y in validation_batches)}
     return LossSlice(comparison.model, plane.kind, plane.explained_variance, alphas, betas, *grids,
-                     paths, target_loss, evaluation, plane)
+                     paths, target_loss, evaluation, runs[0].path.every, plane, notes)
 
 
 def _evaluation_batches(data: CIFAR10, which: str, count: int, dtype) -> list[tuple[Tensor, Tensor]]:
@@ -327,7 +349,7 @@ def _common_target(paths: list[SlicePath]) -> float | None:
 
 
 def _interpolated(grid: Tensor, bounds) -> Callable[[Tensor], Tensor]:
-    """f(p[..., 2]): ``grid`` (rows over β, columns over α, spanning ``bounds``) interpolated bicubically."""
+    """f(p[..., 2]): ``grid`` (rows over β, columns over α, spanning ``bounds``) interpolated bilinearly."""
     (x0, x1), (y0, y1) = bounds
     image = grid.to(torch.float64)[None, None]
 
@@ -335,7 +357,7 @@ def _interpolated(grid: Tensor, bounds) -> Callable[[Tensor], Tensor]:
         u = 2 * (p[..., 0] - x0) / (x1 - x0) - 1
         v = 2 * (p[..., 1] - y0) / (y1 - y0) - 1
         where = torch.stack([u, v], dim=-1).reshape(1, -1, 1, 2).to(image)
-        values = F.grid_sample(image, where, mode="bicubic", padding_mode="border", align_corners=True)
+        values = F.grid_sample(image, where, mode="bilinear", padding_mode="border", align_corners=True)
         return values.reshape(p.shape[:-1]).to(p.dtype)
 
     return loss

@@ -345,6 +345,10 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
     specs = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     if not specs:
         raise ValueError("Invalid optimizers: give at least one spec")
+    twice = sorted({spec for spec in specs if specs.count(spec) > 1})
+    if twice:
+        raise ValueError(f"Invalid optimizers: {', '.join(twice)} given twice (each run is one optimizer's; "
+                         f"for another learning rate use a per-optimizer lr or a second comparison)")
     for spec in specs:
         optim.parse(spec)
     if model not in models.MODELS:
