@@ -365,7 +365,7 @@ def parser() -> argparse.ArgumentParser:
     slice_.add_argument("--grid", type=int, default=GRID_POINTS, help="grid points per axis")
     slice_.add_argument("--directions", default="pca", choices=DIRECTIONS,
                         help="pca: the plane of the paths through their start; random: filter-normalised, "
-                             "through the first finished run's end")
+                             "through the end of the finished run with the lowest training loss")
     slice_.add_argument("--evaluation-images", type=int, default=EVALUATION_IMAGES,
                         help="training and validation images the grid's loss is the mean over")
     slice_.add_argument("--record-every", type=int,
