@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import landscape.optim as lo
 from landscape.nets import data as cifar
+from landscape.nets.images import ImageData
 from landscape.nets import models, train
 
 
@@ -136,8 +137,8 @@ def main() -> None:
         generator = torch.Generator().manual_seed(0)
         images = torch.randint(0, 256, (args.synthetic, 3, 32, 32), dtype=torch.uint8, generator=generator)
         labels = torch.randint(0, 10, (args.synthetic,), generator=generator)
-        dataset = cifar.CIFAR10(images.to(device), labels.to(device), images[:1000].to(device),
-                                labels[:1000].to(device))
+        dataset = ImageData(images.to(device), labels.to(device), images[:1000].to(device),
+                            labels[:1000].to(device), cifar.MEAN, cifar.STD)
         source = f"{args.synthetic} synthetic images"
     else:
         dataset = cifar.load(args.data_dir, device=device, download_missing=False)

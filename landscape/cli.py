@@ -218,7 +218,7 @@ def _compare(args) -> None:
 
     specs = optim.split_specs(args.optimizers)
     try:
-        result = train_and_compare(args.model, specs, epochs=args.epochs, lr=args.lr,
+        result = train_and_compare(args.model, specs, dataset=args.dataset, epochs=args.epochs, lr=args.lr,
                                    batch_size=args.batch_size, train_size=args.train_size,
                                    val_size=args.val_size, seed=args.seed, device=args.device, amp=args.amp,
                                    data_dir=args.data_dir, out=args.out, overwrite=args.overwrite)
@@ -237,7 +237,7 @@ def _compare(args) -> None:
 
 def _slice(args) -> None:
     from .nets import slice_view
-    from .nets.data import load
+    from .nets import datasets
     from .nets.report import summary_text
     from .nets.train import resolve_device, train_and_compare
 
@@ -247,11 +247,12 @@ def _slice(args) -> None:
     slice_view.check_slice_options(directions=args.directions, grid=args.grid,
                                    evaluation_images=args.evaluation_images, target_loss=args.target_loss)
     slice_view.check_slice_folder(args.out, args.overwrite)
+    model = datasets.model_for(args.dataset, args.model)
     device = resolve_device(args.device)
     try:
-        data = load(args.data_dir, device=device, train_size=args.train_size, val_size=args.val_size,
-                    seed=args.seed)
-        comparison = train_and_compare(args.model, specs, epochs=args.epochs, lr=args.lr,
+        data = datasets.check(args.dataset).load(args.data_dir, device=device, train_size=args.train_size,
+                                                 val_size=args.val_size, seed=args.seed)
+        comparison = train_and_compare(model, specs, epochs=args.epochs, lr=args.lr,
                                        batch_size=args.batch_size, seed=args.seed, device=device, data=data,
                                        record=True, record_every=args.record_every)
         if comparison.interrupted:  # the trainer kept what finished; a slice needs every run
@@ -285,9 +286,12 @@ def _lecture(args) -> None:
 
 def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
     """The options of a real-network run (``compare``, ``slice``)."""
+    from .nets.datasets import DATASETS
     from .nets.models import MODELS
 
-    command.add_argument("--model", default="cnn", choices=list(MODELS))
+    command.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
+    command.add_argument("--model", choices=list(MODELS),
+                         help="default: the data set's (cnn for cifar10, mnist-mlp for mnist)")
     command.add_argument("--optimizers", default="sgd+momentum,adam", help="comma-separated specs")
     command.add_argument("--epochs", type=int, default=epochs)
     command.add_argument("--lr", type=_learning_rates, default=None,
@@ -297,7 +301,7 @@ def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
     command.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
     command.add_argument("--seed", type=int, default=0)
     command.add_argument("--device", default="auto", help="auto (CUDA, MPS, else CPU), cpu, cuda, …")
-    command.add_argument("--data-dir", help="folder with cifar-10-batches-py/ or the archive")
+    command.add_argument("--data-dir", help="folder with cifar-10-batches-py/ (or the archive), or mnist/")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -349,7 +353,7 @@ def parser() -> argparse.ArgumentParser:
         phase.add_argument("--out", required=True)
         phase.set_defaults(run=_phase)
 
-    compare = commands.add_parser("compare", help="train CIFAR-10 models with several optimizers")
+    compare = commands.add_parser("compare", help="train a CIFAR-10 or MNIST network with several optimizers")
     _training_arguments(compare, epochs=5)
     compare.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA only)")
     compare.add_argument("--out", default="results")
@@ -359,7 +363,7 @@ def parser() -> argparse.ArgumentParser:
 
     from .nets.slice_view import DIRECTIONS, EVALUATION_IMAGES, GRID_POINTS
 
-    slice_ = commands.add_parser("slice", help="train CIFAR-10 models with several optimizers and draw "
+    slice_ = commands.add_parser("slice", help="train a CIFAR-10 or MNIST network with several optimizers and draw "
                                                "their paths on a 2-D slice of the loss (JSON, PNG, GIF)")
     _training_arguments(slice_, epochs=3)
     slice_.add_argument("--grid", type=int, default=GRID_POINTS, help="grid points per axis")

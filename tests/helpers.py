@@ -35,3 +35,27 @@ def official_folder(root: Path, per_batch: int = 4) -> Path:
         (folder / name).write_bytes(pickle.dumps(batch))
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(data.CLASSES)}))
     return folder
+
+
+MNIST_SHARED = SHARED.parent / "mnist"
+
+
+def idx_bytes(values: np.ndarray, magic: int) -> bytes:
+    """``values`` (uint8) as an IDX file: big-endian magic, dimensions, then the bytes."""
+    header = magic.to_bytes(4, "big") + b"".join(int(n).to_bytes(4, "big") for n in values.shape)
+    return header + values.astype(np.uint8).tobytes()
+
+
+def mnist_folder(root: Path, train: int = 60, test: int = 20) -> Path:
+    """A tiny random MNIST in the official file names and gzip-compressed IDX format, under ``root``."""
+    import gzip
+
+    folder = root / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for part, count in (("train", train), ("t10k", test)):
+        images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, count, dtype=np.uint8)
+        (folder / f"{part}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(images, 0x803)))
+        (folder / f"{part}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(labels, 0x801)))
+    return folder

@@ -486,7 +486,7 @@ def test_by_default_about_40_points_and_a_batchnorm_models_final_buffers(small_c
     assert all(torch.equal(path.buffers[name], buffer) for name, buffer in buffers.items())
 
 
-def _compare_timed_by_count(monkeypatch, cifar: data.CIFAR10, out: Path, **options) -> train.Comparison:
+def _compare_timed_by_count(monkeypatch, cifar: data.ImageData, out: Path, **options) -> train.Comparison:
     """A comparison whose epochs all last one second (a counting clock), saved in ``out``."""
     monkeypatch.setattr(train, "time", SimpleNamespace(perf_counter=count().__next__))
     return train.train_and_compare("mlp", ["sgd", "adam", "rmsprop"], epochs=2, batch_size=64,

@@ -1,4 +1,5 @@
-"""The small CIFAR-10 networks of the comparison, each with the loss it is trained on."""
+"""The small networks of the comparison, each with the data set it takes (``dataset``) and the
+loss it is trained on (``task``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from torch import nn
 class MLP3(nn.Module):
     """3 fully connected layers, 3072-512-256-10, ReLU: classification."""
 
+    dataset = "cifar10"
     task = "classification"
 
     def __init__(self):
@@ -24,6 +26,7 @@ class CNN(nn.Module):
     """2 convolutions (5x5, 32 and 64 channels, each + ReLU + 2x2 max-pool), then 2 fully
     connected layers 4096-256-10: classification."""
 
+    dataset = "cifar10"
     task = "classification"
 
     def __init__(self):
@@ -41,6 +44,7 @@ class CNN(nn.Module):
 class AutoencoderMLP4(nn.Module):
     """4 fully connected layers 3072-512-64-512-3072 (ReLU between): reconstruction (MSE)."""
 
+    dataset = "cifar10"
     task = "reconstruction"
 
     def __init__(self):
@@ -56,6 +60,7 @@ class SeedCNN(nn.Module):
     """The 808,458-parameter CNN of the public "neural-net-optimization" study: conv 3->64 k5 p2
     + ReLU, 4 x [conv 64->64 k3 p1, BatchNorm, ReLU], flatten, linear 65536->10."""
 
+    dataset = "cifar10"
     task = "classification"
 
     def __init__(self):
@@ -69,7 +74,21 @@ class SeedCNN(nn.Module):
         return self.layers(x)
 
 
-MODELS = {"mlp": MLP3, "cnn": CNN, "autoencoder": AutoencoderMLP4, "seed-cnn": SeedCNN}
+class MNISTMLP(nn.Module):
+    """The seed study's MNIST network: 2 fully connected layers, 784-64-10, ReLU: classification."""
+
+    dataset = "mnist"
+    task = "classification"
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+MODELS = {"mlp": MLP3, "cnn": CNN, "autoencoder": AutoencoderMLP4, "seed-cnn": SeedCNN, "mnist-mlp": MNISTMLP}
 
 
 def create(name: str, seed: int = 0) -> nn.Module:

@@ -35,7 +35,7 @@ from ..surfaces import Surface
 from ..trajectory import Trajectories
 from . import models
 from . import slice as planes
-from .data import CIFAR10
+from .images import ImageData
 
 RESULTS = ("slice.json", "slice.png", "slice.gif")
 GRID_POINTS = 21  # grid points per axis, by default
@@ -238,7 +238,7 @@ def check_slice_folder(folder: str | os.PathLike, overwrite: bool = False) -> Pa
     return check_results_folder(folder, RESULTS, "slice", overwrite)
 
 
-def slice_comparison(comparison, data: CIFAR10, *, directions="pca", grid: int = GRID_POINTS,
+def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int = GRID_POINTS,
                      evaluation_images: int = EVALUATION_IMAGES, margin: float = MARGIN,
                      target_loss: float | None = None, seed: int = 0,
                      status: Callable[[str], None] | None = None,
@@ -302,7 +302,7 @@ def slice_comparison(comparison, data: CIFAR10, *, directions="pca", grid: int =
                      paths, target_loss, evaluation, runs[0].path.every, plane, notes)
 
 
-def _evaluation_batches(data: CIFAR10, which: str, count: int, dtype) -> list[tuple[Tensor, Tensor]]:
+def _evaluation_batches(data: ImageData, which: str, count: int, dtype) -> list[tuple[Tensor, Tensor]]:
     images, labels = ((data.train_images, data.train_labels) if which == "train"
                       else (data.val_images, data.val_labels))
     images, labels = images[:count], labels[:count]

@@ -1,4 +1,4 @@
-"""The real-network comparison: the same landscape.optim optimizers on CIFAR-10 models.
+"""The real-network comparison: the same landscape.optim optimizers on CIFAR-10 or MNIST models.
 
 Every optimizer starts from the same initial weights and sees the same batches in the same
 order (both seeded). A run whose loss becomes NaN/inf stops and is marked diverged; the others
@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 
 from .. import optim
-from . import data as cifar
-from . import models, report
+from . import datasets, models, report
 from ..files import check_results_folder, strict, write_together
+from .images import ImageData
 from .slice import flat_weights
 
 CHECK_EVERY = 20  # steps between finiteness checks (each one synchronises with the GPU)
@@ -226,7 +226,7 @@ class Comparison:
         return report.curves_figure(self)
 
 
-def _evaluate(model, data: cifar.CIFAR10, amp: bool) -> tuple[float, float | None]:
+def _evaluate(model, data: ImageData, amp: bool) -> tuple[float, float | None]:
     model.eval()
     total, correct, count = 0.0, 0, 0
     dtype = next(model.parameters()).dtype
@@ -240,7 +240,7 @@ def _evaluate(model, data: cifar.CIFAR10, amp: bool) -> tuple[float, float | Non
     return total / count, (correct / count if model.task == "classification" else None)
 
 
-def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs: int,
+def _train_one(run: Run, spec: str, model_name: str, data: ImageData, epochs: int,
                batch_size: int, seed: int, amp: bool, progress: bool, hyperparameters: dict,
                on_epoch=None, record_every: int | None = None) -> None:
     """Train ``run``; with ``record_every`` (steps) also record its path into ``run.path``."""
@@ -294,7 +294,7 @@ def _train_one(run: Run, spec: str, model_name: str, data: cifar.CIFAR10, epochs
             run.path = recorder.path(run)
 
 
-def _steps_per_epoch(data: cifar.CIFAR10, batch_size: int) -> int:
+def _steps_per_epoch(data: ImageData, batch_size: int) -> int:
     return math.ceil(len(data.train_labels) / batch_size)
 
 
@@ -318,19 +318,23 @@ def _check_record_every(record: bool, record_every) -> None:
         raise ValueError(f"Invalid record_every: {record_every!r} (applies only with record=True)")
 
 
-def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *, epochs: int = 1,
+def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "adam"), *, dataset: str | None = None,
+                      epochs: int = 1,
                       lr=None, batch_size: int = 128, train_size: int | None = None,
                       val_size: int | None = None, seed: int = 0, device="auto", amp: bool = False,
-                      data_dir=None, data: cifar.CIFAR10 | None = None, progress: bool = True,
+                      data_dir=None, data: ImageData | None = None, progress: bool = True,
                       out: str | os.PathLike | None = None, overwrite: bool = False, on_epoch=None,
                       record: bool = False, record_every: int | None = None,
                       **hyperparameters) -> Comparison:
-    """Train ``model`` once per optimizer spec on CIFAR-10 and compare.
+    """Train ``model`` once per optimizer spec on ``dataset`` ("cifar10", the default, or "mnist")
+    and compare. ``model`` None is the data set's default (``datasets.DATASETS``: the CNN, the MNIST
+    MLP); a model must take the data set's images.
 
     ``lr`` is one number, {spec: lr}, or None for each rule's ``network_lr`` (``optim.BASE_RULES``).
     Other keywords go to ``landscape.optim.build``; every optimizer is built once before any
-    training, so a bad setting fails first. ``data`` may be a preloaded ``CIFAR10`` (else it is loaded from
-    ``data_dir``, see ``landscape.nets.data``). With ``out`` the results are saved there (see
+    training, so a bad setting fails first. ``data`` may be preloaded ``ImageData`` (its data set
+    is then ``dataset``; else it is loaded from ``data_dir``, see ``landscape.nets.data`` and
+    ``landscape.nets.mnist``). With ``out`` the results are saved there (see
     ``Comparison.save``; an earlier comparison there is replaced only with ``overwrite``), also
     after Ctrl-C, which returns the comparison with ``interrupted`` set, the finished runs, the
     interrupted one and the rest marked "not started". ``on_epoch(comparison)`` is called after
@@ -351,8 +355,13 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
                          f"for another learning rate use a per-optimizer lr or a second comparison)")
     for spec in specs:
         optim.parse(spec)
-    if model not in models.MODELS:
-        raise ValueError(f"Invalid model {model!r}; valid: {', '.join(models.MODELS)}")
+    if data is not None:
+        loaded = datasets.dataset_of(data)
+        if dataset is not None and dataset != loaded:
+            raise ValueError(f"Invalid dataset {dataset!r}: the data given is {loaded}")
+        dataset = loaded
+    dataset = dataset or "cifar10"
+    model = datasets.model_for(dataset, model)
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not (isinstance(value, int) and value >= 1):
             raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
@@ -368,10 +377,11 @@ def train_and_compare(model: str = "cnn", optimizers=("sgd+momentum", "adam"), *
                  else optim.parse(s).info.network_lr) for s in specs}
     _build_each(model, specs, rates, seed, hyperparameters)
     if data is None:
-        data = cifar.load(data_dir, device=target, train_size=train_size, val_size=val_size, seed=seed)
+        data = datasets.check(dataset).load(data_dir, device=target, train_size=train_size, val_size=val_size,
+                                            seed=seed)
     if record and record_every is None:
         record_every = default_record_every(epochs * _steps_per_epoch(data, batch_size))
-    comparison = Comparison(model, str(data.device), dict(epochs=epochs, batch_size=batch_size,
+    comparison = Comparison(model, str(data.device), dict(dataset=dataset, epochs=epochs, batch_size=batch_size,
                             train_size=len(data.train_labels), val_size=len(data.val_labels), seed=seed,
                             amp=amp, hyperparameters={k: v for k, v in hyperparameters.items()}))
     try:
