@@ -1,0 +1,189 @@
+"""B copies of one network trained together, each with its own hyper-parameters: the batched run
+behind a network's lr x momentum sweep, as ``trajectory.sweep`` is for a surface.
+
+The copies' weights are one tensor θ (B, P): row b is copy b's flat weight vector (``slice``'s
+order). A forward pass runs every copy on the same minibatch with ``torch.func.functional_call``
+over views of θ, vectorised by ``torch.func.vmap``; one backward of Σ_b L_b(θ_b) gives each row
+its own gradient, since no copy's loss depends on another's weights; one step of the same
+``landscape.optim`` rule, with (B, 1) tensor hyper-parameters, updates every row as its own run
+would. Every update rule is elementwise, so copy b equals the single run with its setting (tests:
+float64, momentum, Adam, Nesterov with Lookahead). A copy whose loss stops being finite is marked
+diverged at that step; it cannot reach the others, whose numbers stay as they were.
+
+Models with buffers (BatchNorm) are refused: their running statistics would be shared.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+from torch.func import functional_call, vmap
+
+from .. import optim
+from . import models
+from .images import ImageData
+from .slice import flat_weights, parameter_views
+
+@dataclass
+class Copies:
+    """What B copies trained together did.
+
+    ``settings``: each copy's hyper-parameters, {"lr": (B,), "momentum": (B,)}; ``step_losses``
+    (T, B) the training loss of each step's batch (NaN from where a copy diverged);
+    ``epochs``: per epoch, ``train_loss``, ``val_loss``, ``val_accuracy`` (B,) each (None for an
+    autoencoder's accuracy) and ``seconds``; ``diverged_at`` (B,): the step a copy's loss
+    stopped being finite, -1 if never; ``weights`` (B, P): each copy's weights at the end, on the
+    training device.
+    """
+
+    model: str
+    spec: str
+    settings: dict[str, Tensor]
+    step_losses: Tensor
+    epochs: list[dict] = field(default_factory=list)
+    diverged_at: Tensor | None = None
+    weights: Tensor | None = None
+
+    @property
+    def count(self) -> int:
+        return self.step_losses.shape[1]
+
+
+def _per_copy(name: str, value, count: int) -> Tensor | None:
+    """``value`` (a number, or one per copy) as a (B,) float64 tensor, finite; None stays None."""
+    if value is None:
+        return None
+    values = torch.as_tensor(value, dtype=torch.float64).reshape(-1)
+    if values.numel() == 1:
+        values = values.expand(count)
+    if values.numel() != count:
+        raise ValueError(f"Invalid {name}: {values.numel()} values for {count} copies")
+    if not torch.isfinite(values).all():
+        raise ValueError(f"Invalid {name}: {values.tolist()} (expected finite numbers)")
+    return values.clone()
+
+
+def check_model(model_name: str) -> None:
+    """``ValueError`` for a model whose copies cannot be batched (buffers: BatchNorm)."""
+    model = models.create(model_name)
+    buffers = [name for name, _ in model.named_buffers()]
+    if buffers:
+        batched = ", ".join(name for name, cls in models.MODELS.items()
+                            if not any(True for _ in cls().buffers()))
+        raise ValueError(f"Invalid model {model_name!r} for batched copies: its buffers ({buffers[0]}, …: "
+                         f"BatchNorm statistics) would be shared by the copies; batched: {batched}")
+
+
+def _stacked_weights(model_name: str, seeds: Sequence[int], device, dtype) -> Tensor:
+    """θ (B, P): copy b initialised as ``models.create(model_name, seeds[b])``."""
+    rows = [flat_weights(models.create(model_name, seed).to(device=device, dtype=dtype)) for seed in seeds]
+    return torch.stack(rows).requires_grad_()
+
+
+def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=None, copies: int | None = None,
+                 seeds: Sequence[int] | None = None, epochs: int = 1, batch_size: int = 128, seed: int = 0,
+                 dtype: torch.dtype = torch.float32, on_epoch: Callable[[Copies], None] | None = None,
+                 progress: Callable[[int, int], None] | None = None, **hyperparameters) -> Copies:
+    """Train B copies of ``model_name`` with ``spec`` together on ``data`` (see the module docstring).
+
+    ``lr`` and ``momentum`` (β1 for the Adam family): a number for every copy or one per copy;
+    B is ``copies``, else the number of ``seeds``, else the length of ``lr`` (or of ``momentum``). Every copy starts from ``models.create(model_name, seed)``
+    (the weights a single run with ``seed`` starts from) unless ``seeds`` gives each its own.
+    Batches are drawn as ``train_and_compare`` draws them for ``seed``, so copy b equals that
+    single run with copy b's setting. ``on_epoch(result)`` after each epoch; ``progress(done,
+    total)`` after each step.
+    """
+    parsed = optim.parse(spec)
+    check_model(model_name)
+    sizes = [torch.as_tensor(v).numel() for v in (lr, momentum) if v is not None]
+    seeds = None if seeds is None else list(seeds)
+    count = copies or (len(seeds) if seeds else next((size for size in sizes if size > 1), 1))
+    settings = {"lr": _per_copy("lr", lr, count)}
+    if momentum is not None:
+        if parsed.momentum is None:
+            raise ValueError(f"Invalid momentum: {spec!r} has no momentum (its rule takes none)")
+        settings["momentum"] = _per_copy("momentum", momentum, count)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not (isinstance(value, int) and value >= 1):
+            raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
+    device = data.device
+    weights = _stacked_weights(model_name, seeds or [seed] * count, device, dtype)
+    optimizer = parsed.build([weights], seed=seed, **hyperparameters,
+                             **{name: values.to(device=device, dtype=dtype).view(count, 1)
+                                for name, values in settings.items()})
+    model = models.create(model_name, seed).to(device=device, dtype=dtype)
+    loss_of = _batched_loss(model)
+    steps_per_epoch = math.ceil(len(data.train_labels) / batch_size)
+    result = Copies(model_name, spec, settings, torch.empty(0, count))
+    losses = torch.empty(epochs * steps_per_epoch, count, dtype=dtype, device=device)
+    step = 0
+    for epoch in range(1, epochs + 1):
+        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)  # as train_and_compare
+        start = time.perf_counter()
+        for x, y in data.train_batches(batch_size, generator, dtype):
+            optimizer.zero_grad(set_to_none=True)
+            batch_losses, _ = loss_of(weights, x, y)
+            batch_losses.sum().backward()  # Σ_b L_b: row b's gradient is ∇L_b(θ_b)
+            optimizer.step()
+            losses[step] = batch_losses.detach()
+            step += 1
+            if progress is not None:
+                progress(step, epochs * steps_per_epoch)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        epoch_losses = losses[step - steps_per_epoch:step]
+        val_loss, val_accuracy = _evaluate(loss_of, weights, data, dtype, model.task == "classification")
+        result.epochs.append({"epoch": epoch, "train_loss": epoch_losses.mean(0).cpu(), "val_loss": val_loss,
+                              "val_accuracy": val_accuracy, "seconds": seconds})
+        result.step_losses = losses[:step].cpu()
+        result.diverged_at = _diverged_at(result.step_losses)
+        result.weights = weights.detach()
+        if on_epoch is not None:
+            on_epoch(result)
+    return result
+
+
+def _batched_loss(model) -> Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """(θ (B, P), x, y) -> each copy's mean loss on the batch (B,) and its correct count (B,)."""
+
+    def one_copy(weights: dict[str, Tensor], x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        output = functional_call(model, weights, (x,))
+        if model.task == "reconstruction":
+            return torch.nn.functional.mse_loss(output, x), torch.zeros((), device=x.device)
+        return torch.nn.functional.cross_entropy(output, y), (output.argmax(1) == y).sum()
+
+    every_copy = vmap(one_copy, in_dims=(0, None, None))
+
+    def loss_of(weights: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        return every_copy(parameter_views(model, weights), x, y)
+
+    return loss_of
+
+
+def _evaluate(loss_of, weights: Tensor, data: ImageData, dtype,
+              classification: bool) -> tuple[Tensor, Tensor | None]:
+    """Each copy's validation loss and accuracy (B,; None for an autoencoder), as
+    ``train._evaluate`` computes them."""
+    total = correct = None
+    count = 0
+    with torch.no_grad():
+        for x, y in data.val_batches(dtype=dtype):
+            loss, right = loss_of(weights, x, y)
+            total = loss * len(y) if total is None else total + loss * len(y)
+            correct = right if correct is None else correct + right
+            count += len(y)
+    accuracy = (correct.double() / count).cpu() if classification else None
+    return (total / count).cpu(), accuracy
+
+
+def _diverged_at(step_losses: Tensor) -> Tensor:
+    """(T, B) losses -> (B,): the first step (1-based, as ``Run.diverged_at_step``) whose loss is
+    not finite, -1 for a copy whose losses all are."""
+    bad = ~torch.isfinite(step_losses)
+    return torch.where(bad.any(0), bad.int().argmax(0) + 1, -1)
