@@ -33,6 +33,7 @@ bench: $(BIN)/.installed chromium
 	$(BIN)/python benchmarks/gif_export.py
 	$(BIN)/python benchmarks/train_epoch.py
 	$(BIN)/python benchmarks/slice_grid.py
+	$(BIN)/python benchmarks/copies_epoch.py
 	$(BIN)/python benchmarks/explorer_latency.py
 	$(BIN)/python benchmarks/explorer_browser.py
 

@@ -3,8 +3,10 @@ behind a network's lr x momentum sweep, as ``trajectory.sweep`` is for a surface
 
 The copies' weights are one tensor θ (B, P): row b is copy b's flat weight vector (``slice``'s
 order). A forward pass runs every copy on the same minibatch with ``torch.func.functional_call``
-over views of θ, vectorised by ``torch.func.vmap``; one backward of Σ_b L_b(θ_b) gives each row
-its own gradient, since no copy's loss depends on another's weights; one step of the same
+over the copies' parameters (B, *shape), which share θ's memory, vectorised by
+``torch.func.vmap``; one backward of Σ_b L_b(θ_b) gives each row its own gradient, since no
+copy's loss depends on another's weights (the parameters' gradients are gathered into θ's with
+one copy: backward through views of θ would fill a zero (B, P) tensor per parameter); one step of the same
 ``landscape.optim`` rule, with (B, 1) tensor hyper-parameters, updates every row as its own run
 would. Every update rule is elementwise, so copy b equals the single run with its setting (tests:
 float64, momentum, Adam, Nesterov with Lookahead). A copy whose loss stops being finite is marked
@@ -118,6 +120,9 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
                                 for name, values in settings.items()})
     model = models.create(model_name, seed).to(device=device, dtype=dtype)
     loss_of = _batched_loss(model)
+    parameters = {name: view.detach().requires_grad_()  # θ's memory: the optimizer's steps show here
+                  for name, view in parameter_views(model, weights.detach()).items()}
+    weights.grad = torch.zeros_like(weights)
     steps_per_epoch = math.ceil(len(data.train_labels) / batch_size)
     result = Copies(model_name, spec, settings, torch.empty(0, count))
     losses = torch.empty(epochs * steps_per_epoch, count, dtype=dtype, device=device)
@@ -126,9 +131,11 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
         generator = torch.Generator().manual_seed(seed * 100_003 + epoch)  # as train_and_compare
         start = time.perf_counter()
         for x, y in data.train_batches(batch_size, generator, dtype):
-            optimizer.zero_grad(set_to_none=True)
-            batch_losses, _ = loss_of(weights, x, y)
+            for parameter in parameters.values():
+                parameter.grad = None
+            batch_losses, _ = loss_of(parameters, x, y)
             batch_losses.sum().backward()  # Σ_b L_b: row b's gradient is ∇L_b(θ_b)
+            torch.cat([parameter.grad.flatten(1) for parameter in parameters.values()], dim=1, out=weights.grad)
             optimizer.step()
             losses[step] = batch_losses.detach()
             step += 1
@@ -138,7 +145,7 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
         epoch_losses = losses[step - steps_per_epoch:step]
-        val_loss, val_accuracy = _evaluate(loss_of, weights, data, dtype, model.task == "classification")
+        val_loss, val_accuracy = _evaluate(loss_of, parameters, data, dtype, model.task == "classification")
         result.epochs.append({"epoch": epoch, "train_loss": epoch_losses.mean(0).cpu(), "val_loss": val_loss,
                               "val_accuracy": val_accuracy, "seconds": seconds})
         result.step_losses = losses[:step].cpu()
@@ -149,8 +156,9 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
     return result
 
 
-def _batched_loss(model) -> Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Tensor]]:
-    """(θ (B, P), x, y) -> each copy's mean loss on the batch (B,) and its correct count (B,)."""
+def _batched_loss(model) -> Callable[[dict, Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """({name: (B, *shape)}, x, y) -> each copy's mean loss on the batch (B,) and its correct
+    count (B,)."""
 
     def one_copy(weights: dict[str, Tensor], x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         output = functional_call(model, weights, (x,))
@@ -158,15 +166,10 @@ def _batched_loss(model) -> Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Ten
             return torch.nn.functional.mse_loss(output, x), torch.zeros((), device=x.device)
         return torch.nn.functional.cross_entropy(output, y), (output.argmax(1) == y).sum()
 
-    every_copy = vmap(one_copy, in_dims=(0, None, None))
-
-    def loss_of(weights: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        return every_copy(parameter_views(model, weights), x, y)
-
-    return loss_of
+    return vmap(one_copy, in_dims=(0, None, None))
 
 
-def _evaluate(loss_of, weights: Tensor, data: ImageData, dtype,
+def _evaluate(loss_of, parameters: dict[str, Tensor], data: ImageData, dtype,
               classification: bool) -> tuple[Tensor, Tensor | None]:
     """Each copy's validation loss and accuracy (B,; None for an autoencoder), as
     ``train._evaluate`` computes them."""
@@ -174,7 +177,7 @@ def _evaluate(loss_of, weights: Tensor, data: ImageData, dtype,
     count = 0
     with torch.no_grad():
         for x, y in data.val_batches(dtype=dtype):
-            loss, right = loss_of(weights, x, y)
+            loss, right = loss_of(parameters, x, y)
             total = loss * len(y) if total is None else total + loss * len(y)
             correct = right if correct is None else correct + right
             count += len(y)
