@@ -186,14 +186,14 @@ def _phase(args) -> None:
     from .files import atomic_path, check_writable
     from .trajectory import sweep
 
+    if args.model is not None:
+        return _network_sweep(args)
+    args.steps = 300 if args.steps is None else args.steps
+    args.tolerance = 1e-3 if args.tolerance is None else args.tolerance
     check_writable(args.out)
     optim.parse(args.optimizer)
-    lr_low, lr_high, lr_count = args.lrs
-    m_low, m_high, m_count = args.momenta
-    if not (0 < lr_low < lr_high and lr_count >= 2):
-        raise ValueError(f"Invalid --lrs: need 0 < low < high and count >= 2, got {args.lrs}")
-    if not (0 <= m_low <= m_high < 1 and m_count >= 1):
-        raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {args.momenta}")
+    lrs, momenta = _sweep_axes(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
+    lr_count, m_count = len(lrs), len(momenta)
     size = 24 * lr_count * m_count * (_check_steps(args.steps) + 1)
     if size > MAX_GRID_BYTES:
         raise ValueError(f"Invalid grid: {lr_count:,} lrs x {m_count:,} momenta x {args.steps + 1:,} "
@@ -202,14 +202,50 @@ def _phase(args) -> None:
     surface = surfaces.get(args.surface)
     if args.start is not None:
         _check_start(surface, args.start)
-    lrs = torch.logspace(math.log10(lr_low), math.log10(lr_high), lr_count, dtype=torch.float64)
-    momenta = torch.linspace(m_low, m_high, m_count, dtype=torch.float64)
     runs = sweep(surface, args.optimizer, lrs, momenta, start=args.start, steps=args.steps,
                  tolerance=args.tolerance)
     ax = phase_diagram(runs)
     with atomic_path(args.out) as temporary:
         ax.figure.savefig(temporary, format=args.out.rsplit(".", 1)[-1] if "." in args.out else "png")
     print(f"wrote {args.out}")
+
+
+def _sweep_axes(lr_range, momentum_range) -> tuple:
+    """The lrs (log-spaced) and momenta (linear; None without a range) of 'low:high:count' ranges."""
+    import torch
+
+    lr_low, lr_high, lr_count = lr_range
+    if not (0 < lr_low < lr_high and lr_count >= 2):
+        raise ValueError(f"Invalid --lrs: need 0 < low < high and count >= 2, got {lr_range}")
+    lrs = torch.logspace(math.log10(lr_low), math.log10(lr_high), lr_count, dtype=torch.float64)
+    if momentum_range is None:
+        return lrs, None
+    m_low, m_high, m_count = momentum_range
+    if not (0 <= m_low <= m_high < 1 and m_count >= 1):
+        raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {momentum_range}")
+    return lrs, torch.linspace(m_low, m_high, m_count, dtype=torch.float64)
+
+
+def _network_sweep(args) -> None:
+    from .nets.sweep import sweep_network
+
+    for option in ("steps", "tolerance", "start"):
+        if getattr(args, option) is not None:
+            raise ValueError(f"--{option} applies to a surface's sweep (--surface), not a network's (--model)")
+    has_momentum = optim.parse(args.optimizer).momentum is not None
+    default_momenta = (0.0, 0.95, 8) if has_momentum else None
+    lrs, momenta = _sweep_axes(args.lrs or (1e-3, 1.0, 16), args.momenta or default_momenta)
+    with _progress_bar() as advance:
+        result = sweep_network(args.model, args.optimizer, lrs, momenta, dataset=args.dataset, epochs=args.epochs,
+                               batch_size=args.batch_size, train_size=args.train_size, val_size=args.val_size,
+                               seed=args.seed, device=args.device, data_dir=args.data_dir, out=args.out,
+                               overwrite=args.overwrite, progress=advance)
+    best = result.to_json()["best"]
+    diverged = int((result.run.diverged_at >= 0).sum())
+    print(f"{result.shape[0] * result.shape[1]} cells, {diverged} diverged; best validation loss at lr "
+          f"{best['lr']:.3g}" + ("" if best["momentum"] is None else f", momentum {best['momentum']:.3g}")
+          if best else "every cell diverged")
+    print(f"wrote {args.out}/sweep.json, .csv, .png")
 
 
 def _compare(args) -> None:
@@ -286,16 +322,22 @@ def _lecture(args) -> None:
 
 def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
     """The options of a real-network run (``compare``, ``slice``)."""
-    from .nets.datasets import DATASETS
     from .nets.models import MODELS
 
-    command.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
     command.add_argument("--model", choices=list(MODELS),
                          help="default: the data set's (cnn for cifar10, mnist-mlp for mnist)")
     command.add_argument("--optimizers", default="sgd+momentum,adam", help="comma-separated specs")
     command.add_argument("--epochs", type=int, default=epochs)
     command.add_argument("--lr", type=_learning_rates, default=None,
                          help="one learning rate, or per optimizer: sgd+momentum=0.01,adam=0.001")
+    _data_arguments(command)
+
+
+def _data_arguments(command: argparse.ArgumentParser) -> None:
+    """Which data a network trains on, and how (``compare``, ``slice``, a network's ``sweep``)."""
+    from .nets.datasets import DATASETS
+
+    command.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
     command.add_argument("--batch-size", type=int, default=128)
     command.add_argument("--train-size", type=int, help="training images (default: all)")
     command.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
@@ -341,16 +383,27 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--out", required=True)
     gif.set_defaults(run=_gif)
 
+    from .nets.models import MODELS
+
     for name in ("phase", "sweep"):
-        phase = commands.add_parser(name, help="lr x momentum phase diagram of iterations (PNG)")
-        phase.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
+        phase = commands.add_parser(name, help="lr x momentum phase diagram: of iterations on a surface (PNG), "
+                                               "or of a network's validation loss (JSON, CSV, PNG)")
+        what = phase.add_mutually_exclusive_group(required=True)
+        what.add_argument("--surface", choices=list(surfaces.SURFACES))
+        what.add_argument("--model", choices=list(MODELS), help="a network, trained once per cell, all cells "
+                                                                "in one batched run")
         phase.add_argument("--optimizer", default="momentum")
-        phase.add_argument("--lrs", type=_range, default=(1e-3, 1.0, 48), help="low:high:count (log)")
-        phase.add_argument("--momenta", type=_range, default=(0.0, 0.98, 40), help="low:high:count")
-        phase.add_argument("--steps", type=int, default=300)
-        phase.add_argument("--tolerance", type=_number, default=1e-3)
-        phase.add_argument("--start", type=_point)
-        phase.add_argument("--out", required=True)
+        phase.add_argument("--lrs", type=_range, help="low:high:count (log; surface 0.001:1:48, network 0.001:1:16)")
+        phase.add_argument("--momenta", type=_range,
+                           help="low:high:count (surface 0:0.98:40, network 0:0.95:8; none for a rule without)")
+        phase.add_argument("--steps", type=int, help="surface: iterations (300)")
+        phase.add_argument("--tolerance", type=_number, help="surface: convergence tolerance (0.001)")
+        phase.add_argument("--start", type=_point, help="surface: start point x,y")
+        phase.add_argument("--epochs", type=int, default=2, help="network: epochs")
+        _data_arguments(phase)
+        phase.add_argument("--out", required=True, help="surface: the PNG; network: a folder for sweep.json, "
+                                                        ".csv, .png")
+        phase.add_argument("--overwrite", action="store_true", help="network: replace an earlier sweep in --out")
         phase.set_defaults(run=_phase)
 
     compare = commands.add_parser("compare", help="train a CIFAR-10 or MNIST network with several optimizers")

@@ -252,10 +252,49 @@ def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectories] = ()) 
     ax.set_ylabel("y")
 
 
+def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np.ndarray,
+               diverged: np.ndarray, *, colour_label: str, missing_label: str, momentum_label: str,
+               title: str, colour_floor: float = 1e-12) -> Axes:
+    """The lr x momentum heatmap every phase diagram shares: ``values`` (len(lrs), len(momenta)),
+    lower is better (log colours from ``colour_floor`` up), NaN where a cell has none (grey,
+    ``missing_label``), ``diverged`` cells dark; log lr axis. The legend is left to the caller
+    (``ax.legend``), who may overlay more first."""
+    if ax is None:
+        ax = PlainFigure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
+    values, diverged = values.astype(float).T, diverged.T
+    ax.set_facecolor(NOT_CONVERGED_COLOUR)
+    lr_edges = _edges(np.log10(lrs))
+    momentum_edges = _edges(momenta)
+    finite = np.isfinite(values) & ~diverged
+    shown = np.where(finite, values, np.nan)
+    norm = None
+    if finite.any():
+        norm = mcolors.LogNorm(vmin=max(np.nanmin(shown), colour_floor),
+                               vmax=max(np.nanmax(shown), 2 * colour_floor))
+    mesh = ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_invalid(shown), cmap="viridis_r", norm=norm)
+    ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
+                  cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
+    ax.set_xscale("log")
+    ax.figure.colorbar(mesh, ax=ax, label=colour_label)
+    ax.plot([], [], marker="s", color=DIVERGED_COLOUR, linestyle="none", label="diverged")
+    ax.plot([], [], marker="s", color=NOT_CONVERGED_COLOUR, linestyle="none", label=missing_label)
+    ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
+    ax.set_ylim(momentum_edges[0], momentum_edges[-1])
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel(momentum_label)
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+def momentum_label(spec: optim.Spec) -> str:
+    """What a phase diagram's y axis is for ``spec``: β of heavy ball / Nesterov, or β1."""
+    return "β1 (first-moment decay)" if spec.momentum == "beta1" else "momentum β"
+
+
 def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
                   current: tuple[float, float] | None = None) -> Axes:
     """Heatmap of iterations-to-converge over the lr x momentum sweep of one optimizer
-    (``trajectory.sweep``).
+    (``trajectory.sweep``), drawn by ``phase_grid``.
 
     Diverged cells are dark, not-converged cells grey. On a quadratic, for gradient descent and
     heavy ball (``Spec.is_heavy_ball``), theory's stability limit lr·λmax < 2(1 + β) and the
@@ -265,29 +304,20 @@ def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
     """
     if sweep.sweep_shape is None:
         raise ValueError("phase_diagram needs an lr x momentum sweep (landscape.trajectory.sweep)")
-    if ax is None:
-        ax = PlainFigure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
     lrs = sweep.sweep_values(sweep.settings["lr"])[:, 0].numpy()
     momenta = (sweep.sweep_values(sweep.settings["momentum"])[0].numpy()
                if "momentum" in sweep.settings else np.zeros(1))
-    iterations = sweep.sweep_values(sweep.iterations).numpy().astype(float).T
-    diverged = sweep.sweep_values(sweep.diverged_at).numpy().T >= 0
-    converged = np.where(iterations >= 0, iterations, np.nan)
-    ax.set_facecolor(NOT_CONVERGED_COLOUR)
-    lr_edges = _edges(np.log10(lrs))
-    momentum_edges = _edges(momenta)
-    mesh = ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_invalid(converged),
-                         cmap="viridis_r", norm=mcolors.LogNorm(vmin=max(np.nanmin(converged), 1),
-                                                                 vmax=max(np.nanmax(converged), 2))
-                         if np.isfinite(converged).any() else None)
-    ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
-                  cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
-    ax.set_xscale("log")
-    ax.figure.colorbar(mesh, ax=ax, label=f"iterations to within {sweep.tolerance:g}")
+    iterations = sweep.sweep_values(sweep.iterations).numpy().astype(float)
     spec = optim.parse(optim.split_learning_rate(sweep.spec)[0])
+    ax = phase_grid(ax, lrs, momenta, np.where(iterations >= 0, iterations, np.nan),
+                    sweep.sweep_values(sweep.diverged_at).numpy() >= 0,
+                    colour_label=f"iterations to within {sweep.tolerance:g}",
+                    missing_label=f"not converged in {sweep.steps}", momentum_label=momentum_label(spec),
+                    title=f"{sweep.spec} on {sweep.surface.name}", colour_floor=1)
     eigenvalues = getattr(sweep.surface, "eigenvalues", None)
     if eigenvalues is not None and spec.is_heavy_ball:
-        beta = np.linspace(momentum_edges[0], momentum_edges[-1], 200)
+        low, high = ax.get_ylim()
+        beta = np.linspace(low, high, 200)
         ax.plot(theory.stability_limit(beta, max(eigenvalues)), beta, color="#42d4f4", linestyle="--",
                 linewidth=2, label="stability limit  lr·λmax = 2(1+β)")
         lr_best, beta_best = theory.optimal_heavy_ball(eigenvalues)
@@ -296,15 +326,7 @@ def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
     if current is not None:
         ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
                 markeredgewidth=2.5, linestyle="none", label="current")
-    ax.plot([], [], marker="s", color=DIVERGED_COLOUR, linestyle="none", label="diverged")
-    ax.plot([], [], marker="s", color=NOT_CONVERGED_COLOUR, linestyle="none",
-            label=f"not converged in {sweep.steps}")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
-    ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
-    ax.set_ylim(momentum_edges[0], momentum_edges[-1])
-    ax.set_xlabel("learning rate η")
-    ax.set_ylabel("β1 (first-moment decay)" if spec.momentum == "beta1" else "momentum β")
-    ax.set_title(f"{sweep.spec} on {sweep.surface.name}", fontsize=10)
     return ax
 
 

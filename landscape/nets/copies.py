@@ -18,6 +18,7 @@ Models with buffers (BatchNorm) are refused: their running statistics would be s
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,53 @@ def check_model(model_name: str) -> None:
                          f"BatchNorm statistics) would be shared by the copies; batched: {batched}")
 
 
+STATE_COPIES = 4  # weights, their gradient, the parameters' gradients, optimizer state: copies of θ
+
+
+def memory_estimate(model_name: str, count: int, batch_size: int, dtype=torch.float32) -> int:
+    """Bytes that ``count`` copies take in training: ``STATE_COPIES`` + 1 tensors like θ (B, P)
+    (2 more for an optimizer with two moments), and each copy's activations on a batch, kept
+    for the backward pass (measured on one image)."""
+    model = models.create(model_name).to(dtype)
+    size = torch.finfo(dtype).bits // 8
+    weights = sum(p.numel() for p in model.parameters()) * size
+    activations = [0]
+
+    def count_bytes(module, inputs, output):
+        activations[0] += output.numel() * output.element_size() if isinstance(output, Tensor) else 0
+
+    hooks = [module.register_forward_hook(count_bytes) for module in model.modules()]
+    try:
+        with torch.no_grad():
+            shape = {"cifar10": (1, 3, 32, 32), "mnist": (1, 1, 28, 28)}[model.dataset]
+            model(torch.zeros(shape, dtype=dtype))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return count * ((STATE_COPIES + 1) * weights + 2 * batch_size * activations[0])
+
+
+def available_memory(device: torch.device) -> int:
+    """Free bytes on ``device``: the GPU's free memory, else the machine's available memory."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on this system: no refusal
+        return 1 << 62
+
+
+def check_memory(model_name: str, count: int, batch_size: int, device: torch.device, dtype=torch.float32) -> None:
+    """``ValueError`` with the estimate when ``count`` copies would not fit ``device`` (80 % of its
+    free memory)."""
+    needed, free = memory_estimate(model_name, count, batch_size, dtype), available_memory(device)
+    if needed > 0.8 * free:
+        fits = max(1, int(0.8 * free / (needed / count)))
+        raise ValueError(f"Invalid sweep: {count} copies of {model_name} would take about {needed / 1e9:,.1f} GB "
+                         f"on {device}, which has {free / 1e9:,.1f} GB free; at most about {fits} copies fit "
+                         f"(fewer lrs or momenta, a smaller batch, or a larger device)")
+
+
 def _stacked_weights(model_name: str, seeds: Sequence[int], device, dtype) -> Tensor:
     """θ (B, P): copy b initialised as ``models.create(model_name, seeds[b])``."""
     rows = [flat_weights(models.create(model_name, seed).to(device=device, dtype=dtype)) for seed in seeds]
@@ -114,6 +162,7 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
         if isinstance(value, bool) or not (isinstance(value, int) and value >= 1):
             raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
     device = data.device
+    check_memory(model_name, count, batch_size, device, dtype)
     weights = _stacked_weights(model_name, seeds or [seed] * count, device, dtype)
     optimizer = parsed.build([weights], seed=seed, **hyperparameters,
                              **{name: values.to(device=device, dtype=dtype).view(count, 1)

@@ -1,0 +1,97 @@
+"""A network's lr x momentum sweep (``nets.sweep``) and the ``sweep --model`` command: cells laid
+out as the surfaces' sweeps, each cell its own batched copy, diverged cells marked with their
+step, strict JSON + CSV + phase PNG, bad input refused before any data is loaded."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import MNIST_SHARED, float32_default, mnist_folder  # noqa: F401 - an autouse fixture
+from landscape import cli
+from landscape.nets import copies, mnist, sweep
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return mnist.load(mnist_folder(tmp_path_factory.mktemp("mnist"), train=60, test=20), val_size=20)
+
+
+def test_cells_are_row_major_and_each_is_its_own_run(tiny):
+    lrs, momenta = [0.01, 0.1, 1e300], [0.0, 0.9]
+    result = sweep.sweep_network("mnist-mlp", "momentum", lrs, momenta, data=tiny, epochs=2, batch_size=16)
+    assert result.shape == (3, 2) and result.final("val_loss").shape == (3, 2)
+    alone = copies.train_copies("mnist-mlp", "momentum", tiny, lr=[0.1], momentum=[0.9], epochs=2, batch_size=16)
+    assert result.final("val_loss")[1, 1].item() == pytest.approx(alone.epochs[-1]["val_loss"][0].item(), rel=1e-6)
+    diverged = result.cells(result.run.diverged_at)
+    assert (diverged[2] >= 1).all() and (diverged[:2] == -1).all(), "the huge lr diverges, the others do not"
+    assert torch.isnan(result.final("val_loss")[2]).all()
+    best = result.best()
+    assert result.final("val_loss")[best] == torch.nanquantile(result.final("val_loss").flatten(), 0.0)
+
+
+def test_a_rule_without_momentum_sweeps_lrs_only(tiny):
+    result = sweep.sweep_network("mnist-mlp", "adagrad", [0.01, 0.1], data=tiny, epochs=1, batch_size=16)
+    assert result.shape == (2, 1) and result.to_json()["momenta"] is None
+    with pytest.raises(ValueError, match="'adagrad' has no momentum; sweep lrs only"):
+        sweep.sweep_network("mnist-mlp", "adagrad", [0.01], [0.5], data=tiny)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(lrs=[0.0, 0.1]), "Invalid lrs: [0.0, 0.1] (expected numbers > 0)"),
+    (dict(lrs=[0.1], momenta=[1.0]), "Invalid momenta: [1.0] (expected finite numbers in [0, 1))"),
+    (dict(model="seed-cnn", dataset="cifar10", lrs=[0.1]), "Invalid model 'seed-cnn' for batched copies"),
+    (dict(model="mlp", dataset="mnist", lrs=[0.1]), "Invalid model 'mlp' for mnist"),
+    (dict(lrs=np.logspace(-3, 0, 100), momenta=np.linspace(0, 0.9, 50)), "Invalid sweep: 5,000 cells"),
+])
+def test_bad_input_is_refused_before_any_data_is_loaded(options, message):
+    options = {"model": "mnist-mlp", "dataset": "mnist", **options}
+    with pytest.raises(ValueError) as error:
+        sweep.sweep_network(options.pop("model"), "momentum", data_dir="/nowhere", **options)
+    assert str(error.value).startswith(message)
+
+
+def test_sweep_command_on_mnist_end_to_end(tmp_path, capsys):
+    folder = MNIST_SHARED if MNIST_SHARED.is_dir() else mnist_folder(tmp_path / "data", train=400, test=100)
+    out = tmp_path / "sweep"
+    code = cli.main(["sweep", "--model", "mnist-mlp", "--dataset", "mnist", "--optimizer", "momentum",
+                     "--lrs", "0.01:0.5:3", "--momenta", "0:0.9:2", "--epochs", "2", "--train-size", "400",
+                     "--val-size", "100", "--data-dir", str(folder), "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "6 cells" in printed.out and f"wrote {out}/sweep.json" in printed.out
+    saved = json.loads((out / "sweep.json").read_text(), parse_constant=lambda word: pytest.fail(word))
+    assert saved["lrs"] == pytest.approx(np.logspace(np.log10(0.01), np.log10(0.5), 3).tolist())
+    assert saved["momenta"] == [0.0, 0.9] and np.array(saved["final_val_loss"]).shape == (3, 2)
+    with open(out / "sweep.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 6 * 2 and {row["epoch"] for row in rows} == {"1", "2"}
+    with Image.open(out / "sweep.png") as png:
+        assert png.size == (1280, 500)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--surface", "quadratic", "--model", "mnist-mlp"], "not allowed with argument"),
+    (["--model", "mnist-mlp", "--dataset", "mnist", "--steps", "10"], "--steps applies to a surface's sweep"),
+    (["--model", "mnist-mlp", "--dataset", "mnist", "--lrs", "1:0.1:3"], "Invalid --lrs"),
+    (["--model", "mnist-mlp", "--dataset", "mnist", "--optimizer", "adagrad", "--momenta", "0:0.5:2"],
+     "'adagrad' has no momentum"),
+])
+def test_sweep_command_refuses_bad_input_in_one_line(tmp_path, capsys, arguments, message):
+    code = cli.main(["sweep", *arguments, "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    error = capsys.readouterr().err
+    assert code == 2 and message in error
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_that_does_not_fit_is_refused_with_the_estimate(tiny, monkeypatch):
+    one = copies.memory_estimate("mnist-mlp", 1, 16)
+    monkeypatch.setattr(copies, "available_memory", lambda device: 10 * one)
+    with pytest.raises(ValueError, match=r"Invalid sweep: 12 copies of mnist-mlp would take about .* GB on cpu, "
+                                         r"which has .* GB free; at most about 8 copies fit"):
+        sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1, 0.2], [0.0, 0.3, 0.6, 0.9], data=tiny,
+                            batch_size=16)
+    assert copies.memory_estimate("mnist-mlp", 12, 16) == 12 * one, "the estimate grows with the copies"
