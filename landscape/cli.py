@@ -239,7 +239,7 @@ def _network_sweep(args) -> None:
         result = sweep_network(args.model, args.optimizer, lrs, momenta, dataset=args.dataset, epochs=args.epochs,
                                batch_size=args.batch_size, train_size=args.train_size, val_size=args.val_size,
                                seed=args.seed, device=args.device, data_dir=args.data_dir, out=args.out,
-                               overwrite=args.overwrite, progress=advance)
+                               overwrite=args.overwrite, schedule=args.schedule, progress=advance)
     best = result.to_json()["best"]
     diverged = int((result.run.diverged_at >= 0).sum())
     print(f"{result.shape[0] * result.shape[1]} cells, {diverged} diverged; best validation loss at lr "
@@ -254,7 +254,8 @@ def _compare(args) -> None:
 
     specs = optim.split_specs(args.optimizers)
     try:
-        result = train_and_compare(args.model, specs, dataset=args.dataset, epochs=args.epochs, lr=args.lr,
+        result = train_and_compare(args.model, specs, dataset=args.dataset, schedule=args.schedule,
+                                   epochs=args.epochs, lr=args.lr,
                                    batch_size=args.batch_size, train_size=args.train_size,
                                    val_size=args.val_size, seed=args.seed, device=args.device, amp=args.amp,
                                    data_dir=args.data_dir, out=args.out, overwrite=args.overwrite)
@@ -290,7 +291,7 @@ def _slice(args) -> None:
                                                  val_size=args.val_size, seed=args.seed)
         comparison = train_and_compare(model, specs, epochs=args.epochs, lr=args.lr,
                                        batch_size=args.batch_size, seed=args.seed, device=device, data=data,
-                                       record=True, record_every=args.record_every)
+                                       record=True, record_every=args.record_every, schedule=args.schedule)
         if comparison.interrupted:  # the trainer kept what finished; a slice needs every run
             raise KeyboardInterrupt
         print(summary_text(comparison.summary()))
@@ -337,8 +338,13 @@ def _data_arguments(command: argparse.ArgumentParser) -> None:
     """Which data a network trains on, and how (``compare``, ``slice``, a network's ``sweep``)."""
     from .nets.datasets import DATASETS
 
+    from .schedules import SCHEDULES
+
     command.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
     command.add_argument("--batch-size", type=int, default=128)
+    command.add_argument("--schedule", default="none", choices=SCHEDULES,
+                         help="the lr from epoch to epoch: step (x0.1 every third of the run), cosine, "
+                              "plateau (x0.1 when the validation loss stops falling)")
     command.add_argument("--train-size", type=int, help="training images (default: all)")
     command.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
     command.add_argument("--seed", type=int, default=0)

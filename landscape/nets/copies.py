@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
-from .. import optim
+from .. import optim, schedules
 from . import models
 from .images import ImageData
 from .slice import flat_weights, parameter_views
@@ -137,7 +137,8 @@ def _stacked_weights(model_name: str, seeds: Sequence[int], device, dtype) -> Te
 
 def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=None, copies: int | None = None,
                  seeds: Sequence[int] | None = None, epochs: int = 1, batch_size: int = 128, seed: int = 0,
-                 dtype: torch.dtype = torch.float32, on_epoch: Callable[[Copies], None] | None = None,
+                 dtype: torch.dtype = torch.float32, schedule: str = "none",
+                 on_epoch: Callable[[Copies], None] | None = None,
                  progress: Callable[[int, int], None] | None = None, **hyperparameters) -> Copies:
     """Train B copies of ``model_name`` with ``spec`` together on ``data`` (see the module docstring).
 
@@ -145,7 +146,9 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
     B is ``copies``, else the number of ``seeds``, else the length of ``lr`` (or of ``momentum``). Every copy starts from ``models.create(model_name, seed)``
     (the weights a single run with ``seed`` starts from) unless ``seeds`` gives each its own.
     Batches are drawn as ``train_and_compare`` draws them for ``seed``, so copy b equals that
-    single run with copy b's setting. ``on_epoch(result)`` after each epoch; ``progress(done,
+    single run with copy b's setting. ``schedule`` (``landscape.schedules``) scales every copy's
+    lr by the same factor after each epoch ("plateau" follows the best copy's validation loss);
+    each epoch records its ``lr_factor``. ``on_epoch(result)`` after each epoch; ``progress(done,
     total)`` after each step.
     """
     parsed = optim.parse(spec)
@@ -167,6 +170,8 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
     optimizer = parsed.build([weights], seed=seed, **hyperparameters,
                              **{name: values.to(device=device, dtype=dtype).view(count, 1)
                                 for name, values in settings.items()})
+    rate = schedules.Schedule(schedule, epochs)
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
     model = models.create(model_name, seed).to(device=device, dtype=dtype)
     loss_of = _batched_loss(model)
     parameters = {name: view.detach().requires_grad_()  # θ's memory: the optimizer's steps show here
@@ -195,8 +200,11 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
         seconds = time.perf_counter() - start
         epoch_losses = losses[step - steps_per_epoch:step]
         val_loss, val_accuracy = _evaluate(loss_of, parameters, data, dtype, model.task == "classification")
-        result.epochs.append({"epoch": epoch, "train_loss": epoch_losses.mean(0).cpu(), "val_loss": val_loss,
-                              "val_accuracy": val_accuracy, "seconds": seconds})
+        result.epochs.append({"epoch": epoch, "lr_factor": rate.factor, "train_loss": epoch_losses.mean(0).cpu(),
+                              "val_loss": val_loss, "val_accuracy": val_accuracy, "seconds": seconds})
+        finite = val_loss[torch.isfinite(val_loss)]
+        rate.step(float(finite.min()) if len(finite) else None)
+        rate.scale(optimizer, base_lrs)
         result.step_losses = losses[:step].cpu()
         result.diverged_at = _diverged_at(result.step_losses)
         result.weights = weights.detach()

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import draw, optim
+from .. import draw, optim, schedules
 from ..files import check_results_folder, strict, write_together
 from . import copies, datasets, models
 from .images import ImageData
@@ -161,17 +161,19 @@ def _axis(name: str, values, low: float, high: float | None) -> torch.Tensor:
 def sweep_network(model: str | None = None, spec: str = "momentum", lrs: Sequence[float] = (0.01,),
                   momenta: Sequence[float] | None = None, *, dataset: str = "cifar10", epochs: int = 1,
                   batch_size: int = 128, train_size: int | None = None, val_size: int | None = None,
-                  seed: int = 0, device="auto", data_dir=None, data: ImageData | None = None,
+                  seed: int = 0, device="auto", data_dir=None, data: ImageData | None = None, schedule: str = "none",
                   out: str | os.PathLike | None = None, overwrite: bool = False,
                   progress: Callable[[int, int], None] | None = None, **hyperparameters) -> NetworkSweep:
     """Train ``model`` with ``spec`` at every (lr, momentum) of ``lrs`` x ``momenta`` in one batched
     run (``copies.train_copies``); momenta None sweeps lrs only (and is required for a rule
     without momentum). Every input is checked before any data is loaded, the memory the copies
     need too (``copies.check_memory``: refused with the estimate where they do not fit). With ``out`` the results
-    are saved there (``NetworkSweep.save``)."""
+    are saved there (``NetworkSweep.save``). ``schedule`` scales every cell's lr alike after each
+    epoch (``copies.train_copies``)."""
     from .train import resolve_device
 
     parsed = optim.parse(spec)
+    schedules.check(schedule)
     lrs = _axis("lrs", lrs, 0.0, None)
     if (lrs <= 0).any():
         raise ValueError(f"Invalid lrs: {lrs.tolist()} (expected numbers > 0)")
@@ -196,7 +198,8 @@ def sweep_network(model: str | None = None, spec: str = "momentum", lrs: Sequenc
     lr_rows = lrs.repeat_interleave(1 if momenta is None else len(momenta))
     momentum_rows = None if momenta is None else momenta.repeat(len(lrs))
     run = copies.train_copies(model, spec, data, lr=lr_rows, momentum=momentum_rows, epochs=epochs,
-                              batch_size=batch_size, seed=seed, progress=progress, **hyperparameters)
+                              batch_size=batch_size, seed=seed, schedule=schedule, progress=progress,
+                              **hyperparameters)
     result = NetworkSweep(model, dataset, spec, lrs, momenta, run)
     if out is not None:
         result.save(out, overwrite=overwrite)

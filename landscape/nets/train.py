@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from .. import optim
+from .. import optim, schedules
 from . import datasets, models, report
 from ..files import check_results_folder, strict, write_together
 from .images import ImageData
@@ -213,7 +213,7 @@ class Comparison:
         (folder / RESULTS[0]).write_text(json.dumps(strict(self._saved()), indent=1, allow_nan=False,
                                                     default=str))
         buffer = io.StringIO()
-        fields = ["model", "optimizer", "lr", "status", "epoch", "train_loss", "val_loss",
+        fields = ["model", "optimizer", "lr", "status", "epoch", "epoch_lr", "train_loss", "val_loss",
                   "val_accuracy", "seconds", "diverged_at_step"]
         writer = csv.DictWriter(buffer, fieldnames=fields)
         writer.writeheader()
@@ -242,12 +242,15 @@ def _evaluate(model, data: ImageData, amp: bool) -> tuple[float, float | None]:
 
 def _train_one(run: Run, spec: str, model_name: str, data: ImageData, epochs: int,
                batch_size: int, seed: int, amp: bool, progress: bool, hyperparameters: dict,
-               on_epoch=None, record_every: int | None = None) -> None:
-    """Train ``run``; with ``record_every`` (steps) also record its path into ``run.path``."""
+               on_epoch=None, record_every: int | None = None, schedule: str = "none") -> None:
+    """Train ``run``; with ``record_every`` (steps) also record its path into ``run.path``; the
+    learning rate follows ``schedule`` from epoch to epoch (``landscape.schedules``)."""
     from tqdm.auto import tqdm
 
     model = models.create(model_name, seed).to(data.device)
     optimizer = optim.build(spec, model.parameters(), seed=seed, lr=run.lr, **hyperparameters)
+    rate = schedules.Schedule(schedule, epochs)
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
     total_steps = epochs * _steps_per_epoch(data, batch_size)
     recorder = None if record_every is None else PathRecorder(model, record_every, total_steps)
     bar = tqdm(total=total_steps, desc=f"{model_name} / {spec}", disable=not progress, leave=True)
@@ -282,8 +285,11 @@ def _train_one(run: Run, spec: str, model_name: str, data: ImageData, epochs: in
                 return
             run.step_losses += values
             val_loss, val_accuracy = _evaluate(model, data, amp)
-            run.epochs.append({"epoch": epoch, "train_loss": sum(values) / len(values),
-                               "val_loss": val_loss, "val_accuracy": val_accuracy, "seconds": seconds})
+            run.epochs.append({"epoch": epoch, "epoch_lr": run.lr * rate.factor,
+                               "train_loss": sum(values) / len(values), "val_loss": val_loss,
+                               "val_accuracy": val_accuracy, "seconds": seconds})
+            rate.step(val_loss)
+            rate.scale(optimizer, base_lrs)
             bar.set_postfix_str(f"val loss {val_loss:.3f}")
             if on_epoch is not None:
                 on_epoch(run)
@@ -324,7 +330,7 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
                       val_size: int | None = None, seed: int = 0, device="auto", amp: bool = False,
                       data_dir=None, data: ImageData | None = None, progress: bool = True,
                       out: str | os.PathLike | None = None, overwrite: bool = False, on_epoch=None,
-                      record: bool = False, record_every: int | None = None,
+                      record: bool = False, record_every: int | None = None, schedule: str = "none",
                       **hyperparameters) -> Comparison:
     """Train ``model`` once per optimizer spec on ``dataset`` ("cifar10", the default, or "mnist")
     and compare. ``model`` None is the data set's default (``datasets.DATASETS``: the CNN, the MNIST
@@ -345,6 +351,10 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
     ``record_every`` optimizer steps and at the last step. ``record_every`` defaults to about
     ``RECORD_POINTS`` points over the planned epochs (``default_record_every``); memory per run:
     points x parameters x 4 bytes (float32). Recording changes none of the training's numbers.
+
+    ``schedule`` ("none", "step", "cosine", "plateau": ``landscape.schedules``) scales each run's
+    learning rate after every epoch as torch's scheduler would ("plateau" on the validation
+    loss); each epoch records the learning rate it trained with (``epoch_lr``).
     """
     specs = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     if not specs:
@@ -366,6 +376,7 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
         if not (isinstance(value, int) and value >= 1):
             raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
     _check_record_every(record, record_every)
+    schedules.check(schedule)
     if isinstance(lr, dict) and set(specs) - set(lr):
         raise ValueError(f"Invalid lr: no learning rate for {', '.join(sorted(set(specs) - set(lr)))}")
     if out is not None:  # fail before training, not after it
@@ -381,7 +392,7 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
                                             seed=seed)
     if record and record_every is None:
         record_every = default_record_every(epochs * _steps_per_epoch(data, batch_size))
-    comparison = Comparison(model, str(data.device), dict(dataset=dataset, epochs=epochs, batch_size=batch_size,
+    comparison = Comparison(model, str(data.device), dict(dataset=dataset, schedule=schedule, epochs=epochs, batch_size=batch_size,
                             train_size=len(data.train_labels), val_size=len(data.val_labels), seed=seed,
                             amp=amp, hyperparameters={k: v for k, v in hyperparameters.items()}))
     try:
@@ -389,7 +400,7 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
             run = Run(spec, rates[spec])
             comparison.runs.append(run)
             _train_one(run, spec, model, data, epochs, batch_size, seed, amp, progress, hyperparameters,
-                       None if on_epoch is None else (lambda _: on_epoch(comparison)), record_every)
+                       None if on_epoch is None else (lambda _: on_epoch(comparison)), record_every, schedule)
     except KeyboardInterrupt:
         comparison.interrupted = True
         for run in comparison.runs:
