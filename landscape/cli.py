@@ -172,6 +172,8 @@ def _gif(args) -> None:
         options["momentum"] = args.momentum
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
+    if args.schedule != "none":
+        options.update(schedule=args.schedule, title=f"{surface.formula}   (η: {args.schedule} schedule)")
     with _progress_bar() as advance:
         path = export_gif(args.out, surface, specs, progress=advance, **options)
     fps = gif_fps(args.fps)
@@ -367,6 +369,8 @@ def parser() -> argparse.ArgumentParser:
     show_rule.add_argument("spec", help="an optimizer spec: adam, sgd+nesterov, radamw+lookahead, …")
     show_rule.set_defaults(run=_show_rule)
 
+    from .schedules import SCHEDULES
+
     gif = commands.add_parser("gif", help="animate optimizers on a surface, write a GIF")
     gif.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
     gif.add_argument("--optimizers", required=True,
@@ -380,6 +384,9 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--start", type=_point, help="start point x,y (default: the surface's)")
     gif.add_argument("--batch-size", type=int, help="minibatch size on the stochastic surface "
                                                    "(every optimizer but gd)")
+    gif.add_argument("--schedule", default="none", choices=SCHEDULES,
+                     help="the lr from iteration to iteration: step (x0.1 every third of the steps), cosine "
+                          "(to 0 at the last step), plateau (x0.1 when the loss stops falling)")
     gif.add_argument("--fps", type=_number, default=15.0)
     gif.add_argument("--stride", type=int, default=1, help="iterations per frame")
     gif.add_argument("--size", type=_size, default=(960, 540), help="WIDTHxHEIGHT, 16:9 for slides")

@@ -10,7 +10,8 @@ is exactly torch's.
     none     η_t = η_0
     step     η_t = η_0 · γ^⌊t / s⌋                        (StepLR: γ = 0.1, s = a third of the run)
     cosine   η_t = η_0 · (1 + cos(π t / T)) / 2            (CosineAnnealingLR, to 0 at T)
-    plateau  η_t ← η_t · 0.1 after ``patience`` periods without a lower loss (ReduceLROnPlateau)
+    plateau  η_t ← η_t · 0.1 after p periods without a lower loss (ReduceLROnPlateau; p = a
+             twentieth of the run, at least 1)
 
 A period is an epoch for a network and an iteration for a surface.
 """
@@ -24,7 +25,6 @@ from torch.optim import lr_scheduler
 
 SCHEDULES = ("none", "step", "cosine", "plateau")
 GAMMA = 0.1
-PATIENCE = 1
 
 
 class Schedule:
@@ -40,7 +40,8 @@ class Schedule:
             "none": lambda: None,
             "step": lambda: lr_scheduler.StepLR(self._probe, step_size=max(1, math.ceil(periods / 3)), gamma=GAMMA),
             "cosine": lambda: lr_scheduler.CosineAnnealingLR(self._probe, T_max=periods),
-            "plateau": lambda: lr_scheduler.ReduceLROnPlateau(self._probe, factor=GAMMA, patience=PATIENCE),
+            "plateau": lambda: lr_scheduler.ReduceLROnPlateau(self._probe, factor=GAMMA,
+                                                              patience=max(1, periods // 20)),
         }[name]()
 
     @property

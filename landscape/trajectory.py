@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from . import optim
+from . import optim, schedules
 from .surfaces import StochasticSurface, Surface, newton_step
 
 CRITERIA = ("distance", "loss")
@@ -288,11 +288,14 @@ def _final_stretch(holds: Tensor) -> Tensor:
 
 def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: int = 200,
               tolerance: float = 1e-3, criterion: str = "distance", seed: int = 0,
-              escape: float = 10.0, device=None, dtype=torch.float64) -> list[Trajectories]:
+              escape: float = 10.0, device=None, dtype=torch.float64,
+              schedule: str = "none") -> list[Trajectories]:
     """Step every job's rows together: one loss and gradient evaluation per step for all of
     them (rows are independent, so this is exactly the jobs run one by one), then each job's
-    optimizer steps its own parameter."""
+    optimizer steps its own parameter; the learning rates follow ``schedule`` over the
+    ``steps`` iterations ("plateau" on the mean loss of the rows still finite)."""
     _check_convergence(tolerance, criterion)
+    schedules.check(schedule)
     loss_of = loss_of or surface
 
     def stepper(ps):
@@ -301,15 +304,22 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
                                         for k, v in job.settings.items()})
                       for job, p in zip(jobs, ps)]
         ones = torch.ones(sum(p.shape[0] for p in ps), dtype=dtype, device=ps[0].device)
+        rate = schedules.Schedule(schedule, steps)
+        base_lrs = [[group["lr"] for group in optimizer.param_groups] for optimizer in optimizers]
 
         def advance():
             for p in ps:
                 p.grad = None  # the engine owns p: cheaper than optimizer.zero_grad()
+            losses = loss_of(ps[0] if len(ps) == 1 else torch.cat(ps))
             # rows are independent: seeding backward with ones is ∇ of the sum, without the sum
-            torch.autograd.backward(loss_of(ps[0] if len(ps) == 1 else torch.cat(ps)),
-                                    grad_tensors=ones)
+            torch.autograd.backward(losses, grad_tensors=ones)
             for optimizer in optimizers:
                 optimizer.step()
+            if schedule != "none":
+                finite = losses.detach()[torch.isfinite(losses.detach())]
+                rate.step(float(finite.mean()) if schedule == "plateau" and len(finite) else None)
+                for optimizer, base in zip(optimizers, base_lrs):
+                    rate.scale(optimizer, base)
 
         return advance
 
@@ -340,7 +350,7 @@ def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criteri
 def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
         batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float = 1e-3,
         criterion: str = "distance", escape: float = 10.0, device=None, dtype=torch.float64,
-        **hyperparameters) -> Trajectories:
+        schedule: str = "none", **hyperparameters) -> Trajectories:
     """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
 
     ``lr`` and ``momentum`` are a number (all rows) or one value per row; a spec with its own
@@ -348,7 +358,9 @@ def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
     ``momentum`` is the rule's momentum (β1 for the Adam family). ``batch_size`` makes a
     stochastic surface use minibatches (SGD); None uses all data (GD). A row has converged
     when it stays within ``tolerance`` of a minimum (``criterion`` "distance"), or of the
-    minimum value ("loss"). Other keywords go to ``landscape.optim.build``.
+    minimum value ("loss"). ``schedule`` ("step", "cosine", "plateau": ``landscape.schedules``)
+    changes the learning rate from iteration to iteration, as torch's schedulers do. Other
+    keywords go to ``landscape.optim.build``.
     """
     parsed, own_lr = _parse(spec)
     points = _starts(surface, starts)
@@ -366,7 +378,7 @@ def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
     job = _Job(parsed, points, settings, hyperparameters, own_lr)
     (trajectory,) = _run_jobs(surface, [job], loss_of, steps=steps, tolerance=tolerance,
                               criterion=criterion, seed=seed, escape=escape, device=device,
-                              dtype=dtype)
+                              dtype=dtype, schedule=schedule)
     if batch_size is not None:
         trajectory.name = f"{trajectory.name} (batch {batch_size})"
     return trajectory
@@ -427,7 +439,7 @@ def sweep(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[f
     return runs
 
 
-RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype")
+RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype", "schedule")
 
 
 def sweeps(surface: Surface, specs: Sequence[str] | str, lrs: Sequence[float],

@@ -101,3 +101,38 @@ def test_each_copy_follows_the_schedule_as_its_single_run_would(tiny):
             scheduler.step()
         weights = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
         torch.testing.assert_close(result.weights[b], weights, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, make", [
+    ("step", lambda o: lr_scheduler.StepLR(o, step_size=10, gamma=0.1)),
+    ("cosine", lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=30)),
+])
+def test_a_surface_run_follows_the_schedule_step_by_step(name, make):
+    from landscape import surfaces, trajectory
+
+    surface = surfaces.get("two-well")
+    runs = trajectory.run(surface, "momentum", lr=0.05, momentum=0.9, steps=30, schedule=name,
+                          starts=[surface.start])
+    point = torch.tensor([surface.start], dtype=torch.float64, requires_grad=True)
+    optimizer = optim.build("momentum", [point], lr=0.05, momentum=0.9)
+    scheduler = make(optimizer)
+    expected = [point.detach().clone()]
+    for _ in range(30):
+        optimizer.zero_grad()
+        surface(point).sum().backward()
+        optimizer.step()
+        scheduler.step()
+        expected.append(point.detach().clone())
+    torch.testing.assert_close(runs.points[:, 0], torch.cat(expected), rtol=1e-12, atol=1e-12)
+
+
+def test_the_gif_command_takes_a_schedule(tmp_path, capsys):
+    from landscape import cli
+
+    out = tmp_path / "cosine.gif"
+    assert cli.main(["gif", "--surface", "quadratic", "--optimizers", "sgd", "--steps", "20",
+                     "--schedule", "cosine", "--size", "320x180", "--out", str(out)]) == 0
+    assert "21 frames" in capsys.readouterr().out
+    assert cli.main(["gif", "--surface", "quadratic", "--optimizers", "sgd", "--schedule", "linear",
+                     "--out", str(tmp_path / "x.gif")]) == 2
+    assert "invalid choice: 'linear'" in capsys.readouterr().err and not (tmp_path / "x.gif").exists()
