@@ -73,14 +73,12 @@ def _point(text: str) -> tuple[float, float]:
 
 def _range(text: str) -> tuple[float, float, int]:
     """'low:high:count'."""
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise argparse.ArgumentTypeError(f"expected low:high:count, got {text!r}")
+    from .trajectory import parse_range
+
     try:
-        count = int(parts[2])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"count must be an integer, got {parts[2]!r}") from None
-    return _number(parts[0]), _number(parts[1]), count
+        return parse_range(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _check_steps(steps: int) -> int:
@@ -186,7 +184,7 @@ def _phase(args) -> None:
 
     from .draw import phase_diagram
     from .files import atomic_path, check_writable
-    from .trajectory import sweep
+    from .trajectory import sweep, sweep_axes
 
     if args.model is not None:
         return _network_sweep(args)
@@ -194,7 +192,7 @@ def _phase(args) -> None:
     args.tolerance = 1e-3 if args.tolerance is None else args.tolerance
     check_writable(args.out)
     optim.parse(args.optimizer)
-    lrs, momenta = _sweep_axes(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
+    lrs, momenta = sweep_axes(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
     lr_count, m_count = len(lrs), len(momenta)
     size = 24 * lr_count * m_count * (_check_steps(args.steps) + 1)
     if size > MAX_GRID_BYTES:
@@ -212,31 +210,16 @@ def _phase(args) -> None:
     print(f"wrote {args.out}")
 
 
-def _sweep_axes(lr_range, momentum_range) -> tuple:
-    """The lrs (log-spaced) and momenta (linear; None without a range) of 'low:high:count' ranges."""
-    import torch
-
-    lr_low, lr_high, lr_count = lr_range
-    if not (0 < lr_low < lr_high and lr_count >= 2):
-        raise ValueError(f"Invalid --lrs: need 0 < low < high and count >= 2, got {lr_range}")
-    lrs = torch.logspace(math.log10(lr_low), math.log10(lr_high), lr_count, dtype=torch.float64)
-    if momentum_range is None:
-        return lrs, None
-    m_low, m_high, m_count = momentum_range
-    if not (0 <= m_low <= m_high < 1 and m_count >= 1):
-        raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {momentum_range}")
-    return lrs, torch.linspace(m_low, m_high, m_count, dtype=torch.float64)
-
-
 def _network_sweep(args) -> None:
     from .nets.sweep import sweep_network
+    from .trajectory import sweep_axes
 
     for option in ("steps", "tolerance", "start"):
         if getattr(args, option) is not None:
             raise ValueError(f"--{option} applies to a surface's sweep (--surface), not a network's (--model)")
     has_momentum = optim.parse(args.optimizer).momentum is not None
     default_momenta = (0.0, 0.95, 8) if has_momentum else None
-    lrs, momenta = _sweep_axes(args.lrs or (1e-3, 1.0, 16), args.momenta or default_momenta)
+    lrs, momenta = sweep_axes(args.lrs or (1e-3, 1.0, 16), args.momenta or default_momenta)
     with _progress_bar() as advance:
         result = sweep_network(args.model, args.optimizer, lrs, momenta, dataset=args.dataset, epochs=args.epochs,
                                batch_size=args.batch_size, train_size=args.train_size, val_size=args.val_size,

@@ -424,6 +424,38 @@ def _sweep_rows(lrs, momenta) -> tuple[Tensor, Tensor, tuple[int, int]]:
     return lrs.repeat_interleave(momenta.numel()), momenta.repeat(lrs.numel()), (lrs.numel(), momenta.numel())
 
 
+def parse_range(text: str) -> tuple[float, float, int]:
+    """'low:high:count' (e.g. '0.001:1:16') as numbers; ``ValueError`` saying what is wrong."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"expected low:high:count, got {text!r}")
+    try:
+        low, high = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ValueError(f"low and high must be numbers, got {text!r}") from None
+    try:
+        count = int(parts[2])
+    except ValueError:
+        raise ValueError(f"count must be an integer, got {parts[2]!r}") from None
+    return low, high, count
+
+
+def sweep_axes(lr_range: tuple[float, float, int],
+               momentum_range: tuple[float, float, int] | None) -> tuple[Tensor, Tensor | None]:
+    """A sweep's lrs (log-spaced over ``lr_range``) and momenta (linear; None without a range),
+    each range (low, high, count) checked: 0 < low < high for lrs, 0 <= low <= high < 1 for momenta."""
+    lr_low, lr_high, lr_count = lr_range
+    if not (0 < lr_low < lr_high < math.inf and lr_count >= 2):
+        raise ValueError(f"Invalid --lrs: need 0 < low < high < inf and count >= 2, got {lr_range}")
+    lrs = torch.logspace(math.log10(lr_low), math.log10(lr_high), lr_count, dtype=torch.float64)
+    if momentum_range is None:
+        return lrs, None
+    m_low, m_high, m_count = momentum_range
+    if not (0 <= m_low <= m_high < 1 and m_count >= 1):
+        raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {momentum_range}")
+    return lrs, torch.linspace(m_low, m_high, m_count, dtype=torch.float64)
+
+
 def sweep(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,
           *, start=None, **options) -> Trajectories:
     """The lr x momentum sweep of one optimizer: every (lr, momentum) pair from one start, as one

@@ -399,3 +399,32 @@ def test_after_a_run_the_networks_tab_draws_the_landscape_slice_and_exports_its_
     tab.run()
     assert panel.button.disabled and panel.figure.layout.display == "none", "a new run hides the old slice"
 
+
+
+def test_the_networks_tab_sweeps_a_grid_at_once_and_puts_it_under_two_sliders(tmp_path):
+    from helpers import mnist_folder
+
+    folder = mnist_folder(tmp_path / "data", train=120, test=40)
+    tab = NetworksTab()
+    tab.dataset.value = "mnist"
+    assert tab.model.options == ("mnist-mlp",) and tab.model.value == "mnist-mlp"
+    tab.data_dir.value, tab.epochs.value, tab.train_size.value = str(folder.parent), 2, 0
+    panel = tab.sweep
+    panel.lrs.value, panel.momenta.value = "0.01:1:3", "0:0.9:2"
+    panel.run()  # what Run sweep starts on a thread
+    assert panel.status.text.startswith("6 cells in one batched run") and "drag lr and momentum" in panel.status.text
+    assert panel.lr.layout.display is None and len(panel.lr.options) == 3 and len(panel.momentum.options) == 2
+    assert (panel.lr.value, panel.momentum.value) == panel.result.best()
+    panel.worker.wait()
+    first = panel.picture.value
+    assert Image.open(io.BytesIO(first)).size == (1024, 368)
+    panel.lr.index = (panel.lr.index + 1) % 3
+    panel.worker.wait()
+    assert panel.picture.value != first, "another cell, another picture"
+    deadline = time.monotonic() + 60
+    while len(panel.pictures) < 6 and time.monotonic() < deadline:  # the rest are drawn while idle
+        time.sleep(0.1)
+    assert len(panel.pictures) == 6
+    panel.lrs.value = "1:0.1:3"
+    panel.run()
+    assert "Invalid --lrs" in panel.status.text

@@ -1,7 +1,9 @@
-"""The Real networks tab: the CIFAR-10 comparison (``landscape.nets.train.train_and_compare``) run
+"""The Real networks tab: the CIFAR-10 or MNIST comparison (``landscape.nets.train.train_and_compare``) run
 on a background thread, the other tabs staying live; live loss curves, a bar per optimizer, a
 status line that says what is happening now, and the results table of this run. Each run records
-its optimizers' paths, which the "Landscape slice" below it draws (``slice_panel``)."""
+its optimizers' paths, which the "Landscape slice" below it draws (``slice_panel``); the "lr x
+momentum sweep" below that trains a grid of settings at once and puts it under two sliders
+(``sweep_panel``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from .. import optim
 from ..nets.report import summary_html
 from .common import StatusLine, named
 from .slice_panel import SlicePanel
+from .sweep_panel import SweepPanel
 
 LABEL = {"description_width": "90px"}
 
@@ -22,11 +25,14 @@ class NetworksTab:
     """The CIFAR-10 comparison tab (one run at a time, on its own thread)."""
 
     def __init__(self):
-        from ..nets.models import MODELS
+        from ..nets.datasets import DATASETS
 
         wide = {"width": "100%"}
-        self.model = named(widgets.Dropdown(options=list(MODELS), value="mlp", description="model",
+        self.dataset = named(widgets.Dropdown(options=[(d.title, name) for name, d in DATASETS.items()],
+                                              value="cifar10", description="data set", style=LABEL), "net-dataset")
+        self.model = named(widgets.Dropdown(options=DATASETS["cifar10"].models(), value="mlp", description="model",
                                             style=LABEL), "net-model")
+        self.dataset.observe(lambda change: self._offer_models(change["new"]), names="value")
         self.optimizers = named(widgets.Text(value="sgd+momentum, adam", description="optimizers",
                                              layout=wide, style=LABEL), "net-optimizers")
         self.lr = named(widgets.Text(value="sgd+momentum=0.01, adam=0.001", description="lr",
@@ -52,6 +58,7 @@ class NetworksTab:
                             "net-curves")
         self.table = named(widgets.HTML(), "net-table")
         self.slice = SlicePanel()
+        self.sweep = SweepPanel(self)
         self.thread: threading.Thread | None = None
         self.result = None
         self.run_button.on_click(lambda _: self.start())
@@ -74,10 +81,29 @@ class NetworksTab:
             raise ValueError(f"lr: {error}; expected one number (0.01) or one per optimizer "
                              f"(sgd=0.1, adam=0.001)") from None
 
+    def _offer_models(self, dataset: str) -> None:
+        from ..nets.datasets import DATASETS
+
+        self.model.options = DATASETS[dataset].models()
+        self.model.value = DATASETS[dataset].default_model if dataset == "mnist" else "mlp"
+
+    def load_data(self, status: StatusLine):
+        """The tab's data set on its device, as its widgets say (downloading it if needed); and
+        where it came from, in words. ``status`` says what is happening."""
+        from ..nets.datasets import DATASETS
+        from ..nets.train import resolve_device
+
+        dataset = DATASETS[self.dataset.value]
+        device = resolve_device(self.device.value)
+        status.say(f"looking for {dataset.title} (downloading it if needed) …", "busy")
+        folder = dataset.locate(self.data_dir.value.strip() or None, progress=False)
+        status.say(f"loading {dataset.title} from {folder} onto {device} …", "busy")
+        data = dataset.load(folder, device=device, train_size=self.train_size.value or None, progress=False)
+        return data, f"{len(data.train_labels):,} images from {folder}"
+
     def run(self) -> None:
         """The comparison of the tab's setting (what Run starts on a thread)."""
-        from ..nets.data import load, locate
-        from ..nets.train import resolve_device, train_and_compare
+        from ..nets.train import train_and_compare
 
         self.run_button.disabled = True
         self.table.value, self.result = "", None
@@ -88,14 +114,9 @@ class NetworksTab:
         try:
             specs = optim.split_specs(self.optimizers.value)
             lr, epochs = self._learning_rates(), self.epochs.value
-            device = resolve_device(self.device.value)
-            self.status.say("looking for CIFAR-10 (downloading it if needed) …", "busy")
-            folder = locate(self.data_dir.value.strip() or None, progress=False)
-            self.status.say(f"loading CIFAR-10 from {folder} onto {device} …", "busy")
-            data = load(folder, device=device, train_size=self.train_size.value or None, progress=False)
+            data, source = self.load_data(self.status)
             bars = {spec: _EpochBar(spec, epochs) for spec in specs}
             self.progress.children = tuple(bar.widget for bar in bars.values())
-            source = f"{len(data.train_labels):,} images from {folder}"
             self.status.say(f"training {self.model.value} with {specs[0]} on {source}: "
                             f"epoch 1/{epochs} …", "busy")
 
@@ -111,7 +132,7 @@ class NetworksTab:
                                     "busy")
 
             self.result = train_and_compare(self.model.value, specs, epochs=epochs, lr=lr, data=data,
-                                            device=device, progress=False, on_epoch=on_epoch, record=True)
+                                            progress=False, on_epoch=on_epoch, record=True)
             self._show(self.result, bars)
             self.slice.offer(self.result, data)
             outcomes = ", ".join(f"{run.optimizer} {run.status}" for run in self.result.runs)
@@ -132,10 +153,11 @@ class NetworksTab:
 
     def widget(self) -> widgets.VBox:
         return widgets.VBox([
-            widgets.HBox([self.model, self.epochs, self.train_size, self.device]),
+            widgets.HBox([self.dataset, self.model, self.epochs]), widgets.HBox([self.train_size, self.device]),
             self.optimizers, self.lr,
             widgets.HBox([self.data_dir, self.run_button]),
-            self.status.widget, self.progress, self.curves, self.table, self.slice.widget()],
+            self.status.widget, self.progress, self.curves, self.table, self.slice.widget(),
+            self.sweep.widget()],
             layout={"max_width": "1000px"})
 
 

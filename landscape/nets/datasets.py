@@ -13,12 +13,17 @@ from .images import ImageData
 @dataclass(frozen=True)
 class Dataset:
     title: str  # ImageData.name of what ``load`` returns
+    locate: Callable[..., object]  # where its files are (downloading them if needed)
     load: Callable[..., ImageData]
     default_model: str
 
+    def models(self) -> list[str]:
+        """The models that take this data set's images."""
+        return [name for name, cls in models.MODELS.items() if DATASETS[cls.dataset] is self]
 
-DATASETS = {"cifar10": Dataset("CIFAR-10", data.load, "cnn"),
-            "mnist": Dataset("MNIST", mnist.load, "mnist-mlp")}
+
+DATASETS = {"cifar10": Dataset("CIFAR-10", data.locate, data.load, "cnn"),
+            "mnist": Dataset("MNIST", mnist.locate, mnist.load, "mnist-mlp")}
 
 
 def check(dataset: str) -> Dataset:
@@ -35,7 +40,7 @@ def model_for(dataset: str, model: str | None) -> str:
     if model not in models.MODELS:
         raise ValueError(f"Invalid model {model!r}; valid: {', '.join(models.MODELS)}")
     if models.MODELS[model].dataset != dataset:
-        fitting = [name for name, cls in models.MODELS.items() if cls.dataset == dataset]
+        fitting = DATASETS[dataset].models()
         raise ValueError(f"Invalid model {model!r} for {dataset}: it takes {models.MODELS[model].dataset} "
                          f"images; for {dataset}: {', '.join(fitting)}")
     return model

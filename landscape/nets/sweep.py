@@ -100,20 +100,55 @@ class NetworkSweep:
         """The phase diagram of the final validation loss and the lr variations around the best cell."""
         figure = draw.PlainFigure(figsize=(12.8, 5.0), dpi=100, layout="constrained")
         phase, curves = figure.subplots(1, 2, width_ratios=[1.2, 1])
-        spec = optim.parse(self.spec)
+        self._phase(phase)
+        if torch.isfinite(self.final("val_loss")).any():
+            self._lr_variations(curves, *self.best())
+        return figure
+
+    def cell_figure(self, lr_index: int, momentum_index: int = 0):
+        """The phase diagram with one cell marked, beside that cell's loss curves: what the Real
+        networks tab shows for its lr and momentum sliders."""
+        figure = draw.PlainFigure(figsize=(12.8, 4.6), dpi=80)  # fixed margins: constrained layout costs ~1 s
+        phase, curves = figure.subplots(1, 2, width_ratios=[1.2, 1], gridspec_kw=dict(
+            left=0.06, right=0.98, bottom=0.11, top=0.92, wspace=0.22))
         momenta = np.zeros(1) if self.momenta is None else self.momenta.numpy()
-        draw.phase_grid(phase, self.lrs.numpy(), momenta, self.final("val_loss").numpy(),
+        self._phase(phase, (float(self.lrs[lr_index]), float(momenta[momentum_index])))
+        cell = lr_index * self.shape[1] + momentum_index
+        steps = self.run.step_losses[:, cell].numpy()
+        per_epoch = len(steps) // len(self.run.epochs)
+        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=draw.colour(0), alpha=0.35,
+                    linewidth=1, label="training loss per batch")
+        epochs = [epoch["epoch"] for epoch in self.run.epochs]
+        curves.plot(epochs, [float(epoch["train_loss"][cell]) for epoch in self.run.epochs], color=draw.colour(0),
+                    marker="o", linewidth=2, label="training loss per epoch")
+        curves.plot(epochs, [float(epoch["val_loss"][cell]) for epoch in self.run.epochs], color=draw.colour(2),
+                    marker="o", linewidth=2, label="validation loss")
+        diverged = int(self.run.diverged_at[cell])
+        what = f"diverged at step {diverged}" if diverged >= 0 else f"validation loss {float(self.final('val_loss')[lr_index, momentum_index]):.3g}"
+        where = "" if self.momenta is None else f", β = {float(momenta[momentum_index]):.3g}"
+        curves.set_title(f"η = {float(self.lrs[lr_index]):.3g}{where}: {what}", fontsize=10)
+        curves.set_xlabel("epoch")
+        curves.set_ylabel("loss")
+        curves.set_yscale("log")
+        curves.grid(True, alpha=0.3)
+        curves.legend(fontsize=8)
+        return figure
+
+    def _phase(self, ax, current: tuple[float, float] | None = None) -> None:
+        momenta = np.zeros(1) if self.momenta is None else self.momenta.numpy()
+        draw.phase_grid(ax, self.lrs.numpy(), momenta, self.final("val_loss").numpy(),
                         self.cells(self.run.diverged_at).numpy() >= 0,
                         colour_label=f"validation loss after {len(self.run.epochs)} epochs",
-                        missing_label="no loss", momentum_label=draw.momentum_label(spec),
+                        missing_label="no loss", momentum_label=draw.momentum_label(optim.parse(self.spec)),
                         title=f"{self.spec}: {self.model} on {datasets.DATASETS[self.dataset].title}")
         if torch.isfinite(self.final("val_loss")).any():
             i, j = self.best()
-            phase.plot(float(self.lrs[i]), momenta[j], marker="*", markersize=16, color="#f58231",
-                       markeredgecolor="black", linestyle="none", label="best")
-            self._lr_variations(curves, i, j)
-        phase.legend(loc="lower left", fontsize=8, framealpha=0.85)
-        return figure
+            ax.plot(float(self.lrs[i]), momenta[j], marker="*", markersize=16, color="#f58231",
+                    markeredgecolor="black", linestyle="none", label="best")
+        if current is not None:
+            ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
+                    markeredgewidth=2.5, linestyle="none", label="current")
+        ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
 
     def _lr_variations(self, ax, best_lr: int, momentum: int) -> None:
         epochs = [epoch["epoch"] for epoch in self.run.epochs]

@@ -1,0 +1,147 @@
+"""The Real networks tab's lr x momentum sweep: the tab's model trained at every (lr, momentum) of a
+small grid in one batched run (``nets.sweep``) on a thread with a progress bar, then put under an lr
+and a momentum slider, as on the Landscape tab: a slider move looks up the cell's picture (the
+phase diagram with the cell marked, beside its loss curves), drawn for every cell in the background
+once the sweep is done."""
+
+from __future__ import annotations
+
+import threading
+
+import ipywidgets as widgets
+
+from .. import optim, trajectory
+from ..nets import sweep as network_sweep
+from .common import LatestOnly, Mute, StatusLine, named, reported
+
+LABEL = {"description_width": "90px"}
+
+
+class SweepPanel:
+    """The sweep of the tab's model, data and epochs (``tab``: the ``NetworksTab``)."""
+
+    def __init__(self, tab):
+        self.tab = tab
+        self.optimizer = named(widgets.Text(value="momentum", description="optimizer", style=LABEL), "sweep-optimizer")
+        self.lrs = named(widgets.Text(value="0.001:1:8", description="lrs", placeholder="low:high:count (log)",
+                                      style=LABEL), "sweep-lrs")
+        self.momenta = named(widgets.Text(value="0:0.9:4", description="momenta",
+                                          placeholder="low:high:count; empty for a rule without", style=LABEL),
+                             "sweep-momenta")
+        self.button = named(widgets.Button(description="Run sweep", icon="th"), "sweep-run")
+        self.progress = named(widgets.IntProgress(value=0, min=0, max=1, layout={"display": "none"}),
+                              "sweep-progress")
+        self.status = StatusLine("sweep-status")
+        self.lr = named(widgets.SelectionSlider(options=[0.0], description="lr", style=LABEL,
+                                                layout={"width": "420px", "display": "none"},
+                                                continuous_update=True), "sweep-lr")
+        self.momentum = named(widgets.SelectionSlider(options=[0.0], description="momentum", style=LABEL,
+                                                      layout={"width": "420px", "display": "none"},
+                                                      continuous_update=True), "sweep-momentum")
+        self.picture = named(widgets.Image(format="png", layout={"width": "100%", "max_width": "1000px",
+                                                                  "height": "auto", "display": "none"}),
+                             "sweep-figure")
+        self.result: network_sweep.NetworkSweep | None = None
+        self.pictures: dict[tuple[int, int], bytes] = {}
+        self.thread: threading.Thread | None = None
+        self.mute = Mute()
+        self.worker = LatestOnly(self._render, self._publish, self.status.error, idle=self._next_picture)
+        self.button.on_click(lambda _: self.start())
+        for slider in (self.lr, self.momentum):
+            slider.observe(lambda _: self.show(), names="value")
+        self.status.say("train the model at every lr and momentum of a small grid at once, then drag the sliders")
+
+    def start(self) -> threading.Thread | None:
+        if self.thread is not None and self.thread.is_alive():
+            self.status.say("a sweep is already running")
+            return None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self.thread
+
+    @reported
+    def run(self) -> None:
+        """The sweep of the panel's grid (what Run sweep starts on a thread)."""
+        spec = self.optimizer.value.strip()
+        lrs, momenta = trajectory.sweep_axes(trajectory.parse_range(self.lrs.value.strip()),
+                                             trajectory.parse_range(self.momenta.value.strip())
+                                             if self.momenta.value.strip() else None)
+        optim.parse(spec)
+        self.button.disabled = True
+        self.result, self.pictures = None, {}
+        for widget in (self.lr, self.momentum, self.picture):
+            widget.layout.display = "none"
+        try:
+            data, source = self.tab.load_data(self.status)
+            cells = len(lrs) * (1 if momenta is None else len(momenta))
+            self.status.say(f"training {cells} copies of {self.tab.model.value} with {spec} on {source}, "
+                            f"{self.tab.epochs.value} epochs …", "busy")
+            self.progress.value, self.progress.layout.display = 0, None
+            self.result = network_sweep.sweep_network(self.tab.model.value, spec, lrs, momenta, data=data,
+                                                      epochs=self.tab.epochs.value, progress=self._advance)
+        finally:
+            self.progress.layout.display = "none"
+            self.button.disabled = False
+        self._offer_sliders()
+        best = self.result.to_json()["best"]
+        diverged = int((self.result.run.diverged_at >= 0).sum())
+        self.status.say(f"{cells} cells in one batched run, {diverged} diverged; " + (
+            f"best validation loss at lr {best['lr']:.3g}" + ("" if best["momentum"] is None
+                                                              else f", momentum {best['momentum']:.3g}")
+            if best else "every cell diverged") + ": drag lr and momentum")
+
+    def _advance(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = total, done
+
+    def _offer_sliders(self) -> None:
+        result = self.result
+        with self.mute():
+            self.lr.options = [(f"{lr:.3g}", index) for index, lr in enumerate(result.lrs.tolist())]
+            momenta = [0.0] if result.momenta is None else result.momenta.tolist()
+            self.momentum.options = [(f"{m:.3g}", index) for index, m in enumerate(momenta)]
+            if result.to_json()["best"]:
+                self.lr.index, self.momentum.index = result.best()
+        self.lr.layout.display = None
+        self.momentum.layout.display = None if result.momenta is not None else "none"
+        self.show()
+
+    def cell(self) -> tuple[int, int]:
+        """The (lr index, momentum index) the sliders point at."""
+        return self.lr.value, self.momentum.value
+
+    def show(self) -> None:
+        """The sliders' cell: its picture from the cache at once, else drawn in the background."""
+        if self.mute or self.result is None:
+            return
+        cell = self.cell()
+        if cell in self.pictures:
+            self._publish((cell, self.pictures[cell]))
+        else:
+            self.worker.submit(cell)
+
+    def _render(self, cell: tuple[int, int]) -> tuple[tuple[int, int], bytes]:
+        if cell not in self.pictures:
+            self.pictures[cell] = self.result.cell_figure(*cell).png()
+        return cell, self.pictures[cell]
+
+    def _publish(self, drawn: tuple[tuple[int, int], bytes]) -> None:
+        cell, png = drawn
+        if cell == self.cell():
+            self.picture.value = png
+            self.picture.layout.display = None
+
+    def _next_picture(self):
+        """Background work while the sliders rest: the next cell's picture not drawn yet."""
+        result = self.result
+        if result is None:
+            return None
+        missing = [(i, j) for i in range(result.shape[0]) for j in range(result.shape[1])
+                   if (i, j) not in self.pictures]
+        return None if not missing else (lambda: self._render(missing[0]))
+
+    def widget(self) -> widgets.VBox:
+        return widgets.VBox([
+            widgets.HTML("<b>lr x momentum sweep</b> (the model, data set and epochs above)"),
+            widgets.HBox([self.optimizer, self.lrs, self.momenta]),
+            widgets.HBox([self.button]), self.progress, self.status.widget,
+            widgets.HBox([self.lr, self.momentum]), self.picture])
