@@ -16,7 +16,7 @@ import pytest
 from browser import (CHROMIUM, SLOW, Lab, chromium, colour_pixels, drag, image_source, kernel_idle,
                      open_notebook, pixels, restart_kernel_and_run_all, run_all, save, shown_image,
                      text_input, wait_for_new_image, wait_for_status, widget)
-from helpers import SHARED, official_folder
+from helpers import MNIST_SHARED, SHARED, mnist_folder, official_folder
 from landscape.draw import colour
 from landscape.lecture import LECTURE_GIFS
 
@@ -31,6 +31,13 @@ EXPLORER = ("%matplotlib widget\nfrom landscape.app import explore", "explore()"
 def data(tmp_path_factory):
     """Real CIFAR-10 images: the shared subset, else a small folder in the official format."""
     return SHARED if SHARED.is_dir() else official_folder(tmp_path_factory.mktemp("data"), per_batch=500)
+
+
+@pytest.fixture(scope="module")
+def mnist_data(tmp_path_factory):
+    """Real MNIST images: the shared subset, else a small folder in the official format."""
+    return MNIST_SHARED if MNIST_SHARED.is_dir() else mnist_folder(tmp_path_factory.mktemp("mnist"), train=600,
+                                                                   test=200)
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +245,31 @@ def test_the_landscape_slice_of_a_run_after_a_reload_and_in_a_fresh_kernel(lab, 
     wait_for_status(page, "computed")
     assert widget(page, "slice-run").is_disabled(), "a fresh kernel: no run, nothing to slice yet"
     _slice_of_a_small_run(page)
+
+
+def test_a_sweep_in_the_real_networks_tab_puts_its_cells_under_two_sliders(lab, page, mnist_data):
+    _explorer(page, lab, "sweep.ipynb")
+    page.locator(".lm-TabBar-tab", has_text="Real networks").first.click()
+    widget(page, "net-dataset").locator("select").select_option(label="MNIST")
+    text_input(page, "net-data-dir", str(mnist_data))
+    text_input(page, "net-train-size", "500")
+    text_input(page, "net-epochs", "2")
+    text_input(page, "sweep-lrs", "0.01:1:3")
+    text_input(page, "sweep-momenta", "0:0.9:2")
+    widget(page, "sweep-run").click()
+    message = wait_for_status(page, "cells in one batched run|⚠", name="sweep-status", timeout=300_000)
+    assert message.startswith("6 cells in one batched run"), message
+    figure = widget(page, "sweep-figure")
+    page.wait_for_function("element => element.naturalWidth > 0", arg=figure.element_handle(), timeout=60_000)
+    picture = shown_image(figure)
+    width = picture.shape[1]
+    assert colour_pixels(picture[:, : width // 2], "#ff0000", 40) > 30, "the sliders' cell is marked"
+    curves = picture[:, int(0.6 * width):]
+    assert colour_pixels(curves, colour(0)) > 50 and colour_pixels(curves, colour(2)) > 50, "its loss curves"
+    before = image_source(figure)
+    drag(page, widget(page, "sweep-lr").locator(".noUi-handle"), -200)
+    wait_for_new_image(page, figure, before)
+    assert shown_image(figure).shape == picture.shape
 
 
 def test_a_wrong_data_folder_is_an_error_and_creates_nothing(lab, page, tmp_path):
