@@ -23,7 +23,6 @@ from landscape.nets import data as cifar
 from landscape.nets.images import ImageData
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 STATISTICS = {"mnist": (mnist.MEAN, mnist.STD), "cifar10": (cifar.MEAN, cifar.STD)}
 
 
@@ -35,7 +34,8 @@ def load(dataset: str, data_dir: Path, train_size: int | None, device) -> tuple[
     except ValueError:
         generator = torch.Generator().manual_seed(0)
         count = train_size or 5000
-        images = torch.randint(0, 256, (count, *SHAPES[dataset]), dtype=torch.uint8, generator=generator)
+        images = torch.randint(0, 256, (count, *models.INPUT_SHAPES[dataset]), dtype=torch.uint8,
+                               generator=generator)
         labels = torch.randint(0, 10, (count,), generator=generator)
         mean, std = STATISTICS[dataset]
         title = datasets.DATASETS[dataset].title

@@ -180,7 +180,7 @@ def test_grid_leaves_the_model_as_it_was():
 def test_grid_matches_the_naive_loop_on_the_course_models(name):
     model = models.create(name).to(DTYPE)
     generator = torch.Generator().manual_seed(0)
-    data = [(torch.randn(2, 3, 32, 32, generator=generator, dtype=DTYPE), torch.tensor([1, 7]))]
+    data = [(torch.randn(2, *models.input_shape(name), generator=generator, dtype=DTYPE), torch.tensor([1, 7]))]
     if name == "seed-cnn":
         model(data[0][0])  # training mode: BatchNorm's running statistics move off (0, 1)
     plane = ls.random_plane(model, seed=1)

@@ -100,8 +100,7 @@ def memory_estimate(model_name: str, count: int, batch_size: int, dtype=torch.fl
     hooks = [module.register_forward_hook(count_bytes) for module in model.modules()]
     try:
         with torch.no_grad():
-            shape = {"cifar10": (1, 3, 32, 32), "mnist": (1, 1, 28, 28)}[model.dataset]
-            model(torch.zeros(shape, dtype=dtype))
+            model(torch.zeros(1, *models.input_shape(model_name), dtype=dtype))
     finally:
         for hook in hooks:
             hook.remove()

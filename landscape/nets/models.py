@@ -91,6 +91,14 @@ class MNISTMLP(nn.Module):
 MODELS = {"mlp": MLP3, "cnn": CNN, "autoencoder": AutoencoderMLP4, "seed-cnn": SeedCNN, "mnist-mlp": MNISTMLP}
 
 
+INPUT_SHAPES = {"cifar10": (3, 32, 32), "mnist": (1, 28, 28)}  # one image of each data set
+
+
+def input_shape(name: str) -> tuple[int, int, int]:
+    """The shape of one image model ``name`` takes: (channels, height, width)."""
+    return INPUT_SHAPES[MODELS[name].dataset]
+
+
 def create(name: str, seed: int = 0) -> nn.Module:
     """A freshly initialised model; the same ``seed`` gives the same weights."""
     if name not in MODELS:
