@@ -59,3 +59,13 @@ def mnist_folder(root: Path, train: int = 60, test: int = 20) -> Path:
         (folder / f"{part}-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(images, 0x803)))
         (folder / f"{part}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(labels, 0x801)))
     return folder
+
+
+def data_root(root: Path) -> Path:
+    """A folder holding both data sets, as LANDSCAPE_DATA may: ``cifar-10-batches-py/`` and ``mnist/``;
+    the shared subsets' folder where it is there, else small random ones under ``root``."""
+    if SHARED.is_dir() and MNIST_SHARED.is_dir():
+        return SHARED.parent
+    official_folder(root, per_batch=500)
+    mnist_folder(root, train=4000, test=1000)
+    return root

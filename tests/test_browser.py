@@ -16,7 +16,7 @@ import pytest
 from browser import (CHROMIUM, SLOW, Lab, chromium, colour_pixels, drag, image_source, kernel_idle,
                      open_notebook, pixels, restart_kernel_and_run_all, run_all, save, shown_image,
                      text_input, wait_for_new_image, wait_for_status, widget)
-from helpers import MNIST_SHARED, SHARED, mnist_folder, official_folder
+from helpers import data_root
 from landscape.draw import colour
 from landscape.lecture import LECTURE_GIFS
 
@@ -29,22 +29,22 @@ EXPLORER = ("%matplotlib widget\nfrom landscape.app import explore", "explore()"
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    """Real CIFAR-10 images: the shared subset, else a small folder in the official format."""
-    return SHARED if SHARED.is_dir() else official_folder(tmp_path_factory.mktemp("data"), per_batch=500)
+    """The folder LANDSCAPE_DATA names: real CIFAR-10 and MNIST images (the shared subsets), else
+    small folders in the official formats."""
+    return data_root(tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="module")
-def mnist_data(tmp_path_factory):
-    """Real MNIST images: the shared subset, else a small folder in the official format."""
-    return MNIST_SHARED if MNIST_SHARED.is_dir() else mnist_folder(tmp_path_factory.mktemp("mnist"), train=600,
-                                                                   test=200)
+def mnist_data(data):
+    return data / "mnist"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, data):
     root = tmp_path_factory.mktemp("lab") / "root"
     root.mkdir()
-    server = Lab(root, env={"LANDSCAPE_DATA": str(data), "LANDSCAPE_CIFAR_URL": "http://127.0.0.1:9/offline"})
+    server = Lab(root, env={"LANDSCAPE_DATA": str(data), "LANDSCAPE_CIFAR_URL": "http://127.0.0.1:9/offline",
+                            "LANDSCAPE_MNIST_URL": "http://127.0.0.1:9/offline"})
     yield server
     server.close()
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from helpers import SHARED, official_folder
+from helpers import data_root
 from landscape.lecture import LECTURE_GIFS
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "landscape.ipynb"
@@ -18,9 +18,9 @@ def test_notebook_is_committed_without_outputs():
 
 
 def test_notebook_executes_top_to_bottom(tmp_path, monkeypatch):
-    data = SHARED if SHARED.is_dir() else official_folder(tmp_path / "data", per_batch=500)
-    monkeypatch.setenv("LANDSCAPE_DATA", str(data))
+    monkeypatch.setenv("LANDSCAPE_DATA", str(data_root(tmp_path / "data")))
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/offline")  # never download
+    monkeypatch.setenv("LANDSCAPE_MNIST_URL", "http://127.0.0.1:9/offline")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
