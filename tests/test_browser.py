@@ -247,8 +247,9 @@ def test_the_landscape_slice_of_a_run_after_a_reload_and_in_a_fresh_kernel(lab, 
     _slice_of_a_small_run(page)
 
 
-def test_a_sweep_in_the_real_networks_tab_puts_its_cells_under_two_sliders(lab, page, mnist_data):
-    _explorer(page, lab, "sweep.ipynb")
+def _sweep_in_the_tab(page, mnist_data) -> None:
+    """In the Real networks tab: a 3 x 2 sweep of the MNIST MLP; checks the cell the sliders show
+    (marked on the phase diagram, its loss curves beside it) and that a drag shows another."""
     page.locator(".lm-TabBar-tab", has_text="Real networks").first.click()
     widget(page, "net-dataset").locator("select").select_option(label="MNIST")
     text_input(page, "net-data-dir", str(mnist_data))
@@ -270,6 +271,19 @@ def test_a_sweep_in_the_real_networks_tab_puts_its_cells_under_two_sliders(lab, 
     drag(page, widget(page, "sweep-lr").locator(".noUi-handle"), -200)
     wait_for_new_image(page, figure, before)
     assert shown_image(figure).shape == picture.shape
+
+
+def test_a_sweep_in_the_real_networks_tab_after_a_reload_and_in_a_fresh_kernel(lab, page, mnist_data):
+    _explorer(page, lab, "sweep.ipynb")
+    _sweep_in_the_tab(page, mnist_data)
+    save(page)
+    page.reload()
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=SLOW)
+    kernel_idle(page)
+    restart_kernel_and_run_all(page)
+    widget(page, "figure").wait_for(timeout=SLOW)
+    wait_for_status(page, "computed")
+    _sweep_in_the_tab(page, mnist_data)
 
 
 def test_a_wrong_data_folder_is_an_error_and_creates_nothing(lab, page, tmp_path):
