@@ -1,5 +1,6 @@
 """The explorer, driven from Python: slider change -> frame drawn (without frames drawn ahead),
-and the first computation for a new start and for each new surface. Targets: median slider
+and the first computation for a new start and for each new surface; the Real networks tab's sweep
+sliders (a cell's picture looked up once drawn, and drawn on a miss). Targets: median slider
 update <= 50 ms; first computation for a new surface or start <= 1 s. In the browser:
 benchmarks/explorer_browser.py.
 
@@ -69,6 +70,46 @@ def main() -> None:
     print(f"new surface ({work}, new figure): median {statistics.median(new_surface.values()):.2f} s, "
           f"max {max(new_surface.values()):.2f} s over {len(new_surface)}: "
           + ", ".join(f"{name} {seconds:.2f}" for name, seconds in new_surface.items()))
+    network_sweep_sliders()
+
+
+def network_sweep_sliders() -> None:
+    """The Real networks tab's lr and momentum sliders over a 6 x 4 sweep of the MNIST MLP on random
+    images: a move to a cell drawn already (the panel draws them all while idle), and to one not."""
+    import torch
+
+    from landscape.nets import mnist
+    from landscape.nets.images import ImageData
+
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (512, 1, 28, 28), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (512,), generator=generator)
+    data = ImageData(images, labels, images[:128], labels[:128], mnist.MEAN, mnist.STD, "MNIST")
+    tab = app.NetworksTab()
+    tab.dataset.value, tab.epochs.value = "mnist", 2
+    tab.load_data = lambda status: (data, "512 random images")
+    panel = tab.sweep
+    panel.lrs.value, panel.momenta.value = "0.001:1:6", "0:0.9:4"
+    panel.worker.stop()  # no drawing ahead: first the cost of a miss
+    panel.run()
+    misses = []
+    for cell in [(i, j) for i in range(6) for j in range(4)][:8]:
+        start = time.perf_counter()
+        panel._publish(panel._render(cell))
+        misses.append(time.perf_counter() - start)
+    for i in range(6):
+        for j in range(4):
+            panel._render((i, j))
+    hits = []
+    for cell in [(i, j) for i in range(6) for j in range(4)]:
+        start = time.perf_counter()
+        with panel.mute():
+            panel.lr.index, panel.momentum.index = cell
+        panel.show()
+        hits.append(time.perf_counter() - start)
+    print(f"network sweep slider -> cell picture shown: drawn already (the usual case once the sweep is done): "
+          f"median {statistics.median(hits) * 1e3:.2f} ms; not drawn yet: median "
+          f"{statistics.median(misses) * 1e3:.0f} ms over {len(misses)}")
 
 
 if __name__ == "__main__":

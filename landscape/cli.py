@@ -203,7 +203,7 @@ def _phase(args) -> None:
     if args.start is not None:
         _check_start(surface, args.start)
     runs = sweep(surface, args.optimizer, lrs, momenta, start=args.start, steps=args.steps,
-                 tolerance=args.tolerance)
+                 tolerance=args.tolerance, schedule=args.schedule)
     ax = phase_diagram(runs)
     with atomic_path(args.out) as temporary:
         ax.figure.savefig(temporary, format=args.out.rsplit(".", 1)[-1] if "." in args.out else "png")

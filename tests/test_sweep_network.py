@@ -95,3 +95,21 @@ def test_a_sweep_that_does_not_fit_is_refused_with_the_estimate(tiny, monkeypatc
         sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1, 0.2], [0.0, 0.3, 0.6, 0.9], data=tiny,
                             batch_size=16)
     assert copies.memory_estimate("mnist-mlp", 12, 16) == 12 * one, "the estimate grows with the copies"
+
+
+def test_a_scheduled_sweep_records_its_schedule_and_factors(tiny, tmp_path):
+    result = sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1], [0.9], data=tiny, epochs=3, batch_size=16,
+                                 schedule="step", out=tmp_path / "s")
+    saved = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert saved["schedule"] == "step"
+    assert [cell["lr_factor"] for cell in saved["cells"][:3]] == pytest.approx([1.0, 0.1, 0.01])
+    with open(tmp_path / "s" / "sweep.csv") as handle:
+        assert [float(row["lr_factor"]) for row in csv.DictReader(handle)][:3] == pytest.approx([1.0, 0.1, 0.01])
+
+
+def test_a_surfaces_phase_diagram_takes_a_schedule(tmp_path, capsys):
+    for schedule in ("none", "cosine"):
+        out = tmp_path / f"{schedule}.png"
+        assert cli.main(["phase", "--surface", "quadratic", "--lrs", "0.01:1:4", "--momenta", "0:0.9:3",
+                         "--steps", "40", "--schedule", schedule, "--out", str(out)]) == 0
+    assert (tmp_path / "none.png").read_bytes() != (tmp_path / "cosine.png").read_bytes()

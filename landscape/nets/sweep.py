@@ -43,6 +43,7 @@ class NetworkSweep:
     lrs: torch.Tensor  # (L,)
     momenta: torch.Tensor | None  # (M,), None for a rule without momentum
     run: copies.Copies
+    schedule: str = "none"
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -75,7 +76,7 @@ class NetworkSweep:
             diverged = int(self.run.diverged_at[cell])
             for epoch in self.run.epochs:
                 accuracy = epoch["val_accuracy"]
-                rows.append({"lr": lr, "momentum": momentum, "epoch": epoch["epoch"],
+                rows.append({"lr": lr, "momentum": momentum, "epoch": epoch["epoch"], "lr_factor": epoch["lr_factor"],
                              "train_loss": float(epoch["train_loss"][cell]), "val_loss": float(epoch["val_loss"][cell]),
                              "val_accuracy": None if accuracy is None else float(accuracy[cell]),
                              "diverged_at_step": None if diverged < 0 else diverged})
@@ -86,7 +87,7 @@ class NetworkSweep:
         if torch.isfinite(self.final("val_loss")).any():
             i, j = self.best()
             best = {"lr": float(self.lrs[i]), "momentum": None if self.momenta is None else float(self.momenta[j])}
-        return strict({"model": self.model, "dataset": self.dataset, "optimizer": self.spec,
+        return strict({"model": self.model, "dataset": self.dataset, "optimizer": self.spec, "schedule": self.schedule,
                        "lrs": self.lrs.tolist(), "momenta": None if self.momenta is None else self.momenta.tolist(),
                        "epochs": len(self.run.epochs), "best": best,
                        "final_train_loss": self.final("train_loss").tolist(),
@@ -171,7 +172,7 @@ class NetworkSweep:
         def write(staging: Path) -> None:
             (staging / RESULTS[0]).write_text(json.dumps(self.to_json(), indent=1, allow_nan=False))
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=["lr", "momentum", "epoch", "train_loss", "val_loss",
+            writer = csv.DictWriter(buffer, fieldnames=["lr", "momentum", "epoch", "lr_factor", "train_loss", "val_loss",
                                                         "val_accuracy", "diverged_at_step"])
             writer.writeheader()
             writer.writerows(strict(self.table()))
@@ -235,7 +236,7 @@ def sweep_network(model: str | None = None, spec: str = "momentum", lrs: Sequenc
     run = copies.train_copies(model, spec, data, lr=lr_rows, momentum=momentum_rows, epochs=epochs,
                               batch_size=batch_size, seed=seed, schedule=schedule, progress=progress,
                               **hyperparameters)
-    result = NetworkSweep(model, dataset, spec, lrs, momenta, run)
+    result = NetworkSweep(model, dataset, spec, lrs, momenta, run, schedule)
     if out is not None:
         result.save(out, overwrite=overwrite)
     return result
