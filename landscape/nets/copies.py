@@ -1,14 +1,15 @@
 """B copies of one network trained together, each with its own hyper-parameters: the batched run
 behind a network's lr x momentum sweep, as ``trajectory.sweep`` is for a surface.
 
-The copies' weights are one tensor θ (B, P): row b is copy b's flat weight vector (``slice``'s
-order). A forward pass runs every copy on the same minibatch with ``torch.func.functional_call``
-over the copies' parameters (B, *shape), which share θ's memory, vectorised by
-``torch.func.vmap``; one backward of Σ_b L_b(θ_b) gives each row its own gradient, since no
-copy's loss depends on another's weights (the parameters' gradients are gathered into θ's with
-one copy: backward through views of θ would fill a zero (B, P) tensor per parameter); one step of the same
-``landscape.optim`` rule, with (B, 1) tensor hyper-parameters, updates every row as its own run
-would. Every update rule is elementwise, so copy b equals the single run with its setting (tests:
+Each of the model's parameters is stacked over the B copies, a contiguous (B, *shape) leaf. A
+forward pass runs every copy on the same minibatch with ``torch.func.functional_call`` over
+them, vectorised by ``torch.func.vmap``; one backward of Σ_b L_b(θ_b) gives each copy its own
+gradient, since no copy's loss depends on another's weights; one step of the same
+``landscape.optim`` rule per parameter, with its hyper-parameters as (B, 1, …) tensors, updates
+every copy as its own run would. (One (B, P) leaf θ with the parameters as its views made
+backward fill a zero (B, P) tensor per parameter; gathering the parameters' gradients into θ's
+cost a fifth of a step; strided views cost copies in the batched products.) The copies' flat
+weights θ (B, P), row b copy b's in ``slice``'s order, are assembled after each epoch. Every update rule is elementwise, so copy b equals the single run with its setting (tests:
 float64, momentum, Adam, Nesterov with Lookahead). A copy whose loss stops being finite is marked
 diverged at that step; it cannot reach the others, whose numbers stay as they were.
 
@@ -30,7 +31,6 @@ from torch.func import functional_call, vmap
 from .. import optim, schedules
 from . import models
 from .images import ImageData
-from .slice import flat_weights, parameter_views
 
 @dataclass
 class Copies:
@@ -82,7 +82,7 @@ def check_model(model_name: str) -> None:
                          f"BatchNorm statistics) would be shared by the copies; batched: {batched}")
 
 
-STATE_COPIES = 4  # weights, their gradient, the parameters' gradients, optimizer state: copies of θ
+STATE_COPIES = 3  # weights, their gradients, optimizer state: copies of θ
 
 
 def memory_estimate(model_name: str, count: int, batch_size: int, dtype=torch.float32) -> int:
@@ -128,10 +128,12 @@ def check_memory(model_name: str, count: int, batch_size: int, device: torch.dev
                          f"(fewer lrs or momenta, a smaller batch, or a larger device)")
 
 
-def _stacked_weights(model_name: str, seeds: Sequence[int], device, dtype) -> Tensor:
-    """θ (B, P): copy b initialised as ``models.create(model_name, seeds[b])``."""
-    rows = [flat_weights(models.create(model_name, seed).to(device=device, dtype=dtype)) for seed in seeds]
-    return torch.stack(rows).requires_grad_()
+def _stacked_parameters(model_name: str, seeds: Sequence[int], device, dtype) -> dict[str, Tensor]:
+    """{name: (B, *shape)} leaves, copy b initialised as ``models.create(model_name, seeds[b])``."""
+    made = {seed: dict(models.create(model_name, seed).to(device=device, dtype=dtype).named_parameters())
+            for seed in set(seeds)}
+    return {name: torch.stack([made[seed][name].detach() for seed in seeds]).requires_grad_()
+            for name in made[seeds[0]]}
 
 
 def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=None, copies: int | None = None,
@@ -165,17 +167,15 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
             raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
     device = data.device
     check_memory(model_name, count, batch_size, device, dtype)
-    weights = _stacked_weights(model_name, seeds or [seed] * count, device, dtype)
-    optimizer = parsed.build([weights], seed=seed, **hyperparameters,
-                             **{name: values.to(device=device, dtype=dtype).view(count, 1)
-                                for name, values in settings.items()})
-    rate = schedules.Schedule(schedule, epochs)
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    parameters = _stacked_parameters(model_name, seeds or [seed] * count, device, dtype)
     model = models.create(model_name, seed).to(device=device, dtype=dtype)
     loss_of = _batched_loss(model)
-    parameters = {name: view.detach().requires_grad_()  # θ's memory: the optimizer's steps show here
-                  for name, view in parameter_views(model, weights.detach()).items()}
-    weights.grad = torch.zeros_like(weights)
+    optimizers = [parsed.build([parameter], seed=seed, **hyperparameters,
+                               **{name: values.to(device=device, dtype=dtype).view(count, *[1] * (parameter.dim() - 1))
+                                  for name, values in settings.items()})
+                  for parameter in parameters.values()]
+    rate = schedules.Schedule(schedule, epochs)
+    base_lrs = [[group["lr"] for group in optimizer.param_groups] for optimizer in optimizers]
     steps_per_epoch = math.ceil(len(data.train_labels) / batch_size)
     result = Copies(model_name, spec, settings, torch.empty(0, count))
     losses = torch.empty(epochs * steps_per_epoch, count, dtype=dtype, device=device)
@@ -187,9 +187,9 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
             for parameter in parameters.values():
                 parameter.grad = None
             batch_losses, _ = loss_of(parameters, x, y)
-            batch_losses.sum().backward()  # Σ_b L_b: row b's gradient is ∇L_b(θ_b)
-            torch.cat([parameter.grad.flatten(1) for parameter in parameters.values()], dim=1, out=weights.grad)
-            optimizer.step()
+            batch_losses.sum().backward()  # Σ_b L_b: copy b's gradient is ∇L_b(θ_b)
+            for optimizer in optimizers:
+                optimizer.step()
             losses[step] = batch_losses.detach()
             step += 1
             if progress is not None:
@@ -203,10 +203,11 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
                               "val_loss": val_loss, "val_accuracy": val_accuracy, "seconds": seconds})
         finite = val_loss[torch.isfinite(val_loss)]
         rate.step(float(finite.min()) if len(finite) else None)
-        rate.scale(optimizer, base_lrs)
+        for optimizer, base in zip(optimizers, base_lrs):
+            rate.scale(optimizer, base)
         result.step_losses = losses[:step].cpu()
         result.diverged_at = _diverged_at(result.step_losses)
-        result.weights = weights.detach()
+        result.weights = torch.cat([parameter.detach().flatten(1) for parameter in parameters.values()], dim=1)
         if on_epoch is not None:
             on_epoch(result)
     return result
