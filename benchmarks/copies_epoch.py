@@ -7,12 +7,14 @@ in one run. Target: B = 64 MNIST MLPs on the shared subset >= 4x faster batched 
 
 The data is the shared MNIST / CIFAR-10 subset in ``--data-dir`` if it is there, else random
 images of the data set's shape. The single runs are timed on ``--singles`` of the B settings and
-scaled to B (they take the same time each).
+scaled to B (they take the same time each); batched and single runs alternate, ``--repeats``
+times, and the medians are compared.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
 
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=64)
     parser.add_argument("--singles", type=int, default=8, help="single runs timed (scaled to --copies)")
     parser.add_argument("--batch-size", type=int, nargs="+", default=[128])
+    parser.add_argument("--repeats", type=int, default=3, help="alternating repeats; medians")
     parser.add_argument("--train-size", type=int)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--data-dir", type=Path, default=SHARED)
@@ -74,13 +77,17 @@ def main() -> None:
             copies.train_copies(name, "momentum", data, lr=lrs[:2], momentum=0.9, epochs=1,
                                 batch_size=batch_size)  # warm-up (vmap's first call)
             single_epoch(name, data, 0.01, batch_size)
-            start = time.perf_counter()
-            copies.train_copies(name, "momentum", data, lr=lrs, momentum=0.9, epochs=1, batch_size=batch_size)
-            batched = time.perf_counter() - start
             picked = lrs[:: max(1, args.copies // args.singles)]
-            singles = sum(single_epoch(name, data, float(lr), batch_size) for lr in picked) / len(picked) * args.copies
-            print(f"| {name} | {source}, batch {batch_size} | {args.copies} | {batched:.2f} s | {singles:.2f} s "
-                  f"| {singles / batched:.1f}x |")
+            batched, singles = [], []
+            for _ in range(args.repeats):  # alternating, so that a busy moment hits both alike
+                start = time.perf_counter()
+                copies.train_copies(name, "momentum", data, lr=lrs, momentum=0.9, epochs=1, batch_size=batch_size)
+                batched.append(time.perf_counter() - start)
+                singles.append(sum(single_epoch(name, data, float(lr), batch_size) for lr in picked)
+                               / len(picked) * args.copies)
+            batched_time, singles_time = statistics.median(batched), statistics.median(singles)
+            print(f"| {name} | {source}, batch {batch_size} | {args.copies} | {batched_time:.2f} s "
+                  f"| {singles_time:.2f} s | {singles_time / batched_time:.1f}x |")
 
 
 if __name__ == "__main__":
