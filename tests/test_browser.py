@@ -207,6 +207,17 @@ def test_a_small_real_network_run_shows_curves_and_the_final_status(lab, page, d
     assert "2/2 epochs" in widget(page, "net-progress").inner_text()
 
 
+def _reload_in_a_fresh_kernel(page) -> None:
+    """Save, reload the page, restart the kernel and run all: the explorer as a new session finds it."""
+    save(page)
+    page.reload()
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=SLOW)
+    kernel_idle(page)
+    restart_kernel_and_run_all(page)
+    widget(page, "figure").wait_for(timeout=SLOW)
+    wait_for_status(page, "computed")
+
+
 def _slice_of_a_small_run(page) -> None:
     """In the Real networks tab: a small run of sgd and adam, then its landscape slice; checks
     the slice's picture (paths in the contour, both real-loss curves) and its exported GIF."""
@@ -236,13 +247,7 @@ def _slice_of_a_small_run(page) -> None:
 def test_the_landscape_slice_of_a_run_after_a_reload_and_in_a_fresh_kernel(lab, page):
     _explorer(page, lab, "slice.ipynb")
     _slice_of_a_small_run(page)
-    save(page)
-    page.reload()
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=SLOW)
-    kernel_idle(page)
-    restart_kernel_and_run_all(page)
-    widget(page, "figure").wait_for(timeout=SLOW)
-    wait_for_status(page, "computed")
+    _reload_in_a_fresh_kernel(page)
     assert widget(page, "slice-run").is_disabled(), "a fresh kernel: no run, nothing to slice yet"
     _slice_of_a_small_run(page)
 
@@ -276,13 +281,7 @@ def _sweep_in_the_tab(page, mnist_data) -> None:
 def test_a_sweep_in_the_real_networks_tab_after_a_reload_and_in_a_fresh_kernel(lab, page, mnist_data):
     _explorer(page, lab, "sweep.ipynb")
     _sweep_in_the_tab(page, mnist_data)
-    save(page)
-    page.reload()
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=SLOW)
-    kernel_idle(page)
-    restart_kernel_and_run_all(page)
-    widget(page, "figure").wait_for(timeout=SLOW)
-    wait_for_status(page, "computed")
+    _reload_in_a_fresh_kernel(page)
     _sweep_in_the_tab(page, mnist_data)
 
 

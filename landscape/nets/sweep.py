@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from .. import draw, optim, schedules
 from ..files import check_results_folder, strict, write_together
@@ -125,14 +126,10 @@ class NetworkSweep:
         curves.plot(epochs, [float(epoch["val_loss"][cell]) for epoch in self.run.epochs], color=draw.colour(2),
                     marker="o", linewidth=2, label="validation loss")
         diverged = int(self.run.diverged_at[cell])
-        what = f"diverged at step {diverged}" if diverged >= 0 else f"validation loss {float(self.final('val_loss')[lr_index, momentum_index]):.3g}"
+        final = float(self.final("val_loss")[lr_index, momentum_index])
+        what = f"diverged at step {diverged}" if diverged >= 0 else f"validation loss {final:.3g}"
         where = "" if self.momenta is None else f", β = {float(momenta[momentum_index]):.3g}"
-        curves.set_title(f"η = {float(self.lrs[lr_index]):.3g}{where}: {what}", fontsize=10)
-        curves.set_xlabel("epoch")
-        curves.set_ylabel("loss")
-        curves.set_yscale("log")
-        curves.grid(True, alpha=0.3)
-        curves.legend(fontsize=8)
+        _epoch_axes(curves, f"η = {float(self.lrs[lr_index]):.3g}{where}: {what}", "loss")
         return figure
 
     def _phase(self, ax, current: tuple[float, float] | None = None) -> None:
@@ -158,13 +155,9 @@ class NetworkSweep:
             losses = [float(epoch["val_loss"][cell]) for epoch in self.run.epochs]
             ax.plot(epochs, losses, marker="o", color=draw.colour(colour), linewidth=2.5 if i == best_lr else 1.5,
                     label=f"η = {float(self.lrs[i]):.3g}" + (" (best)" if i == best_lr else ""))
-        where = "" if self.momenta is None else f", {draw.momentum_label(optim.parse(self.spec))} = {float(self.momenta[momentum]):.3g}"
-        ax.set_title(f"lr variations around the best{where}", fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("validation loss")
-        ax.set_yscale("log")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        where = ("" if self.momenta is None else
+                 f", {draw.momentum_label(optim.parse(self.spec))} = {float(self.momenta[momentum]):.3g}")
+        _epoch_axes(ax, f"lr variations around the best{where}", "validation loss")
 
     def save(self, folder: str | os.PathLike, *, overwrite: bool = False) -> list[Path]:
         """sweep.json, sweep.csv and sweep.png, moved into ``folder`` together."""
@@ -180,6 +173,17 @@ class NetworkSweep:
             self.figure().savefig(staging / RESULTS[2], format="png")
 
         return write_together(folder, RESULTS, write, "sweep", overwrite)
+
+
+def _epoch_axes(ax, title: str, ylabel: str) -> None:
+    """Loss against epoch, on a log axis, as both of a sweep's curve panels show it."""
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def check_sweep_folder(folder: str | os.PathLike, overwrite: bool = False) -> Path:
