@@ -138,7 +138,8 @@ class NetworkSweep:
                         self.cells(self.run.diverged_at).numpy() >= 0,
                         colour_label=f"validation loss after {len(self.run.epochs)} epochs",
                         missing_label="no loss", momentum_label=draw.momentum_label(optim.parse(self.spec)),
-                        title=f"{self.spec}: {self.model} on {datasets.DATASETS[self.dataset].title}")
+                        title=f"{self.spec}: {self.model} on {datasets.DATASETS[self.dataset].title}"
+                              + ("" if self.schedule == "none" else f", {self.schedule} schedule"))
         if torch.isfinite(self.final("val_loss")).any():
             i, j = self.best()
             ax.plot(float(self.lrs[i]), momenta[j], marker="*", markersize=16, color="#f58231",
