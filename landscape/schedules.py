@@ -2,8 +2,8 @@
 ``torch.optim.lr_scheduler`` rules, as factors on the base learning rate.
 
 A schedule drives one of torch's schedulers on a probe optimizer whose learning rate starts at 1,
-so its learning rate is the factor η_t / η_0; a run multiplies its base learning rates by it
-(``scale``). The same factor thus applies to a scalar lr (a comparison) and to a (B, 1) lr tensor
+so its learning rate is the factor η_t / η_0; after each period it sets every param group of the
+run's optimizers to its base learning rate (the one it had when the schedule began) times it. The same factor thus applies to a scalar lr (a comparison) and to a (B, 1) lr tensor
 (a sweep's copies, a surface's rows: every row scaled alike), and the sequence of learning rates
 is exactly torch's.
 
@@ -19,6 +19,7 @@ A period is an epoch for a network and an iteration for a surface.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch.optim import lr_scheduler
@@ -28,13 +29,15 @@ GAMMA = 0.1
 
 
 class Schedule:
-    """The learning-rate factor of ``name`` over ``periods`` periods; ``step(loss)`` after each."""
+    """The learning-rate factor of ``name`` over ``periods`` periods for ``optimizers``;
+    ``step(loss)`` after each period."""
 
-    def __init__(self, name: str = "none", periods: int = 1):
+    def __init__(self, name: str = "none", periods: int = 1, optimizers: Sequence[torch.optim.Optimizer] = ()):
         check(name)
         if isinstance(periods, bool) or not (isinstance(periods, int) and periods >= 1):
             raise ValueError(f"Invalid periods: {periods!r} (expected an integer >= 1)")
         self.name = name
+        self._groups = [(group, group["lr"]) for optimizer in optimizers for group in optimizer.param_groups]
         self._probe = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
         self._scheduler = {
             "none": lambda: None,
@@ -50,8 +53,9 @@ class Schedule:
         return float(self._probe.param_groups[0]["lr"])
 
     def step(self, loss: float | None = None) -> float:
-        """After a period: the next factor (``loss``, the period's loss, drives "plateau" only;
-        a non-finite loss counts as no improvement)."""
+        """After a period: the next factor, and every param group's lr (a number or a tensor) its
+        base lr times it (``loss``, the period's loss, drives "plateau" only; a non-finite loss
+        counts as no improvement)."""
         if self._scheduler is None:
             return self.factor
         self._probe.step()  # no gradient, no change: torch warns of a scheduler stepped first
@@ -59,12 +63,9 @@ class Schedule:
             self._scheduler.step(loss if loss is not None and math.isfinite(loss) else math.inf)
         else:
             self._scheduler.step()
-        return self.factor
-
-    def scale(self, optimizer: torch.optim.Optimizer, base_lrs: list) -> None:
-        """Set each param group's lr to its base lr (a number or a tensor) times the factor."""
-        for group, base in zip(optimizer.param_groups, base_lrs):
+        for group, base in self._groups:
             group["lr"] = base * self.factor
+        return self.factor
 
 
 def check(name: str) -> str:

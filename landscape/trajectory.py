@@ -304,8 +304,7 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
                                         for k, v in job.settings.items()})
                       for job, p in zip(jobs, ps)]
         ones = torch.ones(sum(p.shape[0] for p in ps), dtype=dtype, device=ps[0].device)
-        rate = schedules.Schedule(schedule, steps)
-        base_lrs = [[group["lr"] for group in optimizer.param_groups] for optimizer in optimizers]
+        rate = schedules.Schedule(schedule, steps, optimizers)
 
         def advance():
             for p in ps:
@@ -318,8 +317,6 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
             if schedule != "none":
                 finite = losses.detach()[torch.isfinite(losses.detach())]
                 rate.step(float(finite.mean()) if schedule == "plateau" and len(finite) else None)
-                for optimizer, base in zip(optimizers, base_lrs):
-                    rate.scale(optimizer, base)
 
         return advance
 

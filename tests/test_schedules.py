@@ -51,9 +51,8 @@ def test_scale_keeps_tensor_learning_rates_per_row():
     parameter = torch.zeros(3, 2, requires_grad=True)
     base = torch.tensor([[0.1], [0.2], [0.4]])
     optimizer = optim.build("sgd", [parameter], lr=base)
-    schedule = schedules.Schedule("step", periods=3)
+    schedule = schedules.Schedule("step", periods=3, optimizers=[optimizer])
     schedule.step()
-    schedule.scale(optimizer, [base])
     assert torch.allclose(optimizer.param_groups[0]["lr"], base * 0.1)
 
 

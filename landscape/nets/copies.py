@@ -174,8 +174,7 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
                                **{name: values.to(device=device, dtype=dtype).view(count, *[1] * (parameter.dim() - 1))
                                   for name, values in settings.items()})
                   for parameter in parameters.values()]
-    rate = schedules.Schedule(schedule, epochs)
-    base_lrs = [[group["lr"] for group in optimizer.param_groups] for optimizer in optimizers]
+    rate = schedules.Schedule(schedule, epochs, optimizers)
     steps_per_epoch = math.ceil(len(data.train_labels) / batch_size)
     result = Copies(model_name, spec, settings, torch.empty(0, count))
     losses = torch.empty(epochs * steps_per_epoch, count, dtype=dtype, device=device)
@@ -203,8 +202,6 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
                               "val_loss": val_loss, "val_accuracy": val_accuracy, "seconds": seconds})
         finite = val_loss[torch.isfinite(val_loss)]
         rate.step(float(finite.min()) if len(finite) else None)
-        for optimizer, base in zip(optimizers, base_lrs):
-            rate.scale(optimizer, base)
         result.step_losses = losses[:step].cpu()
         result.diverged_at = _diverged_at(result.step_losses)
         result.weights = torch.cat([parameter.detach().flatten(1) for parameter in parameters.values()], dim=1)

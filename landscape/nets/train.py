@@ -249,8 +249,7 @@ def _train_one(run: Run, spec: str, model_name: str, data: ImageData, epochs: in
 
     model = models.create(model_name, seed).to(data.device)
     optimizer = optim.build(spec, model.parameters(), seed=seed, lr=run.lr, **hyperparameters)
-    rate = schedules.Schedule(schedule, epochs)
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    rate = schedules.Schedule(schedule, epochs, [optimizer])
     total_steps = epochs * _steps_per_epoch(data, batch_size)
     recorder = None if record_every is None else PathRecorder(model, record_every, total_steps)
     bar = tqdm(total=total_steps, desc=f"{model_name} / {spec}", disable=not progress, leave=True)
@@ -289,7 +288,6 @@ def _train_one(run: Run, spec: str, model_name: str, data: ImageData, epochs: in
                                "train_loss": sum(values) / len(values), "val_loss": val_loss,
                                "val_accuracy": val_accuracy, "seconds": seconds})
             rate.step(val_loss)
-            rate.scale(optimizer, base_lrs)
             bar.set_postfix_str(f"val loss {val_loss:.3f}")
             if on_epoch is not None:
                 on_epoch(run)
