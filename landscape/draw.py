@@ -254,11 +254,11 @@ def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectories] = ()) 
 
 def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np.ndarray,
                diverged: np.ndarray, *, colour_label: str, missing_label: str, momentum_label: str,
-               title: str, colour_floor: float = 1e-12) -> Axes:
+               title: str, colour_floor: float = 1e-12, current: tuple[float, float] | None = None) -> Axes:
     """The lr x momentum heatmap every phase diagram shares: ``values`` (len(lrs), len(momenta)),
     lower is better (log colours from ``colour_floor`` up), NaN where a cell has none (grey,
-    ``missing_label``), ``diverged`` cells dark; log lr axis. The legend is left to the caller
-    (``ax.legend``), who may overlay more first."""
+    ``missing_label``), ``diverged`` cells dark; log lr axis; ``current`` (lr, momentum) ringed,
+    e.g. the sliders'. The legend is left to the caller (``ax.legend``), who may overlay more first."""
     if ax is None:
         ax = PlainFigure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
     values, diverged = values.astype(float).T, diverged.T
@@ -276,6 +276,9 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
     ax.set_xscale("log")
     ax.figure.colorbar(mesh, ax=ax, label=colour_label)
+    if current is not None:
+        ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
+                markeredgewidth=2.5, linestyle="none", label="current")
     ax.plot([], [], marker="s", color=DIVERGED_COLOUR, linestyle="none", label="diverged")
     ax.plot([], [], marker="s", color=NOT_CONVERGED_COLOUR, linestyle="none", label=missing_label)
     ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
@@ -313,7 +316,7 @@ def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
                     sweep.sweep_values(sweep.diverged_at).numpy() >= 0,
                     colour_label=f"iterations to within {sweep.tolerance:g}",
                     missing_label=f"not converged in {sweep.steps}", momentum_label=momentum_label(spec),
-                    title=f"{sweep.spec} on {sweep.surface.name}", colour_floor=1)
+                    title=f"{sweep.spec} on {sweep.surface.name}", colour_floor=1, current=current)
     eigenvalues = getattr(sweep.surface, "eigenvalues", None)
     if eigenvalues is not None and spec.is_heavy_ball:
         low, high = ax.get_ylim()
@@ -323,9 +326,6 @@ def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
         lr_best, beta_best = theory.optimal_heavy_ball(eigenvalues)
         ax.plot(lr_best, beta_best, marker="*", markersize=16, color="#f58231",
                 markeredgecolor="black", linestyle="none", label=f"optimal ({lr_best:.3g}, {beta_best:.3g})")
-    if current is not None:
-        ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
-                markeredgewidth=2.5, linestyle="none", label="current")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
     return ax
 

@@ -139,14 +139,11 @@ class NetworkSweep:
                         colour_label=f"validation loss after {len(self.run.epochs)} epochs",
                         missing_label="no loss", momentum_label=draw.momentum_label(optim.parse(self.spec)),
                         title=f"{self.spec}: {self.model} on {datasets.DATASETS[self.dataset].title}"
-                              + ("" if self.schedule == "none" else f", {self.schedule} schedule"))
+                              + ("" if self.schedule == "none" else f", {self.schedule} schedule"), current=current)
         if torch.isfinite(self.final("val_loss")).any():
             i, j = self.best()
             ax.plot(float(self.lrs[i]), momenta[j], marker="*", markersize=16, color="#f58231",
                     markeredgecolor="black", linestyle="none", label="best")
-        if current is not None:
-            ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
-                    markeredgewidth=2.5, linestyle="none", label="current")
         ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
 
     def _lr_variations(self, ax, best_lr: int, momentum: int) -> None:
