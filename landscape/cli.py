@@ -225,11 +225,7 @@ def _network_sweep(args) -> None:
                                batch_size=args.batch_size, train_size=args.train_size, val_size=args.val_size,
                                seed=args.seed, device=args.device, data_dir=args.data_dir, out=args.out,
                                overwrite=args.overwrite, schedule=args.schedule, progress=advance)
-    best = result.to_json()["best"]
-    diverged = int((result.run.diverged_at >= 0).sum())
-    print(f"{result.shape[0] * result.shape[1]} cells, {diverged} diverged; best validation loss at lr "
-          f"{best['lr']:.3g}" + ("" if best["momentum"] is None else f", momentum {best['momentum']:.3g}")
-          if best else "every cell diverged")
+    print(result.summary())
     print(f"wrote {args.out}/sweep.json, .csv, .png")
 
 
@@ -322,7 +318,6 @@ def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
 def _data_arguments(command: argparse.ArgumentParser) -> None:
     """Which data a network trains on, and how (``compare``, ``slice``, a network's ``sweep``)."""
     from .nets.datasets import DATASETS
-
     from .schedules import SCHEDULES
 
     command.add_argument("--dataset", default="cifar10", choices=list(DATASETS))

@@ -83,12 +83,7 @@ class SweepPanel:
             self.progress.layout.display = "none"
             self.button.disabled = False
         self._offer_sliders()
-        best = self.result.to_json()["best"]
-        diverged = int((self.result.run.diverged_at >= 0).sum())
-        self.status.say(f"{cells} cells in one batched run, {diverged} diverged; " + (
-            f"best validation loss at lr {best['lr']:.3g}" + ("" if best["momentum"] is None
-                                                              else f", momentum {best['momentum']:.3g}")
-            if best else "every cell diverged") + ": drag lr and momentum")
+        self.status.say(f"{self.result.summary()}: drag lr and momentum")
 
     def _advance(self, done: int, total: int) -> None:
         self.progress.max, self.progress.value = total, done

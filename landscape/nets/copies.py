@@ -9,7 +9,8 @@ gradient, since no copy's loss depends on another's weights; one step of the sam
 every copy as its own run would. (One (B, P) leaf θ with the parameters as its views made
 backward fill a zero (B, P) tensor per parameter; gathering the parameters' gradients into θ's
 cost a fifth of a step; strided views cost copies in the batched products.) The copies' flat
-weights θ (B, P), row b copy b's in ``slice``'s order, are assembled after each epoch. Every update rule is elementwise, so copy b equals the single run with its setting (tests:
+weights θ (B, P), row b copy b's in ``slice``'s order, are assembled after each epoch. Every
+update rule is elementwise, so copy b equals the single run with its setting (tests:
 float64, momentum, Adam, Nesterov with Lookahead). A copy whose loss stops being finite is marked
 diverged at that step; it cannot reach the others, whose numbers stay as they were.
 
@@ -144,7 +145,8 @@ def train_copies(model_name: str, spec: str, data: ImageData, *, lr, momentum=No
     """Train B copies of ``model_name`` with ``spec`` together on ``data`` (see the module docstring).
 
     ``lr`` and ``momentum`` (β1 for the Adam family): a number for every copy or one per copy;
-    B is ``copies``, else the number of ``seeds``, else the length of ``lr`` (or of ``momentum``). Every copy starts from ``models.create(model_name, seed)``
+    B is ``copies``, else the number of ``seeds``, else the length of ``lr`` (or of ``momentum``).
+    Every copy starts from ``models.create(model_name, seed)``
     (the weights a single run with ``seed`` starts from) unless ``seeds`` gives each its own.
     Batches are drawn as ``train_and_compare`` draws them for ``seed``, so copy b equals that
     single run with copy b's setting. ``schedule`` (``landscape.schedules``) scales every copy's

@@ -69,6 +69,14 @@ class NetworkSweep:
         index = int(torch.nan_to_num(losses, nan=math.inf).argmin())
         return divmod(index, self.shape[1])
 
+    def summary(self) -> str:
+        """One sentence: how many cells, how many diverged, where the best one is."""
+        best = self.to_json()["best"]
+        diverged = int((self.run.diverged_at >= 0).sum())
+        where = ("every cell diverged" if best is None else f"best validation loss at lr {best['lr']:.3g}"
+                 + ("" if best["momentum"] is None else f", momentum {best['momentum']:.3g}"))
+        return f"{self.run.count} cells in one batched run, {diverged} diverged; {where}"
+
     def table(self) -> list[dict]:
         """Tidy rows: one per cell and epoch (a diverged cell's epochs after it diverged hold NaN)."""
         rows = []
