@@ -428,3 +428,16 @@ def test_the_networks_tab_sweeps_a_grid_at_once_and_puts_it_under_two_sliders(tm
     panel.lrs.value = "1:0.1:3"
     panel.run()
     assert "Invalid --lrs" in panel.status.text
+
+
+def test_one_job_at_a_time_says_so_when_busy():
+    from landscape.app.common import OneAtATime, StatusLine
+
+    status, release = StatusLine("test"), threading.Event()
+    jobs = OneAtATime(status, "already running")
+    first = jobs.start(release.wait, starting="working …")
+    assert first is not None and status.text == "working …"
+    assert jobs.start(release.wait) is None and status.text == "already running"
+    release.set()
+    jobs.join(10)
+    assert not first.is_alive() and jobs.start(lambda: None) is not None

@@ -47,6 +47,30 @@ class StatusLine:
             self.say(f"⚠ {type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}", "error")
 
 
+class OneAtATime:
+    """A job on a thread of its own, one at a time: starting another while one runs says ``busy``
+    on ``status`` instead (the widgets stay live meanwhile)."""
+
+    def __init__(self, status: StatusLine, busy: str):
+        self.status, self.busy = status, busy
+        self.thread: threading.Thread | None = None
+
+    def start(self, job: Callable, *args, starting: str | None = None) -> threading.Thread | None:
+        """Run ``job(*args)`` in the background, first saying ``starting``; None if one still runs."""
+        if self.thread is not None and self.thread.is_alive():
+            self.status.say(self.busy)
+            return None
+        if starting is not None:
+            self.status.say(starting, "busy")
+        self.thread = threading.Thread(target=job, args=args, daemon=True)
+        self.thread.start()
+        return self.thread
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
 def reported(method):
     """A widget callback that shows any error on ``self.status`` instead of raising (an
     exception in a callback would only reach the browser's log)."""

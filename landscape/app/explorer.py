@@ -7,7 +7,6 @@ their own worker threads (latest request only), so a slider drag never queues st
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
-from .common import Mute, StatusLine, default_gif_folder, named, reported
+from .common import Mute, OneAtATime, StatusLine, default_gif_folder, named, reported
 from .controls import Controls
 from .model import Setting, Sweep
 from .networks import NetworksTab
@@ -70,7 +69,7 @@ class Explorer:
         self.gif_preview = named(widgets.Image(format="gif", layout={"width": "100%", "display": "none"}),
                                  "gif-preview")
         self.sweep: Sweep | None = None
-        self._export_thread: threading.Thread | None = None
+        self.exports = OneAtATime(self.status, "an export is already running")
 
         for control in self.controls.setting_widgets:
             control.observe(self._on_setting, names="value")
@@ -123,8 +122,7 @@ class Explorer:
         """Block until the figures show the latest change and any export has finished."""
         self.landscape.wait(timeout)
         self.phase.wait(timeout)
-        if self._export_thread is not None:
-            self._export_thread.join(timeout)
+        self.exports.join(timeout)
 
     # -- callbacks ---------------------------------------------------------------------------------
     @reported
@@ -198,12 +196,7 @@ class Explorer:
     @reported
     def export_in_background(self) -> None:
         """The Export GIF button: export on a thread of its own, the explorer stays live."""
-        if self._export_thread is not None and self._export_thread.is_alive():
-            self.status.say("an export is already running")
-            return
-        self.status.say("exporting the GIF …", "busy")
-        self._export_thread = threading.Thread(target=reported(Explorer.export), args=(self,), daemon=True)
-        self._export_thread.start()
+        self.exports.start(reported(Explorer.export), self, starting="exporting the GIF …")
 
     @reported
     def save_state(self, path: str) -> None:

@@ -14,7 +14,7 @@ import ipywidgets as widgets
 
 from .. import optim
 from ..nets.report import summary_html
-from .common import StatusLine, named
+from .common import OneAtATime, StatusLine, named
 from .slice_panel import SlicePanel
 from .sweep_panel import SweepPanel
 
@@ -59,19 +59,14 @@ class NetworksTab:
         self.table = named(widgets.HTML(), "net-table")
         self.slice = SlicePanel()
         self.sweep = SweepPanel(self)
-        self.thread: threading.Thread | None = None
+        self.jobs = OneAtATime(self.status, "a comparison is already running")
         self.result = None
         self.run_button.on_click(lambda _: self.start())
         self.status.say("choose a model and optimizers, then Run")
 
     def start(self) -> threading.Thread | None:
         """Start the comparison in the background (one at a time)."""
-        if self.thread is not None and self.thread.is_alive():
-            self.status.say("a comparison is already running")
-            return None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-        return self.thread
+        return self.jobs.start(self.run)
 
     def _learning_rates(self):
         text = self.lr.value.strip()

@@ -5,13 +5,12 @@ thread of their own, with a progress bar, the tab staying live."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import ipywidgets as widgets
 
 from ..nets import slice_view
-from .common import StatusLine, default_gif_folder, named, reported
+from .common import OneAtATime, StatusLine, default_gif_folder, named, reported
 
 LABEL = {"description_width": "90px"}
 PICTURE = {"width": "100%", "max_width": "1000px", "height": "auto", "display": "none"}
@@ -41,9 +40,9 @@ class SlicePanel:
         self.figure = named(widgets.Image(format="png", layout=dict(PICTURE)), "slice-figure")
         self.gif_preview = named(widgets.Image(format="gif", layout=dict(PICTURE)), "slice-gif-preview")
         self.comparison = self.data = self.result = None
-        self.thread: threading.Thread | None = None
-        self.button.on_click(lambda _: self._in_background(self.compute))
-        self.gif_button.on_click(lambda _: self._in_background(self.export))
+        self.jobs = OneAtATime(self.status, "the slice is busy: wait for it to finish")
+        self.button.on_click(lambda _: self.jobs.start(self.compute))
+        self.gif_button.on_click(lambda _: self.jobs.start(self.export))
         self.loss.observe(lambda _: self._draw(), names="value")
         self.status.say("after a run: its optimizers' paths in one plane of the network's loss")
 
@@ -59,13 +58,6 @@ class SlicePanel:
         self.button.disabled = not recorded
         if recorded:
             self.status.say("Landscape slice draws this run's paths in one plane of the loss")
-
-    def _in_background(self, job) -> None:
-        if self.thread is not None and self.thread.is_alive():
-            self.status.say("the slice is busy: wait for it to finish")
-            return
-        self.thread = threading.Thread(target=job, daemon=True)
-        self.thread.start()
 
     def _advance(self, done: int, total: int) -> None:
         self.progress.max, self.progress.value = total, done

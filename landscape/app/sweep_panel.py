@@ -12,7 +12,7 @@ import ipywidgets as widgets
 
 from .. import optim, trajectory
 from ..nets import sweep as network_sweep
-from .common import LatestOnly, Mute, StatusLine, named, reported
+from .common import LatestOnly, Mute, OneAtATime, StatusLine, named, reported
 
 LABEL = {"description_width": "90px"}
 
@@ -43,7 +43,7 @@ class SweepPanel:
                              "sweep-figure")
         self.result: network_sweep.NetworkSweep | None = None
         self.pictures: dict[tuple[int, int], bytes] = {}
-        self.thread: threading.Thread | None = None
+        self.jobs = OneAtATime(self.status, "a sweep is already running")
         self.mute = Mute()
         self.worker = LatestOnly(self._render, self._publish, self.status.error, idle=self._next_picture)
         self.button.on_click(lambda _: self.start())
@@ -52,12 +52,7 @@ class SweepPanel:
         self.status.say("train the model at every lr and momentum of a small grid at once, then drag the sliders")
 
     def start(self) -> threading.Thread | None:
-        if self.thread is not None and self.thread.is_alive():
-            self.status.say("a sweep is already running")
-            return None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-        return self.thread
+        return self.jobs.start(self.run)
 
     @reported
     def run(self) -> None:
