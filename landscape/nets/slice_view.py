@@ -249,11 +249,9 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
     points of every run that did not diverge; a diverged run is projected onto it, and may leave the
     view; where the paths span fewer than two directions, e.g. a run with lr 0, a random plane
     instead, said in ``notes``), "random" (filter-normalised, through the reference run's final
-    weights,
-    ``slice.random_plane`` with ``seed``), or two direction vectors (d1, d2) through the common start.
-    The grid has ``grid`` x ``grid`` points over a square around the projected paths that did not
-    diverge (``margin``
-    of their extent on each side); its training and validation losses are the means over the
+    weights, ``slice.random_plane`` with ``seed``), or two direction vectors (d1, d2) through the
+    common start. The grid has ``grid`` x ``grid`` points over a square around the projected paths
+    that did not diverge (``margin`` of their extent on each side); its training and validation losses are the means over the
     first ``evaluation_images`` of ``data``'s training and validation images. ``status(text)``
     says what is being done; ``progress(done, total)`` counts the grid's point evaluations.
     """
@@ -269,9 +267,10 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
     model = models.create(comparison.model, comparison.settings.get("seed", 0)).to(start)
     dtype = start.dtype
     say(f"finding the plane ({directions if isinstance(directions, str) else 'given'}) …")
-    steady = [run for run in runs if run.status != "diverged"] or runs  # a diverging run's last points
+    # a diverging run's last points are huge: they would make the plane, and the view, theirs
+    steady = [run for run in runs if run.status != "diverged"] or runs
     notes = []
-    if directions == "pca":  # are huge: they would make the plane theirs
+    if directions == "pca":
         try:
             plane = planes.pca_plane([run.path.weights for run in steady], start)
         except ValueError as error:
@@ -287,7 +286,7 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
     validation_batches = _evaluation_batches(data, "validation", evaluation_images, dtype)
     say("evaluating the real loss along each path …")
     paths = [_slice_path(run, plane, model, train_batches) for run in runs]
-    alphas, betas = _axes([path for path, run in zip(paths, runs) if run in steady], grid, margin, plane.kind)
+    alphas, betas = _axes([path for path in paths if path.status != "diverged"] or paths, grid, margin, plane.kind)
     _load_buffers(model, reference.path.buffers)
     grids = []
     for which, batches in (("train", train_batches), ("validation", validation_batches)):
