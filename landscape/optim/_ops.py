@@ -7,7 +7,8 @@ list of parameters of a group. A coefficient (a learning rate, a decay, a bias c
 * a list of numbers, one per parameter (per-parameter step counts): the ScalarList overloads;
 * a tensor, or a list of tensors, broadcastable to each parameter: an lr of shape (B, 1) for a
   (B, 2) parameter steps B hyper-parameter settings at once. The tensor-list overloads
-  broadcast; ops with no such overload are split into a product and a sum.
+  broadcast; x + c·y is ``addcmul`` with c as the broadcast factor (no product allocated); the
+  other ops with no such overload are split into a product and a sum.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def add_(xs: list[Tensor], ys: list[Tensor], c: Coefficient = 1.0) -> None:
     """x ← x + c·y"""
     if isinstance(c, (int, float)):
         torch._foreach_add_(xs, ys, alpha=c)
+    elif _has_tensor(c):
+        torch._foreach_addcmul_(xs, ys, _arg(c, len(ys)))
     else:
         torch._foreach_add_(xs, torch._foreach_mul(ys, _arg(c, len(ys))))
 
@@ -79,6 +82,8 @@ def added(xs: list[Tensor], ys: list[Tensor], c: Coefficient = 1.0) -> list[Tens
     """x + c·y as new tensors (x is left alone)."""
     if isinstance(c, (int, float)):
         return list(torch._foreach_add(xs, ys, alpha=c))
+    if _has_tensor(c):
+        return list(torch._foreach_addcmul(xs, ys, _arg(c, len(ys))))
     return list(torch._foreach_add(xs, torch._foreach_mul(ys, _arg(c, len(ys)))))
 
 
