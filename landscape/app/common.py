@@ -4,6 +4,7 @@ muting of callbacks, and a latest-only background worker for rendering."""
 from __future__ import annotations
 
 import atexit
+import base64
 import functools
 import html
 import io
@@ -45,6 +46,24 @@ class StatusLine:
             self.say(f"⚠ {error}", "error")
         else:  # a bug: say where, briefly
             self.say(f"⚠ {type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}", "error")
+
+
+class Download:
+    """A link that offers a file as a download in the page: a student on a standalone page has
+    no file browser. The file travels inside the link (a ``data:`` URL)."""
+
+    def __init__(self, name: str):
+        self.widget = named(widgets.HTML(layout={"display": "none"}), name)
+
+    def offer(self, filename: str, data: bytes, mime: str) -> None:
+        href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        self.widget.value = (f'<a download="{html.escape(filename)}" href="{href}" '
+                             f'style="color:#1565c0;text-decoration:underline">⬇ {html.escape(filename)} '
+                             f'({len(data) / 1e6:.2f} MB)</a>')
+        self.widget.layout.display = None
+
+    def hide(self) -> None:
+        self.widget.layout.display = "none"
 
 
 class OneAtATime:

@@ -3,10 +3,17 @@
 A change of a setting that a sweep depends on (surface, optimizers, steps, start, β2, noise)
 computes a new sweep; lr, momentum and the iteration only pick what to show. Views draw on
 their own worker threads (latest request only), so a slider drag never queues stale frames.
+
+In a notebook, GIFs and settings are files in folders the user names. On a standalone page
+(``in_page``, see ``standalone.py``) files travel through the browser: Save and Export GIF offer a
+download, Load is an upload. Either way an exported GIF is also offered as a download.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +22,7 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
-from .common import Mute, OneAtATime, StatusLine, default_gif_folder, named, reported
+from .common import Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported
 from .controls import Controls
 from .model import Setting, Sweep
 from .networks import NetworksTab
@@ -34,13 +41,14 @@ class Explorer:
 
     def __init__(self, surface: str = "two-well", optimizers: str = "sgd, momentum, nesterov, adam",
                  lr: float | None = None, momentum: float = 0.9, steps: int = 150, start=None,
-                 noise: float = 0.0, seed: int = 0, beta2: float = 0.999):
+                 noise: float = 0.0, seed: int = 0, beta2: float = 0.999, in_page: bool = False):
         chosen = {"surface": surface, "optimizers": optimizers, "momentum": momentum, "steps": steps,
                   "noise": noise, "seed": seed, "beta2": beta2,
                   "lr": surfaces.get(surface).default_lr if lr is None else lr}
         if start is not None:
             chosen["start"] = list(start)
         self.setting = Setting.checked(chosen, "explore()")
+        self.in_page = in_page
         self.mute = Mute()
         self.status = StatusLine("message")
         self.controls = Controls(self.setting)
@@ -57,7 +65,10 @@ class Explorer:
                                                 tooltip="save the setting as JSON"), "save")
         self.load_button = named(widgets.Button(description="Load", icon="folder-open",
                                                 layout={"width": "auto"}), "load")
-        self.gif_folder = named(widgets.Text(value=str(default_gif_folder()), description="GIF folder",
+        folder = tempfile.mkdtemp(prefix="landscape-page-") if in_page else default_gif_folder()
+        if in_page:  # the page's GIFs are downloads: gone with the explorer (or the kernel)
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        self.gif_folder = named(widgets.Text(value=str(folder), description="GIF folder",
                                              layout={"width": "98%"}, style={"description_width": "92px"}),
                                 "gif-folder")
         self.setting_file = named(widgets.Text(value="explorer.json", description="setting file",
@@ -68,6 +79,9 @@ class Explorer:
                                      "export-progress")
         self.gif_preview = named(widgets.Image(format="gif", layout={"width": "100%", "display": "none"}),
                                  "gif-preview")
+        self.upload = named(widgets.FileUpload(accept=".json", description="Load", icon="folder-open",
+                                               layout={"width": "auto"}), "upload")
+        self.gif_download, self.setting_download = Download("gif-download"), Download("setting-download")
         self.sweep: Sweep | None = None
         self.exports = OneAtATime(self.status, "an export is already running")
 
@@ -78,8 +92,9 @@ class Explorer:
         self.iteration.observe(self._on_iteration, names="value")
         self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export_in_background())
-        self.save_button.on_click(lambda _: self.save_state(self.setting_file.value))
+        self.save_button.on_click(lambda _: self.offer_setting() if in_page else self.save_state(self.setting_file.value))
         self.load_button.on_click(lambda _: self.load_state(self.setting_file.value))
+        self.upload.observe(self._on_upload, names="value")
         self.recompute(self.setting)
 
     # -- the model ---------------------------------------------------------------------------------
@@ -111,6 +126,7 @@ class Explorer:
         lr, momentum = self.setting.lr, self.setting.momentum
         if self.gif_preview.layout.display != "none":  # it shows other runs now
             self.gif_preview.layout.display = "none"
+            self.gif_download.hide()
         self.landscape.show(self.sweep, lr, momentum, self.iteration.value)
         self.phase.show(self.sweep, lr, momentum)
 
@@ -190,7 +206,10 @@ class Explorer:
             progress.layout.display = "none"
         data = Path(written).read_bytes()
         self.gif_preview.value, self.gif_preview.layout.display = data, None
-        self.status.say(f"wrote {written} ({progress.max} frames, {len(data) / 1e6:.2f} MB); preview below the buttons")
+        self.gif_download.offer(Path(written).name, data, "image/gif")
+        where = "the GIF" if self.in_page else f"wrote {written}"
+        self.status.say(f"{where} ({progress.max} frames, {len(data) / 1e6:.2f} MB): download it or see its "
+                        f"preview below the buttons")
         return written
 
     @reported
@@ -206,23 +225,41 @@ class Explorer:
         self.status.say(f"saved the setting to {path}")
 
     @reported
+    def offer_setting(self) -> None:
+        """Save on a page: the setting as a JSON file offered for download."""
+        name = Path(gif_name(self.setting)).with_suffix(".json").name
+        self.setting_download.offer(name, self.setting.to_json().encode(), "application/json")
+        self.status.say(f"the setting is ready: download {name} below the buttons")
+
+    @reported
     def load_state(self, path: str) -> None:
         path = Path(path).expanduser().resolve()
+        self.recompute(Setting.read(path, f"the setting {path}"), done=f"loaded the setting from {path}; ")
+
+    @reported
+    def _on_upload(self, change) -> None:
+        """Load on a page: the uploaded JSON file."""
+        if not change["new"]:
+            return
+        upload = change["new"][-1]
+        self.upload.value = ()  # so that uploading the same file again is a change (this call returns early)
         try:
-            text = path.read_text()
-        except OSError as error:
-            raise ValueError(f"cannot read the setting {path}: {error.strerror}") from None
-        self.recompute(Setting.from_json(text, str(path)), done=f"loaded the setting from {path}; ")
+            text = bytes(upload["content"]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{upload['name']} is not a setting: not a text file") from None
+        self.recompute(Setting.from_json(text, upload["name"]), done=f"loaded the setting from {upload['name']}; ")
 
     def state(self) -> dict:
         return self.setting.to_dict()
 
     # -- layout -----------------------------------------------------------------------------------
     def widget(self) -> widgets.Tab:
-        buttons = widgets.HBox([self.export_button, self.save_button, self.load_button],
+        load = self.upload if self.in_page else self.load_button
+        buttons = widgets.HBox([self.export_button, self.save_button, load],
                                layout={"justify_content": "space-between"})
-        controls = widgets.VBox([*self.controls.column(), buttons, self.gif_folder, self.setting_file,
-                                 self.export_progress, self.gif_preview],
+        folders = [] if self.in_page else [self.gif_folder, self.setting_file]
+        controls = widgets.VBox([*self.controls.column(), buttons, *folders, self.export_progress,
+                                 self.setting_download.widget, self.gif_download.widget, self.gif_preview],
                                 layout={"flex": "0 0 300px", "width": "300px"})
         picture = widgets.VBox([self.landscape.image, widgets.HBox([self.play, self.iteration]),
                                 self.landscape.key, self.status.widget],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -130,6 +131,18 @@ class Setting:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def read(cls, path: Path, source: str | None = None) -> "Setting":
+        """The setting saved in ``path`` (``source`` names it in messages; default the path)."""
+        source = source or str(path)
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise ValueError(f"cannot read {source}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{source} is not a setting: not a text file") from None
+        return cls.from_json(text, source)
 
     @classmethod
     def from_json(cls, text: str, source: str = "setting") -> "Setting":

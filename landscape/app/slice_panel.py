@@ -10,7 +10,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from ..nets import slice_view
-from .common import OneAtATime, StatusLine, default_gif_folder, named, reported
+from .common import Download, OneAtATime, StatusLine, default_gif_folder, named, reported
 
 LABEL = {"description_width": "90px"}
 PICTURE = {"width": "100%", "max_width": "1000px", "height": "auto", "display": "none"}
@@ -39,6 +39,7 @@ class SlicePanel:
         self.status = StatusLine("slice-status")
         self.figure = named(widgets.Image(format="png", layout=dict(PICTURE)), "slice-figure")
         self.gif_preview = named(widgets.Image(format="gif", layout=dict(PICTURE)), "slice-gif-preview")
+        self.gif_download = Download("slice-gif-download")
         self.comparison = self.data = self.result = None
         self.jobs = OneAtATime(self.status, "the slice is busy: wait for it to finish")
         self.button.on_click(lambda _: self.jobs.start(self.compute))
@@ -52,6 +53,7 @@ class SlicePanel:
         self.comparison, self.data, self.result = comparison, data, None
         for picture in (self.figure, self.gif_preview):
             picture.layout.display = "none"
+        self.gif_download.hide()
         self.loss.layout.display = "none"
         self.gif_button.disabled = True
         recorded = comparison is not None and any(run.path is not None for run in comparison.runs)
@@ -110,7 +112,9 @@ class SlicePanel:
             self.progress.layout.display = "none"
         data = Path(written).read_bytes()
         self.gif_preview.value, self.gif_preview.layout.display = data, None
-        self.status.say(f"wrote {written} ({self.progress.max} frames, {len(data) / 1e6:.2f} MB); preview below")
+        self.gif_download.offer(Path(written).name, data, "image/gif")
+        self.status.say(f"wrote {written} ({self.progress.max} frames, {len(data) / 1e6:.2f} MB): download it or "
+                        f"see its preview below")
         return written
 
     def widget(self) -> widgets.VBox:
@@ -118,4 +122,4 @@ class SlicePanel:
             widgets.HTML("<b>Landscape slice</b>"),
             widgets.HBox([self.directions, self.grid, self.images]),
             widgets.HBox([self.button, self.gif_button, self.loss]),
-            self.progress, self.status.widget, self.figure, self.gif_preview])
+            self.progress, self.status.widget, self.figure, self.gif_download.widget, self.gif_preview])
