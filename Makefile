@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: test lab gifs bench chromium clean
+.PHONY: test lab app gifs bench chromium clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(BIN)/.installed chromium
 
 lab: $(BIN)/.installed
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/landscape.ipynb
+
+# The explorer alone as a web page (Voilà): make app [SETTING=exercise1.json] [PORT=8866]
+app: $(BIN)/.installed
+	$(BIN)/python -m landscape app $(if $(SETTING),--setting "$(SETTING)") $(if $(PORT),--port $(PORT))
 
 gifs: $(BIN)/.installed
 	$(BIN)/python -m landscape lecture --out gifs

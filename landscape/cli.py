@@ -5,6 +5,7 @@
     python -m landscape gif --surface quadratic --optimizers gd@0.01,gd@0.1,gd@0.21 --out lr.gif
     python -m landscape phase --surface quadratic --optimizer momentum --out phase.png
     python -m landscape lecture --out gifs/
+    python -m landscape app [--setting exercise1.json] [--port 8866]
     python -m landscape show-rule adam
     python -m landscape list-surfaces | list-optimizers
 
@@ -332,6 +333,16 @@ def _data_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--data-dir", help="folder with cifar-10-batches-py/ (or the archive), or mnist/")
 
 
+def _app(arguments) -> None:
+    from .app.standalone import serve
+
+    if arguments.port is not None and not 0 < arguments.port < 65536:
+        raise ValueError(f"Invalid port: {arguments.port} (expected 1 to 65535)")
+    status = serve(arguments.port, arguments.setting, arguments.open)
+    if status:
+        raise ValueError(f"Voilà stopped with status {status} (see its messages above)")
+
+
 def parser() -> argparse.ArgumentParser:
     root = _Parser(prog="python -m landscape",
                    description="2-D loss landscapes and the optimizers that walk them.")
@@ -423,6 +434,12 @@ def parser() -> argparse.ArgumentParser:
     slice_.add_argument("--out", default="slice")
     slice_.add_argument("--overwrite", action="store_true", help="replace the slice an earlier run left in --out")
     slice_.set_defaults(run=_slice)
+
+    app = commands.add_parser("app", help="serve the explorer as a standalone web page (Voilà; make app)")
+    app.add_argument("--port", type=int, help="default: a free port")
+    app.add_argument("--setting", help="a saved setting (JSON) the printed link opens")
+    app.add_argument("--open", action="store_true", help="open the page in a browser")
+    app.set_defaults(run=_app)
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
     lecture.add_argument("--out", default="gifs")

@@ -46,3 +46,14 @@ def test_tested_torch_is_pinned_and_inside_the_allowed_range():
     low, high = re.match(r">=([\d.]+),<([\d.]+)", _pyproject_dependencies()["torch"]).groups()
     version = tuple(int(x) for x in pin.group(1).split("."))
     assert tuple(int(x) for x in low.split(".")) <= version < tuple(int(x) for x in high.split("."))
+
+
+def test_binder_builds_the_environment_then_installs_landscape_itself():
+    """repo2docker reads environment.yml (its dependencies are pyproject's, above, Voilà included),
+    then runs postBuild: landscape must be installed there for the page to import it."""
+    post_build = ROOT / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "postBuild is executable"
+    commands = [line.strip() for line in post_build.read_text().splitlines()
+                if line.strip() and not line.startswith(("#", "set "))]
+    assert commands == ["pip install --no-deps -e ."]
+    assert "voila" in _pyproject_dependencies()

@@ -10,7 +10,8 @@ landscape slice of its recorded paths).
     views.py     the landscape and phase pictures, each drawn by a latest-only worker thread
     controls.py  the Landscape tab's controls;  networks.py  the Real networks tab
     slice_panel.py  its Landscape slice: the run's paths in one plane of the loss, GIF export
-    explorer.py  the wiring;  common.py  status line, muted callbacks, the latest-only worker
+    explorer.py  the wiring;  common.py  status line, downloads, muted callbacks, the latest-only worker
+    standalone.py  the explorer as a web page with Voilà (``page()``, ``python -m landscape app``)
 
 Every figure is a ``draw.PlainFigure`` (never pyplot), shown as an image: a notebook backend
 cannot swap its canvas from another kernel thread, and a page reload shows the last image.
@@ -19,6 +20,7 @@ cannot swap its canvas from another kernel thread, and a page reload shows the l
 from .explorer import Explorer, default_gif_folder, explore
 from .model import BETA2S, LEARNING_RATES, MOMENTA, Setting, Sweep
 from .networks import NetworksTab
+from .standalone import page
 
 __all__ = ["BETA2S", "LEARNING_RATES", "MOMENTA", "Explorer", "NetworksTab", "Setting", "Sweep",
-           "default_gif_folder", "explore"]
+           "default_gif_folder", "explore", "page"]

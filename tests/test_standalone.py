@@ -1,0 +1,120 @@
+"""The explorer's standalone page (``landscape.app.standalone``) on the Python side: the
+lecturer's link, the page's notebook, the ``app`` command, and the page served from a clean
+virtual environment made from pyproject.toml. The page in a browser: test_browser_page.py."""
+
+import html
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from browser import App
+from landscape.app import Setting, page
+from landscape.app.standalone import linked_setting, notebook, page_url
+from landscape.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "ex1.json").write_text(Setting(surface="quadratic", lr=0.1).to_json())
+    return tmp_path
+
+
+def test_a_link_names_a_setting_in_the_settings_folder(folder):
+    assert linked_setting("", folder) is None
+    assert linked_setting("theme=dark", folder) is None
+    setting = linked_setting("?setting=exercises%2Fex1.json&theme=dark", folder)
+    assert setting == Setting(surface="quadratic", lr=0.1)
+
+
+@pytest.mark.parametrize("query, message", [
+    ("setting=../ex1.json", "is not in the settings folder"),
+    ("setting=/etc/passwd", "is not in the settings folder"),
+    ("setting=exercises/none.json", "cannot read the link's setting 'exercises/none.json'"),
+    ("setting=exercises", "cannot read the link's setting 'exercises'"),
+])
+def test_a_link_outside_the_folder_or_to_no_file_is_refused(folder, query, message):
+    with pytest.raises(ValueError, match=message):
+        linked_setting(query, folder)
+
+
+def test_a_link_to_a_wrong_setting_names_it_and_what_is_wrong(folder):
+    (folder / "bad.json").write_text('{"surface": "nowhere"}')
+    with pytest.raises(ValueError, match=r"the link's setting 'bad.json'.*nowhere"):
+        linked_setting("setting=bad.json", folder)
+
+
+def test_the_page_opens_the_linked_setting_or_says_why_not(folder):
+    tabs = page("setting=exercises/ex1.json", folder)
+    status = _status(tabs)
+    assert "opened the link's setting" in status and "on quadratic" in status
+    tabs = page("setting=missing.json", folder)
+    assert _status(tabs).startswith("⚠ cannot read the link's setting 'missing.json'")
+
+
+def _status(tabs) -> str:
+    """The text of the Landscape tab's status line."""
+    found = [child for child in _descendants(tabs) if "lsc-message" in getattr(child, "_dom_classes", ())]
+    return html.unescape(re.sub("<[^>]+>", "", found[0].value))
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+def test_the_repository_notebook_is_the_page_the_app_serves():
+    checked_in = nbformat.read(ROOT / "notebooks" / "explorer.ipynb", as_version=4)
+    served = notebook()
+    assert [(c.cell_type, c.source) for c in checked_in.cells] == [(c.cell_type, c.source) for c in served.cells]
+    assert checked_in.metadata.kernelspec.name == "python3"
+
+
+def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path, capsys):
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text("{")
+    assert main(["app", "--setting", str(wrong)]) == 2
+    assert "is not JSON" in capsys.readouterr().err
+    assert main(["app", "--setting", str(tmp_path / "none.json")]) == 2
+    assert "cannot read the setting" in capsys.readouterr().err
+    assert main(["app", "--port", "70000"]) == 2
+    assert "Invalid port: 70000" in capsys.readouterr().err
+
+
+def test_page_urls_carry_the_setting_name():
+    assert page_url(8866) == "http://127.0.0.1:8866/"
+    assert page_url(8866, "ex 1.json") == "http://127.0.0.1:8866/?setting=ex+1.json"
+
+
+def test_the_page_starts_from_a_clean_virtual_environment_made_from_pyproject(tmp_path):
+    """What a class server does: install the package (not editable, no test extras) into a new
+    environment, then serve the page with a lecturer's link; the page runs the explorer without
+    an error."""
+    environment = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(environment)], check=True)
+    python = environment / "bin" / "python"
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-c", str(ROOT / "constraints.txt"),
+                              str(ROOT)], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr[-3000:]
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    (settings / "ex1.json").write_text(Setting(surface="quadratic").to_json())
+    app = App(settings, python=str(python), env={"PYTHONPATH": ""})
+    try:
+        html = urllib.request.urlopen(app.page("ex1.json"), timeout=300).read().decode()
+    finally:
+        app.close()
+    # Voilà sends the widgets' state over the kernel's websocket: the page holds the cell's result,
+    # the explorer's tabs (what they draw: test_browser_page.py)
+    assert "application/vnd.jupyter.widget-view+json" in html and "Tab(children=" in html, html[-3000:]
+    assert "lsc-surface" in html, "the explorer's first control"
+    assert "Traceback" not in html and "application/vnd.jupyter.error" not in html
+    assert "from landscape.app import page" not in html, "no code on the page"
