@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from PIL import Image
+
+from landscape.draw import colour
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -33,13 +36,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Lab:
+class Server:
+    """A server process on 127.0.0.1 (its log next to ``root``), ready once ``ready`` answers
+    (any HTTP answer: the server is up)."""
+
+    def __init__(self, command: list[str], root: Path, port: int, ready: str, env: dict, cwd: Path | None = None):
+        self.root, self.port = root, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = root.parent / f"server-{port}.log"
+        self.server = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                                       stderr=open(self.log, "w"))
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(ready, timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.server.poll() is not None:
+                    self.close()
+                    raise RuntimeError(f"{command[:4]} did not start:\n" + self.log.read_text()[-2000:])
+                time.sleep(0.5)
+
+    def close(self) -> None:
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+
+
+class Lab(Server):
     """A JupyterLab server on 127.0.0.1 serving ``root``."""
 
     def __init__(self, root: Path, env: dict | None = None):
-        self.root = root
-        self.port, self.token = _free_port(), secrets.token_hex(16)
-        self.log = root.parent / f"lab-{self.port}.log"
+        port, self.token = _free_port(), secrets.token_hex(16)
         settings = root.parent / ".lab-settings"
         (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True, exist_ok=True)
         (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
@@ -47,22 +79,10 @@ class Lab:
         environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / ".jupyter"),
                            JUPYTER_RUNTIME_DIR=str(root.parent / ".runtime"),
                            JUPYTERLAB_SETTINGS_DIR=str(settings), **(env or {}))
-        self.server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}"]
-            + (["--allow-root"] if os.geteuid() == 0 else []),
-            env=environment, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2)
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.server.poll() is not None:
-                    self.close()
-                    raise RuntimeError("JupyterLab did not start:\n" + self.log.read_text()[-2000:])
-                time.sleep(0.5)
+        command = ([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+                    f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}"]
+                   + (["--allow-root"] if os.geteuid() == 0 else []))
+        super().__init__(command, root, port, f"http://127.0.0.1:{port}/api/status?token={self.token}", environment)
 
     def notebook(self, name: str, *cells: str) -> str:
         """Write a notebook of code ``cells`` into the root; its URL."""
@@ -74,23 +94,36 @@ class Lab:
     def tree(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"  # reset: only this notebook open
 
-    def close(self) -> None:
-        self.server.terminate()
-        try:
-            self.server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.server.kill()
+
+class App(Server):
+    """``python -m landscape app`` (the explorer's standalone Voilà page) with ``root`` as its
+    settings folder and working folder."""
+
+    def __init__(self, root: Path, env: dict | None = None, python: str = sys.executable):
+        port = _free_port()
+        environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / ".jupyter-app"),
+                           JUPYTER_RUNTIME_DIR=str(root.parent / ".runtime-app"), **(env or {}))
+        environment.pop("LANDSCAPE_SETTINGS", None)  # the app's own default: the folder it runs in
+        super().__init__([python, "-m", "landscape", "app", f"--port={port}"], root, port,
+                         f"http://127.0.0.1:{port}/voila/static/", environment, cwd=root)
+
+    def page(self, setting: str | None = None) -> str:
+        return self.url + "/" + (f"?setting={setting}" if setting else "")
 
 
 @contextmanager
-def chromium(viewport=(1400, 900)):
-    """A fresh Chromium page (its own context: no state from another journey)."""
+def chromium(viewport=(1400, 900), last_screenshot: Path | None = None):
+    """A fresh Chromium page (its own context: no state from another journey); what it showed
+    when the journey ended is kept in ``last_screenshot``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
-            yield browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            yield page
+            if last_screenshot is not None:
+                page.screenshot(path=str(last_screenshot))
         finally:
             browser.close()
 
@@ -201,3 +234,15 @@ def drag(page, handle, dx: float, steps: int = 8) -> None:
     page.mouse.down()
     page.mouse.move(x + dx, y, steps=steps)
     page.mouse.up()
+
+
+def drawn(page, runs: int) -> tuple[np.ndarray, np.ndarray]:
+    """The landscape picture's contour and loss panels as the page holds them, after checking
+    that each of the first ``runs`` colours is drawn in the loss panel (a white background:
+    only the curves are coloured)."""
+    image = shown_image(widget(page, "figure"))
+    width = image.shape[1]
+    contour, loss = image[:, : int(0.55 * width)], image[:, int(0.62 * width):]
+    for index in range(runs):  # JPEG blurs the colour of thin lines: a wide tolerance
+        assert colour_pixels(loss, colour(index), 60) > 150, f"loss curve {index} ({colour(index)}) is drawn"
+    return contour, loss

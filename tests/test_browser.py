@@ -10,10 +10,9 @@ import shutil
 from pathlib import Path
 
 import imageio.v3 as iio
-import numpy as np
 import pytest
 
-from browser import (CHROMIUM, SLOW, Lab, chromium, colour_pixels, drag, image_source, kernel_idle,
+from browser import (CHROMIUM, SLOW, Lab, chromium, colour_pixels, drag, drawn, image_source, kernel_idle,
                      open_notebook, pixels, restart_kernel_and_run_all, run_all, save, shown_image,
                      text_input, wait_for_new_image, wait_for_status, widget)
 from helpers import data_root
@@ -49,13 +48,6 @@ def lab(tmp_path_factory, data):
     server.close()
 
 
-@pytest.fixture
-def page(lab, tmp_path):
-    with chromium() as page:
-        yield page
-        page.screenshot(path=str(tmp_path / "last.png"))  # what the page showed at the end
-
-
 def _explorer(page, lab, name: str) -> None:
     """A notebook with the explorer, run; waits for its first picture."""
     open_notebook(page, lab.notebook(name, *EXPLORER))
@@ -64,18 +56,6 @@ def _explorer(page, lab, name: str) -> None:
     wait_for_status(page, "computed")
     page.wait_for_function("element => element.naturalWidth > 0",
                            arg=widget(page, "figure").element_handle(), timeout=60_000)
-
-
-def _drawn(page, runs: int) -> tuple[np.ndarray, np.ndarray]:
-    """The landscape picture's contour and loss panels as the page holds them, after checking
-    that each of the first ``runs`` colours is drawn in the loss panel (a white background:
-    only the curves are coloured)."""
-    image = shown_image(widget(page, "figure"))
-    width = image.shape[1]
-    contour, loss = image[:, : int(0.55 * width)], image[:, int(0.62 * width):]
-    for index in range(runs):  # JPEG blurs the colour of thin lines: a wide tolerance
-        assert colour_pixels(loss, colour(index), 60) > 150, f"loss curve {index} ({colour(index)}) is drawn"
-    return contour, loss
 
 
 def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab, page):
@@ -104,7 +84,7 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
     for index in range(3):  # every optimizer's path and real loss
         assert colour_pixels(slice_picture, colour(index), 40) > 100, f"optimizer {index} is drawn on the slice"
     wait_for_status(page, "computed")
-    _drawn(page, 4)
+    drawn(page, 4)
 
 
 def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, page):
@@ -114,12 +94,12 @@ def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, pag
         text_input(page, "optimizers", specs)
         wait_for_new_image(page, widget(page, "figure"), before)
         wait_for_status(page, "computed 2 optimizers")
-        _drawn(page, runs)
+        drawn(page, runs)
     before = image_source(widget(page, "figure"))
     text_input(page, "steps", "300")
     wait_for_new_image(page, widget(page, "figure"), before)
     kernel_idle(page)
-    contour, _ = _drawn(page, 2)
+    contour, _ = drawn(page, 2)
     # sgd's red path (green would match the contours' colours): ~20 red pixels in the legend and
     # the start marker without it, ~400 with it
     assert colour_pixels(contour, colour(0), 60) > 150, "sgd's path is drawn"
@@ -134,12 +114,12 @@ def test_after_a_page_reload_a_slider_move_still_redraws_the_paths(lab, page):
     widget(page, "figure").wait_for(timeout=SLOW)
     page.wait_for_function("element => element.naturalWidth > 0",
                            arg=widget(page, "figure").element_handle(), timeout=60_000)
-    _drawn(page, 4)
+    drawn(page, 4)
     before = image_source(widget(page, "figure"))
     drag(page, widget(page, "lr").locator(".noUi-handle"), 15)  # a few values up: every run still draws
     wait_for_new_image(page, widget(page, "figure"), before)
     page.wait_for_timeout(1500)  # the last frame of the drag
-    _drawn(page, 4)
+    drawn(page, 4)
 
 
 def test_a_click_on_the_landscape_moves_the_start(lab, page):

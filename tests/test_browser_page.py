@@ -1,0 +1,151 @@
+"""The explorer's standalone page (``python -m landscape app``, Voilà) in Chromium, as a student
+uses it: no code, no file browser. Each journey opens the page afresh, which is a fresh kernel:
+Voilà starts one per page load. Files are judged as the browser downloads them.
+
+Needs Chromium, as test_browser.py."""
+
+import json
+import re
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from browser import (CHROMIUM, SLOW, App, drag, drawn, image_source, status_text, wait_for_new_image,
+                     wait_for_status, widget)
+from landscape.app import Setting
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Chromium is not installed (apt-get install chromium)")
+
+EXERCISE = Setting(surface="quadratic", optimizers="gd, momentum", lr=0.1, momentum=0.5, steps=60, start=(1.5, 1.0))
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("app") / "settings"
+    root.mkdir()
+    (root / "exercise1.json").write_text(EXERCISE.to_json())
+    (root / "broken.json").write_text('{"surface": "two-well", "lr": "fast"}')
+    server = App(root)
+    yield server
+    server.close()
+
+
+def _open(page, url: str, status: str = "computed") -> None:
+    """Open the page; wait for the explorer's first picture and a status matching ``status``."""
+    page.goto(url)
+    widget(page, "figure").wait_for(timeout=SLOW)
+    wait_for_status(page, status)
+    page.wait_for_function("element => element.naturalWidth > 0",
+                           arg=widget(page, "figure").element_handle(), timeout=60_000)
+
+
+def _nothing_but_the_explorer(page) -> None:
+    text = page.locator("body").inner_text()
+    assert "Traceback" not in text and "Error" not in text, text[-2000:]
+    assert "import" not in text and "page()" not in text, "no code"
+    assert page.locator(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .cm-editor").count() == 0, "no code cell"
+    assert page.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0
+    for folder_field in ("gif-folder", "setting-file"):  # a student has no folders to name
+        assert widget(page, folder_field).count() == 0
+
+
+def _download(page, name: str, into: Path) -> Path:
+    """Click the download link ``name`` as a user does; where the browser saved the file."""
+    link = widget(page, name).locator("a[download]")
+    link.wait_for(timeout=SLOW)
+    with page.expect_download(timeout=60_000) as download:
+        link.click()
+    path = into / download.value.suggested_filename
+    download.value.save_as(path)
+    return path
+
+
+def _upload(page, path: Path) -> None:
+    """Load: the button opens the browser's file chooser, where the user picks ``path``."""
+    with page.expect_file_chooser(timeout=30_000) as chooser:
+        widget(page, "upload").click()
+    chooser.value.set_files(str(path))
+
+
+def test_the_page_shows_only_the_explorer_and_a_slider_move_or_a_click_redraws(app, page):
+    _open(page, app.page())
+    _nothing_but_the_explorer(page)
+    drawn(page, 4)
+    before = image_source(widget(page, "figure"))
+    drag(page, widget(page, "lr").locator(".noUi-handle"), 15)
+    wait_for_new_image(page, widget(page, "figure"), before)
+    page.wait_for_timeout(1500)  # the last frame of the drag
+    drawn(page, 4)
+    x0 = widget(page, "x0").locator("input")
+    start = float(x0.input_value())
+    box = widget(page, "figure").bounding_box()  # two-well: x from -2 to 2 across the contour panel
+    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+    page.wait_for_function("([element, old]) => Number(element.value) !== old",
+                           arg=[x0.element_handle(), start], timeout=60_000)
+    assert -2 <= float(x0.input_value()) <= 0, "the click lands in the left half of the landscape"
+    wait_for_status(page, r"computed .* from \(-")
+    drawn(page, 4)
+    page.reload()  # a reload is a fresh kernel: the page comes back with the default setting
+    _open(page, app.page())
+    drawn(page, 4)
+    _nothing_but_the_explorer(page)
+
+
+def test_export_gif_offers_a_download_with_many_frames(app, page, tmp_path):
+    _open(page, app.page())
+    widget(page, "export").click()
+    wait_for_status(page, r"the GIF \(151 frames", timeout=120_000)
+    path = _download(page, "gif-download", tmp_path)
+    assert path.name.startswith("two-well_") and path.suffix == ".gif"
+    frames = iio.imread(path, index=None)
+    assert frames.shape[0] == 151 and frames.shape[1:3] == (540, 960)
+    assert len({frame.tobytes() for frame in frames}) > 100, "the paths grow from frame to frame"
+    _nothing_but_the_explorer(page)
+
+
+def test_save_offers_the_setting_and_loading_a_changed_one_redraws(app, page, tmp_path):
+    _open(page, app.page())
+    widget(page, "save").click()
+    saved = json.loads(_download(page, "setting-download", tmp_path).read_text())
+    assert Setting.checked(saved).surface == "two-well"
+    changed = tmp_path / "mine.json"
+    changed.write_text(json.dumps({**saved, "surface": "quadratic", "start": [1.5, 1.0]}))
+    before = image_source(widget(page, "figure"))
+    _upload(page, changed)
+    wait_for_status(page, r"loaded the setting from mine.json; computed .* on quadratic from \(1.5, 1.0\)")
+    wait_for_new_image(page, widget(page, "figure"), before)
+    assert widget(page, "surface").locator("select").input_value() == "quadratic"
+    page.wait_for_timeout(1000)
+    drawn(page, 4)
+
+
+def test_a_wrong_setting_file_says_why_on_the_page_and_keeps_the_figure(app, page, tmp_path):
+    _open(page, app.page())
+    before = image_source(widget(page, "figure"))
+    wrong = tmp_path / "notes.json"
+    wrong.write_text("lr = 0.1, please")
+    _upload(page, wrong)
+    message = wait_for_status(page, "⚠")
+    assert "notes.json is not JSON" in message and "Traceback" not in message
+    assert image_source(widget(page, "figure")) == before, "the figure stays as it was"
+
+
+def test_a_lecturers_link_opens_the_exercise(app, page):
+    _open(page, app.page("exercise1.json"), status="opened the link's setting; computed")
+    assert widget(page, "surface").locator("select").input_value() == "quadratic"
+    assert re.search(r"computed 2 optimizers .* on quadratic from \(1\.5, 1\.0\)", status_text(page))
+    drawn(page, 2)
+    _nothing_but_the_explorer(page)
+
+
+@pytest.mark.parametrize("setting, problem", [("broken.json", r"'broken.json'.*lr"),
+                                              ("missing.json", "cannot read the link's setting 'missing.json'"),
+                                              ("../outside.json", "not in the settings folder")])
+def test_a_wrong_link_says_why_on_the_page_and_shows_the_default(app, page, setting, problem):
+    _open(page, app.page(setting), status="⚠")
+    assert re.search(problem, status_text(page)), status_text(page)
+    assert widget(page, "surface").locator("select").input_value() == "two-well"
+    assert np.asarray(drawn(page, 4)[0]).std() > 10
