@@ -72,6 +72,7 @@ def _upload(page, path: Path) -> None:
 
 def test_the_page_shows_only_the_explorer_and_a_slider_move_or_a_click_redraws(app, page):
     _open(page, app.page())
+    assert page.title() == "Loss landscapes"
     _nothing_but_the_explorer(page)
     drawn(page, 4)
     before = image_source(widget(page, "figure"))

@@ -2,8 +2,10 @@
 lecturer's link, the page's notebook, the ``app`` command, and the page served from a clean
 virtual environment made from pyproject.toml. The page in a browser: test_browser_page.py."""
 
+import base64
 import html
 import re
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -13,7 +15,8 @@ import nbformat
 import pytest
 
 from browser import App
-from landscape.app import Setting, page
+from landscape.app import LEARNING_RATES, MOMENTA, Explorer, Setting, page
+from landscape.app.model import nearest
 from landscape.app.standalone import linked_setting, notebook, page_url
 from landscape.cli import main
 
@@ -30,8 +33,18 @@ def folder(tmp_path):
 def test_a_link_names_a_setting_in_the_settings_folder(folder):
     assert linked_setting("", folder) is None
     assert linked_setting("theme=dark", folder) is None
-    setting = linked_setting("?setting=exercises%2Fex1.json&theme=dark", folder)
-    assert setting == Setting(surface="quadratic", lr=0.1)
+    setting, moved = linked_setting("?setting=exercises%2Fex1.json&theme=dark", folder)
+    assert setting == Setting(surface="quadratic", lr=0.1) and moved == ""
+
+
+def test_a_linked_value_between_slider_values_is_shown_at_the_nearest_and_says_so(folder):
+    (folder / "between.json").write_text('{"lr": 0.0015, "momentum": 0.93, "beta2": 0.999}')
+    setting, moved = linked_setting("setting=between.json", folder)
+    assert (setting.lr, setting.momentum) == (nearest(LEARNING_RATES, 0.0015, log=True), nearest(MOMENTA, 0.93))
+    assert setting.lr != 0.0015 and setting.momentum != 0.93
+    assert moved == (f"lr 0.0015 is shown as {setting.lr:.3g}, momentum 0.93 is shown as {setting.momentum:.3g} "
+                     f"(the nearest values the sliders offer)")
+    assert f"{moved}; computed" in _status(page("setting=between.json", folder))
 
 
 @pytest.mark.parametrize("query, message", [
@@ -75,7 +88,7 @@ def test_the_repository_notebook_is_the_page_the_app_serves():
     checked_in = nbformat.read(ROOT / "notebooks" / "explorer.ipynb", as_version=4)
     served = notebook()
     assert [(c.cell_type, c.source) for c in checked_in.cells] == [(c.cell_type, c.source) for c in served.cells]
-    assert checked_in.metadata.kernelspec.name == "python3"
+    assert checked_in.metadata == served.metadata and served.metadata.title == "Loss landscapes"
 
 
 def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path, capsys):
@@ -87,6 +100,12 @@ def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path
     assert "cannot read the setting" in capsys.readouterr().err
     assert main(["app", "--port", "70000"]) == 2
     assert "Invalid port: 70000" in capsys.readouterr().err
+    with socket.socket() as taken:  # Voilà would quietly move to the next port: the printed URL would be wrong
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+        assert f"port {port} is in use" in capsys.readouterr().err
 
 
 def test_page_urls_carry_the_setting_name():
@@ -118,3 +137,16 @@ def test_the_page_starts_from_a_clean_virtual_environment_made_from_pyproject(tm
     assert "lsc-surface" in html, "the explorer's first control"
     assert "Traceback" not in html and "application/vnd.jupyter.error" not in html
     assert "from landscape.app import page" not in html, "no code on the page"
+
+
+def test_on_a_page_save_offers_the_setting_as_a_download_and_a_change_withdraws_it():
+    explorer = Explorer(in_page=True)
+    explorer.select(0.05, 0.5)
+    explorer.offer_setting()
+    link = explorer.setting_download.widget
+    href = re.search(r'download="(two-well_[^"]+\.json)" href="data:application/json;base64,([^"]+)"', link.value)
+    assert link.layout.display is None and href, link.value
+    assert Setting.from_json(base64.b64decode(href.group(2)).decode()) == explorer.setting
+    explorer.select(0.1, 0.5)  # the link would hand out the setting as it was
+    assert link.layout.display == "none"
+    explorer.wait()

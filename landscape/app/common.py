@@ -57,9 +57,10 @@ class Download:
 
     def offer(self, filename: str, data: bytes, mime: str) -> None:
         href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-        self.widget.value = (f'<a download="{html.escape(filename)}" href="{href}" '
-                             f'style="color:#1565c0;text-decoration:underline">⬇ {html.escape(filename)} '
-                             f'({len(data) / 1e6:.2f} MB)</a>')
+        size = f"{len(data) / 1e6:.2f} MB" if len(data) >= 100_000 else f"{len(data) / 1e3:.1f} kB"
+        self.widget.value = (f'<a download="{html.escape(filename)}" href="{href}" style="color:#1565c0;'
+                             f'text-decoration:underline;overflow-wrap:anywhere">⬇ {html.escape(filename)} '
+                             f'({size})</a>')
         self.widget.layout.display = None
 
     def hide(self) -> None:

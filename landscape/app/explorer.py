@@ -127,6 +127,7 @@ class Explorer:
         if self.gif_preview.layout.display != "none":  # it shows other runs now
             self.gif_preview.layout.display = "none"
             self.gif_download.hide()
+        self.setting_download.hide()  # it holds the setting as it was
         self.landscape.show(self.sweep, lr, momentum, self.iteration.value)
         self.phase.show(self.sweep, lr, momentum)
 
@@ -234,7 +235,7 @@ class Explorer:
     @reported
     def load_state(self, path: str) -> None:
         path = Path(path).expanduser().resolve()
-        self.recompute(Setting.read(path, f"the setting {path}"), done=f"loaded the setting from {path}; ")
+        self._load(*Setting.read(path, f"the setting {path}"), source=str(path))
 
     @reported
     def _on_upload(self, change) -> None:
@@ -247,7 +248,10 @@ class Explorer:
             text = bytes(upload["content"]).decode("utf-8")
         except UnicodeDecodeError:
             raise ValueError(f"{upload['name']} is not a setting: not a text file") from None
-        self.recompute(Setting.from_json(text, upload["name"]), done=f"loaded the setting from {upload['name']}; ")
+        self._load(*Setting.parsed(text, upload["name"]), source=upload["name"])
+
+    def _load(self, setting: Setting, moved: str, source: str) -> None:
+        self.recompute(setting, done=f"loaded the setting from {source}; " + (f"{moved}; " if moved else ""))
 
     def state(self) -> dict:
         return self.setting.to_dict()

@@ -58,6 +58,9 @@ def nearest(options, value: float, log: bool = False) -> float:
     return float(options[nearest_index(options, value, log)])
 
 
+SNAPPED = ("lr", "momentum", "beta2", "noise")  # the fields whose sliders offer a grid of values
+
+
 @dataclass(frozen=True)
 class Setting:
     """Everything the explorer's controls say. ``Setting.checked(...)`` refuses bad values
@@ -133,8 +136,9 @@ class Setting:
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
-    def read(cls, path: Path, source: str | None = None) -> "Setting":
-        """The setting saved in ``path`` (``source`` names it in messages; default the path)."""
+    def read(cls, path: Path, source: str | None = None) -> tuple["Setting", str]:
+        """The setting saved in ``path`` and what ``moved_from`` says of it (``source`` names it
+        in messages; default the path)."""
         source = source or str(path)
         try:
             text = path.read_text()
@@ -142,15 +146,28 @@ class Setting:
             raise ValueError(f"cannot read {source}: {error.strerror}") from None
         except UnicodeDecodeError:
             raise ValueError(f"{source} is not a setting: not a text file") from None
-        return cls.from_json(text, source)
+        return cls.parsed(text, source)
 
     @classmethod
-    def from_json(cls, text: str, source: str = "setting") -> "Setting":
+    def parsed(cls, text: str, source: str = "setting") -> tuple["Setting", str]:
+        """The setting in the JSON ``text`` and what ``moved_from`` says of it."""
         try:
             values = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"{source} is not JSON: {error}") from None
-        return cls.checked(values, source)
+        setting = cls.checked(values, source)
+        return setting, setting.moved_from(values)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "setting") -> "Setting":
+        return cls.parsed(text, source)[0]
+
+    def moved_from(self, values: dict) -> str:
+        """Which of the ``values`` this setting shows at the nearest slider value instead, e.g.
+        'lr 0.0015 is shown as 0.00158 (the nearest value its slider offers)'; '' if none."""
+        moved = [f"{key} {values[key]:g} is shown as {getattr(self, key):.3g}" for key in SNAPPED
+                 if key in values and not math.isclose(values[key], getattr(self, key), rel_tol=1e-9)]
+        return f"{', '.join(moved)} (the nearest value{'s' if len(moved) > 1 else ''} the sliders offer)" if moved else ""
 
 
 def _with_word(spec: str, word: str) -> str:

@@ -39,16 +39,17 @@ def settings_folder() -> Path:
     return Path(os.environ.get(SETTINGS_FOLDER) or Path.cwd()).resolve()
 
 
-def linked_setting(query: str, folder: Path) -> Setting | None:
-    """The setting that a page's query string (``setting=NAME``) names in ``folder``; None when it
-    names none. ``ValueError`` for a name outside ``folder`` or a file that is not a setting."""
+def linked_setting(query: str, folder: Path) -> tuple[Setting, str] | None:
+    """The setting that a page's query string (``setting=NAME``) names in ``folder``, and which
+    values it shows at the nearest slider value (``Setting.moved_from``); None when it names none.
+    ``ValueError`` for a name outside ``folder`` or a file that is not a setting."""
     names = urllib.parse.parse_qs(query.lstrip("?")).get("setting")
     if not names:
         return None
     folder = folder.resolve()
     path = (folder / names[-1]).resolve()
     if not path.is_relative_to(folder):
-        raise ValueError(f"the link's setting {names[-1]!r} is not in the settings folder {folder}")
+        raise ValueError(f"the link's setting {names[-1]!r} is not in the settings folder")
     return Setting.read(path, f"the link's setting {names[-1]!r}")
 
 
@@ -58,14 +59,15 @@ def page(query: str | None = None, folder: str | os.PathLike | None = None) -> w
     A wrong link leaves the default setting and says why on the page."""
     query = os.environ.get("QUERY_STRING", "") if query is None else query
     try:
-        setting, problem = linked_setting(query, Path(folder) if folder else settings_folder()), None
+        linked, problem = linked_setting(query, Path(folder) if folder else settings_folder()), None
     except ValueError as error:
-        setting, problem = None, error
-    explorer = Explorer(**(setting.to_dict() if setting else {}), in_page=True)
+        linked, problem = None, error
+    explorer = Explorer(**(linked[0].to_dict() if linked else {}), in_page=True)
     if problem is not None:
         explorer.status.error(problem)
-    elif setting is not None:
-        explorer.status.say(f"opened the link's setting; {explorer.status.text}")
+    elif linked is not None:
+        moved = f"{linked[1]}; " if linked[1] else ""
+        explorer.status.say(f"opened the link's setting; {moved}{explorer.status.text}")
     return explorer.widget()
 
 
@@ -74,13 +76,23 @@ def notebook() -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_markdown_cell(f"{TITLE}\n\n{INTRODUCTION}", id="title"),
                nbformat.v4.new_code_cell(CODE, id="explorer")],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        metadata={"title": "Loss landscapes", "kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                              "language": "python"}})
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def page_url(port: int, setting_name: str | None = None) -> str:
@@ -90,7 +102,8 @@ def page_url(port: int, setting_name: str | None = None) -> str:
 
 def voila_command(notebook_path: Path, port: int, open_browser: bool = False) -> list[str]:
     return [sys.executable, "-m", "voila", str(notebook_path), f"--port={port}", "--Voila.ip=127.0.0.1",
-            "--show_tracebacks=False", "--strip_sources=True", *([] if open_browser else ["--no-browser"])]
+            "--Voila.port_retries=0", "--show_tracebacks=False", "--strip_sources=True",
+            *([] if open_browser else ["--no-browser"])]
 
 
 def serve(port: int | None = None, setting: str | os.PathLike | None = None, open_browser: bool = False) -> int:
@@ -104,7 +117,10 @@ def serve(port: int | None = None, setting: str | os.PathLike | None = None, ope
         environment[SETTINGS_FOLDER], name = str(path.parent), path.name
     else:
         environment.setdefault(SETTINGS_FOLDER, str(Path.cwd()))
-    port = port or free_port()
+    if port is None:
+        port = free_port()
+    elif not port_is_free(port):
+        raise ValueError(f"port {port} is in use (another server?): give another, or none for a free one")
     with tempfile.TemporaryDirectory(prefix="landscape-app-") as folder:
         path = Path(folder) / "explorer.ipynb"
         nbformat.write(notebook(), path)
