@@ -246,3 +246,15 @@ def drawn(page, runs: int) -> tuple[np.ndarray, np.ndarray]:
     for index in range(runs):  # JPEG blurs the colour of thin lines: a wide tolerance
         assert colour_pixels(loss, colour(index), 60) > 150, f"loss curve {index} ({colour(index)}) is drawn"
     return contour, loss
+
+
+def click_the_left_of_the_two_well(page) -> None:
+    """Click the two-well's contour panel a fifth of the way across; check that the start
+    fields take a point in its left half (x from -2 to 2 across the panel)."""
+    x0 = widget(page, "x0").locator("input")
+    start = float(x0.input_value())
+    box = widget(page, "figure").bounding_box()
+    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+    page.wait_for_function("([element, old]) => Number(element.value) !== old",
+                           arg=[x0.element_handle(), start], timeout=60_000)
+    assert -2 <= float(x0.input_value()) <= 0, "the click lands in the left half of the landscape"

@@ -12,9 +12,9 @@ from pathlib import Path
 import imageio.v3 as iio
 import pytest
 
-from browser import (CHROMIUM, SLOW, Lab, chromium, colour_pixels, drag, drawn, image_source, kernel_idle,
-                     open_notebook, pixels, restart_kernel_and_run_all, run_all, save, shown_image,
-                     text_input, wait_for_new_image, wait_for_status, widget)
+from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
+                     image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
+                     shown_image, text_input, wait_for_new_image, wait_for_status, widget)
 from helpers import data_root
 from landscape.draw import colour
 from landscape.lecture import LECTURE_GIFS
@@ -124,13 +124,7 @@ def test_after_a_page_reload_a_slider_move_still_redraws_the_paths(lab, page):
 
 def test_a_click_on_the_landscape_moves_the_start(lab, page):
     _explorer(page, lab, "click.ipynb")
-    x0 = widget(page, "x0").locator("input")
-    start = float(x0.input_value())
-    box = widget(page, "figure").bounding_box()  # two-well: x from -2 to 2 across the contour panel
-    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
-    page.wait_for_function("([element, old]) => Number(element.value) !== old",
-                           arg=[x0.element_handle(), start], timeout=60_000)
-    assert -2 <= float(x0.input_value()) <= 0, "the click lands in the left half of the landscape"
+    click_the_left_of_the_two_well(page)
 
 
 def test_export_gif_writes_many_distinct_frames_where_the_message_says(lab, page):

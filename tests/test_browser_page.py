@@ -12,8 +12,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from browser import (CHROMIUM, SLOW, App, drag, drawn, image_source, status_text, wait_for_new_image,
-                     wait_for_status, widget)
+from browser import (CHROMIUM, SLOW, App, click_the_left_of_the_two_well, drag, drawn, image_source, status_text,
+                     wait_for_new_image, wait_for_status, widget)
 from landscape.app import Setting
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -80,13 +80,7 @@ def test_the_page_shows_only_the_explorer_and_a_slider_move_or_a_click_redraws(a
     wait_for_new_image(page, widget(page, "figure"), before)
     page.wait_for_timeout(1500)  # the last frame of the drag
     drawn(page, 4)
-    x0 = widget(page, "x0").locator("input")
-    start = float(x0.input_value())
-    box = widget(page, "figure").bounding_box()  # two-well: x from -2 to 2 across the contour panel
-    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
-    page.wait_for_function("([element, old]) => Number(element.value) !== old",
-                           arg=[x0.element_handle(), start], timeout=60_000)
-    assert -2 <= float(x0.input_value()) <= 0, "the click lands in the left half of the landscape"
+    click_the_left_of_the_two_well(page)
     wait_for_status(page, r"computed .* from \(-")
     drawn(page, 4)
     page.reload()  # a reload is a fresh kernel: the page comes back with the default setting

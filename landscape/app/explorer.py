@@ -92,7 +92,8 @@ class Explorer:
         self.iteration.observe(self._on_iteration, names="value")
         self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export_in_background())
-        self.save_button.on_click(lambda _: self.offer_setting() if in_page else self.save_state(self.setting_file.value))
+        self.save_button.on_click(lambda _: self.offer_setting() if in_page
+                                  else self.save_state(self.setting_file.value))
         self.load_button.on_click(lambda _: self.load_state(self.setting_file.value))
         self.upload.observe(self._on_upload, names="value")
         self.recompute(self.setting)

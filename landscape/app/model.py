@@ -167,7 +167,9 @@ class Setting:
         'lr 0.0015 is shown as 0.00158 (the nearest value its slider offers)'; '' if none."""
         moved = [f"{key} {values[key]:g} is shown as {getattr(self, key):.3g}" for key in SNAPPED
                  if key in values and not math.isclose(values[key], getattr(self, key), rel_tol=1e-9)]
-        return f"{', '.join(moved)} (the nearest value{'s' if len(moved) > 1 else ''} the sliders offer)" if moved else ""
+        if not moved:
+            return ""
+        return f"{', '.join(moved)} (the nearest value{'s' if len(moved) > 1 else ''} the sliders offer)"
 
 
 def _with_word(spec: str, word: str) -> str:
