@@ -9,7 +9,6 @@ import io
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,18 +21,13 @@ import nbformat
 import numpy as np
 from PIL import Image
 
+from landscape.app.standalone import free_port
 from landscape.draw import colour
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SLOW = 240_000  # ms: a loaded 2-core machine starts kernels and imports torch slowly
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -71,7 +65,7 @@ class Lab(Server):
     """A JupyterLab server on 127.0.0.1 serving ``root``."""
 
     def __init__(self, root: Path, env: dict | None = None):
-        port, self.token = _free_port(), secrets.token_hex(16)
+        port, self.token = free_port(), secrets.token_hex(16)
         settings = root.parent / ".lab-settings"
         (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True, exist_ok=True)
         (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
@@ -100,7 +94,7 @@ class App(Server):
     settings folder and working folder."""
 
     def __init__(self, root: Path, env: dict | None = None, python: str = sys.executable):
-        port = _free_port()
+        port = free_port()
         environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / ".jupyter-app"),
                            JUPYTER_RUNTIME_DIR=str(root.parent / ".runtime-app"), **(env or {}))
         environment.pop("LANDSCAPE_SETTINGS", None)  # the app's own default: the folder it runs in

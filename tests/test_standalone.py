@@ -3,6 +3,7 @@ lecturer's link, the page's notebook, the ``app`` command, and the page served f
 virtual environment made from pyproject.toml. The page in a browser: test_browser_page.py."""
 
 import base64
+import datetime
 import html
 import re
 import socket
@@ -149,4 +150,23 @@ def test_on_a_page_save_offers_the_setting_as_a_download_and_a_change_withdraws_
     assert Setting.from_json(base64.b64decode(href.group(2)).decode()) == explorer.setting
     explorer.select(0.1, 0.5)  # the link would hand out the setting as it was
     assert link.layout.display == "none"
+    explorer.wait()
+
+
+def test_a_binary_file_is_not_a_setting_whether_read_or_uploaded(tmp_path):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
+    (tmp_path / "picture.json").write_bytes(picture)
+    with pytest.raises(ValueError, match=r"^picture.json is not a setting: not a text file$"):
+        Setting.read(tmp_path / "picture.json", "picture.json")
+    explorer = Explorer(in_page=True)
+    before = explorer.setting
+    explorer.upload.value = ({"name": "picture.png", "type": "image/png", "size": len(picture),
+                              "content": memoryview(picture), "last_modified": now},)
+    assert explorer.status.text == "⚠ picture.png is not a setting: not a text file"
+    assert explorer.setting == before and explorer.upload.value == ()
+    explorer.upload.value = ({"name": "ex.json", "type": "application/json", "size": 2,
+                              "content": memoryview(b'{"surface": "quadratic"}'), "last_modified": now},)
+    assert explorer.status.text.startswith("loaded the setting from ex.json; computed") and \
+        explorer.setting.surface == "quadratic"
     explorer.wait()

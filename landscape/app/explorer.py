@@ -245,11 +245,7 @@ class Explorer:
             return
         upload = change["new"][-1]
         self.upload.value = ()  # so that uploading the same file again is a change (this call returns early)
-        try:
-            text = bytes(upload["content"]).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{upload['name']} is not a setting: not a text file") from None
-        self._load(*Setting.parsed(text, upload["name"]), source=upload["name"])
+        self._load(*Setting.parsed(bytes(upload["content"]), upload["name"]), source=upload["name"])
 
     def _load(self, setting: Setting, moved: str, source: str) -> None:
         self.recompute(setting, done=f"loaded the setting from {source}; " + (f"{moved}; " if moved else ""))

@@ -141,20 +141,20 @@ class Setting:
         in messages; default the path)."""
         source = source or str(path)
         try:
-            text = path.read_text()
+            data = path.read_bytes()
         except OSError as error:
             raise ValueError(f"cannot read {source}: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"{source} is not a setting: not a text file") from None
-        return cls.parsed(text, source)
+        return cls.parsed(data, source)
 
     @classmethod
-    def parsed(cls, text: str, source: str = "setting") -> tuple["Setting", str]:
-        """The setting in the JSON ``text`` and what ``moved_from`` says of it."""
+    def parsed(cls, text: str | bytes, source: str = "setting") -> tuple["Setting", str]:
+        """The setting in the JSON ``text`` (or a file's bytes) and what ``moved_from`` says of it."""
         try:
             values = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"{source} is not JSON: {error}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{source} is not a setting: not a text file") from None
         setting = cls.checked(values, source)
         return setting, setting.moved_from(values)
 
@@ -164,7 +164,7 @@ class Setting:
 
     def moved_from(self, values: dict) -> str:
         """Which of the ``values`` this setting shows at the nearest slider value instead, e.g.
-        'lr 0.0015 is shown as 0.00158 (the nearest value its slider offers)'; '' if none."""
+        'lr 0.0015 is shown as 0.00158 (the nearest value the sliders offer)'; '' if none."""
         moved = [f"{key} {values[key]:g} is shown as {getattr(self, key):.3g}" for key in SNAPPED
                  if key in values and not math.isclose(values[key], getattr(self, key), rel_tol=1e-9)]
         if not moved:

@@ -26,7 +26,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import draw, optim, schedules
 from ..files import check_results_folder, strict, write_together
-from . import copies, datasets, models
+from . import copies, datasets
 from .images import ImageData
 
 RESULTS = ("sweep.json", "sweep.csv", "sweep.png")
@@ -69,9 +69,16 @@ class NetworkSweep:
         index = int(torch.nan_to_num(losses, nan=math.inf).argmin())
         return divmod(index, self.shape[1])
 
+    def best_setting(self) -> dict | None:
+        """The best cell's {"lr", "momentum"}; None when every cell diverged."""
+        if not torch.isfinite(self.final("val_loss")).any():
+            return None
+        i, j = self.best()
+        return {"lr": float(self.lrs[i]), "momentum": None if self.momenta is None else float(self.momenta[j])}
+
     def summary(self) -> str:
         """One sentence: how many cells, how many diverged, where the best one is."""
-        best = self.to_json()["best"]
+        best = self.best_setting()
         diverged = int((self.run.diverged_at >= 0).sum())
         where = ("every cell diverged" if best is None else f"best validation loss at lr {best['lr']:.3g}"
                  + ("" if best["momentum"] is None else f", momentum {best['momentum']:.3g}"))
@@ -92,13 +99,9 @@ class NetworkSweep:
         return rows
 
     def to_json(self) -> dict:
-        best = None
-        if torch.isfinite(self.final("val_loss")).any():
-            i, j = self.best()
-            best = {"lr": float(self.lrs[i]), "momentum": None if self.momenta is None else float(self.momenta[j])}
         return strict({"model": self.model, "dataset": self.dataset, "optimizer": self.spec, "schedule": self.schedule,
                        "lrs": self.lrs.tolist(), "momenta": None if self.momenta is None else self.momenta.tolist(),
-                       "epochs": len(self.run.epochs), "best": best,
+                       "epochs": len(self.run.epochs), "best": self.best_setting(),
                        "final_train_loss": self.final("train_loss").tolist(),
                        "final_val_loss": self.final("val_loss").tolist(),
                        "final_val_accuracy": (None if self.run.epochs[-1]["val_accuracy"] is None
