@@ -167,6 +167,16 @@ def widget(page, name: str):
     return page.locator(f".lsc-{name}").first
 
 
+def wait_until(page, selector: str, test: str, argument=None, timeout: int = 60_000) -> None:
+    """Wait until ``test(element, argument)`` (JavaScript) holds for the first element matching
+    ``selector``, looked up afresh at each try: a widget view rendered again is a new element,
+    and a handle to the old one would wait for it forever."""
+    page.wait_for_function(
+        f"([selector, argument]) => {{ const element = document.querySelector(selector);"
+        f" return element !== null && ({test})(element, argument); }}",
+        arg=[selector, argument], timeout=timeout)
+
+
 def text_input(page, name: str, value: str) -> None:
     """Type into a Text widget as a user does, then Enter (continuous_update is off)."""
     field = widget(page, name).locator("input, textarea").first
@@ -200,13 +210,17 @@ def colour_pixels(image: np.ndarray, hex_colour: str, tolerance: int = 30) -> in
     return int((np.abs(image - rgb) < tolerance).all(-1).sum())
 
 
-def image_source(locator) -> str:
-    return locator.get_attribute("src") or ""
+def image_source(page, name: str = "figure") -> str:
+    return widget(page, name).get_attribute("src") or ""
 
 
-def wait_for_new_image(page, locator, old_source: str, timeout: int = 60_000) -> None:
-    page.wait_for_function("([element, old]) => element.getAttribute('src') !== old",
-                           arg=[locator.element_handle(), old_source], timeout=timeout)
+def wait_for_new_image(page, old_source: str, name: str = "figure", timeout: int = 60_000) -> None:
+    wait_until(page, f".lsc-{name}", "(element, old) => element.getAttribute('src') !== old", old_source, timeout)
+
+
+def wait_for_picture(page, name: str = "figure", timeout: int = 60_000) -> None:
+    """Wait until the image widget ``name`` shows a decoded picture."""
+    wait_until(page, f".lsc-{name}", "element => element.naturalWidth > 0", timeout=timeout)
 
 
 def status_text(page, name: str = "message") -> str:
@@ -215,9 +229,8 @@ def status_text(page, name: str = "message") -> str:
 
 def wait_for_status(page, pattern: str, name: str = "message", timeout: int = SLOW) -> str:
     """Wait until the status line ``name`` matches the regular expression; its text."""
-    page.wait_for_function(
-        "([element, pattern]) => new RegExp(pattern).test(element.textContent)",
-        arg=[widget(page, name).element_handle(), pattern], timeout=timeout)
+    wait_until(page, f".lsc-{name}", "(element, pattern) => new RegExp(pattern).test(element.textContent)",
+               pattern, timeout)
     return status_text(page, name)
 
 
@@ -249,6 +262,5 @@ def click_the_left_of_the_two_well(page) -> None:
     start = float(x0.input_value())
     box = widget(page, "figure").bounding_box()
     page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
-    page.wait_for_function("([element, old]) => Number(element.value) !== old",
-                           arg=[x0.element_handle(), start], timeout=60_000)
+    wait_until(page, ".lsc-x0 input", "(element, old) => Number(element.value) !== old", start)
     assert -2 <= float(x0.input_value()) <= 0, "the click lands in the left half of the landscape"

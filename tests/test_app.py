@@ -116,6 +116,15 @@ def explorer():
     return explorer
 
 
+def test_a_new_explorer_already_holds_its_first_picture():
+    """A page reads the widgets' state once as it connects; a first picture published from the
+    drawing thread while it does so could be lost and leave the figure blank."""
+    fresh = Explorer(surface="quadratic", optimizers="gd, adam", steps=20)
+    picture = np.asarray(Image.open(io.BytesIO(fresh.landscape.image.value)).convert("RGB")).astype(int)
+    assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20)
+    assert all(_pixels_of(picture, index) > 100 for index in range(2)), "both paths drawn"
+
+
 def _image(explorer) -> np.ndarray:
     explorer.wait()
     return np.asarray(Image.open(io.BytesIO(explorer.landscape.image.value)).convert("RGB")).astype(int)

@@ -14,7 +14,7 @@ import pytest
 
 from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
                      image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
-                     shown_image, text_input, wait_for_new_image, wait_for_status, widget)
+                     shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, widget)
 from helpers import data_root
 from landscape.draw import colour
 from landscape.lecture import LECTURE_GIFS
@@ -54,8 +54,7 @@ def _explorer(page, lab, name: str) -> None:
     run_all(page)
     widget(page, "figure").wait_for(timeout=SLOW)
     wait_for_status(page, "computed")
-    page.wait_for_function("element => element.naturalWidth > 0",
-                           arg=widget(page, "figure").element_handle(), timeout=60_000)
+    wait_for_picture(page)
 
 
 def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab, page):
@@ -90,14 +89,14 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
 def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, page):
     _explorer(page, lab, "specs.ipynb")
     for specs, runs in (("radamw+nesterov+gradnoise+lrdropout+lookahead, adam", 2), ("sgd, adam", 2)):
-        before = image_source(widget(page, "figure"))
+        before = image_source(page)
         text_input(page, "optimizers", specs)
-        wait_for_new_image(page, widget(page, "figure"), before)
+        wait_for_new_image(page, before)
         wait_for_status(page, "computed 2 optimizers")
         drawn(page, runs)
-    before = image_source(widget(page, "figure"))
+    before = image_source(page)
     text_input(page, "steps", "300")
-    wait_for_new_image(page, widget(page, "figure"), before)
+    wait_for_new_image(page, before)
     kernel_idle(page)
     contour, _ = drawn(page, 2)
     # sgd's red path (green would match the contours' colours): ~20 red pixels in the legend and
@@ -112,12 +111,11 @@ def test_after_a_page_reload_a_slider_move_still_redraws_the_paths(lab, page):
     save(page)
     page.reload()
     widget(page, "figure").wait_for(timeout=SLOW)
-    page.wait_for_function("element => element.naturalWidth > 0",
-                           arg=widget(page, "figure").element_handle(), timeout=60_000)
+    wait_for_picture(page)
     drawn(page, 4)
-    before = image_source(widget(page, "figure"))
+    before = image_source(page)
     drag(page, widget(page, "lr").locator(".noUi-handle"), 15)  # a few values up: every run still draws
-    wait_for_new_image(page, widget(page, "figure"), before)
+    wait_for_new_image(page, before)
     page.wait_for_timeout(1500)  # the last frame of the drag
     drawn(page, 4)
 
@@ -146,12 +144,12 @@ def test_the_phase_dropdown_replaces_its_figure(lab, page):
     _explorer(page, lab, "phase.ipynb")
     page.locator(".lm-TabBar-tab", has_text="Phase diagram").first.click()
     figure = widget(page, "phase-figure")
-    page.wait_for_function("element => element.naturalWidth > 0", arg=figure.element_handle(), timeout=60_000)
+    wait_for_picture(page, "phase-figure")
     dropdown = widget(page, "phase-optimizer").locator("select")
     for spec in ("nesterov", "adam", "momentum"):
-        before = image_source(figure)
+        before = image_source(page, "phase-figure")
         dropdown.select_option(spec)
-        wait_for_new_image(page, figure, before)
+        wait_for_new_image(page, before, "phase-figure")
     panel = page.locator(".lm-TabPanel-stackedPanel:visible, .widget-tab-contents > div:visible").first
     assert page.locator(".lsc-phase-figure:visible").count() == 1
     assert panel.locator("img:visible").count() == 1, "one figure, redrawn"
@@ -207,9 +205,9 @@ def _slice_of_a_small_run(page) -> None:
     contour, loss = picture[:, : int(0.55 * width)], picture[:, int(0.62 * width):]
     assert colour_pixels(contour, colour(0)) > 30, "sgd's path on the contour"
     assert colour_pixels(loss, colour(0)) > 100 and colour_pixels(loss, colour(1)) > 100, "both real losses"
-    before = image_source(widget(page, "slice-figure"))
+    before = image_source(page, "slice-figure")
     widget(page, "slice-loss").locator("button", has_text="validation").click()
-    wait_for_new_image(page, widget(page, "slice-figure"), before)
+    wait_for_new_image(page, before, "slice-figure")
     widget(page, "slice-gif").click()
     message = wait_for_status(page, r"wrote .*\.gif|⚠", name="slice-status", timeout=120_000)
     frames = iio.imread(Path(re.search(r"wrote (/.*?\.gif)", message).group(1)), index=None)
@@ -240,15 +238,15 @@ def _sweep_in_the_tab(page, mnist_data) -> None:
     message = wait_for_status(page, "cells in one batched run|⚠", name="sweep-status", timeout=300_000)
     assert message.startswith("6 cells in one batched run"), message
     figure = widget(page, "sweep-figure")
-    page.wait_for_function("element => element.naturalWidth > 0", arg=figure.element_handle(), timeout=60_000)
+    wait_for_picture(page, "sweep-figure")
     picture = shown_image(figure)
     width = picture.shape[1]
     assert colour_pixels(picture[:, : width // 2], "#ff0000", 40) > 30, "the sliders' cell is marked"
     curves = picture[:, int(0.6 * width):]
     assert colour_pixels(curves, colour(0)) > 50 and colour_pixels(curves, colour(2)) > 50, "its loss curves"
-    before = image_source(figure)
+    before = image_source(page, "sweep-figure")
     drag(page, widget(page, "sweep-lr").locator(".noUi-handle"), -200)
-    wait_for_new_image(page, figure, before)
+    wait_for_new_image(page, before, "sweep-figure")
     assert shown_image(figure).shape == picture.shape
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from browser import (CHROMIUM, SLOW, App, click_the_left_of_the_two_well, drag, drawn, image_source, status_text,
-                     wait_for_new_image, wait_for_status, widget)
+                     wait_for_new_image, wait_for_picture, wait_for_status, widget)
 from landscape.app import Setting
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -36,10 +36,14 @@ def app(tmp_path_factory):
 def _open(page, url: str, status: str = "computed") -> None:
     """Open the page; wait for the explorer's first picture and a status matching ``status``."""
     page.goto(url)
+    _shown(page, status)
+
+
+def _shown(page, status: str = "computed") -> None:
+    """The page shows the explorer: its first picture and a status matching ``status``."""
     widget(page, "figure").wait_for(timeout=SLOW)
     wait_for_status(page, status)
-    page.wait_for_function("element => element.naturalWidth > 0",
-                           arg=widget(page, "figure").element_handle(), timeout=60_000)
+    wait_for_picture(page)
 
 
 def _nothing_but_the_explorer(page) -> None:
@@ -75,16 +79,16 @@ def test_the_page_shows_only_the_explorer_and_a_slider_move_or_a_click_redraws(a
     assert page.title() == "Loss landscapes"
     _nothing_but_the_explorer(page)
     drawn(page, 4)
-    before = image_source(widget(page, "figure"))
+    before = image_source(page)
     drag(page, widget(page, "lr").locator(".noUi-handle"), 15)
-    wait_for_new_image(page, widget(page, "figure"), before)
+    wait_for_new_image(page, before)
     page.wait_for_timeout(1500)  # the last frame of the drag
     drawn(page, 4)
     click_the_left_of_the_two_well(page)
     wait_for_status(page, r"computed .* from \(-")
     drawn(page, 4)
     page.reload()  # a reload is a fresh kernel: the page comes back with the default setting
-    _open(page, app.page())
+    _shown(page)
     drawn(page, 4)
     _nothing_but_the_explorer(page)
 
@@ -108,10 +112,10 @@ def test_save_offers_the_setting_and_loading_a_changed_one_redraws(app, page, tm
     assert Setting.checked(saved).surface == "two-well"
     changed = tmp_path / "mine.json"
     changed.write_text(json.dumps({**saved, "surface": "quadratic", "start": [1.5, 1.0]}))
-    before = image_source(widget(page, "figure"))
+    before = image_source(page)
     _upload(page, changed)
     wait_for_status(page, r"loaded the setting from mine.json; computed .* on quadratic from \(1.5, 1.0\)")
-    wait_for_new_image(page, widget(page, "figure"), before)
+    wait_for_new_image(page, before)
     assert widget(page, "surface").locator("select").input_value() == "quadratic"
     page.wait_for_timeout(1000)
     drawn(page, 4)
@@ -119,13 +123,13 @@ def test_save_offers_the_setting_and_loading_a_changed_one_redraws(app, page, tm
 
 def test_a_wrong_setting_file_says_why_on_the_page_and_keeps_the_figure(app, page, tmp_path):
     _open(page, app.page())
-    before = image_source(widget(page, "figure"))
+    before = image_source(page)
     wrong = tmp_path / "notes.json"
     wrong.write_text("lr = 0.1, please")
     _upload(page, wrong)
     message = wait_for_status(page, "⚠")
     assert "notes.json is not JSON" in message and "Traceback" not in message
-    assert image_source(widget(page, "figure")) == before, "the figure stays as it was"
+    assert image_source(page) == before, "the figure stays as it was"
 
 
 def test_a_lecturers_link_opens_the_exercise(app, page):
@@ -144,3 +148,4 @@ def test_a_wrong_link_says_why_on_the_page_and_shows_the_default(app, page, sett
     assert re.search(problem, status_text(page)), status_text(page)
     assert widget(page, "surface").locator("select").input_value() == "two-well"
     assert np.asarray(drawn(page, 4)[0]).std() > 10
+

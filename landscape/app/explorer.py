@@ -97,6 +97,10 @@ class Explorer:
         self.load_button.on_click(lambda _: self.load_state(self.setting_file.value))
         self.upload.observe(self._on_upload, names="value")
         self.recompute(self.setting)
+        # The first picture is in the widget's state before anything displays it: a page reads
+        # that state once as it connects, and a picture the drawing thread published meanwhile
+        # could be lost, leaving the figure blank until the next change.
+        self.landscape.wait()
 
     # -- the model ---------------------------------------------------------------------------------
     @reported
