@@ -181,8 +181,6 @@ def _gif(args) -> None:
 
 
 def _phase(args) -> None:
-    import torch
-
     from .draw import phase_diagram
     from .files import atomic_path, check_writable
     from .trajectory import sweep, sweep_axes
@@ -338,7 +336,8 @@ def _app(arguments) -> None:
 
     if arguments.port is not None and not 0 < arguments.port < 65536:
         raise ValueError(f"Invalid port: {arguments.port} (expected 1 to 65535)")
-    status = serve(arguments.port, arguments.setting, arguments.open)
+    kept = {} if arguments.keep_unconnected is None else {"keep_unconnected": arguments.keep_unconnected}
+    status = serve(arguments.port, arguments.setting, arguments.open, **kept)
     if status:
         raise ValueError(f"Voilà stopped with status {status} (see its messages above)")
 
@@ -439,6 +438,9 @@ def parser() -> argparse.ArgumentParser:
     app.add_argument("--port", type=int, help="default: a free port")
     app.add_argument("--setting", help="a saved setting (JSON) the printed link opens")
     app.add_argument("--open", action="store_true", help="open the page in a browser")
+    app.add_argument("--keep-unconnected", type=int, metavar="SECONDS",
+                     help="shut down a page's kernel once no browser has been connected to it for this "
+                          "long (a laptop closed without closing the tab; default 300)")
     app.set_defaults(run=_app)
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")

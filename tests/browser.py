@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import psutil
 from PIL import Image
 
 from landscape.app.standalone import free_port
@@ -93,16 +94,26 @@ class App(Server):
     """``python -m landscape app`` (the explorer's standalone Voilà page) with ``root`` as its
     settings folder and working folder."""
 
-    def __init__(self, root: Path, env: dict | None = None, python: str = sys.executable):
+    def __init__(self, root: Path, env: dict | None = None, python: str = sys.executable, options: tuple = ()):
         port = free_port()
         environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / ".jupyter-app"),
                            JUPYTER_RUNTIME_DIR=str(root.parent / ".runtime-app"), **(env or {}))
         environment.pop("LANDSCAPE_SETTINGS", None)  # the app's own default: the folder it runs in
-        super().__init__([python, "-m", "landscape", "app", f"--port={port}"], root, port,
+        super().__init__([python, "-m", "landscape", "app", f"--port={port}", *options], root, port,
                          f"http://127.0.0.1:{port}/voila/static/", environment, cwd=root)
 
     def page(self, setting: str | None = None) -> str:
         return self.url + "/" + (f"?setting={setting}" if setting else "")
+
+    def kernels(self) -> int:
+        """How many kernels the server runs (one per page load not yet shut down)."""
+        count = 0
+        for child in psutil.Process(self.server.pid).children(recursive=True):
+            try:
+                count += "ipykernel_launcher" in child.cmdline()[2:3]
+            except psutil.NoSuchProcess:  # it ended as we looked
+                pass
+        return count
 
 
 @contextmanager

@@ -6,6 +6,7 @@ Needs Chromium, as test_browser.py."""
 
 import json
 import re
+import time
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -149,3 +150,29 @@ def test_a_wrong_link_says_why_on_the_page_and_shows_the_default(app, page, sett
     assert widget(page, "surface").locator("select").input_value() == "two-well"
     assert np.asarray(drawn(page, 4)[0]).std() > 10
 
+
+def test_a_page_whose_browser_went_away_without_closing_it_gives_its_kernel_back(page, tmp_path):
+    """Closing a tab shuts its kernel down; a browser that goes away without closing the page
+    (a laptop lid, a lost network: here a page closed without unloading) leaves it running until
+    ``--keep-unconnected`` seconds with no page connected. A page still open keeps its own."""
+    root = tmp_path / "settings"
+    root.mkdir()
+    server = App(root, options=("--keep-unconnected=2",))
+    try:
+        _open(page, server.page())
+        leaving = page.context.browser.new_context().new_page()
+        _open(leaving, server.page())
+        assert server.kernels() == 2
+        leaving.context.close()  # no beforeunload: the page cannot say goodbye
+        deadline = time.monotonic() + 60
+        while server.kernels() > 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert server.kernels() == 1, "the unconnected page's kernel is shut down"
+        time.sleep(5)
+        assert server.kernels() == 1, "the open page's kernel is kept"
+        before = image_source(page)
+        drag(page, widget(page, "lr").locator(".noUi-handle"), 15)
+        wait_for_new_image(page, before)
+        drawn(page, 4)
+    finally:
+        server.close()

@@ -101,6 +101,8 @@ def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path
     assert "cannot read the setting" in capsys.readouterr().err
     assert main(["app", "--port", "70000"]) == 2
     assert "Invalid port: 70000" in capsys.readouterr().err
+    assert main(["app", "--keep-unconnected", "0"]) == 2
+    assert "--keep-unconnected must be at least 1 second, not 0" in capsys.readouterr().err
     with socket.socket() as taken:  # Voilà would quietly move to the next port: the printed URL would be wrong
         taken.bind(("127.0.0.1", 0))
         taken.listen()

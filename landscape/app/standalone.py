@@ -33,6 +33,7 @@ TITLE = "# Loss landscapes: optimizers on a surface"
 INTRODUCTION = ("Drag the sliders, click the landscape to start from there, press play; Export GIF "
                 "and Save offer files to download, Load takes a saved setting.")
 CODE = "from landscape.app import page\n\npage()"
+KEEP_UNCONNECTED = 300  # s: how long a page's kernel outlives its browser gone without a goodbye
 
 
 def settings_folder() -> Path:
@@ -100,15 +101,26 @@ def page_url(port: int, setting_name: str | None = None) -> str:
     return f"http://127.0.0.1:{port}/{query}"
 
 
-def voila_command(notebook_path: Path, port: int, open_browser: bool = False) -> list[str]:
+def voila_command(notebook_path: Path, port: int, open_browser: bool = False,
+                  keep_unconnected: int = KEEP_UNCONNECTED) -> list[str]:
+    """Voilà serving the page. A closed tab shuts its kernel down, but a browser that goes away
+    without saying so (a laptop closed, a lost network) leaves it running: a kernel with no page
+    connected is shut down after ``keep_unconnected`` seconds idle (Jupyter's culling; a
+    connected page is never culled)."""
     return [sys.executable, "-m", "voila", str(notebook_path), f"--port={port}", "--Voila.ip=127.0.0.1",
             "--Voila.port_retries=0", "--show_tracebacks=False", "--strip_sources=True",
+            f"--MappingKernelManager.cull_idle_timeout={keep_unconnected}",
+            f"--MappingKernelManager.cull_interval={max(1, min(60, keep_unconnected // 2))}",
             *([] if open_browser else ["--no-browser"])]
 
 
-def serve(port: int | None = None, setting: str | os.PathLike | None = None, open_browser: bool = False) -> int:
+def serve(port: int | None = None, setting: str | os.PathLike | None = None, open_browser: bool = False,
+          keep_unconnected: int = KEEP_UNCONNECTED) -> int:
     """Serve the page on 127.0.0.1 (``port``, default a free one) until Ctrl-C; print its URL.
-    ``setting``: a saved setting the URL opens (its folder becomes the settings folder)."""
+    ``setting``: a saved setting the URL opens (its folder becomes the settings folder);
+    ``keep_unconnected``: see ``voila_command``."""
+    if keep_unconnected < 1:
+        raise ValueError(f"--keep-unconnected must be at least 1 second, not {keep_unconnected}")
     environment = dict(os.environ)
     name = None
     if setting is not None:
@@ -125,7 +137,7 @@ def serve(port: int | None = None, setting: str | os.PathLike | None = None, ope
         path = Path(folder) / "explorer.ipynb"
         nbformat.write(notebook(), path)
         print(f"landscape explorer: {page_url(port, name)}  (Ctrl-C stops it)", flush=True)
-        server = subprocess.Popen(voila_command(path, port, open_browser), env=environment)
+        server = subprocess.Popen(voila_command(path, port, open_browser, keep_unconnected), env=environment)
         try:
             return server.wait()
         except KeyboardInterrupt:  # Ctrl-C (Voilà had it too) or SIGTERM: stop the server, then return
