@@ -336,8 +336,7 @@ def _app(arguments) -> None:
 
     if arguments.port is not None and not 0 < arguments.port < 65536:
         raise ValueError(f"Invalid port: {arguments.port} (expected 1 to 65535)")
-    kept = {} if arguments.keep_unconnected is None else {"keep_unconnected": arguments.keep_unconnected}
-    status = serve(arguments.port, arguments.setting, arguments.open, **kept)
+    status = serve(arguments.port, arguments.setting, arguments.open, arguments.keep_unconnected)
     if status:
         raise ValueError(f"Voilà stopped with status {status} (see its messages above)")
 

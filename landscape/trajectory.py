@@ -314,9 +314,11 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
             torch.autograd.backward(losses, grad_tensors=ones)
             for optimizer in optimizers:
                 optimizer.step()
-            if schedule != "none":
+            if schedule == "plateau":  # the loss is read only where it is used (on a GPU, a sync)
                 finite = losses.detach()[torch.isfinite(losses.detach())]
-                rate.step(float(finite.mean()) if schedule == "plateau" and len(finite) else None)
+                rate.step(float(finite.mean()) if len(finite) else None)
+            elif schedule != "none":
+                rate.step()
 
         return advance
 

@@ -110,7 +110,7 @@ class App(Server):
         count = 0
         for child in psutil.Process(self.server.pid).children(recursive=True):
             try:
-                count += "ipykernel_launcher" in child.cmdline()[2:3]
+                count += child.cmdline()[1:3] == ["-m", "ipykernel_launcher"]
             except psutil.NoSuchProcess:  # it ended as we looked
                 pass
         return count

@@ -409,7 +409,6 @@ def test_after_a_run_the_networks_tab_draws_the_landscape_slice_and_exports_its_
     assert panel.button.disabled and panel.figure.layout.display == "none", "a new run hides the old slice"
 
 
-
 def test_the_networks_tab_sweeps_a_grid_at_once_and_puts_it_under_two_sliders(tmp_path):
     from helpers import mnist_folder
 

@@ -18,7 +18,7 @@ import pytest
 from browser import App
 from landscape.app import LEARNING_RATES, MOMENTA, Explorer, Setting, page
 from landscape.app.model import nearest
-from landscape.app.standalone import linked_setting, notebook, page_url
+from landscape.app.standalone import KEEP_UNCONNECTED, linked_setting, notebook, page_url
 from landscape.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +103,9 @@ def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path
     assert "Invalid port: 70000" in capsys.readouterr().err
     assert main(["app", "--keep-unconnected", "0"]) == 2
     assert "--keep-unconnected must be at least 1 second, not 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["app", "--help"])
+    assert f"default {KEEP_UNCONNECTED})" in " ".join(capsys.readouterr().out.split()), "the help says the default"
     with socket.socket() as taken:  # Voilà would quietly move to the next port: the printed URL would be wrong
         taken.bind(("127.0.0.1", 0))
         taken.listen()

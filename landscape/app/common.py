@@ -67,6 +67,14 @@ class Download:
         self.widget.layout.display = "none"
 
 
+def show_gif(path: str | Path, preview: widgets.Image, download: Download) -> int:
+    """An exported GIF in its ``preview`` and offered by ``download``; its size in bytes."""
+    data = Path(path).read_bytes()
+    preview.value, preview.layout.display = data, None
+    download.offer(Path(path).name, data, "image/gif")
+    return len(data)
+
+
 class OneAtATime:
     """A job on a thread of its own, one at a time: starting another while one runs says ``busy``
     on ``status`` instead (the widgets stay live meanwhile)."""

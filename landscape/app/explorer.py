@@ -22,7 +22,7 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
-from .common import Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported
+from .common import Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported, show_gif
 from .controls import Controls
 from .model import Setting, Sweep
 from .networks import NetworksTab
@@ -210,11 +210,9 @@ class Explorer:
             written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), progress=advance)
         finally:
             progress.layout.display = "none"
-        data = Path(written).read_bytes()
-        self.gif_preview.value, self.gif_preview.layout.display = data, None
-        self.gif_download.offer(Path(written).name, data, "image/gif")
+        size = show_gif(written, self.gif_preview, self.gif_download)
         where = "the GIF" if self.in_page else f"wrote {written}"
-        self.status.say(f"{where} ({progress.max} frames, {len(data) / 1e6:.2f} MB): download it or see its "
+        self.status.say(f"{where} ({progress.max} frames, {size / 1e6:.2f} MB): download it or see its "
                         f"preview below the buttons")
         return written
 

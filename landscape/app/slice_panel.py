@@ -10,7 +10,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from ..nets import slice_view
-from .common import Download, OneAtATime, StatusLine, default_gif_folder, named, reported
+from .common import Download, OneAtATime, StatusLine, default_gif_folder, named, reported, show_gif
 
 LABEL = {"description_width": "90px"}
 PICTURE = {"width": "100%", "max_width": "1000px", "height": "auto", "display": "none"}
@@ -110,10 +110,8 @@ class SlicePanel:
             written = self.result.export_gif(path, self.loss.value, progress=self._advance)
         finally:
             self.progress.layout.display = "none"
-        data = Path(written).read_bytes()
-        self.gif_preview.value, self.gif_preview.layout.display = data, None
-        self.gif_download.offer(Path(written).name, data, "image/gif")
-        self.status.say(f"wrote {written} ({self.progress.max} frames, {len(data) / 1e6:.2f} MB): download it or "
+        size = show_gif(written, self.gif_preview, self.gif_download)
+        self.status.say(f"wrote {written} ({self.progress.max} frames, {size / 1e6:.2f} MB): download it or "
                         f"see its preview below")
         return written
 

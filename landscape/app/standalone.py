@@ -115,10 +115,11 @@ def voila_command(notebook_path: Path, port: int, open_browser: bool = False,
 
 
 def serve(port: int | None = None, setting: str | os.PathLike | None = None, open_browser: bool = False,
-          keep_unconnected: int = KEEP_UNCONNECTED) -> int:
+          keep_unconnected: int | None = None) -> int:
     """Serve the page on 127.0.0.1 (``port``, default a free one) until Ctrl-C; print its URL.
     ``setting``: a saved setting the URL opens (its folder becomes the settings folder);
-    ``keep_unconnected``: see ``voila_command``."""
+    ``keep_unconnected``: see ``voila_command`` (default ``KEEP_UNCONNECTED``)."""
+    keep_unconnected = KEEP_UNCONNECTED if keep_unconnected is None else keep_unconnected
     if keep_unconnected < 1:
         raise ValueError(f"--keep-unconnected must be at least 1 second, not {keep_unconnected}")
     environment = dict(os.environ)

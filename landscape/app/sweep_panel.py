@@ -89,7 +89,7 @@ class SweepPanel:
             self.lr.options = [(f"{lr:.3g}", index) for index, lr in enumerate(result.lrs.tolist())]
             momenta = [0.0] if result.momenta is None else result.momenta.tolist()
             self.momentum.options = [(f"{m:.3g}", index) for index, m in enumerate(momenta)]
-            if result.to_json()["best"]:
+            if result.best_setting() is not None:
                 self.lr.index, self.momentum.index = result.best()
         self.lr.layout.display = None
         self.momentum.layout.display = None if result.momenta is not None else "none"

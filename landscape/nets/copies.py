@@ -90,8 +90,8 @@ STATE_COPIES = 3  # weights, their gradients, optimizer state: copies of θ
 
 def memory_estimate(model_name: str, count: int, batch_size: int, dtype=torch.float32) -> int:
     """Bytes that ``count`` copies take in training: ``STATE_COPIES`` + 1 tensors like θ (B, P)
-    (2 more for an optimizer with two moments), and each copy's activations on a batch, kept
-    for the backward pass (measured on one image)."""
+    (an optimizer with two moments takes one more: ``check_memory`` leaves a fifth spare), and
+    each copy's activations on a batch, twice, for the backward pass (measured on one image)."""
     model = models.create(model_name).to(dtype)
     size = torch.finfo(dtype).bits // 8
     weights = sum(p.numel() for p in model.parameters()) * size
