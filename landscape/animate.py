@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,7 @@ class TrajectoryAnimation:
         _check_size(size)
         self.stride = _positive_int("stride", stride)
         self.surface, self.trajectories = surface, list(trajectories)
-        self.steps = max(t.steps for t in self.trajectories)
+        self.last_point = max(t.last_point for t in self.trajectories)
         drawn = draw.lecture_figure(surface, self.trajectories, loss=loss, size=size, title=title,
                                     animated=True, dpi=dpi)
         self.figure = drawn.figure
@@ -70,7 +70,7 @@ class TrajectoryAnimation:
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
         self._counter_box = contour_axes.text(
-            0.98, 0.02, f"iteration {self._iteration(self.steps)}", transform=contour_axes.transAxes, ha="right",
+            0.98, 0.02, f"iteration {self._iteration(self.last_point)}", transform=contour_axes.transAxes, ha="right",
             va="bottom", fontsize=12, color=(0, 0, 0, 0), bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
         self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes,
                                          ha="right", va="bottom", fontsize=12, color="white",
@@ -117,18 +117,18 @@ class TrajectoryAnimation:
 
     def can_show(self, trajectories: Sequence[Trajectories]) -> bool:
         """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
-        rows and steps as the ones drawn."""
+        rows and points as the ones drawn."""
         return len(trajectories) == len(self.trajectories) and all(
-            new.surface is self.surface and (new.rows, new.steps) == (old.rows, old.steps)
+            new.surface is self.surface and (new.rows, new.last_point) == (old.rows, old.last_point)
             for new, old in zip(trajectories, self.trajectories))
 
     def set_runs(self, trajectories: Sequence[Trajectories]) -> None:
         """Show other runs of the same optimizers on the same surface (another lr, momentum or
-        start; as many rows and steps) without redrawing the rest."""
+        start; as many rows and points) without redrawing the rest."""
         if not self.can_show(trajectories):
             raise ValueError(f"these runs need a new animation: expected {len(self.trajectories)} "
-                             f"runs on {self.surface.name} with these (rows, steps): "
-                             f"{[(t.rows, t.steps) for t in self.trajectories]}")
+                             f"runs on {self.surface.name} with these (rows, last point): "
+                             f"{[(t.rows, t.last_point) for t in self.trajectories]}")
         self.trajectories = list(trajectories)
         rows = [(t, r) for t in self.trajectories for r in range(t.rows)]
         self.paths, self.starts, self.losses = (
@@ -152,46 +152,46 @@ class TrajectoryAnimation:
         px, py = axes.transData.inverted().transform(display)
         return float(px), float(py)
 
-    def _iteration(self, step: int) -> int:
-        """The iteration point ``step`` shows (they differ where runs kept every N-th point)."""
-        longest = max(self.trajectories, key=lambda t: t.steps)
-        return int(longest.iteration_of_point[step])
+    def _iteration(self, point: int) -> int:
+        """The iteration point ``point`` shows (they differ where runs kept every N-th point)."""
+        longest = max(self.trajectories, key=lambda t: t.last_point)
+        return int(longest.iteration_of_point[point])
 
     @property
-    def frame_steps(self) -> list[int]:
-        """The iteration shown in each frame: 0, stride, 2·stride, …, always ending at T."""
-        steps = list(range(0, self.steps + 1, self.stride))
-        return steps if steps[-1] == self.steps else steps + [self.steps]
+    def frame_points(self) -> list[int]:
+        """The point shown by each frame: 0, stride, 2·stride, …, always ending at the last."""
+        points = list(range(0, self.last_point + 1, self.stride))
+        return points if points[-1] == self.last_point else points + [self.last_point]
 
-    def frame_image(self, step: int) -> Image.Image:
-        """The figure at iteration ``step``, as an RGB PIL image."""
+    def frame_image(self, point: int) -> Image.Image:
+        """The figure with the paths drawn up to point ``point``, as an RGB PIL image."""
         self.canvas.restore_region(self.background)
         for line, trajectory, row in self.paths:
-            end = min(step, trajectory.steps) + 1
+            end = min(point, trajectory.last_point) + 1
             line.set_data(trajectory.points[:end, row, 0].numpy(), trajectory.points[:end, row, 1].numpy())
             self.figure.draw_artist(line)
         for marker, trajectory, row in self.starts:
             marker.set_data(trajectory.points[:1, row, 0].numpy(), trajectory.points[:1, row, 1].numpy())
             self.figure.draw_artist(marker)
         for line, trajectory, row in self.losses:
-            end = min(step, trajectory.steps) + 1
+            end = min(point, trajectory.last_point) + 1
             line.set_data(trajectory.iteration_of_point[:end].numpy(), draw.loss_curve(trajectory)[:end, row])
             self.figure.draw_artist(line)
         for region in self._on_top:
             self.canvas.restore_region(region)
-        self.counter.set_text(f"iteration {self._iteration(step)}")
+        self.counter.set_text(f"iteration {self._iteration(point)}")
         self.figure.draw_artist(self.counter)
         width, height = self.canvas.get_width_height()
         return Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba()).convert("RGB")
 
-    def frame(self, step: int) -> np.ndarray:
-        """The RGB image (H, W, 3) of the figure at iteration ``step``."""
-        return np.asarray(self.frame_image(step))
-
-    def frame_images(self):
-        """Every frame, as PIL images (what the GIF writer takes without a copy)."""
-        for step in self.frame_steps:
-            yield self.frame_image(step)
+    def frame_images(self, progress: Callable[[int, int], None] | None = None) -> Iterator[Image.Image]:
+        """Every frame (``frame_points``), drawn one at a time as the GIF writer takes them;
+        ``progress(done, total)`` after each."""
+        points = self.frame_points
+        for done, point in enumerate(points, 1):
+            yield self.frame_image(point)
+            if progress is not None:
+                progress(done, len(points))
 
 
 # GIF stores each frame's delay in whole centiseconds; browsers play delays under 2 cs slowly
@@ -310,13 +310,6 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
         trajectories = compare(surface, list(optimizers), lr=lr, steps=steps, **run_options)
     animation = TrajectoryAnimation(surface, trajectories, size=size, stride=stride, loss=loss,
                                     title=title)
-    steps = animation.frame_steps
-
-    def frames():
-        for done, step in enumerate(steps, 1):
-            yield animation.frame_image(step)
-            if progress is not None:
-                progress(done, len(steps))
-
-    write_gif(path, frames(), fps=fps, loop=loop, last=animation.frame_image(steps[-1]))
+    write_gif(path, animation.frame_images(progress), fps=fps, loop=loop,
+              last=animation.frame_image(animation.last_point))
     return str(path)

@@ -74,12 +74,22 @@ def _point(text: str) -> tuple[float, float]:
 
 def _range(text: str) -> tuple[float, float, int]:
     """'low:high:count'."""
-    from .trajectory import parse_range
+    from .grid import parse_range
 
     try:
         return parse_range(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _grid(lr_range: tuple[float, float, int], momentum_range: tuple[float, float, int] | None):
+    """The sweep's grid from ``--lrs`` and ``--momenta``, a mistake named by its option."""
+    from .grid import Grid
+
+    try:
+        return Grid.from_ranges(lr_range, momentum_range)
+    except ValueError as error:
+        raise ValueError(f"Invalid --{error}") from None
 
 
 def _check_steps(steps: int) -> int:
@@ -139,23 +149,22 @@ def _list_optimizers(args) -> None:
     print(f"{'rule':<10} {'class':<9} {'modifiers':<27} {'momentum slider':<17} {'net lr':<7} paper")
     for word, info in optim.BASE_RULES.items():
         modifiers = " ".join(f"+{m}" for m in info.modifiers) or "-"
-        slider = {"momentum": "β", "beta1": "β1"}.get(optim.parse(word).momentum) or \
-            ("β with +momentum" if info.momentum else "-")
+        slider = {"momentum": "β", "beta1": "β1"}.get(optim.parse(word).momentum_parameter) or \
+            ("β with +momentum" if info.momentum_parameter else "-")
         print(f"{word:<10} {info.rule.__name__:<9} {modifiers:<27} {slider:<17} {info.network_lr:<7g} {info.paper}")
     print("extensions, for every rule: " + ", ".join(f"+{word}" for word in optim.EXTENSIONS))
     print("example: radamw+nesterov+gradnoise+lrdropout+lookahead;  show-rule SPEC prints its lecture version")
 
 
 def _show_rule(args) -> None:
-    spec, lr = optim.split_learning_rate(args.spec)
-    print(optim.parse(spec).lecture_source(**({} if lr is None else {"lr": lr})))
+    print(optim.parse(args.spec).lecture_source())
 
 
 def _gif(args) -> None:
     from .animate import check_gif_options, export_gif, gif_fps
 
     surface = surfaces.get(args.surface)
-    specs = optim.split_specs(args.optimizers)
+    specs = optim.parse_list(args.optimizers)
     check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size)
     frames = -(-_check_steps(args.steps) // args.stride) + 1
     if frames > MAX_FRAMES:
@@ -183,7 +192,7 @@ def _gif(args) -> None:
 def _phase(args) -> None:
     from .draw import phase_diagram
     from .files import atomic_path, check_writable
-    from .trajectory import sweep, sweep_axes
+    from .trajectory import sweep
 
     if args.model is not None:
         return _network_sweep(args)
@@ -191,8 +200,8 @@ def _phase(args) -> None:
     args.tolerance = 1e-3 if args.tolerance is None else args.tolerance
     check_writable(args.out)
     optim.parse(args.optimizer)
-    lrs, momenta = sweep_axes(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
-    lr_count, m_count = len(lrs), len(momenta)
+    grid = _grid(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
+    lr_count, m_count = grid.shape
     size = 24 * lr_count * m_count * (_check_steps(args.steps) + 1)
     if size > MAX_GRID_BYTES:
         raise ValueError(f"Invalid grid: {lr_count:,} lrs x {m_count:,} momenta x {args.steps + 1:,} "
@@ -201,7 +210,7 @@ def _phase(args) -> None:
     surface = surfaces.get(args.surface)
     if args.start is not None:
         _check_start(surface, args.start)
-    runs = sweep(surface, args.optimizer, lrs, momenta, start=args.start, steps=args.steps,
+    runs = sweep(surface, args.optimizer, grid.lrs, grid.momenta, start=args.start, steps=args.steps,
                  tolerance=args.tolerance, schedule=args.schedule)
     ax = phase_diagram(runs)
     with atomic_path(args.out) as temporary:
@@ -211,16 +220,16 @@ def _phase(args) -> None:
 
 def _network_sweep(args) -> None:
     from .nets.sweep import sweep_network
-    from .trajectory import sweep_axes
 
     for option in ("steps", "tolerance", "start"):
         if getattr(args, option) is not None:
             raise ValueError(f"--{option} applies to a surface's sweep (--surface), not a network's (--model)")
-    has_momentum = optim.parse(args.optimizer).momentum is not None
+    has_momentum = optim.parse(args.optimizer).momentum_parameter is not None
     default_momenta = (0.0, 0.95, 8) if has_momentum else None
-    lrs, momenta = sweep_axes(args.lrs or (1e-3, 1.0, 16), args.momenta or default_momenta)
+    grid = _grid(args.lrs or (1e-3, 1.0, 16), args.momenta or default_momenta)
     with _progress_bar() as advance:
-        result = sweep_network(args.model, args.optimizer, lrs, momenta, dataset=args.dataset, epochs=args.epochs,
+        result = sweep_network(args.model, args.optimizer, grid.lrs, grid.momenta, dataset=args.dataset,
+                               epochs=args.epochs,
                                batch_size=args.batch_size, train_size=args.train_size, val_size=args.val_size,
                                seed=args.seed, device=args.device, data_dir=args.data_dir, out=args.out,
                                overwrite=args.overwrite, schedule=args.schedule, progress=advance)
@@ -232,7 +241,7 @@ def _compare(args) -> None:
     from .nets.report import summary_text
     from .nets.train import train_and_compare
 
-    specs = optim.split_specs(args.optimizers)
+    specs = optim.parse_list(args.optimizers)
     try:
         result = train_and_compare(args.model, specs, dataset=args.dataset, schedule=args.schedule,
                                    epochs=args.epochs, lr=args.lr,
@@ -256,11 +265,10 @@ def _slice(args) -> None:
     from .nets import slice_view
     from .nets import datasets
     from .nets.report import summary_text
-    from .nets.train import resolve_device, train_and_compare
+    from .nets.devices import resolve_device
+    from .nets.train import train_and_compare
 
-    specs = optim.split_specs(args.optimizers)
-    for spec in specs:  # before loading the data
-        optim.parse(spec)
+    specs = optim.parse_list(args.optimizers)  # before loading the data
     slice_view.check_slice_options(directions=args.directions, grid=args.grid,
                                    evaluation_images=args.evaluation_images, target_loss=args.target_loss)
     slice_view.check_slice_folder(args.out, args.overwrite)

@@ -291,7 +291,7 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
 
 def momentum_label(spec: optim.Spec) -> str:
     """What a phase diagram's y axis is for ``spec``: β of heavy ball / Nesterov, or β1."""
-    return "β1 (first-moment decay)" if spec.momentum == "beta1" else "momentum β"
+    return "β1 (first-moment decay)" if spec.momentum_parameter == "beta1" else "momentum β"
 
 
 def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
@@ -302,23 +302,22 @@ def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
     Diverged cells are dark, not-converged cells grey. On a quadratic, for gradient descent and
     heavy ball (``Spec.is_heavy_ball``), theory's stability limit lr·λmax < 2(1 + β) and the
     optimal (lr*, β*) are overlaid (``landscape.theory``). ``current`` marks a (lr, momentum)
-    position, e.g. the sliders'. The y axis is the spec's momentum (``Spec.momentum``): β of heavy
-    ball / Nesterov, or β1 for the Adam family.
+    position, e.g. the sliders'. The y axis is the spec's momentum (``Spec.momentum_parameter``): β
+    of heavy ball / Nesterov, or β1 for the Adam family.
     """
-    if sweep.sweep_shape is None:
+    grid = sweep.grid
+    if grid is None:
         raise ValueError("phase_diagram needs an lr x momentum sweep (landscape.trajectory.sweep)")
-    lrs = sweep.sweep_values(sweep.settings["lr"])[:, 0].numpy()
-    momenta = (sweep.sweep_values(sweep.settings["momentum"])[0].numpy()
-               if "momentum" in sweep.settings else np.zeros(1))
-    iterations = sweep.sweep_values(sweep.iterations).numpy().astype(float)
-    spec = optim.parse(optim.split_learning_rate(sweep.spec)[0])
-    ax = phase_grid(ax, lrs, momenta, np.where(iterations >= 0, iterations, np.nan),
-                    sweep.sweep_values(sweep.diverged_at).numpy() >= 0,
+    momenta = np.zeros(1) if grid.momenta is None else grid.momenta.numpy()
+    iterations = grid.values(sweep.iterations).numpy().astype(float)
+    ax = phase_grid(ax, grid.lrs.numpy(), momenta, np.where(iterations >= 0, iterations, np.nan),
+                    grid.values(sweep.diverged_at).numpy() >= 0,
                     colour_label=f"iterations to within {sweep.tolerance:g}",
-                    missing_label=f"not converged in {sweep.steps}", momentum_label=momentum_label(spec),
-                    title=f"{sweep.spec} on {sweep.surface.name}", colour_floor=1, current=current)
+                    missing_label=f"not converged in {sweep.last_iteration}",
+                    momentum_label=momentum_label(sweep.spec),
+                    title=f"{sweep.spec.text} on {sweep.surface.name}", colour_floor=1, current=current)
     eigenvalues = getattr(sweep.surface, "eigenvalues", None)
-    if eigenvalues is not None and spec.is_heavy_ball:
+    if eigenvalues is not None and sweep.spec.is_heavy_ball:
         low, high = ax.get_ylim()
         beta = np.linspace(low, high, 200)
         ax.plot(theory.stability_limit(beta, max(eigenvalues)), beta, color="#42d4f4", linestyle="--",

@@ -7,8 +7,12 @@ needed to reach a tolerance (and stay there), which minimum it reached, the step
 diverged (left the finite range or went far outside the view), or the step from which it stayed
 outside the view. Divergence is data, not an error.
 
-In a list of runs (``compare``, ``sweeps``) a spec may carry its own learning rate, ``spec@lr``
-(``optim.split_learning_rate``): 'sgd@0.01', 'sgd@0.1' is one optimizer at two learning rates.
+In a list of runs (``compare``, ``sweeps``: ``optim.parse_list``) a spec may carry its own
+learning rate, ``spec@lr``: 'sgd@0.01', 'sgd@0.1' is one optimizer at two learning rates. An lr x
+momentum sweep lays its rows out on a ``grid.Grid``.
+
+Words: iteration k is the number of optimizer steps taken; point p is the p-th position kept
+(point p is iteration p, except on a real network's recorded path, ``point_steps``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from . import optim, schedules
+from .grid import Grid
 from .surfaces import StochasticSurface, Surface, newton_step
 
 CRITERIA = ("distance", "loss")
@@ -34,22 +39,23 @@ class Trajectories:
     its own start or hyper-parameters (an lr x momentum sweep is one such batch).
 
     Attributes:
-        points: (T+1, B, 2) positions, NaN from the step a row diverged.
-        losses: (T+1, B) full-batch loss at each point.
-        iterations: (B,) steps after which the row stayed within tolerance; -1 if it did not.
+        spec: the optimizer's parsed spec (None for Newton's method, ``newton``).
+        points: (P+1, B, 2) positions, NaN from the point a row diverged.
+        losses: (P+1, B) full-batch loss at each point.
+        iterations: (B,) iterations after which the row stayed within tolerance; -1 if it did not.
         minimum: (B,) index into ``surface.minima`` of the minimum reached; -1 if none.
-        diverged_at: (B,) step at which the row diverged; -1 if it did not.
-        left_at: (B,) first step of the final stretch the row spent outside the view
+        diverged_at: (B,) iteration at which the row diverged; -1 if it did not.
+        left_at: (B,) first iteration of the final stretch the row spent outside the view
             (``surface.bounds``); -1 if it ends inside, diverged or converged.
         settings: per-row hyper-parameter values, e.g. {"lr": (B,), "momentum": (B,)}.
-        sweep_shape: (len(lrs), len(momenta)) when the rows are an lr x momentum sweep, row-major.
-        name: what legends call the run (the spec, plus e.g. its own lr or the batch size).
-        point_steps: (T+1,) the optimizer step after which each point was taken, where points
-            were kept only every few steps (a real network's recorded path, ``nets.slice_view``);
-            None: point k is iteration k. ``iterations`` and ``diverged_at`` count steps either way.
+        grid: the lr x momentum grid the rows are laid out on (``trajectory.sweep``), else None.
+        name: what legends call the run (the spec's name, plus e.g. the batch size).
+        point_steps: (P+1,) the iteration after which each point was taken, where points were
+            kept only every few iterations (a real network's recorded path, ``nets.slice_view``);
+            None: point p is iteration p. ``iterations`` and ``diverged_at`` count iterations either way.
     """
 
-    spec: str
+    spec: optim.Spec | None
     surface: Surface
     points: Tensor
     losses: Tensor
@@ -60,15 +66,16 @@ class Trajectories:
     settings: dict[str, Tensor] = field(default_factory=dict)
     tolerance: float = 1e-3
     criterion: str = "distance"
-    sweep_shape: tuple[int, int] | None = None
+    grid: Grid | None = None
     name: str = ""
     point_steps: Tensor | None = None
 
     def __post_init__(self):
-        self.name = self.name or self.spec
+        self.name = self.name or self.spec.name
 
     @property
-    def steps(self) -> int:
+    def last_point(self) -> int:
+        """The index P of the last point."""
         return self.points.shape[0] - 1
 
     @property
@@ -77,8 +84,8 @@ class Trajectories:
 
     @property
     def iteration_of_point(self) -> Tensor:
-        """(T+1,) the iteration (optimizer step) each point shows: ``point_steps``, or 0..T."""
-        return torch.arange(self.steps + 1) if self.point_steps is None else self.point_steps
+        """(P+1,) the iteration each point shows: ``point_steps``, or 0..P."""
+        return torch.arange(self.last_point + 1) if self.point_steps is None else self.point_steps
 
     @property
     def last_iteration(self) -> int:
@@ -87,7 +94,7 @@ class Trajectories:
     def outcome(self, row: int = 0) -> str:
         """What became of row ``row``, first that applies: 'diverged@k'; the iterations to
         converge, '123', or '150 (last step)' when it got there only at the last of 150 steps;
-        'left@k', outside the view from step k to the end; else '>T', not converged in T steps."""
+        'left@k', outside the view from iteration k to the end; else '>T', not converged in T."""
         if self.diverged_at[row] >= 0:
             return f"diverged@{int(self.diverged_at[row])}"
         if self.iterations[row] >= 0:
@@ -109,13 +116,7 @@ class Trajectories:
         return replace(self, points=self.points[:, pick], losses=self.losses[:, pick],
                        iterations=self.iterations[pick], minimum=self.minimum[pick],
                        diverged_at=self.diverged_at[pick], left_at=self.left_at[pick],
-                       settings={k: v[pick] for k, v in self.settings.items()}, sweep_shape=None)
-
-    def sweep_values(self, values: Tensor) -> Tensor:
-        """Per-row ``values`` laid out as the (len(lrs), len(momenta)) sweep."""
-        if self.sweep_shape is None:
-            raise ValueError("these trajectories are not an lr x momentum sweep (trajectory.sweep)")
-        return values.reshape(self.sweep_shape)
+                       settings={k: v[pick] for k, v in self.settings.items()}, grid=None)
 
 
 def _starts(surface: Surface, starts) -> Tensor:
@@ -146,53 +147,6 @@ def _per_row(name: str, value, rows: int) -> Tensor | float:
     return values.reshape(rows, 1)
 
 
-def _parse(spec: str) -> tuple[optim.Spec, float | None]:
-    """The optimizer of ``spec`` and its own learning rate ('sgd@0.1'), if it has one."""
-    text, lr = optim.split_learning_rate(spec)
-    return optim.parse(text), lr
-
-
-def _spec_list(specs: Sequence[str] | str) -> list[str]:
-    """The specs of a list of runs; a string is a comma-separated list ('sgd' or 'sgd, adam')."""
-    specs = optim.split_specs(specs) if isinstance(specs, str) else list(specs)
-    if not specs:
-        raise ValueError("Invalid specs: give at least one optimizer, e.g. ['sgd', 'adam']")
-    return specs
-
-
-def _learning_rates(lr, specs: list[str], parsed: list[tuple[optim.Spec, float | None]]) -> list:
-    """Each run's learning rate: its own ('sgd@0.1'), else ``lr``, a number or {spec: lr}. The
-    keys are specs in any case ('ADAM' is 'adam'); a key that names none of them is refused."""
-    if not isinstance(lr, dict):
-        return [lr if own_lr is None else own_lr for _, own_lr in parsed]
-    texts = {rule.text for rule, _ in parsed}
-    given = {}
-    for key, value in lr.items():
-        try:
-            text = optim.parse(key).text
-        except ValueError:
-            text = None
-        if text not in texts:
-            raise ValueError(f"Invalid lr: {key!r} is none of the optimizers {', '.join(specs)}")
-        given[text] = value
-    missing = [spec for spec, (rule, own_lr) in zip(specs, parsed)
-               if own_lr is None and rule.text not in given]
-    if missing:
-        raise ValueError(f"Invalid lr: no learning rate for {', '.join(missing)}")
-    return [given[rule.text] if own_lr is None else own_lr for rule, own_lr in parsed]
-
-
-def _parse_list(specs: Sequence[str]) -> list[tuple[optim.Spec, float | None]]:
-    """``_parse`` each spec of a list of runs; the same run twice is refused."""
-    parsed = [_parse(spec) for spec in specs]
-    seen = set()
-    for spec, (rule, lr) in zip(specs, parsed):
-        if (rule.text, lr) in seen:
-            raise ValueError(f"Invalid specs: {spec!r} given twice")
-        seen.add((rule.text, lr))
-    return parsed
-
-
 @dataclass
 class _Job:
     """One optimizer's rows in a (possibly joint) run."""
@@ -201,17 +155,12 @@ class _Job:
     starts: Tensor  # (B, 2)
     settings: dict  # per-row hyper-parameters: a float or a (B, 1) tensor each
     hyperparameters: dict = field(default_factory=dict)
-    own_lr: float | None = None  # from 'spec@lr'
 
-    @property
-    def text(self) -> str:
-        """The spec the run records: 'sgd', or 'sgd@0.1' with its own learning rate."""
-        return self.spec.text if self.own_lr is None else f"{self.spec.text}@{self.own_lr!r}"
-
-    @property
-    def name(self) -> str:
-        """What legends call the run: 'sgd', or 'sgd η=0.1' with its own learning rate."""
-        return self.spec.text if self.own_lr is None else f"{self.spec.text} η={self.own_lr:g}"
+    def build(self, p: Tensor, seed: int) -> optim.Optimizer:
+        """The optimizer of these rows on ``p``, at the rows' learning rates (the spec's own, if
+        it has one, is theirs)."""
+        settings = {k: (v.to(p) if isinstance(v, Tensor) else v) for k, v in self.settings.items()}
+        return self.spec.without_lr().build([p], seed=seed, **self.hyperparameters, **settings)
 
 
 def _simulate(surface: Surface, starts: Sequence[Tensor], steps: int,
@@ -299,10 +248,7 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
     loss_of = loss_of or surface
 
     def stepper(ps):
-        optimizers = [job.spec.build([p], seed=seed, **job.hyperparameters,
-                                     **{k: (v.to(p) if isinstance(v, Tensor) else v)
-                                        for k, v in job.settings.items()})
-                      for job, p in zip(jobs, ps)]
+        optimizers = [job.build(p, seed) for job, p in zip(jobs, ps)]
         ones = torch.ones(sum(p.shape[0] for p in ps), dtype=dtype, device=ps[0].device)
         rate = schedules.Schedule(schedule, steps, optimizers)
 
@@ -323,8 +269,8 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
         return advance
 
     results = _simulate(surface, [job.starts for job in jobs], steps, stepper, escape, device, dtype)
-    return [_trajectory(surface, job.text, points, diverged_at, job.settings, tolerance,
-                        criterion, job.name) for job, (points, diverged_at) in zip(jobs, results)]
+    return [_trajectory(surface, job.spec, points, diverged_at, job.settings, tolerance, criterion)
+            for job, (points, diverged_at) in zip(jobs, results)]
 
 
 def _check_convergence(tolerance: float, criterion: str) -> None:
@@ -337,6 +283,7 @@ def _check_convergence(tolerance: float, criterion: str) -> None:
 
 def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criterion,
                 name="") -> Trajectories:
+    """The verdicts on one job's points, as ``Trajectories``."""
     losses, iterations, minimum = _assess(surface, points, diverged_at, tolerance, criterion)
     left_at = _left_view(surface, points, (diverged_at < 0) & (iterations < 0))
     rows = points.shape[1]
@@ -346,7 +293,7 @@ def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criteri
                         settings, tolerance, criterion, name=name)
 
 
-def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
+def run(surface: Surface, spec: str | optim.Spec, *, starts=None, lr=0.01, momentum=None,
         batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float = 1e-3,
         criterion: str = "distance", escape: float = 10.0, device=None, dtype=torch.float64,
         schedule: str = "none", **hyperparameters) -> Trajectories:
@@ -361,10 +308,10 @@ def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
     changes the learning rate from iteration to iteration, as torch's schedulers do. Other
     keywords go to ``landscape.optim.build``.
     """
-    parsed, own_lr = _parse(spec)
+    spec = optim.parse(spec)
     points = _starts(surface, starts)
     rows = points.shape[0]
-    settings = {"lr": _per_row("lr", lr if own_lr is None else own_lr, rows)}
+    settings = {"lr": _per_row("lr", lr if spec.lr is None else spec.lr, rows)}
     if momentum is not None:
         settings["momentum"] = _per_row("momentum", momentum, rows)
     loss_of = None
@@ -374,10 +321,9 @@ def run(surface: Surface, spec: str, *, starts=None, lr=0.01, momentum=None,
         if not (isinstance(batch_size, int) and 1 <= batch_size <= surface.data.size):
             raise ValueError(f"Invalid batch_size: {batch_size!r} (expected 1 to {surface.data.size})")
         loss_of = _minibatches(surface, batch_size, seed)
-    job = _Job(parsed, points, settings, hyperparameters, own_lr)
-    (trajectory,) = _run_jobs(surface, [job], loss_of, steps=steps, tolerance=tolerance,
-                              criterion=criterion, seed=seed, escape=escape, device=device,
-                              dtype=dtype, schedule=schedule)
+    (trajectory,) = _run_jobs(surface, [_Job(spec, points, settings, hyperparameters)], loss_of, steps=steps,
+                              tolerance=tolerance, criterion=criterion, seed=seed, escape=escape,
+                              device=device, dtype=dtype, schedule=schedule)
     if batch_size is not None:
         trajectory.name = f"{trajectory.name} (batch {batch_size})"
     return trajectory
@@ -413,115 +359,80 @@ def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float =
 
     ((points, diverged_at),) = _simulate(surface, [_starts(surface, starts)], steps, stepper,
                                          escape, device, dtype)
-    return _trajectory(surface, "newton", points, diverged_at, {}, tolerance, criterion)
+    return _trajectory(surface, None, points, diverged_at, {}, tolerance, criterion, name="newton")
 
 
-def _sweep_rows(lrs, momenta) -> tuple[Tensor, Tensor, tuple[int, int]]:
-    """Row-major (lr index major) per-row lr and momentum of an lr x momentum sweep."""
-    lrs = torch.as_tensor(lrs, dtype=torch.float64).reshape(-1)
-    momenta = torch.as_tensor([0.0] if momenta is None else momenta, dtype=torch.float64).reshape(-1)
-    return lrs.repeat_interleave(momenta.numel()), momenta.repeat(lrs.numel()), (lrs.numel(), momenta.numel())
+def _grid_of(spec: optim.Spec, lrs, momenta) -> Grid:
+    """The grid ``spec`` is swept on: ``lrs`` x ``momenta``, at its own lr if it has one."""
+    grid = Grid(lrs, momenta)
+    return grid if spec.lr is None else grid.at_lr(spec.lr)
 
 
-def parse_range(text: str) -> tuple[float, float, int]:
-    """'low:high:count' (e.g. '0.001:1:16') as numbers; ``ValueError`` saying what is wrong."""
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise ValueError(f"expected low:high:count, got {text!r}")
-    try:
-        low, high = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise ValueError(f"low and high must be numbers, got {text!r}") from None
-    try:
-        count = int(parts[2])
-    except ValueError:
-        raise ValueError(f"count must be an integer, got {parts[2]!r}") from None
-    return low, high, count
+def _start_of_sweep(surface: Surface, start) -> Tensor:
+    return _starts(surface, surface.start if start is None else start)[:1]
 
 
-def sweep_axes(lr_range: tuple[float, float, int],
-               momentum_range: tuple[float, float, int] | None) -> tuple[Tensor, Tensor | None]:
-    """A sweep's lrs (log-spaced over ``lr_range``) and momenta (linear; None without a range),
-    each range (low, high, count) checked: 0 < low < high for lrs, 0 <= low <= high < 1 for momenta."""
-    lr_low, lr_high, lr_count = lr_range
-    if not (0 < lr_low < lr_high < math.inf and lr_count >= 2):
-        raise ValueError(f"Invalid --lrs: need 0 < low < high < inf and count >= 2, got {lr_range}")
-    lrs = torch.logspace(math.log10(lr_low), math.log10(lr_high), lr_count, dtype=torch.float64)
-    if momentum_range is None:
-        return lrs, None
-    m_low, m_high, m_count = momentum_range
-    if not (0 <= m_low <= m_high < 1 and m_count >= 1):
-        raise ValueError(f"Invalid --momenta: need 0 <= low <= high < 1 and count >= 1, got {momentum_range}")
-    return lrs, torch.linspace(m_low, m_high, m_count, dtype=torch.float64)
-
-
-def sweep(surface: Surface, spec: str, lrs: Sequence[float], momenta: Sequence[float] | None = None,
-          *, start=None, **options) -> Trajectories:
-    """The lr x momentum sweep of one optimizer: every (lr, momentum) pair from one start, as one
-    batched run; rows are row-major (lr index major): ``runs.sweep_values(runs.iterations)`` is
-    (len(lrs), len(momenta)), the shape ``runs.sweep_shape``.
+def sweep(surface: Surface, spec: str | optim.Spec, lrs: Sequence[float],
+          momenta: Sequence[float] | None = None, *, start=None, **options) -> Trajectories:
+    """The lr x momentum sweep of one optimizer: every (lr, momentum) cell of ``Grid(lrs,
+    momenta)`` from one start, as one batched run; ``runs.grid`` lays the rows out
+    (``runs.grid.values(runs.iterations)`` is (len(lrs), len(momenta))).
     A spec with its own learning rate, 'sgd@0.1', sweeps momenta only: (1, len(momenta))."""
-    own_lr = optim.split_learning_rate(spec)[1]
-    lr_rows, momentum_rows, shape = _sweep_rows(lrs if own_lr is None else [own_lr], momenta)
-    start = _starts(surface, surface.start if start is None else start)[:1]
-    runs = run(surface, spec, starts=start.repeat(lr_rows.numel(), 1), lr=lr_rows,
-               momentum=momentum_rows if momenta is not None else None, **options)
-    runs.sweep_shape = shape
+    spec = optim.parse(spec)
+    grid = _grid_of(spec, lrs, momenta)
+    rows = grid.rows()
+    runs = run(surface, spec, starts=_start_of_sweep(surface, start).repeat(grid.cells, 1), lr=rows["lr"],
+               momentum=rows.get("momentum"), **options)
+    runs.grid = grid
     return runs
 
 
 RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype", "schedule")
 
 
-def sweeps(surface: Surface, specs: Sequence[str] | str, lrs: Sequence[float],
+def sweeps(surface: Surface, specs: str | Sequence[str | optim.Spec], lrs: Sequence[float],
            momenta: Sequence[float] | None = None, *, start=None, **options) -> list[Trajectories]:
     """``sweep`` for several optimizers, stepped together: one loss and gradient evaluation per
     step for all of them (what the explorer precomputes for its sliders).
 
-    As in ``compare``, ``momenta`` go to the specs that take momentum (the others get one row
-    per lr), each hyper-parameter keyword goes to the specs that accept it, and a spec with its
-    own learning rate, 'sgd@0.1', keeps it: its sweep is (1, len(momenta)), or (1, 1)."""
-    specs = _spec_list(specs)
+    As in ``compare``, ``momenta`` go to the specs that take momentum (the others are swept over
+    lrs only), each hyper-parameter keyword goes to the specs that accept it, and a spec with its
+    own learning rate, 'sgd@0.1', keeps it: its grid has that one lr."""
+    specs = optim.parse_list(specs)
     run_options = {k: v for k, v in options.items() if k in RUN_OPTIONS}
     hyperparameters = {k: v for k, v in options.items() if k not in RUN_OPTIONS}
-    parsed = _parse_list(specs)
     for name in hyperparameters:
-        if not any(name in rule.hyperparameters() for rule, _ in parsed):
-            raise ValueError(f"Invalid hyper-parameter {name!r}: none of {', '.join(specs)} takes it")
-    start = _starts(surface, surface.start if start is None else start)[:1]
-    jobs, shapes = [], []
-    for rule, own_lr in parsed:
-        spec_momenta = momenta if rule.momentum else None
-        lr_rows, momentum_rows, shape = _sweep_rows(lrs if own_lr is None else [own_lr], spec_momenta)
-        settings = {"lr": lr_rows.reshape(-1, 1)}
-        if spec_momenta is not None:
-            settings["momentum"] = momentum_rows.reshape(-1, 1)
-        jobs.append(_Job(rule, start.repeat(lr_rows.numel(), 1), settings,
-                         {k: v for k, v in hyperparameters.items() if k in rule.hyperparameters()},
-                         own_lr))
-        shapes.append(shape)
+        if not any(name in spec.hyperparameters() for spec in specs):
+            raise ValueError(f"Invalid hyper-parameter {name!r}: none of "
+                             f"{', '.join(spec.text for spec in specs)} takes it")
+    start = _start_of_sweep(surface, start)
+    jobs, grids = [], []
+    for spec in specs:
+        grid = _grid_of(spec, lrs, momenta if spec.momentum_parameter else None)
+        settings = {name: values.reshape(-1, 1) for name, values in grid.rows().items()}
+        jobs.append(_Job(spec, start.repeat(grid.cells, 1), settings,
+                         {k: v for k, v in hyperparameters.items() if k in spec.hyperparameters()}))
+        grids.append(grid)
     every_runs = _run_jobs(surface, jobs, **run_options)
-    for runs, shape in zip(every_runs, shapes):
-        runs.sweep_shape = shape
+    for runs, grid in zip(every_runs, grids):
+        runs.grid = grid
     return every_runs
 
 
-def compare(surface: Surface, specs: Sequence[str] | str, *, lr=0.01, momentum=None,
+def compare(surface: Surface, specs: str | Sequence[str | optim.Spec], *, lr=0.01, momentum=None,
             batch_size: int | None = None, **options) -> list[Trajectories]:
     """One run per spec, same starts and options; ``lr`` is a number or {spec: lr}, and a spec
     with its own learning rate, 'sgd@0.1', keeps it (the run is named 'sgd η=0.1'): the same
     optimizer at several learning rates is ``compare(surface, ["sgd@0.01", "sgd@0.1"])``. A
-    string is a comma-separated list: ``compare(surface, "sgd, adam")``.
+    string is a comma-separated list: ``compare(surface, "sgd, adam")`` (``optim.parse_list``;
+    ``optim.learning_rates``).
 
-    ``momentum`` goes to the specs that have momentum (``Spec.momentum``: heavy ball,
+    ``momentum`` goes to the specs that have momentum (``Spec.momentum_parameter``: heavy ball,
     Nesterov, β1 of the Adam family), not to plain gd/sgd. On a stochastic surface
     ``batch_size`` applies to every spec but ``gd``: gradient descent is by definition the
     full-batch rule, so "gd" vs "sgd" shows GD against minibatch SGD.
     """
-    specs = _spec_list(specs)
-    parsed = _parse_list(specs)
-    runs = []
-    for spec, (rule, _), spec_lr in zip(specs, parsed, _learning_rates(lr, specs, parsed)):
-        runs.append(run(surface, spec, lr=spec_lr, momentum=momentum if rule.momentum else None,
-                        batch_size=None if rule.base == "gd" else batch_size, **options))
-    return runs
+    specs = optim.parse_list(specs)
+    return [run(surface, spec, lr=spec_lr, momentum=momentum if spec.momentum_parameter else None,
+                batch_size=None if spec.base == "gd" else batch_size, **options)
+            for spec, spec_lr in zip(specs, optim.learning_rates(specs, lr))]

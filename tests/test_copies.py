@@ -52,7 +52,7 @@ def test_each_copy_equals_the_single_run_with_its_setting(tiny, spec, extra):
         weights, losses, val_loss = _single_run(tiny, "mnist-mlp", spec, lr=lr, momentum=momentum, **extra)
         torch.testing.assert_close(result.weights[b], weights, rtol=1e-10, atol=1e-12)
         torch.testing.assert_close(result.step_losses[:, b], torch.tensor(losses, dtype=DTYPE), rtol=1e-10, atol=0)
-        assert result.epochs[-1]["val_loss"][b].item() == pytest.approx(val_loss, rel=1e-10)
+        assert result.epochs[-1].val_loss[b].item() == pytest.approx(val_loss, rel=1e-10)
     assert (result.diverged_at == -1).all()
 
 
@@ -74,7 +74,7 @@ def test_copies_may_start_from_their_own_seeds(tiny):
 
 def test_classification_copies_report_their_accuracy(tiny):
     result = copies.train_copies("mnist-mlp", "adam", tiny, lr=[1e-3, 1e-2], epochs=1, batch_size=16)
-    accuracy = result.epochs[0]["val_accuracy"]
+    accuracy = result.epochs[0].val_accuracy
     assert accuracy.shape == (2,) and ((accuracy >= 0) & (accuracy <= 1)).all()
 
 

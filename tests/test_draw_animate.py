@@ -37,7 +37,7 @@ def test_gif_frames_are_the_animation_frames(tmp_path, two_well_runs):
     surface, runs = two_well_runs
     path = tmp_path / "slide.gif"
     animate.export_gif(path, surface, trajectories=runs, size=(320, 180))
-    expected = animate.TrajectoryAnimation(surface, runs, size=(320, 180)).frame(10)
+    expected = np.asarray(animate.TrajectoryAnimation(surface, runs, size=(320, 180)).frame_image(10))
     written = iio.imread(path, index=10)[..., :3].astype(int)
     assert np.abs(written - expected).mean() < 4  # palette quantization only
 
@@ -189,11 +189,11 @@ def test_other_runs_on_the_same_surface_reuse_the_animation(two_well_runs):
                                starts=[(1.6, -0.8), (-1.5, 1.2)])  # as many rows
     reused = animate.TrajectoryAnimation(surface, runs, size=(320, 180))
     fresh = animate.TrajectoryAnimation(surface, moved, size=(320, 180))
-    before = reused.frame(20)
+    before = np.asarray(reused.frame_image(20))
     assert reused.can_show(moved)
     reused.set_runs(moved)
-    assert not np.array_equal(reused.frame(20), before)
-    np.testing.assert_array_equal(reused.frame(20), fresh.frame(20))
+    assert not np.array_equal(np.asarray(reused.frame_image(20)), before)
+    np.testing.assert_array_equal(np.asarray(reused.frame_image(20)), np.asarray(fresh.frame_image(20)))
     elsewhere = trajectory.compare(surfaces.get("quadratic"), ["sgd", "adam"], steps=20)
     longer = trajectory.compare(surface, ["sgd", "adam"], steps=30)
     for other in (elsewhere, longer, moved[:1]):
@@ -222,7 +222,7 @@ def test_legend_and_counter_box_stay_on_top_of_the_paths():
     runs = trajectory.compare(surface, ["momentum", "adam"], lr=1.0, momentum=0.9, steps=150,
                               starts=[(0.2, 1.2)])
     animation = animate.TrajectoryAnimation(surface, runs)
-    first, last = animation.frame(0), animation.frame(150)
+    first, last = np.asarray(animation.frame_image(0)), np.asarray(animation.frame_image(150))
     assert (first != last).any(-1).mean() > 0.1, "the paths cover much of the figure"
 
     def inside(artist, image):

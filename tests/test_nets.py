@@ -17,7 +17,7 @@ import torch
 
 from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 from landscape.cli import main
-from landscape.nets import data, models, report, train
+from landscape.nets import data, devices, loop, models, report, train
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared CIFAR-10 subset not at {SHARED}")
 
@@ -170,7 +170,7 @@ def test_one_epoch_comparison_same_start_finite_decreasing(small_cifar):
         losses = run.step_losses
         assert run.status == "finished" and len(losses) == 16 and all(np.isfinite(losses))
         assert np.mean(losses[-5:]) < np.mean(losses[:5])
-        assert 0 <= run.epochs[0]["val_accuracy"] <= 1 and run.epochs[0]["seconds"] > 0
+        assert 0 <= run.epochs[0].val_accuracy <= 1 and run.epochs[0].seconds > 0
 
 
 def test_a_diverging_run_is_marked_and_the_others_continue(small_cifar):
@@ -289,7 +289,7 @@ def test_an_earlier_comparison_is_replaced_only_with_overwrite_and_all_together(
 def test_devices_that_do_not_exist_are_one_line_naming_those_that_do(tmp_path, capsys):
     for device in ("gpu", "cuda:99"):
         with pytest.raises(ValueError, match=f"Invalid device '{device}': this machine has auto, cpu"):
-            train.resolve_device(device)
+            devices.resolve_device(device)
     assert main(["compare", "--device", "gpu", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: Invalid device 'gpu': this machine has auto, cpu") and err.count("\n") == 1
@@ -341,11 +341,11 @@ def machine(monkeypatch):
 ], ids=["cuda", "cuda-and-mps", "mps", "cpu-only"])
 def test_auto_picks_cuda_else_mps_else_cpu(machine, cuda_devices, mps, available, auto):
     machine(cuda_devices, mps)
-    assert train.available_devices() == available
-    assert train.resolve_device("auto") == torch.device(auto)
-    assert train.resolve_device("cpu") == torch.device("cpu")
+    assert devices.available_devices() == available
+    assert devices.resolve_device("auto") == torch.device(auto)
+    assert devices.resolve_device("cpu") == torch.device("cpu")
     for name in available:
-        assert train.resolve_device(name) == torch.device(name)
+        assert devices.resolve_device(name) == torch.device(name)
 
 
 WITHOUT_CUDA = " (this torch is built without CUDA)"
@@ -362,7 +362,7 @@ def test_a_device_this_machine_lacks_is_refused_naming_those_it_has(machine, cud
                                                                     message):
     machine(cuda_devices, mps)
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
-        train.resolve_device(device)
+        devices.resolve_device(device)
 
 
 SUMMARY = [  # Comparison.summary rows: a finished run, a diverged one, one that never started
@@ -488,7 +488,7 @@ def test_by_default_about_40_points_and_a_batchnorm_models_final_buffers(small_c
 
 def _compare_timed_by_count(monkeypatch, cifar: data.ImageData, out: Path, **options) -> train.Comparison:
     """A comparison whose epochs all last one second (a counting clock), saved in ``out``."""
-    monkeypatch.setattr(train, "time", SimpleNamespace(perf_counter=count().__next__))
+    monkeypatch.setattr(loop, "time", SimpleNamespace(perf_counter=count().__next__))
     return train.train_and_compare("mlp", ["sgd", "adam", "rmsprop"], epochs=2, batch_size=64,
                                    lr={"sgd": 1e6, "adam": 1e-3, "rmsprop": 1e-3}, data=cifar,
                                    progress=False, out=out, **options)

@@ -16,9 +16,9 @@ def test_each_row_matches_its_class(word):
     assert set(info.options) <= set(accepted), "the word sets only what the class takes"
     for modifier in info.modifiers:
         assert set(lo.MODIFIERS[modifier]) & set(accepted), f"{modifier} sets nothing on {word}"
-    if info.momentum == "beta1":
+    if info.momentum_parameter == "beta1":
         assert len(accepted["betas"]) == 2, "β1 is the first of (β1, β2)"
-    elif info.momentum == "momentum":
+    elif info.momentum_parameter == "momentum":
         assert "momentum" in accepted
     else:
         assert "momentum" not in accepted or info.rule is lo.AggMo
@@ -51,7 +51,7 @@ def test_decoupled_rules_refuse_l2_and_coupled_ones_take_it():
                                            ("adam", "beta1"), ("adabound", "beta1"), ("aggmo", None),
                                            ("adagrad", None)])
 def test_the_momentum_a_slider_moves(spec, momentum):
-    assert lo.parse(spec).momentum == momentum
+    assert lo.parse(spec).momentum_parameter == momentum
 
 
 def test_beta1_and_beta2_fold_into_betas_with_the_class_defaults():

@@ -73,8 +73,8 @@ def test_a_comparison_trains_each_epoch_at_the_scheduled_lr(tiny):
                                     progress=False)
     stepped = train.train_and_compare("mnist-mlp", "momentum", lr=0.05, data=tiny, epochs=3, batch_size=16,
                                       progress=False, schedule="step")
-    assert [epoch["epoch_lr"] for epoch in stepped.runs[0].epochs] == pytest.approx([0.05, 0.005, 0.0005])
-    assert [epoch["epoch_lr"] for epoch in plain.runs[0].epochs] == [0.05] * 3
+    assert [epoch.lr_factor for epoch in stepped.runs[0].epochs] == pytest.approx([1.0, 0.1, 0.01])
+    assert [epoch.lr_factor for epoch in plain.runs[0].epochs] == [1.0] * 3
     first_epoch = slice(0, 4)
     assert plain.runs[0].step_losses[first_epoch] == stepped.runs[0].step_losses[first_epoch]
     assert plain.runs[0].step_losses[4:] != stepped.runs[0].step_losses[4:]
@@ -85,7 +85,7 @@ def test_each_copy_follows_the_schedule_as_its_single_run_would(tiny):
     lrs = [0.05, 0.01]
     result = copies.train_copies("mnist-mlp", "momentum", tiny, lr=lrs, momentum=0.9, epochs=3, batch_size=16,
                                  dtype=torch.float64, schedule="cosine")
-    assert [epoch["lr_factor"] for epoch in result.epochs] == pytest.approx([1.0, 0.75, 0.25])
+    assert [epoch.lr_factor for epoch in result.epochs] == pytest.approx([1.0, 0.75, 0.25])
     for b, lr in enumerate(lrs):  # a single run with torch's own scheduler on our (torch) optimizer
         model = models.create("mnist-mlp").to(torch.float64)
         optimizer = optim.build("momentum", model.parameters(), lr=lr, momentum=0.9)

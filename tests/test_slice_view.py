@@ -195,8 +195,8 @@ def test_a_comparison_without_recorded_paths_says_how_to_get_them(tiny):
 def test_recorded_points_are_placed_at_their_steps_in_the_loss_panel_and_the_counter(mlp_slice):
     _, result = mlp_slice
     animation = result.animation(size=(480, 270))
-    assert animation.frame_steps == list(range(len(result.paths[0].steps)))
-    animation.frame(3)
+    assert animation.frame_points == list(range(len(result.paths[0].steps)))
+    animation.frame_image(3)
     assert animation.counter.get_text() == f"iteration {result.paths[0].steps[3]}"
     run = result.trajectories(result.surface())[0]
     assert run.last_iteration == 15 and draw.loss_curve(run)[:, 0].tolist() == result.paths[0].loss.tolist()
@@ -284,11 +284,11 @@ def test_runs_that_never_moved_get_a_random_plane_and_a_note(tiny):
 
 def test_the_reference_run_is_the_finished_one_with_the_lowest_training_loss(mlp_slice, tiny):
     comparison, _ = mlp_slice
-    best = min(comparison.runs, key=lambda run: run.epochs[-1]["train_loss"])
+    best = min(comparison.runs, key=lambda run: run.epochs[-1].train_loss)
     result = slice_view.slice_comparison(comparison, tiny, directions="random", grid=3, evaluation_images=8)
     assert torch.equal(result.plane.origin, best.path.weights[-1])
 
 
 def test_an_optimizer_given_twice_is_refused_before_training(tiny):
-    with pytest.raises(ValueError, match="Invalid optimizers: sgd given twice"):
+    with pytest.raises(ValueError, match="Invalid optimizers: 'sgd' given twice"):
         train.train_and_compare("mlp", ["sgd", "adam", "sgd"], data=tiny, progress=False)

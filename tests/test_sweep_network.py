@@ -23,10 +23,10 @@ def tiny(tmp_path_factory):
 def test_cells_are_row_major_and_each_is_its_own_run(tiny):
     lrs, momenta = [0.01, 0.1, 1e300], [0.0, 0.9]
     result = sweep.sweep_network("mnist-mlp", "momentum", lrs, momenta, data=tiny, epochs=2, batch_size=16)
-    assert result.shape == (3, 2) and result.final("val_loss").shape == (3, 2)
+    assert result.grid.shape == (3, 2) and result.final("val_loss").shape == (3, 2)
     alone = copies.train_copies("mnist-mlp", "momentum", tiny, lr=[0.1], momentum=[0.9], epochs=2, batch_size=16)
-    assert result.final("val_loss")[1, 1].item() == pytest.approx(alone.epochs[-1]["val_loss"][0].item(), rel=1e-6)
-    diverged = result.cells(result.run.diverged_at)
+    assert result.final("val_loss")[1, 1].item() == pytest.approx(alone.epochs[-1].val_loss[0].item(), rel=1e-6)
+    diverged = result.grid.values(result.run.diverged_at)
     assert (diverged[2] >= 1).all() and (diverged[:2] == -1).all(), "the huge lr diverges, the others do not"
     assert torch.isnan(result.final("val_loss")[2]).all()
     best = result.best()
@@ -35,14 +35,14 @@ def test_cells_are_row_major_and_each_is_its_own_run(tiny):
 
 def test_a_rule_without_momentum_sweeps_lrs_only(tiny):
     result = sweep.sweep_network("mnist-mlp", "adagrad", [0.01, 0.1], data=tiny, epochs=1, batch_size=16)
-    assert result.shape == (2, 1) and result.to_json()["momenta"] is None
+    assert result.grid.shape == (2, 1) and result.to_json()["momenta"] is None
     with pytest.raises(ValueError, match="'adagrad' has no momentum; sweep lrs only"):
         sweep.sweep_network("mnist-mlp", "adagrad", [0.01], [0.5], data=tiny)
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(lrs=[0.0, 0.1]), "Invalid lrs: [0.0, 0.1] (expected numbers > 0)"),
-    (dict(lrs=[0.1], momenta=[1.0]), "Invalid momenta: [1.0] (expected finite numbers in [0, 1))"),
+    (dict(lrs=[0.0, 0.1]), "Invalid lrs: [0.0, 0.1] (expected one or more finite numbers > 0)"),
+    (dict(lrs=[0.1], momenta=[1.0]), "Invalid momenta: [1.0] (expected one or more finite numbers in [0, 1))"),
     (dict(model="seed-cnn", dataset="cifar10", lrs=[0.1]), "Invalid model 'seed-cnn' for batched copies"),
     (dict(model="mlp", dataset="mnist", lrs=[0.1]), "Invalid model 'mlp' for mnist"),
     (dict(lrs=np.logspace(-3, 0, 100), momenta=np.linspace(0, 0.9, 50)), "Invalid sweep: 5,000 cells"),

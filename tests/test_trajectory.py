@@ -14,12 +14,13 @@ def test_grid_rows_equal_single_runs():
     surface = surfaces.get("two-well")
     lrs, momenta = [0.005, 0.02, 0.05], [0.0, 0.5, 0.9]
     batched = trajectory.sweep(surface, "momentum", lrs, momenta, steps=80)
-    assert batched.sweep_shape == (3, 3)
+    assert batched.grid.shape == (3, 3)
     for i, lr in enumerate(lrs):
         for j, momentum in enumerate(momenta):
             single = trajectory.run(surface, "momentum", lr=lr, momentum=momentum,
                                     starts=[surface.start], steps=80)
-            row = i * len(momenta) + j
+            row = batched.grid.row(i, j)
+            assert row == i * len(momenta) + j, "row-major, lr index major"
             # same maths; the tensor-lr path rounds in a different order than the float one
             torch.testing.assert_close(batched.points[:, row], single.points[:, 0], rtol=1e-8, atol=1e-8)
             assert batched.outcome(row) == single.outcome(0)
@@ -37,9 +38,9 @@ def test_grids_stepped_together_equal_separate_grids():
         alone = trajectory.sweep(surface, spec, lrs, momenta if takes_momentum else None,
                                 start=(0.3, 1.0), steps=60, seed=3,
                                 **({"noise_eta": 0.05} if "gradnoise" in spec else {}))
-        assert joint.sweep_shape == ((2, 2) if takes_momentum else (2, 1))
+        assert joint.grid.shape == ((2, 2) if takes_momentum else (2, 1))
         assert torch.equal(joint.points.nan_to_num(7.0), alone.points.nan_to_num(7.0))
-        assert torch.equal(joint.iterations, alone.iterations) and joint.spec == spec
+        assert torch.equal(joint.iterations, alone.iterations) and joint.spec.text == spec
         assert ("momentum" in joint.settings) == takes_momentum
 
 
@@ -88,7 +89,7 @@ def test_phase_diagram_divergence_follows_heavy_ball_stability_theory():
     lam = max(surface.eigenvalues)
     lrs, momenta = torch.logspace(-1.5, 0, 24), torch.linspace(0, 0.9, 10)
     sweep = trajectory.sweep(surface, "momentum", lrs, momenta, steps=400)
-    diverged = sweep.sweep_values(sweep.diverged_at) >= 0
+    diverged = sweep.grid.values(sweep.diverged_at) >= 0
     for i, lr in enumerate(lrs.tolist()):
         for j, beta in enumerate(momenta.tolist()):
             margin = lr * lam / (2 * (1 + beta))
@@ -166,8 +167,8 @@ def test_compare_keeps_gd_plain_and_full_batch():
     (lambda s: trajectory.run(s, "gd", batch_size=4), "not a stochastic surface"),
     (lambda s: trajectory.run(s, "adagrad", momentum=0.9), "Invalid hyper-parameter 'momentum'"),
     (lambda s: trajectory.run(s, "gd", lr=-1.0), "Invalid lr: -1.0"),
-    (lambda s: trajectory.compare(s, []), "Invalid specs: give at least one optimizer"),
-    (lambda s: trajectory.compare(s, ""), "Invalid specs: give at least one optimizer"),
+    (lambda s: trajectory.compare(s, []), "Invalid optimizers: give at least one"),
+    (lambda s: trajectory.compare(s, ""), "Invalid optimizers: give at least one"),
     (lambda s: trajectory.compare(s, ["sgd", "adam"], lr={"sgd": 0.1, "adma": 0.1}),
      "Invalid lr: 'adma' is none of the optimizers sgd, adam"),
 ])
@@ -253,7 +254,7 @@ def test_a_spec_with_its_own_learning_rate_runs_at_it_and_says_so():
         alone = trajectory.run(surface, "sgd", lr=lr, steps=40)
         assert torch.equal(compared.points.nan_to_num(7.0), alone.points.nan_to_num(7.0))
         assert compared.settings["lr"].tolist() == [lr, lr]
-        assert compared.spec == f"sgd@{lr}" and compared.name == f"sgd η={lr}"
+        assert compared.spec.text == f"sgd@{lr}" and compared.name == f"sgd η={lr}"
         assert compared.label().startswith(f"sgd η={lr} [")
     mixed = trajectory.compare(surface, ["sgd@0.1", "adam"], lr={"adam": 0.05}, steps=5)
     assert [r.settings["lr"][0].item() for r in mixed] == [0.1, 0.05]
@@ -266,13 +267,13 @@ def test_grids_sweep_only_momentum_for_a_spec_with_its_own_learning_rate():
     lrs, momenta = [0.005, 0.02, 0.05], [0.0, 0.5, 0.9]
     sgd, heavy_ball, adam = trajectory.sweeps(surface, ["sgd@0.1", "momentum@0.02", "adam"], lrs,
                                              momenta, steps=30)
-    assert (sgd.sweep_shape, heavy_ball.sweep_shape, adam.sweep_shape) == ((1, 1), (1, 3), (3, 3))
+    assert (sgd.grid.shape, heavy_ball.grid.shape, adam.grid.shape) == ((1, 1), (1, 3), (3, 3))
     assert heavy_ball.settings["lr"].tolist() == [0.02] * 3 and heavy_ball.name == "momentum η=0.02"
     for j, momentum in enumerate(momenta):
         alone = trajectory.run(surface, "momentum", lr=0.02, momentum=momentum, steps=30)
         torch.testing.assert_close(heavy_ball.points[:, j], alone.points[:, 0], rtol=1e-8, atol=1e-8)
     single = trajectory.sweep(surface, "momentum@0.02", lrs, momenta, steps=30)
-    assert single.sweep_shape == (1, 3)
+    assert single.grid.shape == (1, 3)
     torch.testing.assert_close(single.points, heavy_ball.points, rtol=1e-8, atol=1e-8)
 
 
@@ -290,20 +291,23 @@ def test_a_bad_learning_rate_in_a_spec_is_refused(spec, message):
         trajectory.compare(surfaces.get("two-well"), [spec], steps=2)
 
 
-def test_split_learning_rate_and_parse():
+def test_a_spec_parses_with_its_own_learning_rate():
     from landscape import optim
 
-    assert optim.split_learning_rate("radamw+lookahead@1e-3") == ("radamw+lookahead", 0.001)
-    assert optim.split_learning_rate("sgd") == ("sgd", None)
-    with pytest.raises(ValueError, match=re.escape("'spec@lr' is for lists of runs on a surface")):
-        optim.parse("sgd@0.1")
+    spec = optim.parse("RAdamW+Lookahead@1e-3")
+    assert (spec.words, spec.lr, spec.text, spec.name) == ("radamw+lookahead", 0.001, "radamw+lookahead@0.001",
+                                                           "radamw+lookahead η=0.001")
+    assert optim.parse("sgd").lr is None and optim.parse(spec) is spec, "a parsed spec travels as it is"
+    assert optim.build("sgd@0.1", [torch.zeros(2, requires_grad=True)]).param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match=re.escape("'sgd@0.1' has its own learning rate; give it once")):
+        optim.build("sgd@0.1", [torch.zeros(2, requires_grad=True)], lr=0.5)
 
 
 @pytest.mark.parametrize("specs,twice", [(["sgd@0.1", "adam", "sgd@0.1"], "sgd@0.1"),
                                          (["sgd", "SGD"], "SGD"), (["sgd@0.1", "sgd@0.10"], "sgd@0.10")])
 def test_the_same_run_twice_is_refused(specs, twice):
     surface = surfaces.get("two-well")
-    message = re.escape(f"Invalid specs: {twice!r} given twice")
+    message = re.escape(f"Invalid optimizers: {twice!r} given twice")
     with pytest.raises(ValueError, match=message):
         trajectory.compare(surface, specs, steps=2)
     with pytest.raises(ValueError, match=message):
@@ -313,13 +317,13 @@ def test_the_same_run_twice_is_refused(specs, twice):
 def test_compare_takes_a_string_as_a_comma_separated_list_and_spec_words_in_any_case():
     surface = surfaces.get("two-well")
     (one,) = trajectory.compare(surface, "sgd", lr=0.02, steps=20)
-    assert one.spec == "sgd"
+    assert one.spec.text == "sgd"
     by_list = trajectory.compare(surface, ["sgd", "adam"], lr={"sgd": 0.02, "adam": 0.05}, steps=20)
     by_text = trajectory.compare(surface, "SGD, Adam", lr={"sgd": 0.02, "ADAM": 0.05}, steps=20)
-    assert [run.spec for run in by_text] == ["sgd", "adam"]
+    assert [run.spec.text for run in by_text] == ["sgd", "adam"]
     for a, b in zip(by_list, by_text):
         assert torch.equal(a.points, b.points)
-    assert [g.spec for g in trajectory.sweeps(surface, "sgd, adam", [0.01], steps=2)] == ["sgd", "adam"]
+    assert [g.spec.text for g in trajectory.sweeps(surface, "sgd, adam", [0.01], steps=2)] == ["sgd", "adam"]
 
 
 @pytest.mark.parametrize("lr", [float("inf"), float("nan"), [0.1, float("inf")]])

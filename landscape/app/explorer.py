@@ -33,7 +33,7 @@ TABS = ("Landscape", "Phase diagram", "Real networks")
 
 def gif_name(setting: Setting) -> str:
     """A file name that says what the GIF shows: 'two-well_sgd_adam_lr0.01_m0.9.gif'."""
-    return f"{setting.surface}_{'_'.join(setting.specs)}_lr{setting.lr:.3g}_m{setting.momentum:g}.gif"
+    return f"{setting.surface}_{'_'.join(spec.text for spec in setting.specs)}_lr{setting.lr:.3g}_m{setting.momentum:g}.gif"
 
 
 class Explorer:
@@ -122,8 +122,8 @@ class Explorer:
         self._show()
         own = (f"; {', '.join(pinned)} keep their own learning rate"
                + (" (the lr slider is off)" if self.controls.lr.disabled else "")) if pinned else ""
-        self.status.say(f"{done}computed {len(sweep.runs)} optimizers x {len(sweep.learning_rates)} learning "
-                        f"rates x {len(sweep.momenta)} momenta on {setting.surface} from {setting.start}: "
+        self.status.say(f"{done}computed {len(sweep.runs)} optimizers x {len(sweep.grid.lrs)} learning "
+                        f"rates x {len(sweep.grid.momenta)} momenta on {setting.surface} from {setting.start}: "
                         f"drag the sliders{own}")
 
     def _show(self) -> None:
@@ -251,9 +251,6 @@ class Explorer:
 
     def _load(self, setting: Setting, moved: str, source: str) -> None:
         self.recompute(setting, done=f"loaded the setting from {source}; " + (f"{moved}; " if moved else ""))
-
-    def state(self) -> dict:
-        return self.setting.to_dict()
 
     # -- layout -----------------------------------------------------------------------------------
     def widget(self) -> widgets.Tab:

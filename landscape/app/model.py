@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import optim, surfaces, trajectory
+from ..grid import Grid, nearest_index
 from ..trajectory import Trajectories
 
 # the sliders' values: lr 10^-3 … 10^0 in steps of 10^0.1 (31), momentum 0 … 0.95 (20), β2 (4)
@@ -20,6 +21,7 @@ MOMENTA = np.round(np.arange(0.0, 0.951, 0.05), 2)
 BETA2S = (0.9, 0.99, 0.999, 0.9999)
 NOISE_LEVELS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # η of annealed gradient noise; 0: off
 STEPS_RANGE = (10, 1000)
+SLIDERS = Grid(LEARNING_RATES, MOMENTA)  # every (lr, momentum) the sliders offer, as one sweep's grid
 
 
 def _number(value) -> bool:
@@ -44,13 +46,6 @@ CHECKS = {
     "noise": (lambda v: _number(v) and 0 <= v <= 1, "a number from 0 (off) to 1"),
     "seed": (lambda v: _integer(v), "an integer"),
 }
-
-
-def nearest_index(options, value: float, log: bool = False) -> int:
-    """The index of the option closest to ``value`` (on a log scale with ``log``)."""
-    options = np.asarray(options, dtype=float)
-    distance = np.abs(np.log10(options) - math.log10(value)) if log else np.abs(options - value)
-    return int(distance.argmin())
 
 
 def nearest(options, value: float, log: bool = False) -> float:
@@ -93,7 +88,10 @@ class Setting:
         surface = values.setdefault("surface", cls.surface)
         values["start"] = tuple(float(v) for v in values.get("start", surfaces.get(surface).start))
         setting = cls(**values)
-        setting.specs  # the optimizer text must parse too
+        try:
+            setting.specs  # the optimizer text must parse too
+        except ValueError as error:
+            raise ValueError(f"{source}: optimizers is {setting.optimizers!r}: {error}") from None
         surface = surfaces.get(setting.surface)
         if not surface.in_view(setting.start):
             raise ValueError(f"{source}: start is ({setting.start[0]:g}, {setting.start[1]:g}); expected "
@@ -112,20 +110,10 @@ class Setting:
         return Setting.checked({**self.to_dict(), **values})
 
     @property
-    def specs(self) -> list[str]:
-        """The optimizer specs, ``+gradnoise`` added to each when the noise is on."""
-        specs = optim.split_specs(self.optimizers)
-        if not specs:
-            raise ValueError("give at least one optimizer, e.g. 'sgd, adam'")
-        for spec in specs:  # a bad name or learning rate is reported before any work
-            optim.parse(optim.split_learning_rate(spec)[0])
-        twice = sorted({s for s in specs if specs.count(s) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} given twice; use spec@lr for one optimizer at "
-                             f"several learning rates, e.g. 'sgd@0.01, sgd@0.1'")
-        if self.noise > 0:
-            specs = [s if "gradnoise" in s else _with_word(s, "gradnoise") for s in specs]
-        return specs
+    def specs(self) -> list[optim.Spec]:
+        """The optimizer specs (``optim.parse_list``), ``+gradnoise`` added to each when the noise is on."""
+        specs = optim.parse_list(self.optimizers)
+        return [spec.with_extension("gradnoise") for spec in specs] if self.noise > 0 else specs
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -172,31 +160,27 @@ class Setting:
         return f"{', '.join(moved)} (the nearest value{'s' if len(moved) > 1 else ''} the sliders offer)"
 
 
-def _with_word(spec: str, word: str) -> str:
-    """'sgd@0.1' + 'gradnoise' → 'sgd+gradnoise@0.1'."""
-    name, lr = optim.split_learning_rate(spec)
-    return f"{name}+{word}" + (f"@{lr:g}" if lr is not None else "")
-
-
 SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "seed")
 
 
 class Sweep:
     """Every (lr, momentum) of the sliders for one setting: all optimizers stepped together in
-    one batched run (``trajectory.sweeps``). ``runs_at(lr, momentum)`` is then a lookup."""
+    one batched run (``trajectory.sweeps`` on the sliders' grid, ``SLIDERS``). ``runs_at(lr,
+    momentum)`` is then a lookup."""
+
+    grid = SLIDERS
 
     def __init__(self, setting: Setting):
         self.setting = setting
         self.surface = surfaces.get(setting.surface)
         specs = setting.specs
         options = {"noise_eta": setting.noise} if setting.noise > 0 else {}
-        self.takes_beta2 = any(optim.parse(optim.split_learning_rate(s)[0]).momentum == "beta1"
-                               for s in specs)  # the Adam family: β2 beside β1
+        self.takes_beta2 = any(spec.momentum_parameter == "beta1" for spec in specs)  # the Adam family
         if self.takes_beta2:
             options["beta2"] = setting.beta2
-        every_runs = trajectory.sweeps(self.surface, specs, LEARNING_RATES, MOMENTA, start=setting.start,
+        every_runs = trajectory.sweeps(self.surface, specs, self.grid.lrs, self.grid.momenta, start=setting.start,
                                        steps=setting.steps, seed=setting.seed, **options)
-        self.runs: dict[str, Trajectories] = dict(zip(specs, every_runs))  # spec → its lr x momentum sweep
+        self.runs: dict[str, Trajectories] = {runs.spec.text: runs for runs in every_runs}  # spec → its sweep
         self._rows: dict[tuple[int, int], list[Trajectories]] = {}
 
     @staticmethod
@@ -204,12 +188,9 @@ class Sweep:
         """What a sweep depends on: settings with the same key share it (lr and momentum don't)."""
         return tuple(getattr(setting, name) for name in SWEEP_FIELDS)
 
-    learning_rates, momenta = LEARNING_RATES, MOMENTA
-
-    @staticmethod
-    def index(lr: float, momentum: float) -> tuple[int, int]:
+    def index(self, lr: float, momentum: float) -> tuple[int, int]:
         """The slider point (i, j) nearest (lr, momentum)."""
-        return nearest_index(LEARNING_RATES, lr, log=True), nearest_index(MOMENTA, momentum)
+        return self.grid.nearest(lr, momentum)
 
     def runs_at(self, lr: float, momentum: float) -> list[Trajectories]:
         """Each optimizer's run at the slider point nearest (lr, momentum)."""
@@ -218,18 +199,15 @@ class Sweep:
     def runs_at_index(self, i: int, j: int) -> list[Trajectories]:
         """Each optimizer's run at slider point (i, j) (the same list each time)."""
         if (i, j) not in self._rows:
-            self._rows[(i, j)] = [runs.row((i if runs.sweep_shape[0] > 1 else 0) * runs.sweep_shape[1]
-                                           + (j if runs.sweep_shape[1] > 1 else 0))
-                                  for runs in self.runs.values()]
+            self._rows[(i, j)] = [runs.row(runs.grid.row(i, j)) for runs in self.runs.values()]
         return self._rows[(i, j)]
 
     @property
     def own_learning_rates(self) -> list[str]:
         """The specs that keep their own learning rate ('sgd@0.1'): the lr slider leaves them."""
-        return [spec for spec in self.runs if optim.split_learning_rate(spec)[1] is not None]
+        return [text for text, runs in self.runs.items() if runs.spec.lr is not None]
 
     @property
     def with_momentum(self) -> list[str]:
         """The specs whose sweep spans the momentum axis (what a phase diagram can show)."""
-        return [spec for spec, runs in self.runs.items() if runs.sweep_shape[1] > 1]
-
+        return [text for text, runs in self.runs.items() if runs.grid.shape[1] > 1]

@@ -86,7 +86,7 @@ class NetworksTab:
         """The tab's data set on its device, as its widgets say (downloading it if needed); and
         where it came from, in words. ``status`` says what is happening."""
         from ..nets.datasets import DATASETS
-        from ..nets.train import resolve_device
+        from ..nets.devices import resolve_device
 
         dataset = DATASETS[self.dataset.value]
         device = resolve_device(self.device.value)
@@ -107,7 +107,7 @@ class NetworksTab:
         self.slice.offer(None, None)
         started = time.perf_counter()
         try:
-            specs = optim.split_specs(self.optimizers.value)
+            specs = [spec.text for spec in optim.parse_list(self.optimizers.value)]
             lr, epochs = self._learning_rates(), self.epochs.value
             data, source = self.load_data(self.status)
             bars = {spec: _EpochBar(spec, epochs) for spec in specs}

@@ -10,7 +10,8 @@ import threading
 
 import ipywidgets as widgets
 
-from .. import optim, trajectory
+from .. import optim
+from ..grid import Grid, parse_range
 from ..nets import sweep as network_sweep
 from .common import LatestOnly, Mute, OneAtATime, StatusLine, named, reported
 
@@ -57,22 +58,18 @@ class SweepPanel:
     @reported
     def run(self) -> None:
         """The sweep of the panel's grid (what Run sweep starts on a thread)."""
-        spec = self.optimizer.value.strip()
-        lrs, momenta = trajectory.sweep_axes(trajectory.parse_range(self.lrs.value.strip()),
-                                             trajectory.parse_range(self.momenta.value.strip())
-                                             if self.momenta.value.strip() else None)
-        optim.parse(spec)
+        spec = optim.parse(self.optimizer.value.strip())
+        grid = self.chosen_grid()
         self.button.disabled = True
         self.result, self.pictures = None, {}
         for widget in (self.lr, self.momentum, self.picture):
             widget.layout.display = "none"
         try:
             data, source = self.tab.load_data(self.status)
-            cells = len(lrs) * (1 if momenta is None else len(momenta))
-            self.status.say(f"training {cells} copies of {self.tab.model.value} with {spec} on {source}, "
+            self.status.say(f"training {grid.cells} copies of {self.tab.model.value} with {spec.text} on {source}, "
                             f"{self.tab.epochs.value} epochs …", "busy")
             self.progress.value, self.progress.layout.display = 0, None
-            self.result = network_sweep.sweep_network(self.tab.model.value, spec, lrs, momenta, data=data,
+            self.result = network_sweep.sweep_network(self.tab.model.value, spec, grid.lrs, grid.momenta, data=data,
                                                       epochs=self.tab.epochs.value, progress=self._advance)
         finally:
             self.progress.layout.display = "none"
@@ -80,19 +77,32 @@ class SweepPanel:
         self._offer_sliders()
         self.status.say(f"{self.result.summary()}: drag lr and momentum")
 
+    def chosen_grid(self) -> Grid:
+        """The grid the panel's lrs and momenta ranges say (``ValueError`` naming the field)."""
+        ranges = []
+        for name, field in (("lrs", self.lrs), ("momenta", self.momenta)):
+            text = field.value.strip()
+            try:
+                ranges.append(parse_range(text) if text else None)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+        if ranges[0] is None:
+            raise ValueError("lrs: give low:high:count, e.g. 0.001:1:8")
+        return Grid.from_ranges(*ranges)
+
     def _advance(self, done: int, total: int) -> None:
         self.progress.max, self.progress.value = total, done
 
     def _offer_sliders(self) -> None:
         result = self.result
         with self.mute():
-            self.lr.options = [(f"{lr:.3g}", index) for index, lr in enumerate(result.lrs.tolist())]
-            momenta = [0.0] if result.momenta is None else result.momenta.tolist()
+            self.lr.options = [(f"{lr:.3g}", index) for index, lr in enumerate(result.grid.lrs.tolist())]
+            momenta = [0.0] if result.grid.momenta is None else result.grid.momenta.tolist()
             self.momentum.options = [(f"{m:.3g}", index) for index, m in enumerate(momenta)]
             if result.best_setting() is not None:
                 self.lr.index, self.momentum.index = result.best()
         self.lr.layout.display = None
-        self.momentum.layout.display = None if result.momenta is not None else "none"
+        self.momentum.layout.display = None if result.grid.momenta is not None else "none"
         self.show()
 
     def cell(self) -> tuple[int, int]:
@@ -125,8 +135,7 @@ class SweepPanel:
         result = self.result
         if result is None:
             return None
-        missing = [(i, j) for i in range(result.shape[0]) for j in range(result.shape[1])
-                   if (i, j) not in self.pictures]
+        missing = [cell for cell in map(result.grid.cell, range(result.grid.cells)) if cell not in self.pictures]
         return None if not missing else (lambda: self._render(missing[0]))
 
     def widget(self) -> widgets.VBox:

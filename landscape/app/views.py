@@ -86,7 +86,7 @@ class LandscapeView:
         elif runs is not self._runs:
             self.animation.set_runs(runs)
         self._runs = runs
-        self._frames[key] = jpeg(self.animation.frame_image(min(iteration, self.animation.steps)))
+        self._frames[key] = jpeg(self.animation.frame_image(min(iteration, self.animation.last_point)))
         while len(self._frames) > KEPT_FRAMES:
             self._frames.popitem(last=False)
         return self._frames[key]
@@ -98,7 +98,7 @@ class LandscapeView:
             return None
         sweep, lr, momentum, iteration = self.shown
         i, j = sweep.index(lr, momentum)
-        rows, columns = len(sweep.learning_rates), len(sweep.momenta)
+        rows, columns = sweep.grid.shape
         for distance in range(1, max(rows, columns)):
             for a, b in ((i + distance, j), (i - distance, j), (i, j + distance), (i, j - distance)):
                 if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration) not in self._frames:
@@ -151,7 +151,7 @@ class PhaseView:
 
     def _render(self, request) -> bytes:
         runs, lr, momentum = request
-        current = (float(runs.settings["lr"][0]) if runs.sweep_shape[0] == 1 else lr, momentum)
+        current = (float(runs.grid.lrs[0]) if runs.spec.lr is not None else lr, momentum)
         if self._drawn is None or self._drawn[0] is not runs:
             self._drawn = runs, draw.phase_diagram(runs, current=current)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 
 class MLP3(nn.Module):
@@ -108,9 +109,13 @@ def create(name: str, seed: int = 0) -> nn.Module:
         return MODELS[name]()
 
 
-def loss_and_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The model's training loss on a batch, and the number classified right (None for an autoencoder)."""
-    output = model(x)
+def loss_and_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                     weights: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's training loss on a batch (its ``task``'s: cross-entropy, or the reconstruction's
+    mean squared error) and the number classified right (0 for an autoencoder). ``weights``
+    ({name: tensor}) runs the model with those instead of its own (``torch.func.functional_call``),
+    as each of B copies does under ``vmap`` (``copies.py``)."""
+    output = model(x) if weights is None else functional_call(model, weights, (x,))
     if model.task == "reconstruction":
-        return nn.functional.mse_loss(output, x), None
+        return nn.functional.mse_loss(output, x), torch.zeros((), dtype=torch.int64, device=x.device)
     return nn.functional.cross_entropy(output, y), (output.argmax(1) == y).sum()

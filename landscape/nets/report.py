@@ -77,7 +77,7 @@ def curves_figure(comparison: Comparison) -> PlainFigure:
     for index, run in enumerate(comparison.runs):
         if not run.step_losses:  # not started, or interrupted in its first epoch
             continue
-        epochs = [e["epoch"] for e in run.epochs]
+        epochs = [epoch.epoch for epoch in run.epochs]
         label = run.optimizer
         if run.seconds_per_epoch is not None:
             label += f" ({run.seconds_per_epoch:.2f} s/epoch)"
@@ -87,9 +87,9 @@ def curves_figure(comparison: Comparison) -> PlainFigure:
             label += f" [{run.status}]"
         steps = [(i + 1) / steps_per_epoch for i in range(len(run.step_losses))]
         train_ax.plot(steps, run.step_losses, color=colour(index), alpha=0.25, linewidth=0.8)
-        train_ax.plot(epochs, [e["train_loss"] for e in run.epochs], color=colour(index),
+        train_ax.plot(epochs, [epoch.train_loss for epoch in run.epochs], color=colour(index),
                       marker="o", label=label)
-        val_ax.plot(epochs, [e["val_loss"] for e in run.epochs], color=colour(index), marker="o",
+        val_ax.plot(epochs, [epoch.val_loss for epoch in run.epochs], color=colour(index), marker="o",
                     label=label)
     for ax, title in ((train_ax, "training loss (per step, and epoch mean)"),
                       (val_ax, "validation loss")):

@@ -36,6 +36,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from . import models
+from .devices import activation_bytes
 
 KINDS = ("pca", "random", "given")
 LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)  # output linear in (weight, bias)
@@ -400,29 +401,25 @@ def _linear_first_layer(model: nn.Module, image: Tensor) -> tuple[str | None, in
     """
     owners = {name: module for name, module in model.named_modules()
               if next(module.parameters(recurse=False), None) is not None}
-    calls, image_bytes = [], [0]
-
-    def count_bytes(module, inputs, output):
-        if isinstance(output, Tensor):
-            image_bytes[0] += output.numel() * output.element_size()
-
+    calls = []
     hooks = [module.register_forward_pre_hook(lambda module, inputs, name=name: calls.append(name))
              for name, module in owners.items()]
-    hooks += [module.register_forward_hook(count_bytes) for module in model.modules()]
     try:
-        model(image)
+        with torch.no_grad():
+            model(image)
     finally:
         for hook in hooks:
             hook.remove()
+    image_bytes = activation_bytes(model, image)
     if not calls:
-        return None, image_bytes[0]
+        return None, image_bytes
     name = calls[0]
     layer = owners[name]
     shared = any(other is not layer and any(q is p for q in other.parameters(recurse=False))
                  for p in layer.parameters() for other in model.modules())
     leaves = all(next(module.children(), None) is None for module in owners.values())
     qualifies = type(layer) in LINEAR_LAYERS and calls.count(name) == 1 and not shared and leaves
-    return (name if qualifies else None), image_bytes[0]
+    return (name if qualifies else None), image_bytes
 
 
 def _chunk_size(model: nn.Module, first_layer: str | None, activation_bytes: int, points: int) -> int:

@@ -262,7 +262,7 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
         raise ValueError("no recorded paths to slice: train with record=True (train_and_compare)")
     say = status or (lambda text: None)
     finished = [run for run in runs if run.status == "finished" and run.epochs]
-    reference = min(finished, key=lambda run: run.epochs[-1]["train_loss"]) if finished else runs[0]
+    reference = min(finished, key=lambda run: run.epochs[-1].train_loss) if finished else runs[0]
     start = runs[0].path.weights[0]
     model = models.create(comparison.model, comparison.settings.get("seed", 0)).to(start)
     dtype = start.dtype

@@ -18,50 +18,23 @@ import io
 import json
 import math
 import os
-import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from .. import optim, schedules
-from . import datasets, models, report
 from ..files import check_results_folder, strict, write_together
+from . import datasets, loop, models, report
+from .devices import resolve_device
 from .images import ImageData
+from .loop import Epoch
 from .slice import flat_weights
 
-CHECK_EVERY = 20  # steps between finiteness checks (each one synchronises with the GPU)
 RECORD_POINTS = 40  # points a recorded run keeps by default, over its planned steps
 MIN_RECORD_EVERY = 6  # steps between recorded points at least, by default: recording a step costs
 # about a sixth of a CIFAR MLP step on a CPU (docs/benchmarks.md): every 6th keeps it within 5 %
 RESULTS = ("comparison.json", "comparison.csv", "comparison.png")
-
-
-def available_devices() -> list[str]:
-    """The devices this machine's torch can train on, e.g. ['cpu', 'cuda', 'cuda:0']."""
-    names = ["cpu"]
-    if torch.cuda.is_available():
-        names += ["cuda"] + [f"cuda:{index}" for index in range(torch.cuda.device_count())]
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        names.append("mps")
-    return names
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """"auto": CUDA, else MPS, else CPU. Any other device must exist here, else ``ValueError``
-    saying which devices do."""
-    available = available_devices()
-    if str(device) == "auto":
-        return torch.device(next(name for name in ("cuda", "mps", "cpu") if name in available))
-    try:
-        target = torch.device(device)
-    except (RuntimeError, TypeError):
-        target = None
-    if target is None or (target.type != "cpu" and str(target) not in available):
-        build = "" if torch.version.cuda or torch.version.hip else " (this torch is built without CUDA)"
-        raise ValueError(f"Invalid device {str(device)!r}: this machine has "
-                         f"{', '.join(['auto'] + available)}{build}")
-    return target
 
 
 def default_record_every(total_steps: int) -> int:
@@ -147,7 +120,7 @@ class Run:
     optimizer: str
     lr: float
     step_losses: list[float] = field(default_factory=list)
-    epochs: list[dict] = field(default_factory=list)
+    epochs: list[Epoch] = field(default_factory=list)
     status: str = "running"  # finished | diverged | interrupted | not started
     diverged_at_step: int | None = None
     diverged_at_epoch: int | None = None
@@ -155,7 +128,7 @@ class Run:
 
     @property
     def seconds_per_epoch(self) -> float | None:
-        times = [e["seconds"] for e in self.epochs]
+        times = [epoch.seconds for epoch in self.epochs]
         return sum(times) / len(times) if times else None
 
 
@@ -174,7 +147,7 @@ class Comparison:
         for run in self.runs:
             about = {"model": self.model, "optimizer": run.optimizer, "lr": run.lr, "status": run.status,
                      "diverged_at_step": run.diverged_at_step}
-            rows += [{**about, **epoch} for epoch in run.epochs]
+            rows += [{**about, **asdict(epoch)} for epoch in run.epochs]
             if run.status == "diverged" or not run.epochs:
                 rows.append({**about, "epoch": run.diverged_at_epoch})
         return rows
@@ -183,10 +156,10 @@ class Comparison:
         """One row per optimizer: final losses, accuracy, seconds per epoch, status."""
         rows = []
         for run in self.runs:
-            last = run.epochs[-1] if run.epochs else {}
+            last = run.epochs[-1] if run.epochs else None
             rows.append({"optimizer": run.optimizer, "lr": run.lr, "status": run.status,
-                         "epochs": len(run.epochs), "train_loss": last.get("train_loss"),
-                         "val_loss": last.get("val_loss"), "val_accuracy": last.get("val_accuracy"),
+                         "epochs": len(run.epochs), "train_loss": last and last.train_loss,
+                         "val_loss": last and last.val_loss, "val_accuracy": last and last.val_accuracy,
                          "seconds_per_epoch": run.seconds_per_epoch})
         return rows
 
@@ -213,7 +186,7 @@ class Comparison:
         (folder / RESULTS[0]).write_text(json.dumps(strict(self._saved()), indent=1, allow_nan=False,
                                                     default=str))
         buffer = io.StringIO()
-        fields = ["model", "optimizer", "lr", "status", "epoch", "epoch_lr", "train_loss", "val_loss",
+        fields = ["model", "optimizer", "lr", "status", "epoch", "lr_factor", "train_loss", "val_loss",
                   "val_accuracy", "seconds", "diverged_at_step"]
         writer = csv.DictWriter(buffer, fieldnames=fields)
         writer.writeheader()
@@ -226,91 +199,90 @@ class Comparison:
         return report.curves_figure(self)
 
 
-def _evaluate(model, data: ImageData, amp: bool) -> tuple[float, float | None]:
-    model.eval()
-    total, correct, count = 0.0, 0, 0
-    dtype = next(model.parameters()).dtype
-    with torch.no_grad(), torch.autocast(data.device.type, dtype=torch.bfloat16, enabled=amp):
-        for x, y in data.val_batches(dtype=dtype):
-            loss, right = models.loss_and_correct(model, x, y)
-            total += loss.float().item() * len(y)
-            count += len(y)
-            correct += int(right) if right is not None else 0
-    model.train()
-    return total / count, (correct / count if model.task == "classification" else None)
-
-
-def _train_one(run: Run, spec: str, model_name: str, data: ImageData, epochs: int,
+def _train_one(run: Run, spec: optim.Spec, model_name: str, data: ImageData, epochs: int,
                batch_size: int, seed: int, amp: bool, progress: bool, hyperparameters: dict,
                on_epoch=None, record_every: int | None = None, schedule: str = "none") -> None:
-    """Train ``run``; with ``record_every`` (steps) also record its path into ``run.path``; the
-    learning rate follows ``schedule`` from epoch to epoch (``landscape.schedules``)."""
+    """Train ``run`` with ``loop.train`` (a batch of one); with ``record_every`` (steps) also record
+    its path into ``run.path``; the learning rate follows ``schedule`` from epoch to epoch."""
     from tqdm.auto import tqdm
 
     model = models.create(model_name, seed).to(data.device)
-    optimizer = optim.build(spec, model.parameters(), seed=seed, lr=run.lr, **hyperparameters)
+    dtype = next(model.parameters()).dtype
+    optimizer = spec.without_lr().build(model.parameters(), seed=seed, lr=run.lr, **hyperparameters)
     rate = schedules.Schedule(schedule, epochs, [optimizer])
-    total_steps = epochs * _steps_per_epoch(data, batch_size)
+    total_steps = epochs * loop.steps_per_epoch(data, batch_size)
     recorder = None if record_every is None else PathRecorder(model, record_every, total_steps)
-    bar = tqdm(total=total_steps, desc=f"{model_name} / {spec}", disable=not progress, leave=True)
+    bar = tqdm(total=total_steps, desc=f"{model_name} / {spec.text}", disable=not progress, leave=True)
+    training = loop.Training(torch.empty(0, 1, dtype=torch.float64))
+
+    def autocast():
+        return torch.autocast(data.device.type, dtype=torch.bfloat16, enabled=amp)
+
+    def step(x, y):
+        with autocast():
+            loss, _ = models.loss_and_correct(model, x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    def validation():
+        model.eval()
+        try:
+            with autocast():
+                return loop.evaluate(lambda x, y: models.loss_and_correct(model, x, y), data, dtype,
+                                     model.task == "classification")
+        finally:
+            model.train()
+
+    def after_step(done: int, total: int) -> None:
+        if recorder is not None:
+            recorder.after_step(done)
+        bar.update(1)
+
+    def after_epoch(training: loop.Training) -> None:
+        _record(run, training)
+        bar.set_postfix_str(f"val loss {run.epochs[-1].val_loss:.3f}")
+        if on_epoch is not None:
+            on_epoch(run)
+
+    finished = False
     try:
-        for epoch in range(1, epochs + 1):
-            generator = torch.Generator().manual_seed(seed * 100_003 + epoch)  # same order for all
-            if data.device.type == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            losses = []
-            for x, y in data.train_batches(batch_size, generator, next(model.parameters()).dtype):
-                with torch.autocast(data.device.type, dtype=torch.bfloat16, enabled=amp):
-                    loss, _ = models.loss_and_correct(model, x, y)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.detach().float())
-                if recorder is not None:
-                    recorder.after_step(len(run.step_losses) + len(losses))
-                bar.update(1)
-                if (len(losses) % CHECK_EVERY == 0
-                        and not torch.isfinite(torch.stack(losses[-CHECK_EVERY:])).all()):
-                    break
-            values = torch.stack(losses).cpu().tolist()
-            seconds = time.perf_counter() - start
-            bad = [i for i, v in enumerate(values) if not math.isfinite(v)]
-            if bad:
-                run.step_losses += values[: bad[0] + 1]
-                run.diverged_at_step, run.diverged_at_epoch = len(run.step_losses), epoch
-                run.status = "diverged"
+        loop.train(training, step, validation, data, epochs=epochs, batch_size=batch_size, seed=seed,
+                   dtype=dtype, schedule=rate, stop_when_diverged=True, after_step=after_step,
+                   on_epoch=after_epoch)
+        finished = True
+    finally:  # after an interruption too: what the run did so far
+        _record(run, training)
+        if finished:
+            run.status = "finished" if run.diverged_at_step is None else "diverged"
+            if run.status == "diverged":
                 bar.set_postfix_str(f"diverged at step {run.diverged_at_step}")
-                return
-            run.step_losses += values
-            val_loss, val_accuracy = _evaluate(model, data, amp)
-            run.epochs.append({"epoch": epoch, "epoch_lr": run.lr * rate.factor,
-                               "train_loss": sum(values) / len(values), "val_loss": val_loss,
-                               "val_accuracy": val_accuracy, "seconds": seconds})
-            rate.step(val_loss)
-            bar.set_postfix_str(f"val loss {val_loss:.3f}")
-            if on_epoch is not None:
-                on_epoch(run)
-        run.status = "finished"
-    finally:
         bar.close()
         if recorder is not None:
             run.path = recorder.path(run)
 
 
-def _steps_per_epoch(data: ImageData, batch_size: int) -> int:
-    return math.ceil(len(data.train_labels) / batch_size)
+def _record(run: Run, training: loop.Training) -> None:
+    """``run``'s losses and epochs from its ``training`` (losses up to the step it diverged at)."""
+    diverged_at = int(training.diverged_at[0])
+    losses = training.step_losses[:, 0] if diverged_at < 0 else training.step_losses[:diverged_at, 0]
+    run.step_losses = losses.tolist()
+    run.epochs = [epoch.of_copy(0) for epoch in training.epochs]
+    if diverged_at >= 0:
+        run.diverged_at_step, run.diverged_at_epoch = diverged_at, len(training.epochs) + 1
 
 
-def _build_each(model_name: str, specs: list[str], rates: dict, seed: int, hyperparameters: dict) -> None:
+def _build_each(model_name: str, specs: list[optim.Spec], rates: list[float], seed: int,
+                hyperparameters: dict) -> None:
     """Build every optimizer once on a throwaway model, so that a bad setting for the last one
     fails before the first one trains."""
     parameters = list(models.create(model_name, seed).parameters())
-    for spec in specs:
+    for spec, rate in zip(specs, rates):
         try:
-            optim.build(spec, parameters, seed=seed, lr=rates[spec], **hyperparameters)
+            spec.without_lr().build(parameters, seed=seed, lr=rate, **hyperparameters)
         except ValueError as error:
-            raise ValueError(str(error) if repr(spec) in str(error) else f"{spec}: {error}") from None
+            raise ValueError(str(error) if repr(spec.words) in str(error) else f"{spec.text}: {error}") from None
 
 
 def _check_record_every(record: bool, record_every) -> None:
@@ -334,8 +306,9 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
     and compare. ``model`` None is the data set's default (``datasets.DATASETS``: the CNN, the MNIST
     MLP); a model must take the data set's images.
 
-    ``lr`` is one number, {spec: lr}, or None for each rule's ``network_lr`` (``optim.BASE_RULES``).
-    Other keywords go to ``landscape.optim.build``; every optimizer is built once before any
+    ``optimizers``: specs as ``optim.parse_list`` takes them; a spec may have its own learning rate
+    ('sgd@0.1'). ``lr`` is one number, {spec: lr}, or None for each rule's ``network_lr``
+    (``optim.BASE_RULES``; ``optim.learning_rates``). Other keywords go to ``landscape.optim.build``; every optimizer is built once before any
     training, so a bad setting fails first. ``data`` may be preloaded ``ImageData`` (its data set
     is then ``dataset``; else it is loaded from ``data_dir``, see ``landscape.nets.data`` and
     ``landscape.nets.mnist``). With ``out`` the results are saved there (see
@@ -352,17 +325,10 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
 
     ``schedule`` ("none", "step", "cosine", "plateau": ``landscape.schedules``) scales each run's
     learning rate after every epoch as torch's scheduler would ("plateau" on the validation
-    loss); each epoch records the learning rate it trained with (``epoch_lr``).
+    loss); each epoch records the factor η / η_0 it trained with (``Epoch.lr_factor``).
     """
-    specs = [optimizers] if isinstance(optimizers, str) else list(optimizers)
-    if not specs:
-        raise ValueError("Invalid optimizers: give at least one spec")
-    twice = sorted({spec for spec in specs if specs.count(spec) > 1})
-    if twice:
-        raise ValueError(f"Invalid optimizers: {', '.join(twice)} given twice (each run is one optimizer's; "
-                         f"for another learning rate use a per-optimizer lr or a second comparison)")
-    for spec in specs:
-        optim.parse(spec)
+    specs = optim.parse_list(optimizers)
+    rates = optim.learning_rates(specs, lr, default=lambda spec: spec.info.network_lr)
     if data is not None:
         loaded = datasets.dataset_of(data)
         if dataset is not None and dataset != loaded:
@@ -375,27 +341,23 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
             raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
     _check_record_every(record, record_every)
     schedules.check(schedule)
-    if isinstance(lr, dict) and set(specs) - set(lr):
-        raise ValueError(f"Invalid lr: no learning rate for {', '.join(sorted(set(specs) - set(lr)))}")
     if out is not None:  # fail before training, not after it
         check_results_folder(out, RESULTS, "comparison", overwrite)
     target = resolve_device(device)
     if amp and target.type != "cuda":
         raise ValueError(f"Invalid amp: bf16 autocast is offered on CUDA only (device is {target})")
-    rates = {s: (lr[s] if isinstance(lr, dict) else lr if lr is not None
-                 else optim.parse(s).info.network_lr) for s in specs}
     _build_each(model, specs, rates, seed, hyperparameters)
     if data is None:
         data = datasets.check(dataset).load(data_dir, device=target, train_size=train_size, val_size=val_size,
                                             seed=seed)
     if record and record_every is None:
-        record_every = default_record_every(epochs * _steps_per_epoch(data, batch_size))
+        record_every = default_record_every(epochs * loop.steps_per_epoch(data, batch_size))
     comparison = Comparison(model, str(data.device), dict(dataset=dataset, schedule=schedule, epochs=epochs, batch_size=batch_size,
                             train_size=len(data.train_labels), val_size=len(data.val_labels), seed=seed,
                             amp=amp, hyperparameters={k: v for k, v in hyperparameters.items()}))
     try:
-        for spec in specs:
-            run = Run(spec, rates[spec])
+        for spec, rate in zip(specs, rates):
+            run = Run(spec.text, rate)
             comparison.runs.append(run)
             _train_one(run, spec, model, data, epochs, batch_size, seed, amp, progress, hyperparameters,
                        None if on_epoch is None else (lambda _: on_epoch(comparison)), record_every, schedule)
@@ -404,8 +366,8 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
         for run in comparison.runs:
             if run.status == "running":
                 run.status = "interrupted"
-        comparison.runs += [Run(spec, rates[spec], status="not started")
-                            for spec in specs[len(comparison.runs):]]
+        comparison.runs += [Run(spec.text, rate, status="not started")
+                            for spec, rate in list(zip(specs, rates))[len(comparison.runs):]]
     if out is not None:
         comparison.save(out, overwrite=overwrite)
     return comparison

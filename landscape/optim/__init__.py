@@ -21,13 +21,13 @@ from .radam import RAdam, RAdamW
 from .rmsprop import RMSprop
 from .sgd import SGD, SGDW
 from .catalog import BASE_RULES, MODIFIERS, OptimizerInfo
-from .spec import (EXTENSIONS, Spec, build, parse, parse_learning_rates, split_learning_rate,
-                   split_specs)
+from .spec import (EXTENSIONS, Spec, build, learning_rates, parse, parse_learning_rates,
+                   parse_list)
 
 __all__ = [
     "SGD", "SGDW", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "AMSGrad", "NAdam",
     "NAdamW", "RAdam", "RAdamW", "AdaBound", "AMSBound", "AggMo",
     "GradientNoise", "GradientDropout", "LRDropout", "Lookahead",
-    "Optimizer", "Extension", "Spec", "build", "parse", "parse_learning_rates", "split_learning_rate",
-    "split_specs", "BASE_RULES", "MODIFIERS", "EXTENSIONS", "OptimizerInfo",
+    "Optimizer", "Extension", "Spec", "build", "parse", "parse_list", "learning_rates",
+    "parse_learning_rates", "BASE_RULES", "MODIFIERS", "EXTENSIONS", "OptimizerInfo",
 ]

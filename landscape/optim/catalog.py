@@ -48,9 +48,9 @@ class OptimizerInfo:
         paper: where the rule comes from.
         options: what the spec word sets beyond the class defaults ("momentum": β = 0.9).
         modifiers: the modifier words the rule accepts ("adam+amsgrad", "sgd+nesterov").
-        momentum: the hyper-parameter the momentum slider and the phase diagram move: "momentum"
-            (the velocity's β, for specs that keep a velocity), "beta1" (the first-moment decay of
-            the Adam family), or None (no such parameter).
+        momentum_parameter: the name of the hyper-parameter the momentum slider and the phase
+            diagram move: "momentum" (the velocity's β, for specs that keep a velocity), "beta1"
+            (the first-moment decay of the Adam family), or None (no such parameter).
         network_lr: default learning rate when it trains a network (``nets.train``).
         heavy_ball: the rule is gradient descent, with or without heavy-ball momentum: the
             quadratic's theory (``landscape.theory``) applies to it.
@@ -60,7 +60,7 @@ class OptimizerInfo:
     paper: str
     options: dict[str, Any] = field(default_factory=dict)
     modifiers: tuple[str, ...] = ()
-    momentum: str | None = None
+    momentum_parameter: str | None = None
     network_lr: float = 1e-3
     heavy_ball: bool = False
 
@@ -75,31 +75,34 @@ _RADAM = "Liu et al., ICLR 2020"
 _ADABOUND = "Luo et al., ICLR 2019"
 
 BASE_RULES: dict[str, OptimizerInfo] = {
-    "gd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"), momentum="momentum",
-                        heavy_ball=True),
-    "sgd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"), momentum="momentum",
-                         heavy_ball=True),
+    "gd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"),
+                        momentum_parameter="momentum", heavy_ball=True),
+    "sgd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"),
+                         momentum_parameter="momentum", heavy_ball=True),
     "momentum": OptimizerInfo(SGD, _HEAVY_BALL, {"momentum": 0.9}, ("momentum", "nesterov", "l2"),
-                              momentum="momentum", heavy_ball=True),
+                              momentum_parameter="momentum", heavy_ball=True),
     "nesterov": OptimizerInfo(SGD, _NESTEROV, {"momentum": 0.9, "nesterov": True},
-                              ("momentum", "nesterov", "l2"), momentum="momentum"),
-    "sgdw": OptimizerInfo(SGDW, _ADAMW, modifiers=("momentum", "nesterov"), momentum="momentum"),
+                              ("momentum", "nesterov", "l2"), momentum_parameter="momentum"),
+    "sgdw": OptimizerInfo(SGDW, _ADAMW, modifiers=("momentum", "nesterov"),
+                          momentum_parameter="momentum"),
     "adagrad": OptimizerInfo(Adagrad, "Duchi, Hazan & Singer, JMLR 2011", modifiers=("l2",),
                              network_lr=1e-2),
     "rmsprop": OptimizerInfo(RMSprop, "Tieleman & Hinton 2012; centered: Graves 2013",
-                             modifiers=("momentum", "centered", "l2"), momentum="momentum",
+                             modifiers=("momentum", "centered", "l2"), momentum_parameter="momentum",
                              network_lr=1e-2),
     "adadelta": OptimizerInfo(Adadelta, "Zeiler 2012", modifiers=("l2",), network_lr=1.0),
-    "adam": OptimizerInfo(Adam, _ADAM, modifiers=("nesterov", "amsgrad", "l2"), momentum="beta1"),
-    "adamw": OptimizerInfo(AdamW, _ADAMW, modifiers=("nesterov", "amsgrad"), momentum="beta1"),
+    "adam": OptimizerInfo(Adam, _ADAM, modifiers=("nesterov", "amsgrad", "l2"),
+                          momentum_parameter="beta1"),
+    "adamw": OptimizerInfo(AdamW, _ADAMW, modifiers=("nesterov", "amsgrad"), momentum_parameter="beta1"),
     "amsgrad": OptimizerInfo(AMSGrad, "Reddi, Kale & Kumar, ICLR 2018", modifiers=("nesterov", "l2"),
-                             momentum="beta1"),
-    "nadam": OptimizerInfo(NAdam, _NADAM, modifiers=("l2",), momentum="beta1", network_lr=2e-3),
-    "nadamw": OptimizerInfo(NAdamW, _NADAM, momentum="beta1", network_lr=2e-3),
-    "radam": OptimizerInfo(RAdam, _RADAM, modifiers=("nesterov", "l2"), momentum="beta1"),
-    "radamw": OptimizerInfo(RAdamW, _RADAM, modifiers=("nesterov",), momentum="beta1"),
-    "adabound": OptimizerInfo(AdaBound, _ADABOUND, modifiers=("l2",), momentum="beta1"),
-    "amsbound": OptimizerInfo(AMSBound, _ADABOUND, modifiers=("l2",), momentum="beta1"),
+                             momentum_parameter="beta1"),
+    "nadam": OptimizerInfo(NAdam, _NADAM, modifiers=("l2",), momentum_parameter="beta1",
+                           network_lr=2e-3),
+    "nadamw": OptimizerInfo(NAdamW, _NADAM, momentum_parameter="beta1", network_lr=2e-3),
+    "radam": OptimizerInfo(RAdam, _RADAM, modifiers=("nesterov", "l2"), momentum_parameter="beta1"),
+    "radamw": OptimizerInfo(RAdamW, _RADAM, modifiers=("nesterov",), momentum_parameter="beta1"),
+    "adabound": OptimizerInfo(AdaBound, _ADABOUND, modifiers=("l2",), momentum_parameter="beta1"),
+    "amsbound": OptimizerInfo(AMSBound, _ADABOUND, modifiers=("l2",), momentum_parameter="beta1"),
     "aggmo": OptimizerInfo(AggMo, "Lucas, Sun, Zemel & Grosse, ICLR 2019", modifiers=("l2",),
                            network_lr=0.1),
 }

@@ -14,9 +14,13 @@ A spec is a base rule followed by modifiers and extensions, joined with ``+``:
 ``grad_keep_prob``, ``lr_keep_prob``, ``lookahead_k``, ``lookahead_alpha``); ``seed`` seeds
 the randomised extensions.
 
-In a list of runs on a surface (``trajectory.compare``, ``trajectory.sweeps``, the ``gif``
-command) a spec may carry its own learning rate, ``spec@lr``: ``sgd@0.01, sgd@0.1, sgd@0.5``
-is one optimizer at three learning rates (``split_learning_rate``).
+A spec may end in its own learning rate, ``spec@lr``: ``sgd@0.01, sgd@0.1, sgd@0.5`` is one
+optimizer at three learning rates. A list of runs (``parse_list``: a comma-separated text or a
+sequence) is parsed and checked once, then travels as ``Spec`` objects; ``learning_rates`` gives
+each its learning rate (its own, else one for all or one per spec).
+
+Words: a *spec* is the text and the ``Spec`` parsed from it; its *rule* is the optimizer class
+that runs it (``Spec.rule``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import importlib
 import inspect
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -48,13 +53,34 @@ EXTENSIONS: dict[str, tuple[type[Extension], dict[str, str]]] = {
 
 @dataclass(frozen=True)
 class Spec:
-    """A parsed spec: the base rule (its catalog row), the options its words set, the extensions."""
+    """A parsed spec: the base rule (its catalog row), the options its words set, the extensions,
+    and its own learning rate (``lr``, from ``spec@lr``; None without)."""
 
-    text: str
+    words: str
     base: str
     options: dict[str, Any] = field(default_factory=dict)
     modifiers: tuple[str, ...] = ()
     extensions: tuple[str, ...] = ()
+    lr: float | None = None
+
+    @property
+    def text(self) -> str:
+        """The spec as text, normalised: 'sgd+nesterov', or 'sgd+nesterov@0.1' with its own lr."""
+        return self.words if self.lr is None else f"{self.words}@{self.lr!r}"
+
+    @property
+    def name(self) -> str:
+        """What legends call it: 'sgd', or 'sgd η=0.1' with its own learning rate."""
+        return self.words if self.lr is None else f"{self.words} η={self.lr:g}"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Spec) and self.text == other.text
 
     @property
     def info(self) -> OptimizerInfo:
@@ -66,13 +92,13 @@ class Spec:
         return self.info.rule
 
     @property
-    def momentum(self) -> str | None:
-        """The hyper-parameter a shared "momentum" setting moves for this spec: "beta1" for the
-        Adam family, "momentum" for a spec that keeps a velocity (the momentum / nesterov words),
-        None for the others (plain gd/sgd, AdaGrad, …)."""
-        if self.info.momentum == "momentum" and "momentum" not in self.options:
+    def momentum_parameter(self) -> str | None:
+        """The name of the hyper-parameter a shared "momentum" setting moves for this spec: "beta1"
+        for the Adam family, "momentum" for a spec that keeps a velocity (the momentum / nesterov
+        words), None for the others (plain gd/sgd, AdaGrad, …)."""
+        if self.info.momentum_parameter == "momentum" and "momentum" not in self.options:
             return None
-        return self.info.momentum
+        return self.info.momentum_parameter
 
     @property
     def is_heavy_ball(self) -> bool:
@@ -80,10 +106,21 @@ class Spec:
         quadratic's theory (``landscape.theory``) holds."""
         return self.info.heavy_ball and set(self.modifiers) <= {"momentum"} and not self.extensions
 
+    def with_extension(self, word: str) -> "Spec":
+        """This spec with the extension ``word`` added (itself if it has it): 'sgd@0.1' + 'gradnoise'
+        is 'sgd+gradnoise@0.1'."""
+        if word in self.extensions:
+            return self
+        return parse(f"{self.words}+{word}" + ("" if self.lr is None else f"@{self.lr!r}"))
+
+    def without_lr(self) -> "Spec":
+        """This spec without its own learning rate (the caller gives one)."""
+        return replace(self, lr=None)
+
     def hyperparameters(self) -> list[str]:
         """Keyword names ``build`` accepts for this spec."""
         names = list(constructor_defaults(self.rule))
-        if self.info.momentum == "beta1":
+        if self.info.momentum_parameter == "beta1":
             names += ["beta1", "beta2", "momentum"]
         for word in self.extensions:
             names += list(EXTENSIONS[word][1])
@@ -105,7 +142,12 @@ class Spec:
         return "\n".join(lines)
 
     def build(self, params, seed: int | None = None, **hyperparameters) -> Optimizer:
-        """The optimizer for ``params`` with ``hyperparameters`` routed to rule and extensions."""
+        """The optimizer for ``params`` with ``hyperparameters`` routed to rule and extensions;
+        a spec with its own learning rate runs at it (``lr=`` is then refused)."""
+        if self.lr is not None:
+            if "lr" in hyperparameters:
+                raise ValueError(f"Invalid lr: {self.text!r} has its own learning rate; give it once")
+            hyperparameters = {**hyperparameters, "lr": self.lr}
         accepted = self.hyperparameters()
         unknown = sorted(set(hyperparameters) - set(accepted))
         if unknown:
@@ -121,9 +163,18 @@ class Spec:
         arguments = {**self.options, **self._betas(hyperparameters), **hyperparameters}
         return self.rule(params, **arguments, extensions=extensions, seed=seed)
 
+    def group_values(self, **hyperparameters) -> dict:
+        """The rule's keyword values for one param group of its optimizer, from ``build``'s names
+        (``momentum`` or ``beta1``/``beta2`` fold into the Adam family's ``betas``)."""
+        unknown = sorted(set(hyperparameters) - set(self.hyperparameters()))
+        if unknown:
+            raise ValueError(f"Invalid hyper-parameter {unknown[0]!r} for {self.text!r}")
+        hyperparameters = dict(hyperparameters)
+        return {**self._betas(hyperparameters), **hyperparameters}
+
     def _betas(self, hyperparameters: dict) -> dict:
         """Fold beta1 / beta2 / momentum (β1 of the Adam family) into ``betas``."""
-        if self.info.momentum != "beta1":
+        if self.info.momentum_parameter != "beta1":
             return {}
         aliases = {k: hyperparameters.pop(k) for k in ("beta1", "momentum", "beta2") if k in hyperparameters}
         if not aliases:
@@ -156,16 +207,16 @@ def _called_lecture_functions(function) -> list:
     return found
 
 
-def parse(spec: str) -> Spec:
-    """Parse and check a spec; ``ValueError`` lists the valid words for anything unknown."""
+def parse(spec: str | Spec) -> Spec:
+    """Parse and check a spec, 'adam+lookahead' or with its own learning rate 'sgd@0.1' (a
+    ``Spec`` is returned as it is); ``ValueError`` lists the valid words for anything unknown."""
+    if isinstance(spec, Spec):
+        return spec
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"Invalid optimizer spec {spec!r}: expected e.g. 'adam' or "
                          f"'radamw+nesterov+lookahead'")
-    if "@" in spec:
-        raise ValueError(f"Invalid optimizer spec {spec!r}: 'spec@lr' is for lists of runs on a "
-                         f"surface (trajectory.compare, trajectory.sweeps, the gif command); "
-                         f"here give the learning rate as lr=")
-    words = [w.strip().lower() for w in spec.split("+")]
+    text, lr = _own_learning_rate(spec)
+    words = [w.strip().lower() for w in text.split("+")]
     base, rest = words[0], words[1:]
     if base not in BASE_RULES:
         raise ValueError(f"Invalid optimizer spec {spec!r}: unknown base rule {base!r}; "
@@ -190,17 +241,12 @@ def parse(spec: str) -> Spec:
             raise ValueError(f"Invalid optimizer spec {spec!r}: unknown word {word!r}; valid "
                              f"modifiers: {', '.join(MODIFIERS)}; extensions: {', '.join(EXTENSIONS)}")
     ordered = tuple(e for e in EXTENSIONS if e in extensions)
-    return Spec("+".join(words), base, options, tuple(modifiers), ordered)
+    return Spec("+".join(words), base, options, tuple(modifiers), ordered, lr)
 
 
-def split_specs(text: str) -> list[str]:
-    """A comma-separated list of specs: 'sgd, momentum+lookahead' → ['sgd', 'momentum+lookahead']."""
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def split_learning_rate(spec: str) -> tuple[str, float | None]:
-    """A spec and its own learning rate: 'sgd@0.1' → ('sgd', 0.1); 'sgd' → ('sgd', None)."""
-    name, at, rate = spec.partition("@")
+def _own_learning_rate(spec: str) -> tuple[str, float | None]:
+    """The words of ``spec`` and its own learning rate: 'sgd@0.1' → ('sgd', 0.1); 'sgd' → ('sgd', None)."""
+    words, at, rate = spec.partition("@")
     if not at:
         return spec, None
     try:
@@ -211,7 +257,55 @@ def split_learning_rate(spec: str) -> tuple[str, float | None]:
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"Invalid learning rate in optimizer spec {spec!r}: {lr!r} (expected a "
                          f"finite number > 0, e.g. 'sgd@0.1')")
-    return name.strip(), lr
+    return words.strip(), lr
+
+
+def parse_list(specs: str | Sequence[str | Spec]) -> list[Spec]:
+    """The specs of a list of runs, parsed and checked once: a comma-separated text ('sgd, adam',
+    'sgd@0.01, sgd@0.1') or a sequence of specs. At least one; the same run twice is refused
+    (one rule at several learning rates is 'sgd@0.01, sgd@0.1')."""
+    texts = [part.strip() for part in specs.split(",") if part.strip()] if isinstance(specs, str) else list(specs)
+    if not texts:
+        raise ValueError("Invalid optimizers: give at least one, e.g. 'sgd, adam'")
+    parsed = [parse(text) for text in texts]
+    seen = set()
+    for text, spec in zip(texts, parsed):
+        if spec in seen:
+            raise ValueError(f"Invalid optimizers: {str(text)!r} given twice; one rule at several "
+                             f"learning rates is e.g. 'sgd@0.01, sgd@0.1'")
+        seen.add(spec)
+    return parsed
+
+
+def learning_rates(specs: Sequence[Spec], lr=None, default=None) -> list:
+    """Each spec's learning rate: its own ('sgd@0.1'), else ``lr``: one for all (a number or a
+    tensor), or {spec: lr} (keys are specs in any case, 'ADAM' is 'adam'); with ``lr`` None,
+    ``default(spec)``. A key that names none of the specs, or only specs that have their own
+    learning rate (the value would be ignored), is refused, and so is a spec left without one."""
+    if not isinstance(lr, dict):
+        rates = [spec.lr if spec.lr is not None else lr for spec in specs]
+    else:
+        given = {}
+        for key, value in lr.items():
+            try:
+                words = parse(key).words
+            except ValueError:
+                words = None
+            named = [spec for spec in specs if spec.words == words]
+            if not named:
+                raise ValueError(f"Invalid lr: {key!r} is none of the optimizers "
+                                 f"{', '.join(spec.text for spec in specs)}")
+            if all(spec.lr is not None for spec in named):
+                raise ValueError(f"Invalid lr: {key}={value!r} would be ignored: "
+                                 f"{', '.join(spec.text for spec in named)} keep their own learning rate")
+            given[words] = value
+        rates = [spec.lr if spec.lr is not None else given.get(spec.words) for spec in specs]
+    if lr is None and default is not None:
+        rates = [default(spec) if rate is None else rate for spec, rate in zip(specs, rates)]
+    missing = [spec.text for spec, rate in zip(specs, rates) if rate is None]
+    if missing:
+        raise ValueError(f"Invalid lr: no learning rate for {', '.join(missing)}")
+    return rates
 
 
 def parse_learning_rates(text: str) -> float | dict[str, float]:
@@ -226,7 +320,7 @@ def parse_learning_rates(text: str) -> float | dict[str, float]:
     if "=" not in text:
         return number(text)
     rates = {}
-    for item in split_specs(text):
+    for item in (part.strip() for part in text.split(",") if part.strip()):
         name, _, value = item.partition("=")
         rates[name.strip()] = number(value)
     return rates
