@@ -56,6 +56,26 @@ def test_each_copy_equals_the_single_run_with_its_setting(tiny, spec, extra):
     assert (result.diverged_at == -1).all()
 
 
+@pytest.mark.parametrize("spec, extra", [
+    ("sgd+gradnoise", {"noise_eta": 0.3}),
+    ("sgd+graddropout", {"grad_keep_prob": 0.6}),
+    ("adam+lrdropout", {"lr_keep_prob": 0.5}),
+    ("momentum+graddropout+gradnoise+lrdropout+lookahead", {"noise_eta": 0.3, "grad_keep_prob": 0.6,
+                                                           "lr_keep_prob": 0.5, "lookahead_k": 3}),
+])
+def test_randomised_extensions_draw_what_each_copy_s_single_run_draws(tiny, spec, extra):
+    """Gradient noise and dropout masks: copy b sees the random numbers of its single run."""
+    lrs = [0.01, 0.05]
+    momenta = [0.5, 0.9] if spec.startswith(("momentum", "adam")) else None
+    result = copies.train_copies("mnist-mlp", spec, tiny, lr=lrs, momentum=momenta, epochs=2, batch_size=16,
+                                 dtype=DTYPE, seed=5, **extra)
+    for b, lr in enumerate(lrs):
+        weights, losses, _ = _single_run(tiny, "mnist-mlp", spec, lr=lr, momentum=None if momenta is None else momenta[b],
+                                         seed=5, **extra)
+        torch.testing.assert_close(result.weights[b], weights, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(result.step_losses[:, b], torch.tensor(losses, dtype=DTYPE), rtol=1e-10, atol=0)
+
+
 def test_a_diverging_copy_is_marked_and_the_others_go_on_unaffected(tiny):
     together = copies.train_copies("mnist-mlp", "sgd", tiny, lr=[0.05, 1e300, 0.01], epochs=2, batch_size=16, dtype=DTYPE)
     alone = copies.train_copies("mnist-mlp", "sgd", tiny, lr=[0.05, 0.01], epochs=2, batch_size=16, dtype=DTYPE)

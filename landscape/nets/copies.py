@@ -110,10 +110,10 @@ class SameForEveryCopy(RandomSource):
     copy's shape (a stacked (B, *shape) tensor's ``shape``), the same for every copy."""
 
     def rand_like(self, tensor: Tensor) -> Tensor:
-        return super().rand_like(tensor[0]).expand_as(tensor)
+        return super().rand_like(tensor[0]).expand_as(tensor).clone()  # a tensor of its own: stages write it
 
     def randn_like(self, tensor: Tensor) -> Tensor:
-        return super().randn_like(tensor[0]).expand_as(tensor)
+        return super().randn_like(tensor[0]).expand_as(tensor).clone()
 
 
 def _stacked_parameters(model_name: str, seeds: Sequence[int], device, dtype) -> dict[str, Tensor]:
