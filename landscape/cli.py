@@ -25,7 +25,11 @@ import matplotlib
 
 from . import optim, surfaces
 from .files import Terminated, termination_raises
+from .schedules import SCHEDULES
 
+DATA_DEFAULTS = {"dataset": "cifar10", "batch_size": 128, "seed": 0, "device": "auto"}
+# a network sweep's options that are None unless given (so a surface's sweep can refuse them)
+NETWORK_SWEEP_DEFAULTS = {**DATA_DEFAULTS, "epochs": 2, "overwrite": False}
 # requests beyond these are refused, saying their size (10**6 steps of one optimizer: minutes)
 MAX_STEPS = 100_000
 MAX_FRAMES = 10_000
@@ -70,6 +74,11 @@ def _point(text: str) -> tuple[float, float]:
     if len(parts) != 2:
         raise argparse.ArgumentTypeError(f"expected x,y, got {text!r}")
     return _number(parts[0]), _number(parts[1])
+
+
+# a surface sweep's options (a network's sweep refuses them)
+SURFACE_OPTIONS = (("--steps", int, "iterations (300)"), ("--tolerance", _number, "convergence tolerance (0.001)"),
+                   ("--start", _point, "start point x,y (default: the surface's)"))
 
 
 def _range(text: str) -> tuple[float, float, int]:
@@ -190,28 +199,34 @@ def _gif(args) -> None:
 
 
 def _phase(args) -> None:
+    """``phase`` / ``sweep``: a surface's phase diagram, or a network's sweep (``_network_sweep``)."""
     from .draw import phase_diagram
     from .files import atomic_path, check_writable
     from .trajectory import sweep
 
     if args.model is not None:
         return _network_sweep(args)
-    args.steps = 300 if args.steps is None else args.steps
-    args.tolerance = 1e-3 if args.tolerance is None else args.tolerance
+    given = [f"--{name.replace('_', '-')}" for name in NETWORK_SWEEP_DEFAULTS if getattr(args, name) is not None]
+    given += [f"--{name.replace('_', '-')}" for name in ("train_size", "val_size", "data_dir")
+              if getattr(args, name) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} applies to a network's sweep (--model), not a surface's (--surface)")
+    steps = 300 if args.steps is None else args.steps
+    tolerance = 1e-3 if args.tolerance is None else args.tolerance
     check_writable(args.out)
     optim.parse(args.optimizer)
     grid = _grid(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
     lr_count, m_count = grid.shape
-    size = 24 * lr_count * m_count * (_check_steps(args.steps) + 1)
+    size = 24 * lr_count * m_count * (_check_steps(steps) + 1)
     if size > MAX_GRID_BYTES:
-        raise ValueError(f"Invalid grid: {lr_count:,} lrs x {m_count:,} momenta x {args.steps + 1:,} "
+        raise ValueError(f"Invalid grid: {lr_count:,} lrs x {m_count:,} momenta x {steps + 1:,} "
                          f"points would hold {size / 1e9:,.1f} GB of trajectories (at most "
                          f"{MAX_GRID_BYTES / 1e9:g} GB: fewer --lrs, --momenta or --steps)")
     surface = surfaces.get(args.surface)
     if args.start is not None:
         _check_start(surface, args.start)
-    runs = sweep(surface, args.optimizer, grid.lrs, grid.momenta, start=args.start, steps=args.steps,
-                 tolerance=args.tolerance, schedule=args.schedule)
+    runs = sweep(surface, args.optimizer, grid.lrs, grid.momenta, start=args.start, steps=steps,
+                 tolerance=tolerance, schedule=args.schedule)
     ax = phase_diagram(runs)
     with atomic_path(args.out) as temporary:
         ax.figure.savefig(temporary, format=args.out.rsplit(".", 1)[-1] if "." in args.out else "png")
@@ -221,18 +236,19 @@ def _phase(args) -> None:
 def _network_sweep(args) -> None:
     from .nets.sweep import sweep_network
 
-    for option in ("steps", "tolerance", "start"):
-        if getattr(args, option) is not None:
-            raise ValueError(f"--{option} applies to a surface's sweep (--surface), not a network's (--model)")
+    given = [option for option, _, _ in SURFACE_OPTIONS if getattr(args, option[2:]) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} applies to a surface's sweep (--surface), not a network's (--model)")
+    for name, value in NETWORK_SWEEP_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     has_momentum = optim.parse(args.optimizer).momentum_parameter is not None
-    default_momenta = (0.0, 0.95, 8) if has_momentum else None
-    grid = _grid(args.lrs or (1e-3, 1.0, 16), args.momenta or default_momenta)
+    grid = _grid(args.lrs or (1e-3, 1.0, 16), args.momenta or ((0.0, 0.95, 8) if has_momentum else None))
     with _progress_bar() as advance:
         result = sweep_network(args.model, args.optimizer, grid.lrs, grid.momenta, dataset=args.dataset,
-                               epochs=args.epochs,
-                               batch_size=args.batch_size, train_size=args.train_size, val_size=args.val_size,
-                               seed=args.seed, device=args.device, data_dir=args.data_dir, out=args.out,
-                               overwrite=args.overwrite, schedule=args.schedule, progress=advance)
+                               epochs=args.epochs, batch_size=args.batch_size, train_size=args.train_size,
+                               val_size=args.val_size, seed=args.seed, device=args.device, data_dir=args.data_dir,
+                               out=args.out, overwrite=args.overwrite, schedule=args.schedule, progress=advance)
     print(result.summary())
     print(f"wrote {args.out}/sweep.json, .csv, .png")
 
@@ -322,20 +338,27 @@ def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
     _data_arguments(command)
 
 
-def _data_arguments(command: argparse.ArgumentParser) -> None:
-    """Which data a network trains on, and how (``compare``, ``slice``, a network's ``sweep``)."""
+def _data_arguments(command, defaults: bool = True) -> None:
+    """Which data a network trains on, and how (``compare``, ``slice``, a network's ``sweep``);
+    without ``defaults`` an option not given is None (``NETWORK_SWEEP_DEFAULTS`` fills it in)."""
     from .nets.datasets import DATASETS
-    from .schedules import SCHEDULES
 
-    command.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
-    command.add_argument("--batch-size", type=int, default=128)
-    command.add_argument("--schedule", default="none", choices=SCHEDULES,
-                         help="the lr from epoch to epoch: step (x0.1 every third of the run), cosine, "
-                              "plateau (x0.1 when the validation loss stops falling)")
+    def default(name):
+        return DATA_DEFAULTS[name] if defaults else None
+
+    command.add_argument("--dataset", default=default("dataset"), choices=list(DATASETS),
+                         help=f"default {DATA_DEFAULTS['dataset']}")
+    command.add_argument("--batch-size", type=int, default=default("batch_size"),
+                         help=f"default {DATA_DEFAULTS['batch_size']}")
+    if defaults:
+        command.add_argument("--schedule", default="none", choices=SCHEDULES,
+                             help="the lr from epoch to epoch: step (x0.1 every third of the run), cosine, "
+                                  "plateau (x0.1 when the validation loss stops falling)")
     command.add_argument("--train-size", type=int, help="training images (default: all)")
     command.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
-    command.add_argument("--seed", type=int, default=0)
-    command.add_argument("--device", default="auto", help="auto (CUDA, MPS, else CPU), cpu, cuda, …")
+    command.add_argument("--seed", type=int, default=default("seed"), help=f"default {DATA_DEFAULTS['seed']}")
+    command.add_argument("--device", default=default("device"), help="auto (CUDA, MPS, else CPU; the default), "
+                                                                       "cpu, cuda, …")
     command.add_argument("--data-dir", help="folder with cifar-10-batches-py/ (or the archive), or mnist/")
 
 
@@ -364,8 +387,6 @@ def parser() -> argparse.ArgumentParser:
     show_rule.add_argument("spec", help="an optimizer spec: adam, sgd+nesterov, radamw+lookahead, …")
     show_rule.set_defaults(run=_show_rule)
 
-    from .schedules import SCHEDULES
-
     gif = commands.add_parser("gif", help="animate optimizers on a surface, write a GIF")
     gif.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
     gif.add_argument("--optimizers", required=True,
@@ -393,26 +414,34 @@ def parser() -> argparse.ArgumentParser:
 
     from .nets.models import MODELS
 
-    for name in ("phase", "sweep"):
-        phase = commands.add_parser(name, help="lr x momentum phase diagram: of iterations on a surface (PNG), "
-                                               "or of a network's validation loss (JSON, CSV, PNG)")
-        what = phase.add_mutually_exclusive_group(required=True)
-        what.add_argument("--surface", choices=list(surfaces.SURFACES))
-        what.add_argument("--model", choices=list(MODELS), help="a network, trained once per cell, all cells "
-                                                                "in one batched run")
-        phase.add_argument("--optimizer", default="momentum")
-        phase.add_argument("--lrs", type=_range, help="low:high:count (log; surface 0.001:1:48, network 0.001:1:16)")
-        phase.add_argument("--momenta", type=_range,
-                           help="low:high:count (surface 0:0.98:40, network 0:0.95:8; none for a rule without)")
-        phase.add_argument("--steps", type=int, help="surface: iterations (300)")
-        phase.add_argument("--tolerance", type=_number, help="surface: convergence tolerance (0.001)")
-        phase.add_argument("--start", type=_point, help="surface: start point x,y")
-        phase.add_argument("--epochs", type=int, default=2, help="network: epochs")
-        _data_arguments(phase)
-        phase.add_argument("--out", required=True, help="surface: the PNG; network: a folder for sweep.json, "
-                                                        ".csv, .png")
-        phase.add_argument("--overwrite", action="store_true", help="network: replace an earlier sweep in --out")
-        phase.set_defaults(run=_phase)
+    phase = commands.add_parser(
+        "phase", aliases=["sweep"], help="lr x momentum phase diagram: of iterations on a surface (PNG), or of a "
+                                         "network's validation loss (JSON, CSV, PNG); phase and sweep are one command",
+        description="The lr x momentum phase diagram of one optimizer: on a surface (--surface: iterations to "
+                    "converge, a PNG) or a network (--model: final validation loss, trained once per cell, every "
+                    "cell in one batched run; sweep.json, .csv, .png in a folder). The options under 'surface' "
+                    "and 'network' apply to that one only.")
+    what = phase.add_mutually_exclusive_group(required=True)
+    what.add_argument("--surface", choices=list(surfaces.SURFACES))
+    what.add_argument("--model", choices=list(MODELS), help="a network")
+    phase.add_argument("--optimizer", default="momentum")
+    phase.add_argument("--lrs", type=_range, help="low:high:count, log-spaced (surface 0.001:1:48, network 0.001:1:16)")
+    phase.add_argument("--momenta", type=_range,
+                       help="low:high:count (surface 0:0.98:40, network 0:0.95:8); leave it out for a rule "
+                            "without momentum")
+    phase.add_argument("--schedule", default="none", choices=SCHEDULES,
+                       help="the lr over the run: step (x0.1 every third), cosine, plateau (x0.1 when the loss "
+                            "stops falling)")
+    phase.add_argument("--out", required=True, help="surface: the PNG; network: a folder for sweep.json, .csv, .png")
+    on_surface = phase.add_argument_group("surface (with --surface)")
+    for option, kind, text in SURFACE_OPTIONS:
+        on_surface.add_argument(option, type=kind, help=text)
+    on_network = phase.add_argument_group("network (with --model)")
+    _data_arguments(on_network, defaults=False)
+    on_network.add_argument("--epochs", type=int, help=f"default {NETWORK_SWEEP_DEFAULTS['epochs']}")
+    on_network.add_argument("--overwrite", action="store_true", default=None,
+                            help="replace an earlier sweep in --out")
+    phase.set_defaults(run=_phase)
 
     compare = commands.add_parser("compare", help="train a CIFAR-10 or MNIST network with several optimizers")
     _training_arguments(compare, epochs=5)
