@@ -92,12 +92,17 @@ class Adam(Optimizer):
 
     lecture_rule = staticmethod(adam)
 
+    #: A subclass's own hyper-parameters (AdaBound's final_lr and gamma), validated and set by its
+    #: ``__init__`` before it calls this one: they join the group defaults after Adam's.
+    _own_defaults: dict = {}
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, decoupled_weight_decay=False, nesterov=False, momentum_decay=None,
                  *, extensions=(), seed=None, foreach=True):
         defaults = adam_defaults(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay,
                                  nesterov, momentum_decay)
-        super().__init__(params, defaults, extensions=extensions, seed=seed, foreach=foreach)
+        super().__init__(params, defaults | self._own_defaults, extensions=extensions, seed=seed,
+                         foreach=foreach)
 
     def _init_state(self, param, state, group):
         state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
