@@ -247,6 +247,44 @@ def test_adabound_is_adam_with_its_own_bounds(monkeypatch, rule, amsgrad):
         rule(_params(), nesterov=True)
 
 
+RANDOMIZED = ["graddropout", "gradnoise", "lrdropout", "graddropout+gradnoise+lrdropout",
+              "graddropout+gradnoise+lrdropout+lookahead"]
+
+
+@pytest.mark.parametrize("foreach", [True, False])
+@pytest.mark.parametrize("extensions", RANDOMIZED)
+def test_a_group_per_parameter_steps_as_one_group(extensions, foreach):
+    """Each gradient stage runs on every group before the next, then each group's update: the
+    random draws come in the same order for groups p1 | p2 | p3 | p4 as for one group [p1, …, p4]."""
+    loss = make_loss(3)
+    one, each = make_params(3), make_params(3)
+    hyperparameters = dict(lr=0.02, seed=5, foreach=foreach)
+    optimizers = [lo.build(f"adam+{extensions}", one, **hyperparameters),
+                  lo.build(f"adam+{extensions}", [{"params": [p]} for p in each], **hyperparameters)]
+    for optimizer, params in zip(optimizers, (one, each)):
+        run(optimizer, params, loss, steps=7)  # 7: Lookahead (k=5) synchronised once, mid-cycle
+    assert not torch.equal(one[0], make_params(3)[0])
+    for a, b in zip(one, each):
+        assert torch.equal(a, b)
+
+
+def test_stacked_copies_with_a_group_each_step_as_one_group():
+    """B copies of a network stacked (each parameter (B, …)), one group per parameter with its
+    own (B, 1) lr tensor, draw the same numbers as one group with that lr."""
+    lr = torch.tensor([[0.01], [0.03], [0.1]], dtype=DTYPE)
+    shapes = [(3, 4), (3, 2), (3, 1)]
+    generator = torch.Generator().manual_seed(0)
+    start = [torch.randn(shape, generator=generator, dtype=DTYPE) for shape in shapes]
+    spec = "nadam+graddropout+gradnoise+lrdropout+lookahead"
+    one, each = ([p.clone().requires_grad_() for p in start] for _ in range(2))
+    optimizers = [lo.build(spec, one, lr=lr, seed=9, lookahead_k=3),
+                  lo.build(spec, [{"params": [p], "lr": lr.clone()} for p in each], seed=9, lookahead_k=3)]
+    for optimizer, params in zip(optimizers, (one, each)):
+        run(optimizer, params, lambda ps: sum((p.sin() * p).sum() for p in ps), steps=5)
+    for a, b in zip(one, each):
+        assert torch.equal(a, b)
+
+
 @pytest.mark.parametrize("spec", EVERY_BASE)
 def test_lr_zero_leaves_the_parameters_where_they_are(spec):
     """lr 0, as a number and as the middle row of a (3, 1) lr tensor: those rows stay put."""
