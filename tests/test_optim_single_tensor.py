@@ -8,6 +8,7 @@ import importlib
 import inspect
 import pickle
 import pkgutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -166,6 +167,23 @@ def test_the_lecture_source_defines_every_optim_function_it_calls(spec):
     assert defined[0] == lo.parse(spec).rule.lecture_rule.__name__
     assert not (called & _optim_functions()) - set(defined)
     assert len(defined) == len(set(defined))
+
+
+def test_optim_imports_at_module_level_and_in_no_circle():
+    """The lecture source finds what a function calls among its module's names: every import in
+    landscape.optim is at module level, and no module imports itself through others."""
+    imports = {}
+    for module in pkgutil.iter_modules(lo.__path__):
+        tree = ast.parse(Path(lo.__path__[0], f"{module.name}.py").read_text())
+        statements = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        assert all(node in tree.body for node in statements), f"an import inside a function in {module.name}.py"
+        imports[module.name] = {name for node in statements if isinstance(node, ast.ImportFrom) and node.level == 1
+                                for name in ([node.module] if node.module else [a.name for a in node.names])}
+
+    def reaches(start, name, seen=()):
+        return any(n == start or (n not in seen and reaches(start, n, (*seen, n))) for n in imports.get(name, ()))
+
+    assert [name for name in imports if reaches(name, name)] == []
 
 
 def test_the_lecture_source_lists_the_called_functions_in_order_of_use():
