@@ -153,6 +153,9 @@ INVALID = [
     (lambda: lo.Adadelta(_params(), rho=1.5), "Invalid rho: 1.5"),
     (lambda: lo.Adagrad(_params(), lr_decay=-1.0), "Invalid lr_decay: -1.0"),
     (lambda: lo.AdaBound(_params(), gamma=0.0), "Invalid gamma: 0.0"),
+    (lambda: lo.AdaBound(_params(), final_lr=-0.1), "Invalid final_lr: -0.1"),
+    (lambda: lo.AMSBound(_params(), betas=(0.9, 1.0)), "Invalid beta2: 1.0"),
+    (lambda: lo.AdaBound(_params(), lr=-1e-3), "Invalid lr: -0.001"),
     (lambda: lo.AggMo(_params(), betas=(0.0, 1.0)), "Invalid betas[1]: 1.0"),
     (lambda: lo.Adam(_params(), momentum_decay=0.004), "Invalid momentum_decay"),
     (lambda: lo.Lookahead(k=0), "Invalid lookahead_k: 0"),
@@ -223,6 +226,63 @@ def test_works_with_lr_scheduler_and_multiple_groups():
         optimizer.step()
         scheduler.step()
     assert [g["lr"] for g in optimizer.param_groups] == [0.1 / 8, 0.01 / 8]
+
+
+@pytest.mark.parametrize("rule, amsgrad", [(lo.AdaBound, False), (lo.AMSBound, True)])
+def test_adabound_is_adam_with_its_own_bounds(monkeypatch, rule, amsgrad):
+    """AdaBound and AMSBound take Adam's __init__ (its validation, its defaults) and add final_lr
+    and gamma; a group added later gets them too, and its own lr as the bounds' initial lr."""
+    adam_init, calls = lo.Adam.__init__, []
+    monkeypatch.setattr(lo.Adam, "__init__", lambda self, *args, **kwargs: (
+        calls.append(type(self)), adam_init(self, *args, **kwargs))[-1])
+    optimizer = rule(_params(), lr=0.02, final_lr=0.05, gamma=0.01)
+    assert calls == [rule]
+    adam = lo.Adam(_params(), lr=0.02, amsgrad=amsgrad).defaults
+    assert optimizer.defaults == {**adam, "final_lr": 0.05, "gamma": 0.01}
+    assert list(optimizer.param_groups[0]) == ["params", *adam, "final_lr", "gamma", "initial_lr_of_bounds"]
+    optimizer.add_param_group({"params": _params(), "lr": 0.3})
+    assert optimizer.param_groups[1]["final_lr"] == 0.05 and optimizer.param_groups[1]["gamma"] == 0.01
+    assert optimizer.param_groups[1]["initial_lr_of_bounds"] == 0.3
+    with pytest.raises(TypeError, match="nesterov"):
+        rule(_params(), nesterov=True)
+
+
+RANDOMIZED = ["graddropout", "gradnoise", "lrdropout", "graddropout+gradnoise+lrdropout",
+              "graddropout+gradnoise+lrdropout+lookahead"]
+
+
+@pytest.mark.parametrize("foreach", [True, False])
+@pytest.mark.parametrize("extensions", RANDOMIZED)
+def test_a_group_per_parameter_steps_as_one_group(extensions, foreach):
+    """Each gradient stage runs on every group before the next, then each group's update: the
+    random draws come in the same order for groups p1 | p2 | p3 | p4 as for one group [p1, …, p4]."""
+    loss = make_loss(3)
+    one, each = make_params(3), make_params(3)
+    hyperparameters = dict(lr=0.02, seed=5, foreach=foreach)
+    optimizers = [lo.build(f"adam+{extensions}", one, **hyperparameters),
+                  lo.build(f"adam+{extensions}", [{"params": [p]} for p in each], **hyperparameters)]
+    for optimizer, params in zip(optimizers, (one, each)):
+        run(optimizer, params, loss, steps=7)  # 7: Lookahead (k=5) synchronised once, mid-cycle
+    assert not torch.equal(one[0], make_params(3)[0])
+    for a, b in zip(one, each):
+        assert torch.equal(a, b)
+
+
+def test_stacked_copies_with_a_group_each_step_as_one_group():
+    """B copies of a network stacked (each parameter (B, …)), one group per parameter with its
+    own (B, 1) lr tensor, draw the same numbers as one group with that lr."""
+    lr = torch.tensor([[0.01], [0.03], [0.1]], dtype=DTYPE)
+    shapes = [(3, 4), (3, 2), (3, 1)]
+    generator = torch.Generator().manual_seed(0)
+    start = [torch.randn(shape, generator=generator, dtype=DTYPE) for shape in shapes]
+    spec = "nadam+graddropout+gradnoise+lrdropout+lookahead"
+    one, each = ([p.clone().requires_grad_() for p in start] for _ in range(2))
+    optimizers = [lo.build(spec, one, lr=lr, seed=9, lookahead_k=3),
+                  lo.build(spec, [{"params": [p], "lr": lr.clone()} for p in each], seed=9, lookahead_k=3)]
+    for optimizer, params in zip(optimizers, (one, each)):
+        run(optimizer, params, lambda ps: sum((p.sin() * p).sum() for p in ps), steps=5)
+    for a, b in zip(one, each):
+        assert torch.equal(a, b)
 
 
 @pytest.mark.parametrize("spec", EVERY_BASE)

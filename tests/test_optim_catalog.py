@@ -59,3 +59,9 @@ def test_beta1_and_beta2_fold_into_betas_with_the_class_defaults():
     nadam_beta2 = inspect.signature(lo.NAdam.__init__).parameters["betas"].default[1]
     assert lo.build("nadam", parameter, momentum=0.5).param_groups[0]["betas"] == (0.5, nadam_beta2)
     assert lo.build("adam", parameter, beta2=0.9).param_groups[0]["betas"] == (0.9, 0.9)
+
+
+def test_adabound_takes_its_own_keywords_and_no_others():
+    adabound = dict(lr=1e-3, betas=(0.9, 0.999), final_lr=0.1, gamma=1e-3, eps=1e-8, weight_decay=0.0)
+    assert constructor_defaults(lo.AdaBound) == {**adabound, "amsbound": False, "decoupled_weight_decay": False}
+    assert constructor_defaults(lo.AMSBound) == {**adabound, "decoupled_weight_decay": False}

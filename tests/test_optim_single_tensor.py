@@ -2,8 +2,13 @@
 equation) gives the numbers of the fast multi-tensor path (``foreach=True``): parameters and
 state, with every option, tensor hyper-parameters, and every extension."""
 
+import ast
 import copy
+import importlib
+import inspect
 import pickle
+import pkgutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -135,6 +140,58 @@ def test_every_rule_class_has_a_lecture_rule_and_a_case():
     for rule in rules:  # in the rule's own file: NAdam's is nadam, not adam
         assert rule.lecture_rule.__module__ == rule.__module__
         assert rule.lecture_rule.__doc__.startswith("One ") and "lecture's notation" in rule.lecture_rule.__doc__
+
+
+def _optim_functions() -> set[str]:
+    """The names of the functions defined in landscape.optim's modules."""
+    names = set()
+    for module in pkgutil.iter_modules(lo.__path__):
+        module = importlib.import_module(f"{lo.__name__}.{module.name}")
+        names |= {name for name, value in vars(module).items()
+                  if inspect.isfunction(value) and value.__module__ == module.__name__}
+    return names
+
+
+LECTURE_SPECS = [*lo.BASE_RULES, "adam+nesterov", "adamw+nesterov", "amsgrad+nesterov", "radam+nesterov",
+                 "radamw+nesterov", "adam+amsgrad", "rmsprop+centered", "sgd+nesterov", "adamw+lookahead"]
+
+
+@pytest.mark.parametrize("spec", LECTURE_SPECS)
+def test_the_lecture_source_defines_every_optim_function_it_calls(spec):
+    """What show-rule prints reads on its own: each function of landscape.optim the printed code
+    calls is printed too, wherever it is defined (NAdam's look-ahead in nesterov_moment.py)."""
+    tree = ast.parse(lo.parse(spec).lecture_source())
+    defined = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    called = {node.func.id for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert defined[0] == lo.parse(spec).rule.lecture_rule.__name__
+    assert not (called & _optim_functions()) - set(defined)
+    assert len(defined) == len(set(defined))
+
+
+def test_optim_imports_at_module_level_and_in_no_circle():
+    """The lecture source finds what a function calls among its module's names: every import in
+    landscape.optim is at module level, and no module imports itself through others."""
+    imports = {}
+    for module in pkgutil.iter_modules(lo.__path__):
+        tree = ast.parse(Path(lo.__path__[0], f"{module.name}.py").read_text())
+        statements = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        assert all(node in tree.body for node in statements), f"an import inside a function in {module.name}.py"
+        imports[module.name] = {name for node in statements if isinstance(node, ast.ImportFrom) and node.level == 1
+                                for name in ([node.module] if node.module else [a.name for a in node.names])}
+
+    def reaches(start, name, seen=()):
+        return any(n == start or (n not in seen and reaches(start, n, (*seen, n))) for n in imports.get(name, ()))
+
+    assert [name for name in imports if reaches(name, name)] == []
+
+
+def test_the_lecture_source_lists_the_called_functions_in_order_of_use():
+    source = lo.parse("adam+nesterov").lecture_source()
+    defined = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+    assert defined == ["adam", "decay_weights", "moments", "first_moment_estimate", "is_zero",
+                       "look_ahead", "look_ahead_weights", "momentum_schedule"]
+    assert "def look_ahead(g: Tensor, m: Tensor" in source
 
 
 def _column(*values):

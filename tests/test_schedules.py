@@ -56,6 +56,75 @@ def test_scale_keeps_tensor_learning_rates_per_row():
     assert torch.allclose(optimizer.param_groups[0]["lr"], base * 0.1)
 
 
+# 60 periods (patience 3): an improvement at period 10, a NaN at 20, else the same loss: 16 reductions
+PLATEAU_LOSSES = [2.0] * 10 + [1.0] * 10 + [math.nan] + [1.0] * 49
+TINY_LRS = [1e-8, 1e-7, 1e-3]
+
+
+def _torch_plateau_lrs(optimizer, losses):
+    """Each group's lr at each period under torch's ReduceLROnPlateau stepping ``optimizer``."""
+    scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1, patience=max(1, len(losses) // 20))
+    lrs = []
+    for loss in losses:
+        lrs.append([group["lr"] for group in optimizer.param_groups])
+        optimizer.step()
+        scheduler.step(loss if math.isfinite(loss) else math.inf)
+    return lrs
+
+
+def _plateau_lrs(optimizer, losses, lr_of=lambda lr: lr):
+    schedule = schedules.Schedule("plateau", periods=len(losses), optimizers=[optimizer])
+    lrs = []
+    for loss in losses:
+        lrs.append([lr_of(group["lr"]) for group in optimizer.param_groups])
+        schedule.step(loss)
+    return lrs, schedule
+
+
+def _groups(lrs):
+    return [{"params": [torch.zeros(2, dtype=torch.float64, requires_grad=True)], "lr": lr} for lr in lrs]
+
+
+def test_plateau_is_torchs_at_every_lr_of_every_group():
+    """torch skips a reduction of less than 1e-8 (its eps): a group at 1e-8 is never reduced, one at
+    1e-7 once, one at 1e-3 five times, while the nominal factor goes on to 1e-16."""
+    ours, schedule = _plateau_lrs(optim.build("sgd", _groups(TINY_LRS)), PLATEAU_LOSSES)
+    assert ours == _torch_plateau_lrs(optim.build("sgd", _groups(TINY_LRS)), PLATEAU_LOSSES)
+    assert [len(set(lrs)) for lrs in zip(*ours)] == [1, 2, 6], "reduced never, once, five times"
+    assert schedule.factor == pytest.approx(1e-16, rel=1e-12, abs=0)
+
+
+def test_plateau_reduces_the_rows_of_a_tensor_lr_as_torch_reduces_each():
+    lr = torch.tensor([[1e-8], [1e-3], [0.5], [1e-7]], dtype=torch.float64)
+    parameter = torch.zeros(4, 2, dtype=torch.float64, requires_grad=True)
+    rows, _ = _plateau_lrs(optim.build("adam", [parameter], lr=lr), PLATEAU_LOSSES,
+                           lr_of=lambda lr: lr.flatten().tolist())
+    for row, single in enumerate(lr.flatten().tolist()):
+        expected = _torch_plateau_lrs(optim.build("adam", _groups([single])), PLATEAU_LOSSES)
+        assert [lrs[0][row] for lrs in rows] == [lrs[0] for lrs in expected]
+    reductions = [len({lrs[0][row] for lrs in rows}) - 1 for row in range(4)]
+    assert reductions == [0, 5, 8, 1], "a row stops where torch would, the others go on"
+
+
+def test_factors_are_each_groups_lr_over_its_base_lr():
+    tensor_lr = torch.tensor([[1e-8], [1e-3], [0.0]], dtype=torch.float64)
+    optimizer = optim.build("sgd", _groups([1e-8, 1e-3, 0.0]))
+    optimizer.add_param_group({"params": [torch.zeros(3, 2, dtype=torch.float64, requires_grad=True)],
+                               "lr": tensor_lr})
+    schedule = schedules.Schedule("plateau", periods=20, optimizers=[optimizer])
+    for loss in [1.0, 1.0, 1.0, 1.0, 1.0]:  # patience 1: reductions after periods 3 and 5
+        schedule.step(loss)
+    assert schedule.factor == pytest.approx(0.01)
+    tiny, normal, zero, rows = schedule.factors()
+    assert (tiny, zero) == (1.0, schedule.factor) and normal == pytest.approx(0.01)
+    assert isinstance(normal, float) and rows.shape == (3, 1)
+    torch.testing.assert_close(rows, torch.tensor([[1.0], [0.01], [schedule.factor]], dtype=torch.float64))
+    assert [group["lr"] for group in optimizer.param_groups[:3]] == [1e-8, 1e-3 * 0.1 * 0.1, 0.0]
+    stepped = schedules.Schedule("step", periods=3, optimizers=[optim.build("sgd", _groups([0.3]))])
+    stepped.step()
+    assert stepped.factors() == [pytest.approx(stepped.factor)] and stepped.factor == pytest.approx(0.1)
+
+
 def test_a_bad_schedule_is_refused():
     with pytest.raises(ValueError, match="Invalid schedule 'linear'; valid: none, step, cosine, plateau"):
         schedules.Schedule("linear")

@@ -19,8 +19,8 @@ import torch
 from torch import Tensor
 
 from . import _ops
-from .adam import Adam, adam_defaults, moments
-from .base import Optimizer, decay_weights, require, require_nonnegative
+from .adam import Adam, moments
+from .base import decay_weights, require, require_nonnegative
 
 
 def final_learning_rate(final_lr, lr, initial_lr):
@@ -61,9 +61,10 @@ class AdaBound(Adam):
                  extensions=(), seed=None, foreach=True):
         require_nonnegative("final_lr", final_lr)
         require("gamma", gamma, lambda v: v > 0, "gamma > 0")
-        defaults = adam_defaults(lr, betas, eps, weight_decay, amsbound, decoupled_weight_decay)
-        defaults.update(final_lr=final_lr, gamma=gamma)
-        Optimizer.__init__(self, params, defaults, extensions=extensions, seed=seed, foreach=foreach)
+        self._own_defaults = {"final_lr": final_lr, "gamma": gamma}
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad=amsbound,
+                         decoupled_weight_decay=decoupled_weight_decay, extensions=extensions,
+                         seed=seed, foreach=foreach)
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)

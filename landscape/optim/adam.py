@@ -8,8 +8,8 @@ Update rule (g_k gradient, m_k / v_k first / second moment, η learning rate, β
     m̂_k = m_k / (1 − β1^k)
     θ_{k+1} = θ_k − η m̂_k / (√v_k / √(1 − β2^k) + ε)
 
-With ``nesterov=True`` the first moment looks one step ahead (Dozat, 2016; see nadam.py), with
-momentum coefficients μ_k (μ_k = β1, or the schedule μ_k = β1 (1 − ½·0.96^{kψ}), ψ = momentum_decay)::
+With ``nesterov=True`` the first moment looks one step ahead (Dozat, 2016; nesterov_moment.py),
+with momentum coefficients μ_k (μ_k = β1, or the schedule μ_k = β1 (1 − ½·0.96^{kψ}), ψ = momentum_decay)::
 
     m̂_k = (1 − μ_k) g_k / (1 − Π_{i≤k} μ_i) + μ_{k+1} m_k / (1 − Π_{i≤k+1} μ_i)
 
@@ -26,6 +26,7 @@ from torch import Tensor
 
 from . import _ops
 from .base import Optimizer, apply_weight_decay, decay_weights, require, require_nonnegative
+from .nesterov_moment import look_ahead, look_ahead_weights
 
 
 def adam_defaults(lr, betas, eps, weight_decay, amsgrad=False, decoupled_weight_decay=False,
@@ -58,10 +59,9 @@ def moments(g: Tensor, state: dict, group: dict) -> tuple[Tensor, Tensor]:
 
 
 def first_moment_estimate(g: Tensor, m: Tensor, state: dict, group: dict) -> Tensor:
-    """m̂_k: the bias-corrected m_k, or with nesterov=True Dozat's look-ahead (nadam.py)."""
+    """m̂_k: the bias-corrected m_k, or with nesterov=True Dozat's look-ahead (nesterov_moment.py)."""
     β1, k = group["betas"][0], state["step"]
     if group["nesterov"]:
-        from .nadam import look_ahead  # imported here: nadam.py imports Adam from this module
         return look_ahead(g, m, state, group)
     return m / (1 - β1**k)                             # m̂_k = m_k / (1 − β1^k)
 
@@ -92,12 +92,17 @@ class Adam(Optimizer):
 
     lecture_rule = staticmethod(adam)
 
+    #: A subclass's own hyper-parameters (AdaBound's final_lr and gamma), validated and set by its
+    #: ``__init__`` before it calls this one: they join the group defaults after Adam's.
+    _own_defaults: dict = {}
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, decoupled_weight_decay=False, nesterov=False, momentum_decay=None,
                  *, extensions=(), seed=None, foreach=True):
         defaults = adam_defaults(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay,
                                  nesterov, momentum_decay)
-        super().__init__(params, defaults, extensions=extensions, seed=seed, foreach=foreach)
+        super().__init__(params, defaults | self._own_defaults, extensions=extensions, seed=seed,
+                         foreach=foreach)
 
     def _init_state(self, param, state, group):
         state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
@@ -134,7 +139,6 @@ class Adam(Optimizer):
         steps = [state["step"] for state in states]
         if not group["nesterov"]:
             return [(_ops.per_step(lambda k: 1 / (1 - beta1**k), steps), exp_avgs)]
-        from .nadam import look_ahead_weights  # imported here: nadam.py imports Adam from this module
         grad_coefficients, moment_coefficients = zip(*(look_ahead_weights(state, group) for state in states))
         return [(grad_coefficients, grads), (moment_coefficients, exp_avgs)]
 

@@ -1,11 +1,17 @@
 """The step loop every landscape optimizer shares, and the hooks extensions plug into.
 
-One call of ``step()`` does, for each parameter group:
+One call of ``step()`` does:
 
-1. take the parameters that have a gradient g_k and advance their step counters k ← k + 1;
-2. pass the gradients through the gradient extensions (gradient dropout, gradient noise);
-3. apply the update rule, wrapped by the update extensions (LR dropout, Lookahead), which see
-   the parameters before and after the rule.
+1. in each parameter group, take the parameters that have a gradient g_k and advance their step
+   counters k ← k + 1;
+2. pass the gradients through the gradient extensions (gradient dropout, gradient noise), one
+   stage at a time, each stage on every group before the next stage;
+3. in each group, apply the update rule, wrapped by the update extensions (LR dropout,
+   Lookahead), which see the parameters before and after the rule.
+
+Random draws thus come in the same order whether the parameters p1, p2, p3 share one group or
+each have their own: an optimizer with one group per parameter (B network copies stacked, with
+per-group tensor hyper-parameters) steps exactly as one group holding them all, seed for seed.
 
 A rule is written twice, like torch.optim's multi-tensor and single-tensor paths: ``_update``
 works on the lists of a group with ``torch._foreach_*`` ops (fast, the default), and
@@ -195,8 +201,9 @@ class GroupStep:
 class Extension:
     """A stage that composes with any update rule.
 
-    ``gradients`` may replace the gradients before the rule sees them (it must not modify
-    ``p.grad`` in place); ``update`` wraps the rule: it must call ``apply_rule()`` exactly once.
+    ``gradients`` may replace a group's gradients before the rule sees them (it must not modify
+    ``p.grad`` in place); it runs on every group before the next extension's ``gradients``.
+    ``update`` wraps a group's rule: it must call ``apply_rule()`` exactly once.
     Extension state is kept in the optimizer's per-parameter state under the extension's keys,
     so it travels with ``state_dict``.
     """
@@ -275,26 +282,28 @@ class Optimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            grads = [p.grad for p in params]
-            if any(g.is_sparse for g in grads):
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            self._move_hyperparameters(group, params[0])
-            states = [self._state_of(p, group) for p in params]
-            for state in states:
-                state["step"] += 1
-            step = GroupStep(group, params, grads, states, self.random)
-            for extension in self.extensions:
+        groups = [(group, [p for p in group["params"] if p.grad is not None]) for group in self.param_groups]
+        if any(p.grad.is_sparse for _, params in groups for p in params):
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+        steps = [self._start_step(group, params) for group, params in groups if params]
+        for extension in self.extensions:
+            for step in steps:
                 step.grads = extension.gradients(step)
-            rule = self._update if self.foreach else self._update_each
-            apply_rule = functools.partial(rule, group, params, step.grads, states)
+        rule = self._update if self.foreach else self._update_each
+        for step in steps:
+            apply_rule = functools.partial(rule, step.group, step.params, step.grads, step.states)
             for extension in self.extensions:
                 apply_rule = functools.partial(extension.update, step, apply_rule)
             apply_rule()
         return loss
+
+    def _start_step(self, group: dict, params: list[Tensor]) -> GroupStep:
+        """The step of ``group`` on ``params`` (those with a gradient), their counters k ← k + 1."""
+        self._move_hyperparameters(group, params[0])
+        states = [self._state_of(p, group) for p in params]
+        for state in states:
+            state["step"] += 1
+        return GroupStep(group, params, [p.grad for p in params], states, self.random)
 
     def _state_of(self, param: Tensor, group: dict) -> dict:
         state = self.state[param]

@@ -11,8 +11,8 @@ Update rule (g_k gradient, m_k / v_k moments, η, β1, β2, ε, λ)::
 The threshold 5 is the authors' code's and torch's (the paper states ρ_k > 4).
 
 RAdamW decouples the weight decay (θ_k ← (1 − ηλ) θ_k); ``nesterov=True`` uses Dozat's
-look-ahead m̂_k (see adam.py). Liu et al., "On the Variance of the Adaptive Learning Rate and
-Beyond", ICLR 2020. Same numbers as ``torch.optim.RAdam`` (incl. decoupled_weight_decay).
+look-ahead m̂_k (nesterov_moment.py). Liu et al., "On the Variance of the Adaptive Learning
+Rate and Beyond", ICLR 2020. Same numbers as ``torch.optim.RAdam`` (incl. decoupled_weight_decay).
 """
 
 from __future__ import annotations

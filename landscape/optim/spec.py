@@ -25,8 +25,6 @@ that runs it (``Spec.rule``).
 
 from __future__ import annotations
 
-import dis
-import importlib
 import inspect
 import math
 import sys
@@ -189,19 +187,13 @@ class Spec:
 
 
 def _called_lecture_functions(function) -> list:
-    """``function`` and, after it, the functions of landscape.optim it calls, in order of use
-    (also those it imports where it uses them: ``from .nadam import look_ahead``)."""
+    """``function`` and, after it, the functions of landscape.optim it calls, in order of use: the
+    names each one's code refers to (``co_names``), looked up in its module."""
     found = [function]
     for known in found:
-        names = {name: known.__globals__.get(name) for name in known.__code__.co_names}
-        module = None
-        for instruction in dis.get_instructions(known):
-            if instruction.opname == "IMPORT_NAME":
-                module = importlib.import_module(f".{instruction.argval}", __package__)
-            elif instruction.opname == "IMPORT_FROM" and module is not None:
-                names[instruction.argval] = getattr(module, instruction.argval)
-        for called in names.values():
-            if (inspect.isfunction(called) and called.__module__.startswith(__package__)
+        for name in known.__code__.co_names:
+            called = known.__globals__.get(name)
+            if (inspect.isfunction(called) and called.__module__.startswith(f"{__package__}.")
                     and called not in found):
                 found.append(called)
     return found
