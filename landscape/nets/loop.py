@@ -37,7 +37,8 @@ def steps_per_epoch(data: ImageData, batch_size: int) -> int:
 class Epoch:
     """What one epoch did, each value per copy ((B,) tensors) or, for one copy, a number.
 
-    ``lr_factor``: the schedule's factor η / η_0 the epoch trained with; ``train_loss``: the mean
+    ``lr_factor``: η / η_0, the schedule's factor the epoch trained with (torch's plateau rule
+    leaves a tiny lr unreduced, so copies can differ); ``train_loss``: the mean
     of its steps' losses; ``val_loss``, ``val_accuracy`` (None for an autoencoder): on the
     validation images after it; ``seconds``: its training time."""
 
@@ -121,7 +122,9 @@ def train(training: Training, step: Callable[[Tensor, Tensor], Tensor],
         if stop_when_diverged and _all_diverged(training.step_losses):
             return
         val_loss, val_accuracy = validation()
-        training.epochs.append(Epoch(epoch, schedule.factor, epoch_losses.mean(0), val_loss.reshape(-1),
+        factor = schedule.factors()[0]  # every group (parameter) of a run or copy has the same lr
+        training.epochs.append(Epoch(epoch, factor.reshape(-1).cpu() if isinstance(factor, Tensor) else factor,
+                                     epoch_losses.mean(0), val_loss.reshape(-1),
                                      None if val_accuracy is None else val_accuracy.reshape(-1), seconds))
         finite = val_loss[torch.isfinite(val_loss)]
         schedule.step(float(finite.min()) if len(finite) else None)
