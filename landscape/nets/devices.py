@@ -55,11 +55,16 @@ def activation_bytes(model: nn.Module, image: Tensor) -> int:
         if isinstance(output, Tensor):
             total[0] += output.numel() * output.element_size()
 
-    hooks = [module.register_forward_hook(count) for module in model.modules()]
+    forward_with_hooks(model, image, [module.register_forward_hook(count) for module in model.modules()])
+    return total[0]
+
+
+def forward_with_hooks(model: nn.Module, image: Tensor, hooks: list) -> None:
+    """Run ``model`` on ``image`` without gradients for what its ``hooks`` (registered handles)
+    record, and remove them."""
     try:
         with torch.no_grad():
             model(image)
     finally:
         for hook in hooks:
             hook.remove()
-    return total[0]

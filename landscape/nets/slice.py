@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from . import models
-from .devices import activation_bytes
+from .devices import activation_bytes, forward_with_hooks
 
 KINDS = ("pca", "random", "given")
 LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)  # output linear in (weight, bias)
@@ -402,14 +402,8 @@ def _linear_first_layer(model: nn.Module, image: Tensor) -> tuple[str | None, in
     owners = {name: module for name, module in model.named_modules()
               if next(module.parameters(recurse=False), None) is not None}
     calls = []
-    hooks = [module.register_forward_pre_hook(lambda module, inputs, name=name: calls.append(name))
-             for name, module in owners.items()]
-    try:
-        with torch.no_grad():
-            model(image)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    forward_with_hooks(model, image, [module.register_forward_pre_hook(lambda module, inputs, name=name: calls.append(name))
+                                      for name, module in owners.items()])
     image_bytes = activation_bytes(model, image)
     if not calls:
         return None, image_bytes
