@@ -79,11 +79,11 @@ class Surface:
     log_levels: bool = True
     eigenvalues: tuple[float, float] | None = None  # of the Hessian, for a quadratic
     axis_labels: tuple[str, str] = ("x", "y")
-    default_lr: float = field(kw_only=True)
+    default_lr: float = field(kw_only=True)  # where the explorer's learning rate starts
     # the loss panel's log y range, for runs whose losses are not this surface's values (a real
     # network's slice, ``nets.slice_view``, shows each path's real loss): the panel shows the loss
     # itself there, not a gap to a minimum
-    loss_range: tuple[float, float] | None = field(default=None, kw_only=True)  # where the explorer's learning rate starts
+    loss_range: tuple[float, float] | None = field(default=None, kw_only=True)
 
     def __post_init__(self):
         if not (isinstance(self.default_lr, (int, float)) and math.isfinite(self.default_lr)
