@@ -250,6 +250,29 @@ def test_project_gives_least_squares_coordinates_and_the_distance_off_the_plane(
         ls.project(plane, origin)
 
 
+def test_project_of_float32_weights_is_exact_to_float64_sums():
+    """A float32 plane and points over a million weights: the coordinates and distances are those of
+    float64 arithmetic on the same float32 offsets, to first order within 4·cond·P·2⁻⁵³ of the
+    largest coordinate (sums of P products, through the 2 x 2 solve; times ‖D‖ for a distance) and
+    float32's rounding of the result (2⁻²⁴ relative)."""
+    size = 1 << 20
+    generator = torch.Generator().manual_seed(4)
+    origin, d1, d2 = torch.randn(3, size, generator=generator, dtype=torch.float32)
+    d2 = d2 + 2 * d1  # far from orthogonal
+    points = origin + torch.randn(5, 2, generator=generator, dtype=torch.float32) @ torch.stack([d1, d2]) \
+        + 1e-2 * torch.randn(5, size, generator=generator, dtype=torch.float32)
+    coords, distances = ls.project(ls.given_plane(origin, d1, d2), points)
+    assert coords.dtype == distances.dtype == torch.float32
+    offsets, directions = (points - origin).double(), torch.stack([d1, d2]).double()
+    normal = directions @ directions.T
+    expected = torch.linalg.solve(normal, (offsets @ directions.T).T).T
+    expected_distances = torch.linalg.vector_norm(offsets - expected @ directions, dim=1)
+    error = 4 * float(torch.linalg.cond(normal)) * size * 2.0 ** -53 * float(expected.abs().max())
+    torch.testing.assert_close(coords.double(), expected, rtol=2.0 ** -24, atol=error)
+    torch.testing.assert_close(distances.double(), expected_distances, rtol=2.0 ** -24 + size * 2.0 ** -53,
+                               atol=error * float(torch.linalg.matrix_norm(directions, ord=2)))
+
+
 @pytest.mark.parametrize("paths, message", [
     (lambda o: [o.repeat(3, 1)], "every displacement from the origin is zero"),
     (lambda o: [o + torch.arange(4.0, dtype=DTYPE)[:, None] * torch.ones_like(o)],

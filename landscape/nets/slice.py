@@ -40,7 +40,7 @@ from . import models
 KINDS = ("pca", "random", "given")
 LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)  # output linear in (weight, bias)
 MEMORY_BUDGET = 1 << 30  # bytes of activations and weights per chunk of grid points, by default
-GRAM_COLUMNS = 1 << 16  # weights per block when accumulating a Gram matrix in high precision
+GRAM_COLUMNS = 1 << 16  # weights per block when accumulating products of weight vectors in high precision
 MIN_ANGLE = 1e-4  # radians: two given directions closer than this count as parallel
 Axis = Sequence[float] | Tensor  # the alphas or betas of a grid
 Batches = Iterable[tuple[Tensor, Tensor]]  # evaluation batches (x, y), on the model's device
@@ -129,7 +129,7 @@ def pca_plane(paths: Sequence[Tensor], origin: Tensor) -> Plane:
     eigenvalue below the paths' dtype's rounding level): then use ``random_plane`` or ``given_plane``.
     """
     displacements = _displacements(paths, origin)
-    gram = _gram(displacements)
+    gram = _products(displacements, displacements)
     if not gram.diagonal().isfinite().all():  # a squared norm: NaN or inf if any weight is
         raise ValueError("the paths hold NaN or infinite weights (a diverged run?); leave that run out")
     eigenvalues, eigenvectors = torch.linalg.eigh(gram.cpu())
@@ -167,14 +167,16 @@ def _wide_dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64
 
 
-def _gram(rows: Tensor) -> Tensor:
-    """rows rowsᵀ (N, N), accumulated in the wide dtype over blocks of GRAM_COLUMNS columns."""
+def _products(rows: Tensor, others: Tensor) -> Tensor:
+    """rows othersᵀ (N, M), accumulated in the wide dtype over blocks of GRAM_COLUMNS columns: a
+    sum of P products keeps float64's precision whatever the rows' dtype and the threads' order."""
     wide = _wide_dtype(rows.device)
-    gram = torch.zeros(len(rows), len(rows), dtype=wide, device=rows.device)
+    products = torch.zeros(len(rows), len(others), dtype=wide, device=rows.device)
     for start in range(0, rows.shape[1], GRAM_COLUMNS):
         block = rows[:, start:start + GRAM_COLUMNS].to(wide)
-        gram += block @ block.T
-    return gram
+        other = block if others is rows else others[:, start:start + GRAM_COLUMNS].to(wide)
+        products += block @ other.T
+    return products
 
 
 def _transpose_times(rows: Tensor, weights: Tensor) -> Tensor:
@@ -256,19 +258,23 @@ def project(plane: Plane, points: Tensor) -> tuple[Tensor, Tensor]:
     For x_t (a row of ``points`` (T, P)) and D (2, P) the directions (not necessarily orthonormal),
     the coordinates c_t (α, β) minimise ‖x_t − θ₀ − Dᵀ c‖, i.e. solve the normal equations
     (D Dᵀ) c_t = D (x_t − θ₀); the off-plane distance is ‖x_t − θ₀ − Dᵀ c_t‖. A path whose first
-    point is the origin starts at (0, 0) with distance 0. Returns coords (T, 2) and distances (T,),
-    in the points' dtype.
+    point is the origin starts at (0, 0) with distance 0. The offsets x_t − θ₀ are taken in the
+    points' dtype; the products over the P weights, the solve and the distances are in float64
+    (float32 on MPS), GRAM_COLUMNS weights at a time. Returns coords (T, 2) and distances (T,), in
+    the points' dtype.
     """
     if points.dim() != 2 or points.shape[1] != len(plane.origin):
         raise ValueError(f"points must have shape (T, {len(plane.origin)}); got {tuple(points.shape)}")
     offsets = points - plane.origin.to(points)
     directions = plane.directions.to(points)
-    wide = _wide_dtype(points.device)
-    normal = (directions @ directions.T).to("cpu", wide)
-    right = (offsets @ directions.T).to("cpu", wide)
-    coords = torch.linalg.solve(normal, right.T).T.to(points)
-    distances = torch.linalg.vector_norm(offsets - coords @ directions, dim=1)
-    return coords, distances
+    normal, right = _products(directions, directions), _products(offsets, directions)
+    coords = torch.linalg.solve(normal.cpu(), right.cpu().T).T.to(normal.device)
+    squared = torch.zeros(len(points), dtype=normal.dtype, device=normal.device)
+    for start in range(0, points.shape[1], GRAM_COLUMNS):
+        columns = slice(start, start + GRAM_COLUMNS)
+        residual = offsets[:, columns].to(normal) - coords @ directions[:, columns].to(normal)
+        squared += residual.square().sum(dim=1)
+    return coords.to(points), squared.sqrt().to(points)
 
 
 # ---------------------------------------------------------------- loss on a grid
