@@ -312,7 +312,7 @@ def _slice(args) -> None:
     for note in result.notes:
         print(f"note: {note}")
     if result.explained_variance is not None:
-        print("explained variance: " + ", ".join(f"{share:.1%}" for share in result.explained_variance))
+        print(f"{result.variance_meaning}: " + ", ".join(f"{share:.1%}" for share in result.explained_variance))
     print("largest distance off the plane / path length: "
           + ", ".join(f"{path.name} {path.off_plane_share:.1%}" for path in result.paths))
     print(f"wrote {args.out}/slice.json, .png, .gif")
@@ -458,8 +458,11 @@ def parser() -> argparse.ArgumentParser:
     _training_arguments(slice_, epochs=3)
     slice_.add_argument("--grid", type=int, default=GRID_POINTS, help="grid points per axis")
     slice_.add_argument("--directions", default="pca", choices=DIRECTIONS,
-                        help="pca: the plane of the paths through their start; random: filter-normalised, "
-                             "through the end of the finished run with the lowest training loss")
+                        help="pca: through the paths' common start, along the top two directions of the centred "
+                             "PCA of their points (explained variance ratio, as Li et al.'s code); pca-uncentred: "
+                             "the plane through the start that keeps the most of the squared displacement from it "
+                             "(each direction's share of it); random: filter-normalised, through the end of the "
+                             "finished run with the lowest training loss")
     slice_.add_argument("--evaluation-images", type=int, default=EVALUATION_IMAGES,
                         help="training and validation images the grid's loss is the mean over")
     slice_.add_argument("--record-every", type=int,

@@ -2,7 +2,9 @@
 projection, and the loss grid, checked against direct evaluation. All in float64 on the CPU."""
 
 import copy
+import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -210,12 +212,13 @@ def paths_in_plane(origin, basis):
     return [origin + coords @ basis for coords in (first, second)]
 
 
-def test_pca_recovers_the_plane_the_paths_lie_in():
+@pytest.mark.parametrize("centred, kind", [(True, "pca"), (False, "pca-uncentred")])
+def test_pca_recovers_the_plane_the_paths_lie_in(centred, kind):
     basis = orthonormal(3, 40)
     origin = torch.randn(40, generator=torch.Generator().manual_seed(5), dtype=DTYPE)
     paths = paths_in_plane(origin, basis[:2])
-    plane = ls.pca_plane(paths, origin)
-    assert plane.kind == "pca" and torch.equal(plane.origin, origin)
+    plane = ls.pca_plane(paths, origin, centred=centred)
+    assert plane.kind == kind and torch.equal(plane.origin, origin)
     torch.testing.assert_close(plane.directions @ plane.directions.T, torch.eye(2, dtype=DTYPE))
     torch.testing.assert_close(torch.linalg.svdvals(plane.directions @ basis[:2].T),
                                torch.ones(2, dtype=DTYPE)), "the same span"
@@ -229,13 +232,81 @@ def test_pca_recovers_the_plane_the_paths_lie_in():
     assert (ls.project(plane, paths[0])[0][-1] >= 0).all(), "signs: the first path ends at (+, +)"
 
 
-def test_pca_explained_variance_is_the_share_of_squared_displacement_from_the_start():
+def walks(origin, seed=3, steps=(12, 9)):
+    """Paths from ``origin``: random walks with a drift, so that their points' mean is far from the start."""
+    generator = torch.Generator().manual_seed(seed)
+    drift = torch.randn(len(origin), generator=generator, dtype=DTYPE)
+    return [origin + torch.cat([torch.zeros(1, len(origin), dtype=DTYPE),
+                                (drift + 2 * torch.randn(count, len(origin), generator=generator, dtype=DTYPE))
+                                .cumsum(0)]) for count in steps]
+
+
+def test_centred_pca_is_numpys_svd_of_the_points_minus_their_mean():
+    """The directions and ratios of scikit-learn's PCA (Li et al.'s code, loss-landscape-anim), written
+    out with numpy: the right singular vectors of the centred points, s_k² / Σ s_j²."""
+    origin = torch.linspace(-1, 1, 30, dtype=DTYPE)
+    paths = walks(origin)
+    plane = ls.pca_plane(paths, origin)
+    points = torch.cat(paths).numpy()
+    _, singular, right = np.linalg.svd(points - points.mean(axis=0), full_matrices=False)
+    signs = np.sign(np.sum(plane.directions.numpy() * right[:2], axis=1))
+    np.testing.assert_allclose(plane.directions.numpy(), signs[:, None] * right[:2], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(plane.explained_variance, singular[:2] ** 2 / np.sum(singular ** 2), rtol=1e-12)
+    assert torch.equal(plane.origin, origin), "the plane passes through the common start"
+    assert (ls.project(plane, paths[0])[0][-1] >= 0).all(), "signs: the first path ends at (+, +)"
+
+
+@pytest.mark.parametrize("centred", [True, False])
+def test_signs_put_the_first_paths_end_at_non_negative_coordinates_from_the_start(centred):
+    """Even where that end lies between the start and the points' mean (its centred coordinates negative)."""
+    basis = orthonormal(2, 8)
+    origin = torch.zeros(8, dtype=DTYPE)
+    short = origin + torch.tensor([[0.0, 0.0], [1.0, 0.5]], dtype=DTYPE) @ basis
+    long = origin + torch.tensor([[0.0, 0.0], [6.0, -1.0], [12.0, 4.0], [15.0, 3.0]], dtype=DTYPE) @ basis
+    plane = ls.pca_plane([short, long], origin, centred=centred)
+    coords = ls.project(plane, short)[0][-1]
+    assert (coords >= 0).all() and torch.linalg.vector_norm(coords) == pytest.approx(math.hypot(1.0, 0.5))
+
+
+def test_centred_ratio_is_scikit_learns_documented_example():
+    """scikit-learn's PCA docstring: X = [[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]] gives
+    explained_variance_ratio_ [0.9924..., 0.0075...] (0.99244289, 0.00755711)."""
+    points = torch.tensor([[-1, -1], [-2, -1], [-3, -2], [1, 1], [2, 1], [3, 2]], dtype=DTYPE)
+    plane = ls.pca_plane([points], points[0])
+    assert plane.explained_variance == pytest.approx((0.99244289, 0.00755711), abs=5e-9)
+
+
+def test_centred_ratio_and_uncentred_share_differ_where_the_points_mean_is_off_the_start():
+    """Points θ₀, θ₀ + 4e₀ ± e₁: from the start, Σ (d·e₀)² = 32 and Σ (d·e₁)² = 2 of 34; around
+    their mean θ₀ + (8/3) e₀, the spreads are 32/3 and 2 of 38/3. Both planes are span(e₀, e₁)."""
+    basis = orthonormal(2, 10)
+    origin = torch.linspace(0, 1, 10, dtype=DTYPE)
+    path = torch.stack([origin, origin + 4 * basis[0] + basis[1], origin + 4 * basis[0] - basis[1]])
+    centred, uncentred = ls.pca_plane([path], origin), ls.pca_plane([path], origin, centred=False)
+    assert centred.explained_variance == pytest.approx((16 / 19, 3 / 19), abs=1e-12)
+    assert uncentred.explained_variance == pytest.approx((16 / 17, 1 / 17), abs=1e-12)
+    assert centred.variance_meaning == "explained variance ratio (centred PCA)"
+    assert uncentred.variance_meaning == "share of squared displacement from the start (uncentred PCA)"
+    assert ls.given_plane(origin, *basis).variance_meaning is None
+
+
+def test_uncentred_share_is_what_the_plane_through_the_start_keeps_of_the_squared_displacement():
+    """The uncentred PCA plane through θ₀: the paths' squared distances off it sum to
+    (1 − share₁ − share₂) Σ ‖x − θ₀‖², and a point's share along v_k is its coordinate's."""
     basis = orthonormal(3, 10)
     origin = torch.zeros(10, dtype=DTYPE)
     path = torch.stack([origin, 3 * basis[0], basis[1], 0.5 * basis[2]])
-    plane = ls.pca_plane([path], origin)
+    plane = ls.pca_plane([path], origin, centred=False)
     assert plane.explained_variance == pytest.approx((9 / 10.25, 1 / 10.25), abs=1e-12)
     assert ls.project(plane, path)[1].tolist() == pytest.approx([0, 0, 0, 0.5], abs=1e-12)
+    paths = walks(torch.linspace(-1, 1, 30, dtype=DTYPE))
+    plane = ls.pca_plane(paths, paths[0][0], centred=False)
+    coords, distances = map(torch.cat, zip(*(ls.project(plane, path) for path in paths)))
+    total = sum(float((path - paths[0][0]).square().sum()) for path in paths)
+    assert float(distances.square().sum()) == pytest.approx((1 - sum(plane.explained_variance)) * total, rel=1e-12)
+    assert (coords.square().sum(0) / total).tolist() == pytest.approx(plane.explained_variance, rel=1e-12)
+    centred = ls.pca_plane(paths, paths[0][0])
+    assert centred.explained_variance[0] < plane.explained_variance[0] - 0.05, "the drift inflates the share"
 
 
 def test_project_gives_least_squares_coordinates_and_the_distance_off_the_plane():
@@ -250,6 +321,29 @@ def test_project_gives_least_squares_coordinates_and_the_distance_off_the_plane(
         ls.project(plane, origin)
 
 
+def test_project_of_float32_weights_is_exact_to_float64_sums():
+    """A float32 plane and points over a million weights: the coordinates and distances are those of
+    float64 arithmetic on the same float32 offsets, to first order within 4·cond·P·2⁻⁵³ of the
+    largest coordinate (sums of P products, through the 2 x 2 solve; times ‖D‖ for a distance) and
+    float32's rounding of the result (2⁻²⁴ relative)."""
+    size = 1 << 20
+    generator = torch.Generator().manual_seed(4)
+    origin, d1, d2 = torch.randn(3, size, generator=generator, dtype=torch.float32)
+    d2 = d2 + 2 * d1  # far from orthogonal
+    points = origin + torch.randn(5, 2, generator=generator, dtype=torch.float32) @ torch.stack([d1, d2]) \
+        + 1e-2 * torch.randn(5, size, generator=generator, dtype=torch.float32)
+    coords, distances = ls.project(ls.given_plane(origin, d1, d2), points)
+    assert coords.dtype == distances.dtype == torch.float32
+    offsets, directions = (points - origin).double(), torch.stack([d1, d2]).double()
+    normal = directions @ directions.T
+    expected = torch.linalg.solve(normal, (offsets @ directions.T).T).T
+    expected_distances = torch.linalg.vector_norm(offsets - expected @ directions, dim=1)
+    error = 4 * float(torch.linalg.cond(normal)) * size * 2.0 ** -53 * float(expected.abs().max())
+    torch.testing.assert_close(coords.double(), expected, rtol=2.0 ** -24, atol=error)
+    torch.testing.assert_close(distances.double(), expected_distances, rtol=2.0 ** -24 + size * 2.0 ** -53,
+                               atol=error * float(torch.linalg.matrix_norm(directions, ord=2)))
+
+
 @pytest.mark.parametrize("paths, message", [
     (lambda o: [o.repeat(3, 1)], "every displacement from the origin is zero"),
     (lambda o: [o + torch.arange(4.0, dtype=DTYPE)[:, None] * torch.ones_like(o)],
@@ -259,10 +353,11 @@ def test_project_gives_least_squares_coordinates_and_the_distance_off_the_plane(
     (lambda o: [torch.stack([o, o + float("nan")])], "NaN or infinite"),
     (lambda o: [], "at least one path"),
 ])
-def test_pca_refuses_degenerate_paths(paths, message):
+@pytest.mark.parametrize("centred", [True, False])
+def test_pca_refuses_degenerate_paths(paths, message, centred):
     origin = torch.arange(6, dtype=DTYPE)
     with pytest.raises(ValueError, match=message):
-        ls.pca_plane(paths(origin), origin)
+        ls.pca_plane(paths(origin), origin, centred=centred)
 
 
 @pytest.mark.parametrize("name", ["mlp", "conv-bn"])
@@ -304,14 +399,15 @@ def test_given_plane_refuses_bad_directions(d1, d2, message):
         ls.given_plane(torch.zeros(4, dtype=DTYPE), d1, d2)
 
 
-def test_a_float32_line_is_no_plane():
+@pytest.mark.parametrize("centred", [True, False])
+def test_a_float32_line_is_no_plane(centred):
     """Rounding in float32 (the product's dtype) does not pass for a second direction."""
     generator = torch.Generator().manual_seed(0)
     origin = torch.randn(5000, generator=generator, dtype=torch.float32)
     step = 1e-3 * torch.randn(5000, generator=generator, dtype=torch.float32)
     path = origin + torch.arange(30, dtype=torch.float32)[:, None] * step
     with pytest.raises(ValueError, match="fewer than two directions"):
-        ls.pca_plane([path], origin)
+        ls.pca_plane([path], origin, centred=centred)
 
 
 def test_grid_follows_the_model_dtype():

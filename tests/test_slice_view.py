@@ -112,9 +112,11 @@ def test_the_figure_shows_projected_paths_and_real_losses_against_steps(mlp_slic
         assert np.allclose(line.get_xydata(), path.coords.numpy())
     for line, path in zip(loss_axes.get_lines(), result.paths):
         assert np.array_equal(line.get_xdata(), path.steps) and np.allclose(line.get_ydata(), path.loss.numpy())
-    assert "principal direction 1" in contour_axes.get_xlabel() and "%" in contour_axes.get_xlabel()
+    share = f"{result.explained_variance[0]:.0%}"
+    assert contour_axes.get_xlabel() == f"α: principal direction 1 (explained variance ratio {share})"
+    assert contour_axes.get_ylabel().startswith("β: principal direction 2 (explained variance ratio ")
     title = contour_axes.get_title()
-    assert "largest distance / path length" in title and "PCA plane" in title
+    assert "largest distance / path length" in title and ", centred PCA plane through the start\n" in title
     assert loss_axes.get_ylabel() == "real loss at the weights"
     image = np.asarray(Image.open(io.BytesIO(figure.png())))
     assert image.shape[:2] == (540, 960)
@@ -127,6 +129,8 @@ def test_saved_slice_is_strict_json_a_png_and_a_gif_of_every_recorded_point(mlp_
     saved = json.loads((tmp_path / "out" / "slice.json").read_text(),
                        parse_constant=lambda word: pytest.fail(f"not strict JSON: {word}"))
     assert saved["directions"] == "pca" and len(saved["alpha"]) == len(saved["beta"]) == 5
+    assert saved["explained_variance"] == list(result.explained_variance)
+    assert saved["explained_variance_meaning"] == "explained variance ratio (centred PCA)"
     assert np.allclose(saved["train_loss"], result.train_loss.numpy())
     for entry, path in zip(saved["paths"], result.paths):
         assert [point["step"] for point in entry["points"]] == path.steps
@@ -169,10 +173,11 @@ def test_batchnorm_statistics_of_the_reference_run_are_used_on_the_grid(tmp_path
     expected = _direct_loss("seed-cnn", own.weights[-1], tiny.train_images[:8], tiny.train_labels[:8], own.buffers)
     assert result.paths[1].loss[-1].item() == pytest.approx(expected, rel=1e-4)
     assert result.axis_labels()[0] == "α: filter-normalised random direction 1"
+    assert "random plane through the best run's end\n" in result.title()
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(directions="hessian"), "Invalid directions 'hessian'; valid: pca, random"),
+    (dict(directions="hessian"), "Invalid directions 'hessian'; valid: pca, pca-uncentred, random"),
     (dict(grid=2), "Invalid grid: 2 (expected 3 to 201 points per axis)"),
     (dict(grid=True), "Invalid grid: True"),
     (dict(evaluation_images=0), "Invalid evaluation images: 0"),
@@ -212,7 +217,8 @@ def test_slice_command_end_to_end(tmp_path, capsys):
                      "--train-size", "512", "--batch-size", "64", "--grid", "7", "--evaluation-images", "200",
                      "--device", "cpu", "--data-dir", str(_data_folder(tmp_path)), "--out", str(out)])
     printed = capsys.readouterr().out
-    assert code == 0 and "explained variance" in printed and f"wrote {out}/slice.json" in printed
+    assert code == 0 and "\nexplained variance ratio (centred PCA): " in printed
+    assert f"wrote {out}/slice.json" in printed
     saved = json.loads((out / "slice.json").read_text(), parse_constant=lambda word: pytest.fail(word))
     assert [p["optimizer"] for p in saved["paths"]] == ["sgd+momentum", "adam"]
     assert np.array(saved["train_loss"]).shape == np.array(saved["validation_loss"]).shape == (7, 7)
@@ -268,9 +274,45 @@ def test_given_directions_span_the_plane_through_the_common_start(mlp_slice, tin
     result = slice_view.slice_comparison(comparison, tiny, directions=towards, grid=3, evaluation_images=8)
     assert result.kind == "given" and result.explained_variance is None
     assert result.axis_labels() == ("α: direction 1", "β: direction 2")
+    # Each run's end minus the start is its direction, bit for bit (the same float32 difference), so
+    # its coordinates are (1, 0) and (0, 1) but for rounding. project sums the P products of the
+    # normal equations in float64: each entry of N = D Dᵀ and r = D (x − θ₀) is off by at most
+    # P·2⁻⁵³ ‖d_i‖ ‖d_j‖ (Higham's bound for a sum), so ‖δN‖ and ‖δr‖ are at most 2·P·2⁻⁵³ ‖N‖; to
+    # first order ‖δc‖ ≤ ‖N⁻¹‖ (‖δr‖ + ‖δN‖ ‖c‖) = 4·cond(N)·P·2⁻⁵³ for ‖c‖ = 1; the coordinates
+    # come back in float32 (half an ulp of 1: 2⁻²⁴). The distance off the plane, ‖δcᵀ D‖, is at most
+    # that times ‖D‖ ≤ √2 max ‖d_i‖. (Summed in float32 instead, the products over these P = 1.7
+    # million weights are off by about 1e-5, in an order that depends on the thread count: the
+    # coordinates were 3e-5 off on two threads, exact on one.)
+    directions = torch.stack(towards).double()
+    size, condition = directions.shape[1], float(torch.linalg.cond(directions @ directions.T))
+    tolerance = 4 * condition * size * 2.0 ** -53 + 2.0 ** -24
+    assert tolerance < 1e-7
     ends = torch.stack([path.coords[-1] for path in result.paths])
-    assert torch.allclose(ends, torch.eye(2, dtype=torch.float64), atol=1e-5), "each run ends at its direction's tip"
-    assert all(path.off_plane[-1] < 1e-3 * path.length for path in result.paths)
+    assert torch.allclose(ends, torch.eye(2, dtype=torch.float64), rtol=0, atol=tolerance), \
+        "each run ends at its direction's tip"
+    bound = math.sqrt(2) * float(directions.norm(dim=1).max())
+    assert all(path.off_plane[-1] <= tolerance * bound for path in result.paths)
+
+
+def test_the_uncentred_plane_says_its_share_is_of_the_squared_displacement_from_the_start(mlp_slice, tiny):
+    comparison, centred = mlp_slice
+    result = slice_view.slice_comparison(comparison, tiny, directions="pca-uncentred", grid=3, evaluation_images=8)
+    assert result.kind == "pca-uncentred" and result.plane.kind == "pca-uncentred"
+    assert result.variance_meaning == "share of squared displacement from the start (uncentred PCA)"
+    assert result.to_json()["explained_variance_meaning"] == result.variance_meaning
+    first, second = (f"{share:.0%}" for share in result.explained_variance)
+    assert result.axis_labels() == (f"α: uncentred PC 1 ({first} of squared displacement from start)",
+                                    f"β: uncentred PC 2 ({second} of squared displacement from start)")
+    assert "uncentred PCA plane through the start" in result.title()
+    # its share is what the drawn plane keeps: the squared distances off it are the rest, but for the
+    # directions' rounding to float32 (2⁻²⁴ relative), which moves a point's squared distance by at
+    # most about 2·2⁻²⁴ ‖x − θ₀‖²
+    start = comparison.runs[0].path.weights[0].double()
+    total = sum(float((run.path.weights.double() - start).square().sum()) for run in comparison.runs)
+    off = sum(float(path.off_plane.square().sum()) for path in result.paths)
+    assert off == pytest.approx((1 - sum(result.explained_variance)) * total, rel=0, abs=4 * 2.0 ** -24 * total)
+    assert result.explained_variance[0] != pytest.approx(centred.explained_variance[0], abs=1e-3)
+    assert all(torch.equal(path.coords[0], torch.zeros(2)) for path in result.paths), "from the start"
 
 
 def test_runs_that_never_moved_get_a_random_plane_and_a_note(tiny):

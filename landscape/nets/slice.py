@@ -8,12 +8,18 @@ mode with the buffers the model has.
 
 Three planes:
 
-- ``pca_plane``: through the common start of several runs, spanned by the top two principal
-  directions of all runs' displacements from it. A PCA plane of a high-dimensional walk can make
-  a random walk look like a smooth curve (Lorch 2016, "Visualizing deep network training
-  trajectories with PCA"; Antognini & Sohl-Dickstein 2018, "PCA of high dimensional random
-  walks with comparison to neural network training"), so the plane always reports its explained
-  variance and ``project`` reports each point's distance from the plane.
+- ``pca_plane``: through the common start θ₀ of several runs, spanned by the top two principal
+  directions of all runs' recorded points. By default the PCA is centred, as in Li et al.'s code
+  and loss-landscape-anim (scikit-learn's ``PCA``): the directions are those of the points' spread
+  around their mean, and ``explained_variance`` is the explained variance ratio, comparable with
+  theirs and with a long random walk's in many dimensions (about 61% and 15%: Antognini &
+  Sohl-Dickstein 2018).
+  ``centred=False`` takes the uncentred displacements from θ₀ instead: the plane through θ₀ that
+  keeps the most of the paths' squared displacement, with each direction's share of it. A PCA
+  plane of a high-dimensional walk can make a random walk look like a smooth curve (Lorch 2016,
+  "Visualizing deep network training trajectories with PCA"; Antognini & Sohl-Dickstein 2018,
+  "PCA of high dimensional random walks with comparison to neural network training"), so the
+  plane always reports its share and ``project`` reports each point's distance from the plane.
 - ``random_plane``: two filter-normalised Gaussian directions (Li, Xu, Taylor, Studer &
   Goldstein 2018, "Visualizing the Loss Landscape of Neural Nets"), so that the slice's scale is
   comparable between layers and networks.
@@ -38,10 +44,14 @@ from torch.func import functional_call, vmap
 from . import models
 from .devices import activation_bytes, forward_with_hooks
 
-KINDS = ("pca", "random", "given")
+KINDS = ("pca", "pca-uncentred", "random", "given")
+VARIANCE_MEANINGS = {  # what a PCA plane's explained_variance is, by kind
+    "pca": "explained variance ratio (centred PCA)",
+    "pca-uncentred": "share of squared displacement from the start (uncentred PCA)",
+}
 LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)  # output linear in (weight, bias)
 MEMORY_BUDGET = 1 << 30  # bytes of activations and weights per chunk of grid points, by default
-GRAM_COLUMNS = 1 << 16  # weights per block when accumulating a Gram matrix in high precision
+GRAM_COLUMNS = 1 << 16  # weights per block when accumulating products of weight vectors in high precision
 MIN_ANGLE = 1e-4  # radians: two given directions closer than this count as parallel
 Axis = Sequence[float] | Tensor  # the alphas or betas of a grid
 Batches = Iterable[tuple[Tensor, Tensor]]  # evaluation batches (x, y), on the model's device
@@ -86,9 +96,9 @@ def load_flat_weights(model: nn.Module, flat: Tensor) -> None:
 class Plane:
     """θ(α, β) = origin + α directions[0] + β directions[1].
 
-    ``explained_variance``: for a PCA plane, each direction's share of the runs' total squared
-    displacement from the origin, λ_k / Σ_j λ_j (None for the other kinds). ``kind``: "pca",
-    "random" or "given".
+    ``kind``: "pca", "pca-uncentred", "random" or "given". ``explained_variance``: for a PCA plane,
+    each direction's λ_k / Σ_j λ_j, which is what ``variance_meaning`` says (see ``pca_plane``);
+    None for the other kinds.
     """
 
     origin: Tensor  # (P,)
@@ -107,47 +117,66 @@ class Plane:
         """θ(α, β), a flat weight vector (P,)."""
         return self.origin + alpha * self.directions[0] + beta * self.directions[1]
 
+    @property
+    def variance_meaning(self) -> str | None:
+        """What ``explained_variance`` is, in words (VARIANCE_MEANINGS); None without one."""
+        return VARIANCE_MEANINGS.get(self.kind)
+
     def to(self, *args, **kwargs) -> Plane:
         """The same plane with origin and directions moved (``Tensor.to`` arguments)."""
         return Plane(self.origin.to(*args, **kwargs), self.directions.to(*args, **kwargs),
                      self.explained_variance, self.kind)
 
 
-def pca_plane(paths: Sequence[Tensor], origin: Tensor) -> Plane:
-    """One plane for all runs: through their common start ``origin`` (P,), spanned by the top two
-    principal directions of every recorded point's displacement from it.
+def pca_plane(paths: Sequence[Tensor], origin: Tensor, *, centred: bool = True) -> Plane:
+    """One plane for all runs: through their common start ``origin`` θ₀ (P,), spanned by the top two
+    principal directions of every recorded point of every path (each (T_i, P)).
 
-    With D (N, P) the displacements x_i − θ₀ of all N points of all ``paths`` (each (T_i, P)),
-    the directions are the top two right singular vectors of D, found from the small N x N Gram
-    matrix G = D Dᵀ = U Λ Uᵀ (never a P x P matrix): v_k = Dᵀ u_k / √λ_k, orthonormal. The
-    displacements are not centred (as Li et al. 2018): the plane passes through the start, where
-    every path begins, rather than through the points' mean. ``explained_variance`` is
-    λ_k / trace(G), each direction's share of the total squared displacement. Signs are chosen so
-    that the first path's last point has non-negative coordinates.
+    With D (N, P) the displacements x_i − θ₀ of all N points and H = I − 11ᵀ/N the centring matrix
+    (H = I when not ``centred``), the directions are the top two right singular vectors of H D,
+    found from the small N x N matrix H G H = U Λ Uᵀ, G = D Dᵀ (never a P x P matrix):
+    v_k = (H D)ᵀ u_k / √λ_k, orthonormal. ``explained_variance`` is λ_k / trace(H G H).
 
-    G is accumulated in float64 (float32 on MPS), GRAM_COLUMNS weights at a time. ``ValueError``
-    when every displacement is zero or they span fewer than two directions (the second
-    eigenvalue below the paths' dtype's rounding level): then use ``random_plane`` or ``given_plane``.
+    - ``centred`` (kind "pca"): H D are the points minus their mean, so the directions and ratios are
+      scikit-learn's ``PCA`` ``components_`` and ``explained_variance_ratio_`` of the points, as Li
+      et al.'s ``setup_PCA_directions`` (on w_i − w_final: a common shift changes neither) and
+      loss-landscape-anim compute them: each direction's explained variance ratio. The plane is
+      the one through θ₀ parallel to the best-fit plane (which passes through the mean), so every
+      path starts at (0, 0); Li et al. pass their plane through their one run's final weights and
+      measure α and β from there, loss-landscape-anim measures them from the points' mean.
+    - not ``centred`` (kind "pca-uncentred"): the plane through θ₀ that keeps the largest share of
+      the points' squared displacement from θ₀; ``explained_variance`` is each direction's share of
+      it, Σ_i (d_i·v_k)² / Σ_i ‖d_i‖², so that the paths' squared distances off the plane sum to
+      the rest, (1 − share₁ − share₂) Σ_i ‖d_i‖².
+
+    α and β are measured from θ₀ along v₁ and v₂. Signs are chosen so that the first path's last
+    point has non-negative coordinates. G is accumulated in float64 (float32 on MPS),
+    GRAM_COLUMNS weights at a time. ``ValueError`` when every displacement is zero or the (centred)
+    points span fewer than two directions (the second eigenvalue below the paths' dtype's rounding
+    level): then use ``random_plane`` or ``given_plane``.
     """
     displacements = _displacements(paths, origin)
-    gram = _gram(displacements)
+    gram = _products(displacements, displacements)
     if not gram.diagonal().isfinite().all():  # a squared norm: NaN or inf if any weight is
         raise ValueError("the paths hold NaN or infinite weights (a diverged run?); leave that run out")
-    eigenvalues, eigenvectors = torch.linalg.eigh(gram.cpu())
-    eigenvalues, eigenvectors = eigenvalues.flip(0), eigenvectors.flip(1)
-    total = eigenvalues.clamp_min(0).sum().item()
-    if total == 0:
+    if not gram.diagonal().any():
         raise ValueError("every displacement from the origin is zero: the runs never left the start, "
                          "so there is no PCA plane; use random_plane or given_plane")
+    centring = torch.eye(len(gram), dtype=gram.dtype, device=gram.device)
+    if centred:
+        centring -= 1 / len(gram)
+    eigenvalues, eigenvectors = torch.linalg.eigh((centring @ gram @ centring).cpu())
+    eigenvalues, eigenvectors = eigenvalues.flip(0), eigenvectors.flip(1)
     if len(eigenvalues) < 2 or eigenvalues[1] <= torch.finfo(origin.dtype).eps * eigenvalues[0]:
-        raise ValueError(f"the {len(displacements)} displacements from the origin span fewer than two "
-                         f"directions (all on one line), so there is no PCA plane; "
-                         f"use random_plane or given_plane")
-    top = eigenvectors[:, :2] * _sign_of_last_point(eigenvectors[:, :2], len(paths[0]))
-    weights = top.to(gram) / eigenvalues[:2].sqrt().to(gram)
+        around = "around their mean" if centred else "from the origin"
+        raise ValueError(f"the {len(displacements)} recorded points span fewer than two directions {around} "
+                         f"(all on one line), so there is no PCA plane; use random_plane or given_plane")
+    weights = centring @ eigenvectors[:, :2].to(gram) / eigenvalues[:2].sqrt().to(gram)
+    # (D v₁, D v₂) = G weights: every point's coordinates from θ₀
+    weights *= _sign_of_last_point(gram @ weights, len(paths[0]))
     directions = _transpose_times(displacements, weights).to(origin.dtype)
-    shares = (eigenvalues[:2] / total).tolist()
-    return Plane(origin, directions, (shares[0], shares[1]), "pca")
+    shares = (eigenvalues[:2] / eigenvalues.clamp_min(0).sum()).tolist()
+    return Plane(origin, directions, (shares[0], shares[1]), "pca" if centred else "pca-uncentred")
 
 
 def _displacements(paths: Sequence[Tensor], origin: Tensor) -> Tensor:
@@ -168,14 +197,16 @@ def _wide_dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64
 
 
-def _gram(rows: Tensor) -> Tensor:
-    """rows rowsᵀ (N, N), accumulated in the wide dtype over blocks of GRAM_COLUMNS columns."""
+def _products(rows: Tensor, others: Tensor) -> Tensor:
+    """rows othersᵀ (N, M), accumulated in the wide dtype over blocks of GRAM_COLUMNS columns: a
+    sum of P products keeps float64's precision whatever the rows' dtype and the threads' order."""
     wide = _wide_dtype(rows.device)
-    gram = torch.zeros(len(rows), len(rows), dtype=wide, device=rows.device)
+    products = torch.zeros(len(rows), len(others), dtype=wide, device=rows.device)
     for start in range(0, rows.shape[1], GRAM_COLUMNS):
         block = rows[:, start:start + GRAM_COLUMNS].to(wide)
-        gram += block @ block.T
-    return gram
+        other = block if others is rows else others[:, start:start + GRAM_COLUMNS].to(wide)
+        products += block @ other.T
+    return products
 
 
 def _transpose_times(rows: Tensor, weights: Tensor) -> Tensor:
@@ -185,11 +216,11 @@ def _transpose_times(rows: Tensor, weights: Tensor) -> Tensor:
     return torch.cat(blocks, dim=1)
 
 
-def _sign_of_last_point(vectors: Tensor, first_path_length: int) -> Tensor:
-    """±1 per column: point i's coordinate on v_k is √λ_k u_k[i], so this makes the first path's
-    last point's coordinates non-negative."""
-    last = vectors[first_path_length - 1]
-    return torch.where(last < 0, -1.0, 1.0).to(vectors)
+def _sign_of_last_point(coordinates: Tensor, first_path_length: int) -> Tensor:
+    """±1 per column of ``coordinates`` (N, 2), every point's coordinates from the origin: makes the
+    first path's last point's coordinates non-negative."""
+    last = coordinates[first_path_length - 1]
+    return torch.where(last < 0, -1.0, 1.0).to(coordinates)
 
 
 def random_plane(model: nn.Module, seed: int, origin: Tensor | None = None) -> Plane:
@@ -257,19 +288,23 @@ def project(plane: Plane, points: Tensor) -> tuple[Tensor, Tensor]:
     For x_t (a row of ``points`` (T, P)) and D (2, P) the directions (not necessarily orthonormal),
     the coordinates c_t (α, β) minimise ‖x_t − θ₀ − Dᵀ c‖, i.e. solve the normal equations
     (D Dᵀ) c_t = D (x_t − θ₀); the off-plane distance is ‖x_t − θ₀ − Dᵀ c_t‖. A path whose first
-    point is the origin starts at (0, 0) with distance 0. Returns coords (T, 2) and distances (T,),
-    in the points' dtype.
+    point is the origin starts at (0, 0) with distance 0. The offsets x_t − θ₀ are taken in the
+    points' dtype; the products over the P weights, the solve and the distances are in float64
+    (float32 on MPS), GRAM_COLUMNS weights at a time. Returns coords (T, 2) and distances (T,), in
+    the points' dtype.
     """
     if points.dim() != 2 or points.shape[1] != len(plane.origin):
         raise ValueError(f"points must have shape (T, {len(plane.origin)}); got {tuple(points.shape)}")
     offsets = points - plane.origin.to(points)
     directions = plane.directions.to(points)
-    wide = _wide_dtype(points.device)
-    normal = (directions @ directions.T).to("cpu", wide)
-    right = (offsets @ directions.T).to("cpu", wide)
-    coords = torch.linalg.solve(normal, right.T).T.to(points)
-    distances = torch.linalg.vector_norm(offsets - coords @ directions, dim=1)
-    return coords, distances
+    normal, right = _products(directions, directions), _products(offsets, directions)
+    coords = torch.linalg.solve(normal.cpu(), right.cpu().T).T.to(normal.device)
+    squared = torch.zeros(len(points), dtype=normal.dtype, device=normal.device)
+    for start in range(0, points.shape[1], GRAM_COLUMNS):
+        columns = slice(start, start + GRAM_COLUMNS)
+        residual = offsets[:, columns].to(normal) - coords @ directions[:, columns].to(normal)
+        squared += residual.square().sum(dim=1)
+    return coords.to(points), squared.sqrt().to(points)
 
 
 # ---------------------------------------------------------------- loss on a grid

@@ -7,8 +7,10 @@ slice then becomes what the surfaces' figures and GIFs already draw: a ``Surface
 loss, interpolated) and one ``Trajectories`` per optimizer (its projected points, each with the
 real loss at its recorded weights and the optimizer step it was taken at), so the contour, the
 paths, the '[k]' legend, the loss panel, the 3-D view, the animation and the GIF export are the
-surfaces' own. Since a projection is not the truth, the picture states the plane's explained
-variance and each path's largest distance from the plane, relative to the path's length.
+surfaces' own. Since a projection is not the truth, the picture states a PCA plane's share of
+the points, named by what it is (the centred PCA's explained variance ratio, or the uncentred
+share of squared displacement from the start), and each path's largest distance from the plane,
+relative to the path's length.
 
 Buffers (BatchNorm's running statistics) are not coordinates of the plane: the grid is evaluated
 with those of the reference run (the finished run with the lowest final training loss) at the end
@@ -44,7 +46,9 @@ EVALUATION_IMAGES = 1000  # training and validation images the grid's loss is th
 EVALUATION_BATCH = 500
 MARGIN = 0.25  # room around the paths, as a share of their larger extent, on each side
 RANDOM_EXTENT = 1.0  # a random plane's view reaches at least ±1 (Li et al.'s figures)
-DIRECTIONS = ("pca", "random")
+DIRECTIONS = ("pca", "pca-uncentred", "random")
+PLANE_NAMES = {"pca": "centred PCA plane through the start", "pca-uncentred": "uncentred PCA plane through the start",
+               "random": "random plane through the best run's end", "given": "given plane through the start"}
 WHICH = ("train", "validation")
 
 
@@ -87,6 +91,9 @@ class SlicePath:
 class LossSlice:
     """A 2-D slice of a network's loss with every optimizer's path (see the module docstring).
 
+    ``kind`` is the plane's (``slice.KINDS``); ``explained_variance`` a PCA plane's two shares, which
+    are what ``variance_meaning`` says (None for the other planes); α and β are measured from the
+    plane's origin (the common start, or for a random plane the reference run's final weights).
     ``train_loss`` and ``validation_loss`` are (len(betas), len(alphas)), row i for betas[i];
     ``target_loss`` is the loss every path's '[k]' counts the steps to (by default the lowest
     loss that every run that did not diverge reached), in recorded steps (every ``record_every``
@@ -112,9 +119,17 @@ class LossSlice:
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
         return ((float(self.alphas[0]), float(self.alphas[-1])), (float(self.betas[0]), float(self.betas[-1])))
 
+    @property
+    def variance_meaning(self) -> str | None:
+        """What ``explained_variance`` is, in words (``slice.VARIANCE_MEANINGS``); None without one."""
+        return planes.VARIANCE_MEANINGS.get(self.kind)
+
     def axis_labels(self) -> tuple[str, str]:
         if self.kind == "pca":
-            return tuple(f"{symbol}: principal direction {k + 1} ({share:.0%} of the motion)"
+            return tuple(f"{symbol}: principal direction {k + 1} (explained variance ratio {share:.0%})"
+                         for k, (symbol, share) in enumerate(zip("αβ", self.explained_variance)))
+        if self.kind == "pca-uncentred":
+            return tuple(f"{symbol}: uncentred PC {k + 1} ({share:.0%} of squared displacement from start)"
                          for k, (symbol, share) in enumerate(zip("αβ", self.explained_variance)))
         words = "filter-normalised random direction" if self.kind == "random" else "direction"
         return f"α: {words} 1", f"β: {words} 2"
@@ -122,7 +137,7 @@ class LossSlice:
     def title(self, which: str = "train") -> str:
         """Two short lines: what is drawn; what the legend's '[k]' and '(x% off the plane)' mean."""
         images = self.evaluation[f"{which}_images"]
-        plane = {"pca": "PCA plane", "random": "random plane", "given": "given plane"}[self.kind]
+        plane = PLANE_NAMES[self.kind]
         grid = self.train_loss if which == "train" else self.validation_loss
         finite = grid[grid.isfinite()]
         values = f" {float(finite.min()):.3g} to {float(finite.max()):.3g}" if len(finite) else ""
@@ -188,6 +203,7 @@ class LossSlice:
         """Everything saved, strict JSON (null for NaN and infinities)."""
         return strict({
             "model": self.model, "directions": self.kind, "explained_variance": self.explained_variance,
+            "explained_variance_meaning": self.variance_meaning,
             "evaluation": self.evaluation, "record_every": self.record_every, "target_loss": self.target_loss,
             "notes": self.notes,
             "alpha": self.alphas.tolist(), "beta": self.betas.tolist(),
@@ -221,7 +237,8 @@ def check_slice_options(*, directions="pca", grid: int = GRID_POINTS, evaluation
             raise ValueError(f"Invalid directions {directions!r}; valid: {', '.join(DIRECTIONS)}, "
                              f"or two direction vectors (Python)")
     elif not (isinstance(directions, Sequence) and len(directions) == 2):
-        raise ValueError("Invalid directions: give 'pca', 'random' or two direction vectors (d1, d2)")
+        raise ValueError(f"Invalid directions: give {', '.join(map(repr, DIRECTIONS))} or two direction "
+                         f"vectors (d1, d2)")
     if isinstance(grid, bool) or not (isinstance(grid, int) and 3 <= grid <= MAX_GRID_POINTS):
         raise ValueError(f"Invalid grid: {grid!r} (expected 3 to {MAX_GRID_POINTS} points per axis)")
     if isinstance(evaluation_images, bool) or not (isinstance(evaluation_images, int) and evaluation_images >= 1):
@@ -245,15 +262,20 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
                      progress: Callable[[int, int], None] | None = None) -> LossSlice:
     """The loss slice of a comparison trained with ``record=True`` (``train_and_compare``) on ``data``.
 
-    ``directions``: "pca" (one plane through the common start, ``slice.pca_plane`` of the recorded
-    points of every run that did not diverge; a diverged run is projected onto it, and may leave the
-    view; where the paths span fewer than two directions, e.g. a run with lr 0, a random plane
-    instead, said in ``notes``), "random" (filter-normalised, through the reference run's final
-    weights, ``slice.random_plane`` with ``seed``), or two direction vectors (d1, d2) through the
-    common start. The grid has ``grid`` x ``grid`` points over a square around the projected paths
-    that did not diverge (``margin`` of their extent on each side); its training and validation losses are the means over the
-    first ``evaluation_images`` of ``data``'s training and validation images. ``status(text)``
-    says what is being done; ``progress(done, total)`` counts the grid's point evaluations.
+    ``directions``: "pca" (one plane through the common start, spanned by the centred PCA's top two
+    directions of the recorded points of every run that did not diverge, ``slice.pca_plane``, with
+    their explained variance ratio, as Li et al.'s code and loss-landscape-anim report it),
+    "pca-uncentred" (the same with the uncentred displacements from the start: the plane through
+    the start that keeps the most of them, with each direction's share of their squared length);
+    for either, a diverged run is projected onto the plane, and may leave the view, and where the
+    paths span fewer than two directions, e.g. a run with lr 0, a random plane is used instead,
+    said in ``notes``; "random" (filter-normalised, through the reference run's final weights,
+    ``slice.random_plane`` with ``seed``), or two direction vectors (d1, d2) through the common
+    start. α and β are measured from the plane's origin. The grid has ``grid`` x ``grid`` points
+    over a square around the projected paths that did not diverge (``margin`` of their extent on
+    each side); its training and validation losses are the means over the first
+    ``evaluation_images`` of ``data``'s training and validation images. ``status(text)`` says what
+    is being done; ``progress(done, total)`` counts the grid's point evaluations.
     """
     check_slice_options(directions=directions, grid=grid, evaluation_images=evaluation_images,
                         margin=margin, target_loss=target_loss)
@@ -270,9 +292,9 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
     # a diverging run's last points are huge: they would make the plane, and the view, theirs
     steady = [run for run in runs if run.status != "diverged"] or runs
     notes = []
-    if directions == "pca":
+    if directions in ("pca", "pca-uncentred"):
         try:
-            plane = planes.pca_plane([run.path.weights for run in steady], start)
+            plane = planes.pca_plane([run.path.weights for run in steady], start, centred=directions == "pca")
         except ValueError as error:
             notes.append(f"no PCA plane ({error}): a random plane instead")
             say(notes[-1])
