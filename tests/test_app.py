@@ -392,7 +392,8 @@ def test_after_a_run_the_networks_tab_draws_the_landscape_slice_and_exports_its_
     assert tab.status.text.startswith("finished") and not panel.button.disabled
     panel.grid.value, panel.images.value = 5, 50
     panel.compute()  # what the Landscape slice button starts on a thread
-    assert "of the motion; largest distance off the plane / path length: sgd@0.05" in panel.status.text
+    assert "explained variance ratio (centred PCA): " in panel.status.text
+    assert "; largest distance off the plane / path length: sgd@0.05" in panel.status.text
     assert panel.figure.layout.display is None
     train_bytes = panel.figure.value
     train_png = Image.open(io.BytesIO(train_bytes))

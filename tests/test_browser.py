@@ -198,8 +198,8 @@ def _slice_of_a_small_run(page) -> None:
     text_input(page, "slice-grid", "9")
     text_input(page, "slice-images", "200")
     widget(page, "slice-run").click()
-    message = wait_for_status(page, "of the motion|⚠", name="slice-status", timeout=300_000)
-    assert message.startswith("the plane holds") and "sgd@0.05" in message and "adam@0.001" in message
+    message = wait_for_status(page, "off the plane|⚠", name="slice-status", timeout=300_000)
+    assert message.startswith("explained variance ratio (centred PCA): ") and "sgd@0.05" in message and "adam@0.001" in message
     picture = shown_image(widget(page, "slice-figure"))
     width = picture.shape[1]
     contour, loss = picture[:, : int(0.55 * width)], picture[:, int(0.62 * width):]

@@ -20,7 +20,8 @@ class SlicePanel:
     """The slice of the last comparison run in the tab (``offer``); one job at a time."""
 
     def __init__(self):
-        self.directions = named(widgets.Dropdown(options=[("PCA of the paths", "pca"),
+        self.directions = named(widgets.Dropdown(options=[("PCA of the paths (centred)", "pca"),
+                                                          ("PCA from the start (uncentred)", "pca-uncentred"),
                                                           ("random, filter-normalised", "random")],
                                                  value="pca", description="plane", style=LABEL), "slice-directions")
         self.grid = named(widgets.BoundedIntText(value=slice_view.GRID_POINTS, min=3,
@@ -79,9 +80,8 @@ class SlicePanel:
             self._draw()
             self.loss.layout.display = None
             shares = ", ".join(f"{path.name} {path.off_plane_share:.0%}" for path in self.result.paths)
-            variance = ("" if self.result.explained_variance is None else "the plane holds "
-                        + " + ".join(f"{share:.0%}" for share in self.result.explained_variance)
-                        + " of the motion; ")
+            variance = ("" if self.result.explained_variance is None else f"{self.result.variance_meaning}: "
+                        + " + ".join(f"{share:.0%}" for share in self.result.explained_variance) + "; ")
             self.status.say(f"{variance}largest distance off the plane / path length: {shares}")
         finally:
             self.progress.layout.display = "none"
