@@ -14,6 +14,7 @@ from PIL import Image
 
 from landscape import animate, draw, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
+from landscape.app import views
 from landscape.app.common import LatestOnly, Mute
 
 # -- the model, without widgets -------------------------------------------------------------------
@@ -219,17 +220,28 @@ def test_beta2_is_offered_for_the_adam_family_and_changes_its_runs(explorer):
     assert explorer.controls.beta2.layout.display is None, "offered again"
 
 
+def _far_from_a_new_drawing(explorer, image: np.ndarray) -> int:
+    """Pixels of ``image`` (the JPEG shown) beyond JPEG rounding from the figure of the runs at
+    the sliders, drawn anew at the iteration shown: what the view should show."""
+    drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=views.FIGURE_SIZE,
+                                        dpi=views.FIGURE_DPI).frame(explorer.landscape.shown[3])
+    return int((np.abs(image - drawn).max(-1) > 80).sum())
+
+
 def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
     explorer.controls.optimizers.value = "sgd, adam"
     first = _image(explorer)
+    assert explorer.landscape.shown[0] is explorer.sweep and explorer.landscape.shown[3] == 30
+    third_colour, far_off = _pixels_of(first, 2), _far_from_a_new_drawing(explorer, first)
+    assert third_colour < 20, "the earlier figure's third path (adam's colour then) is gone"
+    assert far_off < 300, "the figure of sgd and adam: paths, legend, losses"
     explorer.controls.steps.value = 60
     second = _image(explorer)
     assert explorer.iteration.max == 60 and explorer.landscape.shown[3] == 60
+    far_off = _far_from_a_new_drawing(explorer, second)
+    assert far_off < 300, "paths and losses to iteration 60, a 0-60 axis"
     for image in (first, second):
         assert _pixels_of(image, 0) > 100 and _pixels_of(image, 1) > 100
-    explorer.controls.steps.value = 30
-    explorer.controls.optimizers.value = "gd, momentum, adam"
-    explorer.wait()
 
 
 def test_one_optimizer_at_several_learning_rates_keeps_its_own_rates(explorer):
