@@ -139,6 +139,12 @@ class App(Server):
         return self.url + "/" + (f"?setting={setting}" if setting else "")
 
 
+def close_the_tab(page) -> None:
+    """Leave the page as a user closing its tab does: its unload handlers run (Voilà's shuts the
+    page's kernel down; closing the browser alone would not)."""
+    page.goto("about:blank")
+
+
 @contextmanager
 def chromium(viewport=(1400, 900), last_screenshot: Path | None = None):
     """A fresh Chromium page (its own context: no state from another journey); what it showed
