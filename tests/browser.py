@@ -6,6 +6,7 @@ Used by test_browser.py and benchmarks/explorer_browser.py."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import secrets
 import shutil
@@ -61,6 +62,24 @@ class Server:
         except subprocess.TimeoutExpired:
             self.server.kill()
 
+    def kernels(self) -> int:
+        """How many kernel processes the server runs (each ~500 MB once the explorer is imported)."""
+        count = 0
+        for child in psutil.Process(self.server.pid).children(recursive=True):
+            try:
+                count += child.cmdline()[1:3] == ["-m", "ipykernel_launcher"]
+            except psutil.NoSuchProcess:  # it ended as we looked
+                pass
+        return count
+
+    def wait_for_kernels(self, count: int = 0, timeout: float = 60) -> int:
+        """Wait until the server runs ``count`` kernel processes (a kernel takes a moment to end);
+        how many it runs then."""
+        deadline = time.monotonic() + timeout
+        while (running := self.kernels()) != count and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return running
+
 
 class Lab(Server):
     """A JupyterLab server on 127.0.0.1 serving ``root``."""
@@ -89,6 +108,20 @@ class Lab(Server):
     def tree(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"  # reset: only this notebook open
 
+    def api(self, path: str, method: str = "GET"):
+        """The Jupyter REST API's answer at /api/``path`` (JSON; None when empty)."""
+        request = urllib.request.Request(f"{self.url}/api/{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        """Shut down the kernel of every notebook open (ending its session, as Kernel ▸ Shut Down
+        Kernel and closing the notebook do): a kernel otherwise runs until the server stops."""
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", "DELETE")
+
 
 class App(Server):
     """``python -m landscape app`` (the explorer's standalone Voilà page) with ``root`` as its
@@ -105,15 +138,11 @@ class App(Server):
     def page(self, setting: str | None = None) -> str:
         return self.url + "/" + (f"?setting={setting}" if setting else "")
 
-    def kernels(self) -> int:
-        """How many kernels the server runs (one per page load not yet shut down)."""
-        count = 0
-        for child in psutil.Process(self.server.pid).children(recursive=True):
-            try:
-                count += child.cmdline()[1:3] == ["-m", "ipykernel_launcher"]
-            except psutil.NoSuchProcess:  # it ended as we looked
-                pass
-        return count
+
+def close_the_tab(page) -> None:
+    """Leave the page as a user closing its tab does: its unload handlers run (Voilà's shuts the
+    page's kernel down; closing the browser alone would not)."""
+    page.goto("about:blank")
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """User journeys in a real browser: JupyterLab serves notebooks, Chromium (Playwright) clicks
 through the explorer, and each test asserts what the user gets: the pixels of the displayed
-images, the files written, the text on screen. One JupyterLab server for all journeys.
+images, the files written, the text on screen. One JupyterLab server for all journeys; each
+shuts its kernels down when it ends.
 
 Needs Chromium (`make test` installs Debian's package when run as root); without it these
 tests skip and say why."""
@@ -46,6 +47,17 @@ def lab(tmp_path_factory, data):
                             "LANDSCAPE_MNIST_URL": "http://127.0.0.1:9/offline"})
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def no_kernel_left(lab):
+    """When a journey ends, passed or failed (and its browser closed), its notebooks' kernels are
+    shut down: each holds ~500 MB and would otherwise run until the server stops, beside the next
+    journeys'. Then the server runs no kernel."""
+    yield
+    lab.shut_down_kernels()
+    assert lab.api("kernels") == [], "no kernel is left running, with a notebook or without"
+    assert lab.wait_for_kernels(0) == 0, "every kernel process has ended"
 
 
 def _explorer(page, lab, name: str) -> None:

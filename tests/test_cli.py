@@ -1,6 +1,7 @@
 """python -m landscape: commands and one-line errors with exit status 2."""
 
 import io
+import re
 import subprocess
 import sys
 import textwrap
@@ -9,22 +10,45 @@ import imageio.v3 as iio
 import pytest
 from PIL import Image
 
-from landscape import animate, surfaces, trajectory
+from landscape import animate, optim, surfaces, trajectory
 from landscape.cli import main
 
 
-def test_entry_point_help_lists_subcommands():
+# the commands README.md documents, by their exact names
+COMMANDS = ("list-surfaces", "list-optimizers", "show-rule", "gif", "phase", "sweep", "compare", "slice", "app",
+            "lecture")
+
+
+def test_entry_point_help_lists_exactly_the_subcommands_and_each_has_its_own_help(capsys):
     result = subprocess.run([sys.executable, "-m", "landscape", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
-    for command in ("gif", "phase", "sweep", "lecture", "show-rule", "list-surfaces", "list-optimizers"):
-        assert command in result.stdout
+    listed = re.search(r"^  \{(.*)\}$", result.stdout, re.MULTILINE)  # argparse's choices line
+    assert listed, result.stdout
+    names = listed[1].split(",")
+    assert set(names) == set(COMMANDS) and len(names) == len(COMMANDS), "every command, by its exact name"
+    described = re.findall(r"^    (\S+)", result.stdout, re.MULTILINE)  # one help row per command
+    assert sorted(described) == sorted(COMMANDS)
+    for command in COMMANDS:
+        with pytest.raises(SystemExit) as exit:
+            main([command, "--help"])
+        assert exit.value.code == 0, command
+        assert capsys.readouterr().out.startswith(f"usage: python -m landscape {command} "), command
 
 
-def test_lists(capsys):
+def test_lists_have_a_row_for_every_surface_and_every_rule(capsys):
     assert main(["list-surfaces"]) == 0
-    assert "two-well" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(surfaces.SURFACES)
+    for line, name in zip(lines, surfaces.SURFACES):
+        assert line.endswith(surfaces.get(name).formula), line
     assert main(["list-optimizers"]) == 0
-    assert "lookahead" in capsys.readouterr().out
+    header, *rows, extensions, example = capsys.readouterr().out.splitlines()
+    assert header.split()[:2] == ["rule", "class"]
+    assert [row.split()[0] for row in rows] == list(optim.BASE_RULES), "one row per word, each once"
+    for row, info in zip(rows, optim.BASE_RULES.values()):
+        assert row.split()[1] == info.rule.__name__ and row.endswith(info.paper), row
+    assert extensions == "extensions, for every rule: " + ", ".join(f"+{word}" for word in optim.EXTENSIONS)
+    assert example.startswith("example: ")
 
 
 def test_show_rule_prints_the_lecture_version_of_a_spec(capsys):
