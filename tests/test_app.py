@@ -225,8 +225,8 @@ def _far_from_a_new_drawing(explorer, image: np.ndarray) -> int:
     """Pixels of ``image`` (the JPEG shown) beyond JPEG rounding from the figure of the runs at
     the sliders, drawn anew at the iteration shown: what the view should show."""
     drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=views.FIGURE_SIZE,
-                                        dpi=views.FIGURE_DPI).frame(explorer.landscape.shown[3])
-    return int((np.abs(image - drawn).max(-1) > 80).sum())
+                                        dpi=views.FIGURE_DPI).frame_image(explorer.landscape.shown[3])
+    return int((np.abs(image - np.asarray(drawn).astype(int)).max(-1) > 80).sum())
 
 
 def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
