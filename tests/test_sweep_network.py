@@ -98,8 +98,8 @@ def test_a_sweep_that_does_not_fit_is_refused_with_the_estimate(tiny, monkeypatc
 
 
 def test_a_scheduled_sweep_records_its_schedule_and_factors(tiny, tmp_path):
-    result = sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1], [0.9], data=tiny, epochs=3, batch_size=16,
-                                 schedule="step", out=tmp_path / "s")
+    sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1], [0.9], data=tiny, epochs=3, batch_size=16,
+                        schedule="step", out=tmp_path / "s")
     saved = json.loads((tmp_path / "s" / "sweep.json").read_text())
     assert saved["schedule"] == "step"
     assert [cell["lr_factor"] for cell in saved["cells"][:3]] == pytest.approx([1.0, 0.1, 0.01])
