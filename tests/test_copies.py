@@ -6,7 +6,7 @@ import torch
 
 from helpers import float32_default, mnist_folder  # noqa: F401 - an autouse fixture
 from landscape import optim
-from landscape.nets import copies, mnist, models
+from landscape.nets import copies, loop, mnist, models
 from landscape.nets.slice import flat_weights
 
 DTYPE = torch.float64
@@ -28,7 +28,7 @@ def _single_run(data, model_name, spec, *, lr, momentum=None, epochs=2, batch_si
     optimizer = optim.build(spec, model.parameters(), seed=seed, lr=lr, **hyperparameters)
     losses = []
     for epoch in range(1, epochs + 1):
-        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        generator = loop.batch_order(seed, epoch)
         for x, y in data.train_batches(batch_size, generator, DTYPE):
             loss, _ = models.loss_and_correct(model, x, y)
             optimizer.zero_grad()
