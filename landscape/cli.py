@@ -25,7 +25,9 @@ import matplotlib
 
 from . import optim, surfaces
 from .files import Terminated, termination_raises
-from .schedules import SCHEDULES
+from .schedules import SCHEDULES, SUMMARIES
+
+SCHEDULE_HELP = ", ".join(f"{name} ({SUMMARIES[name]})" for name in SCHEDULES if name != "none")
 
 DATA_DEFAULTS = {"dataset": "cifar10", "batch_size": 128, "seed": 0, "device": "auto"}
 # a network sweep's options that are None unless given (so a surface's sweep can refuse them)
@@ -170,6 +172,7 @@ def _show_rule(args) -> None:
 
 
 def _gif(args) -> None:
+    from . import draw
     from .animate import check_gif_options, export_gif, gif_fps
 
     surface = surfaces.get(args.surface)
@@ -190,7 +193,7 @@ def _gif(args) -> None:
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
     if args.schedule != "none":
-        options.update(schedule=args.schedule, title=f"{surface.formula}   (η: {args.schedule} schedule)")
+        options.update(schedule=args.schedule, title=draw.title(surface, args.schedule))
     with _progress_bar() as advance:
         path = export_gif(args.out, surface, specs, progress=advance, **options)
     fps = gif_fps(args.fps)
@@ -352,8 +355,7 @@ def _data_arguments(command, defaults: bool = True) -> None:
                          help=f"default {DATA_DEFAULTS['batch_size']}")
     if defaults:
         command.add_argument("--schedule", default="none", choices=SCHEDULES,
-                             help="the lr from epoch to epoch: step (x0.1 every third of the run), cosine, "
-                                  "plateau (x0.1 when the validation loss stops falling)")
+                             help=f"the lr from epoch to epoch: {SCHEDULE_HELP} (the validation loss)")
     command.add_argument("--train-size", type=int, help="training images (default: all)")
     command.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
     command.add_argument("--seed", type=int, default=default("seed"), help=f"default {DATA_DEFAULTS['seed']}")
@@ -401,8 +403,7 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--batch-size", type=int, help="minibatch size on the stochastic surface "
                                                    "(every optimizer but gd)")
     gif.add_argument("--schedule", default="none", choices=SCHEDULES,
-                     help="the lr from iteration to iteration: step (x0.1 every third of the steps), cosine "
-                          "(to 0 at the last step), plateau (x0.1 when the loss stops falling)")
+                     help=f"the lr from iteration to iteration: {SCHEDULE_HELP}")
     gif.add_argument("--fps", type=_number, default=15.0)
     gif.add_argument("--stride", type=int, default=1, help="iterations per frame")
     gif.add_argument("--size", type=_size, default=(960, 540), help="WIDTHxHEIGHT, 16:9 for slides")
@@ -430,8 +431,7 @@ def parser() -> argparse.ArgumentParser:
                        help="low:high:count (surface 0:0.98:40, network 0:0.95:8); leave it out for a rule "
                             "without momentum")
     phase.add_argument("--schedule", default="none", choices=SCHEDULES,
-                       help="the lr over the run: step (x0.1 every third), cosine, plateau (x0.1 when the loss "
-                            "stops falling)")
+                       help=f"the lr over the run: {SCHEDULE_HELP}")
     phase.add_argument("--out", required=True, help="surface: the PNG; network: a folder for sweep.json, .csv, .png")
     on_surface = phase.add_argument_group("surface (with --surface)")
     for option, kind, text in SURFACE_OPTIONS:

@@ -62,6 +62,11 @@ def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION) -> tuple
     return points[..., 0].numpy(), points[..., 1].numpy(), z.numpy()
 
 
+def title(surface: Surface, schedule: str = "none") -> str:
+    """A lecture figure's title: the surface's formula, and the learning-rate schedule if any."""
+    return surface.formula if schedule == "none" else f"{surface.formula}   (η: {schedule} schedule)"
+
+
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
             cmap: str = "viridis", equal_aspect: bool = True) -> None:
     """Filled contours (log-spaced levels where the surface needs them), minima marked.

@@ -14,6 +14,7 @@ from PIL import Image
 
 from landscape import animate, draw, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
+from landscape.app.explorer import gif_name
 from landscape.app import views
 from landscape.app.common import LatestOnly, Mute
 
@@ -283,6 +284,35 @@ def test_bad_optimizer_spec_is_a_message_and_keeps_the_runs(explorer):
     assert explorer.sweep is sweep
     explorer.controls.optimizers.value = "gd, momentum, adam"
     assert explorer.status.text.startswith("computed")
+
+
+def test_the_schedule_control_runs_every_optimizer_on_that_schedule_and_says_so(explorer):
+    explorer.controls.schedule.value = "cosine"
+    explorer.wait()
+    assert explorer.setting.schedule == "cosine" and explorer.sweep.setting.schedule == "cosine"
+    expected = trajectory.run(surfaces.get("quadratic"), "momentum", lr=explorer.setting.lr,
+                              momentum=explorer.setting.momentum, starts=[explorer.setting.start], steps=30,
+                              schedule="cosine")
+    shown = {run.spec.text: run for run in explorer.current_runs()}
+    torch.testing.assert_close(shown["momentum"].points, expected.points, rtol=1e-8, atol=1e-8)
+    assert explorer.landscape.animation.figure.axes[0].get_title() == draw.title(surfaces.get("quadratic"), "cosine")
+    assert "(η: cosine schedule)" in explorer.landscape.animation.figure.axes[0].get_title()
+    assert Setting.from_json(explorer.setting.to_json()).schedule == "cosine", "saved with the setting"
+    assert gif_name(explorer.setting).endswith("_cosine.gif")
+
+
+@pytest.mark.parametrize("values, name", [
+    ({"surface": "two-well", "optimizers": "sgd, adam", "lr": 0.01, "momentum": 0.9},
+     "two-well_sgd_adam_lr0.01_m0.9.gif"),
+    ({"surface": "quadratic", "optimizers": "gd@0.02, gd@0.1", "lr": 0.5, "momentum": 0.9},
+     "quadratic_gd@0.02_gd@0.1.gif"),
+    ({"surface": "quadratic", "optimizers": "gd@0.02, momentum@0.1", "lr": 0.5, "momentum": 0.3},
+     "quadratic_gd@0.02_momentum@0.1_m0.3.gif"),
+    ({"surface": "quadratic", "optimizers": "gd, adagrad", "lr": 0.1, "schedule": "step"},
+     "quadratic_gd_adagrad_lr0.1_step.gif"),
+])
+def test_a_gif_s_name_says_what_its_runs_are(values, name):
+    assert gif_name(Setting.checked(values)) == name
 
 
 def test_select_snaps_sliders_to_the_grid(explorer):

@@ -32,8 +32,19 @@ TABS = ("Landscape", "Phase diagram", "Real networks")
 
 
 def gif_name(setting: Setting) -> str:
-    """A file name that says what the GIF shows: 'two-well_sgd_adam_lr0.01_m0.9.gif'."""
-    return f"{setting.surface}_{'_'.join(spec.text for spec in setting.specs)}_lr{setting.lr:.3g}_m{setting.momentum:g}.gif"
+    """A file name that says what the GIF shows: the surface, the specs (with their own lr), the
+    slider values that apply to them (lr only when a spec follows the lr slider, momentum only
+    when one has a momentum), the schedule and the noise when on:
+    'two-well_sgd_adam_lr0.01_m0.9.gif', 'quadratic_gd@0.02_gd@0.1.gif'."""
+    specs = setting.specs
+    parts = [setting.surface, *(spec.text for spec in specs)]
+    if any(spec.lr is None for spec in specs):
+        parts.append(f"lr{setting.lr:.3g}")
+    if any(spec.momentum_parameter for spec in specs):
+        parts.append(f"m{setting.momentum:g}")
+    if setting.schedule != "none":
+        parts.append(setting.schedule)
+    return "_".join(parts) + ".gif"
 
 
 class Explorer:
@@ -207,7 +218,8 @@ class Explorer:
             progress.max, progress.value = total, done
 
         try:
-            written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), progress=advance)
+            written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), title=self.sweep.title,
+                                 progress=advance)
         finally:
             progress.layout.display = "none"
         size = show_gif(written, self.gif_preview, self.gif_download)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import optim, surfaces, trajectory
+from .. import draw, optim, schedules, surfaces, trajectory
 from ..grid import Grid, nearest_index
 from ..trajectory import Trajectories
 
@@ -44,6 +44,7 @@ CHECKS = {
     "start": (lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and all(map(_number, v)),
               "[x, y], two finite numbers"),
     "noise": (lambda v: _number(v) and 0 <= v <= 1, "a number from 0 (off) to 1"),
+    "schedule": (lambda v: v in schedules.SCHEDULES, f"one of {', '.join(schedules.SCHEDULES)}"),
     "seed": (lambda v: _integer(v), "an integer"),
 }
 
@@ -70,6 +71,7 @@ class Setting:
     start: tuple[float, float] = (0.2, 1.2)
     noise: float = 0.0
     seed: int = 0
+    schedule: str = "none"
 
     @classmethod
     def checked(cls, values: dict, source: str = "setting") -> "Setting":
@@ -160,7 +162,7 @@ class Setting:
         return f"{', '.join(moved)} (the nearest value{'s' if len(moved) > 1 else ''} the sliders offer)"
 
 
-SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "seed")
+SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "seed", "schedule")
 
 
 class Sweep:
@@ -179,9 +181,14 @@ class Sweep:
         if self.takes_beta2:
             options["beta2"] = setting.beta2
         every_runs = trajectory.sweeps(self.surface, specs, self.grid.lrs, self.grid.momenta, start=setting.start,
-                                       steps=setting.steps, seed=setting.seed, **options)
+                                       steps=setting.steps, seed=setting.seed, schedule=setting.schedule, **options)
         self.runs: dict[str, Trajectories] = {runs.spec.text: runs for runs in every_runs}  # spec → its sweep
         self._rows: dict[tuple[int, int], list[Trajectories]] = {}
+
+    @property
+    def title(self) -> str:
+        """The figure's title: the surface's formula and the learning-rate schedule, if any."""
+        return draw.title(self.surface, self.setting.schedule)
 
     @staticmethod
     def key(setting: Setting) -> tuple:

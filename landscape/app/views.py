@@ -53,6 +53,7 @@ class LandscapeView:
         self._clicks = _clickable(self.image, self._clicked)
         self.animation: TrajectoryAnimation | None = None
         self._runs = None  # the runs the animation holds
+        self._title = None  # and its title
         self.shown = None  # the request whose frame the image shows
         self.prefetch = True  # draw the neighbouring slider positions' frames while idle
         self._frames: OrderedDict[tuple, bytes] = OrderedDict()  # (sweep, i, j, iteration) -> JPEG
@@ -81,8 +82,10 @@ class LandscapeView:
             self._frames.move_to_end(key)
             return self._frames[key]
         runs = sweep.runs_at_index(i, j)
-        if self.animation is None or not self.animation.can_show(runs):
-            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI)
+        if self.animation is None or not self.animation.can_show(runs) or self._title != sweep.title:
+            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI,
+                                                 title=sweep.title)
+            self._title = sweep.title
         elif runs is not self._runs:
             self.animation.set_runs(runs)
         self._runs = runs
