@@ -2,6 +2,7 @@
 wired explorer. The browser journeys are in test_browser.py."""
 
 import io
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -103,9 +104,13 @@ def test_mute_nests_and_always_unmutes():
     assert not mute
 
 
-def test_default_gif_folder_is_the_repositorys_gifs_else_here(tmp_path):
+def test_default_gif_folder_is_the_repositorys_ignored_exports_else_here(tmp_path):
     repository = Path(__file__).resolve().parents[1]
-    assert default_gif_folder(repository / "notebooks") == repository / "gifs"
+    assert default_gif_folder(repository / "notebooks") == repository / "gifs" / "exports"
+    assert (repository / "gifs" / "exports").is_dir()
+    for made in ("gifs/exports/x.gif", "notebooks/.ipynb_checkpoints/x-checkpoint.ipynb"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", made], cwd=repository, capture_output=True)
+        assert ignored.returncode == 0, f"{made} leaves git status clean"
     assert default_gif_folder(tmp_path) == tmp_path.resolve()
 
 

@@ -238,10 +238,13 @@ def jpeg(image, quality: int = 90) -> bytes:
 
 
 def default_gif_folder(here: Path | None = None) -> Path:
-    """The repository's top-level ``gifs/`` when ``here`` (default: the working folder, i.e.
-    the notebook's) is inside a landscape checkout, else ``here``."""
+    """The repository's ``gifs/exports/`` (made if missing; git ignores it, so exports leave a
+    checkout clean) when ``here`` (default: the working folder, i.e. the notebook's) is inside a
+    landscape checkout, else ``here``."""
     here = (here or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "gifs").is_dir() and (folder / "landscape" / "__init__.py").is_file():
-            return folder / "gifs"
+            exports = folder / "gifs" / "exports"
+            exports.mkdir(exist_ok=True)
+            return exports
     return here
