@@ -296,3 +296,19 @@ def test_the_explorer_fits_a_laptop_screen_with_the_file_browser_open(lab):
             element = widget(page, name).bounding_box()
             assert column["y"] <= element["y"] and element["y"] + element["height"] <= column["y"] + column["height"] + 1, \
                 f"{name} is visible together with the others"
+        for tab in ("Landscape", "Phase diagram", "Real networks"):
+            page.locator(".lm-TabBar-tabLabel", has_text=tab).first.click()
+            page.wait_for_timeout(500)
+            assert page.evaluate(OVERFLOWING) == [], f"{tab}: no box wider than its place (a scroll bar)"
+            assert page.evaluate(CUT_INPUTS) == [], f"{tab}: every text box shows its right border"
+
+
+# boxes shown whose content is wider than they are (a horizontal scroll bar), and text boxes whose
+# right edge lies beyond their container's
+OVERFLOWING = """() => [...document.querySelectorAll('.lsc-explorer .widget-box')]
+    .filter(box => box.offsetParent && box.scrollWidth > box.clientWidth + 1)
+    .map(box => `${box.className} ${box.scrollWidth} > ${box.clientWidth}`)"""
+CUT_INPUTS = """() => [...document.querySelectorAll('.lsc-explorer input[type=text], .lsc-explorer input[type=number]')]
+    .filter(input => input.offsetParent)
+    .filter(input => input.getBoundingClientRect().right > input.closest('.widget-box').getBoundingClientRect().right + 0.5)
+    .map(input => input.closest('[class*=lsc-]')?.className || input.outerHTML)"""

@@ -44,9 +44,9 @@ class LandscapeView:
     so that a drag along either slider mostly shows frames already drawn."""
 
     def __init__(self, status: StatusLine, on_click):
-        self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto",
+        self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto", "margin": "2px 0",
                                                                   "max_width": f"{FIGURE_SIZE[0]}px"}),
-                           "figure")
+                           "figure")  # no side margins: at 100% width they would overflow the column
         self.key = named(widgets.HTML(f'<div style="font-size:11px;line-height:1.25;color:#444">{KEY}</div>'),
                          "key")
         self._on_click = on_click
