@@ -86,6 +86,17 @@ def _download(page, name: str, into: Path) -> Path:
     return path
 
 
+def _upload_label(page) -> list:
+    """What the Load button shows: the text it draws after its icon, and the on-screen width of
+    ipywidgets' own label text ("Load (0)"), 0 when hidden."""
+    return widget(page, "upload").evaluate("""button => {
+        const text = [...button.childNodes].find(node => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+        const range = document.createRange();
+        if (text) range.selectNode(text);
+        return [getComputedStyle(button, '::after').content.replaceAll('"', ''),
+                text ? range.getBoundingClientRect().width : 0]; }""")
+
+
 def _upload(page, path: Path) -> None:
     """Load: the button opens the browser's file chooser, where the user picks ``path``."""
     with page.expect_file_chooser(timeout=30_000) as chooser:
@@ -132,8 +143,10 @@ def test_save_offers_the_setting_and_loading_a_changed_one_redraws(app, page, tm
     changed = tmp_path / "mine.json"
     changed.write_text(json.dumps({**saved, "surface": "quadratic", "start": [1.5, 1.0]}))
     before = image_source(page)
+    assert _upload_label(page) == ["Load", 0], "the button shows Load, not 'Load (0)': no count of files held"
     _upload(page, changed)
     wait_for_status(page, r"loaded the setting from mine.json; computed .* on quadratic from \(1.5, 1.0\)")
+    assert _upload_label(page) == ["Load", 0], "and after a file was loaded"
     wait_for_new_image(page, before)
     assert widget(page, "surface").locator("select").input_value() == "quadratic"
     page.wait_for_timeout(1000)

@@ -22,13 +22,21 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
-from .common import Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported, show_gif
+from .common import (CSS_PREFIX, Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported,
+                     show_gif)
 from .controls import Controls
 from .model import Setting, Sweep
 from .networks import NetworksTab
 from .views import LandscapeView, PhaseView
 
 TABS = ("Landscape", "Phase diagram", "Real networks")
+# ipywidgets labels an upload button "<description> (<files held>)", and Load lets go of each file at
+# once: "Load (0)" says nothing useful. This style shows the icon and "Load" alone.
+UPLOAD_LABEL = f"""<style>
+.{CSS_PREFIX}upload {{ font-size: 0 }}
+.{CSS_PREFIX}upload i {{ font-size: var(--jp-widgets-font-size) }}
+.{CSS_PREFIX}upload::after {{ content: "Load"; font-size: var(--jp-widgets-font-size); margin-left: 4px }}
+</style>"""
 
 
 def gif_name(setting: Setting) -> str:
@@ -266,8 +274,8 @@ class Explorer:
 
     # -- layout -----------------------------------------------------------------------------------
     def widget(self) -> widgets.Tab:
-        load = self.upload if self.in_page else self.load_button
-        buttons = widgets.HBox([self.export_button, self.save_button, load],
+        load = [self.upload, widgets.HTML(UPLOAD_LABEL)] if self.in_page else [self.load_button]
+        buttons = widgets.HBox([self.export_button, self.save_button, *load],
                                layout={"justify_content": "space-between"})
         folders = [] if self.in_page else [self.gif_folder, self.setting_file]
         controls = widgets.VBox([*self.controls.column(), buttons, *folders, self.export_progress,
