@@ -63,8 +63,8 @@ def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION) -> tuple
 
 
 def title(surface: Surface, schedule: str = "none") -> str:
-    """A lecture figure's title: the surface's formula, and the learning-rate schedule if any."""
-    return surface.formula if schedule == "none" else f"{surface.formula}   (η: {schedule} schedule)"
+    """A lecture figure's title: the surface's formula, and under it the learning-rate schedule if any."""
+    return surface.formula if schedule == "none" else f"{surface.formula}\n(η: {schedule} schedule)"
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,

@@ -19,6 +19,7 @@ from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_we
 from helpers import data_root
 from landscape.draw import colour
 from landscape.lecture import LECTURE_GIFS
+from landscape.schedules import SUMMARIES
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Chromium is not installed (apt-get install chromium)")
@@ -116,6 +117,17 @@ def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, pag
     assert colour_pixels(contour, colour(0), 60) > 150, "sgd's path is drawn"
     # the iteration scrubber reaches the new step count
     assert widget(page, "iteration").locator(".widget-readout").inner_text().strip() == "300"
+    # a learning-rate schedule: every run on it, and the title says so
+    constant = shown_image(widget(page, "figure"))
+    before = image_source(page)
+    widget(page, "schedule").locator("select").select_option(label=f"cosine: {SUMMARIES['cosine']}")
+    wait_for_new_image(page, before)
+    wait_for_status(page, "computed 2 optimizers")
+    kernel_idle(page)
+    cosine = shown_image(widget(page, "figure"))
+    title = slice(0, constant.shape[0] // 5)  # the figure's top strip: above the contour panel, its title
+    assert (abs(cosine[title] - constant[title]).max(-1) > 100).sum() > 50, "the title names the schedule"
+    drawn(page, 2)
 
 
 def test_after_a_page_reload_a_slider_move_still_redraws_the_paths(lab, page):
