@@ -258,7 +258,7 @@ def _network_sweep(args) -> None:
 
 def _compare(args) -> None:
     from .nets.report import summary_text
-    from .nets.train import train_and_compare
+    from .nets.train import interrupted_folder, train_and_compare
 
     specs = optim.parse_list(args.optimizers)
     try:
@@ -267,16 +267,15 @@ def _compare(args) -> None:
                                    batch_size=args.batch_size, train_size=args.train_size,
                                    val_size=args.val_size, seed=args.seed, device=args.device, amp=args.amp,
                                    data_dir=args.data_dir, out=args.out, overwrite=args.overwrite)
-    except KeyboardInterrupt:  # before training (loading data) or while saving: nothing was written
-        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as interruption:  # before training (loading data) or while saving
+        print(f"interrupted: nothing written; {args.out} is as it was", file=sys.stderr)
+        raise SystemExit(143 if isinstance(interruption, Terminated) else 130) from None
     print(summary_text(result.summary()))
-    if result.interrupted:  # exit 130, as an interrupted command should, after saving what finished
-        finished = [run.optimizer for run in result.runs if run.status == "finished"]
-        print(f"interrupted: wrote {args.out}/comparison.json, .csv, .png with the finished runs "
-              f"({', '.join(finished) or 'none'}); the others are marked interrupted or not started",
-              file=sys.stderr)
-        raise SystemExit(130)
+    if result.interrupted:  # the finished runs beside --out, never over an earlier comparison
+        kept = (f"wrote the runs that completed ({', '.join(result.completed)}) to {interrupted_folder(args.out)}/"
+                f"comparison.json, .csv, .png" if result.completed else "no run completed: nothing written")
+        print(f"interrupted ({result.interrupted}): {kept}; {args.out} is as it was", file=sys.stderr)
+        raise SystemExit(143 if result.interrupted == "SIGTERM" else 130)
     print(f"wrote {args.out}/comparison.json, .csv, .png")
 
 
@@ -299,8 +298,8 @@ def _slice(args) -> None:
         comparison = train_and_compare(model, specs, epochs=args.epochs, lr=args.lr,
                                        batch_size=args.batch_size, seed=args.seed, device=device, data=data,
                                        record=True, record_every=args.record_every, schedule=args.schedule)
-        if comparison.interrupted:  # the trainer kept what finished; a slice needs every run
-            raise KeyboardInterrupt
+        if comparison.interrupted:  # the trainer kept what completed; a slice needs every run
+            raise Terminated() if comparison.interrupted == "SIGTERM" else KeyboardInterrupt()
         print(summary_text(comparison.summary()))
         with _progress_bar() as advance:
             result = slice_view.slice_comparison(comparison, data, directions=args.directions, grid=args.grid,

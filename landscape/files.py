@@ -78,6 +78,20 @@ def _atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.unlink(temporary)
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM wait (in the main thread): they arrive after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def strict(value):
     """``value`` (nested dicts, lists, tuples) with every non-finite float replaced by None: what
     strict JSON and CSV readers take."""
@@ -123,8 +137,9 @@ def write_together(folder: str | os.PathLike, names: Sequence[str], write: Calla
     try:
         write(staging)
         if existed:
-            for name in names:
-                os.replace(staging / name, folder / name)
+            with _signals_held():  # Ctrl-C or SIGTERM between two renames would mix two runs
+                for name in names:
+                    os.replace(staging / name, folder / name)
         else:
             umask = os.umask(0)
             os.umask(umask)
