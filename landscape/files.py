@@ -80,16 +80,21 @@ def _atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM wait (in the main thread): they arrive after it."""
+    """Within the block, SIGINT and SIGTERM wait: one that arrives is delivered again after it (in
+    the main thread; a process-wide signal may reach any thread, so masking one would not do)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    arrived = []
+    previous = {held: signal.signal(held, lambda signum, frame: arrived.append(signum))
+                for held in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for signum in arrived:
+            signal.raise_signal(signum)
 
 
 def strict(value):
