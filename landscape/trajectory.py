@@ -245,6 +245,7 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
     ``steps`` iterations ("plateau" on the mean loss of the rows still finite)."""
     _check_convergence(tolerance, criterion)
     schedules.check(schedule)
+    optim.require_seed(seed)
     loss_of = loss_of or surface
 
     def stepper(ps):

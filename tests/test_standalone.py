@@ -65,6 +65,24 @@ def test_a_link_to_a_wrong_setting_names_it_and_what_is_wrong(folder):
         linked_setting("setting=bad.json", folder)
 
 
+@pytest.mark.parametrize("content, message", [
+    ('{"surface": {"name": "quadratic"}}', "surface is {'name': 'quadratic'}; expected one of quadratic"),
+    ('{"surface": ["quadratic"]}', "surface is ['quadratic']; expected one of quadratic"),
+    ('{"schedule": ["cosine"]}', "schedule is ['cosine']; expected one of none, step"),
+    ("[" * 5_000 + "]" * 5_000, "is not a setting: nested too deeply"),
+    ('{"seed": 18446744073709551616}', "seed is 18446744073709551616; expected an integer from 0 to 2**63 - 1"),
+    ('{"seed": -1}', "seed is -1; expected an integer from 0 to 2**63 - 1"),
+    ('{"optimizers": "sgd", "lr": 0.1, "x": "' + "a" * 200_000 + '"}', "is not a setting: 200,"),
+])
+def test_a_malformed_setting_is_refused_and_the_page_opens_the_default_with_why(folder, content, message):
+    (folder / "odd.json").write_text(content)
+    with pytest.raises(ValueError) as error:
+        linked_setting("setting=odd.json", folder)
+    assert message in str(error.value)
+    tabs = page("setting=odd.json", folder)
+    assert _status(tabs).startswith("⚠ the link's setting 'odd.json'") and message in _status(tabs)
+
+
 def test_the_page_opens_the_linked_setting_or_says_why_not(folder):
     tabs = page("setting=exercises/ex1.json", folder)
     status = _status(tabs)

@@ -58,15 +58,15 @@ def gif_name(setting: Setting) -> str:
 class Explorer:
     """The explorer's state and wiring; ``widget()`` lays it out as tabs."""
 
-    def __init__(self, surface: str = "two-well", optimizers: str = "sgd, momentum, nesterov, adam",
-                 lr: float | None = None, momentum: float = 0.9, steps: int = 150, start=None,
-                 noise: float = 0.0, seed: int = 0, beta2: float = 0.999, in_page: bool = False):
-        chosen = {"surface": surface, "optimizers": optimizers, "momentum": momentum, "steps": steps,
-                  "noise": noise, "seed": seed, "beta2": beta2,
-                  "lr": surfaces.get(surface).default_lr if lr is None else lr}
-        if start is not None:
-            chosen["start"] = list(start)
-        self.setting = Setting.checked(chosen, "explore()")
+    def __init__(self, setting: Setting | None = None, *, in_page: bool = False, **values):
+        """Start from ``setting``, or from ``values``: fields of a ``Setting`` (surface,
+        optimizers, lr, momentum, steps, start, …; the lr defaults to the surface's ``default_lr``),
+        checked as a saved setting is."""
+        if setting is None:
+            if "lr" not in values and isinstance(values.get("surface", Setting.surface), str):
+                values["lr"] = surfaces.get(values.get("surface", Setting.surface)).default_lr
+            setting = Setting.checked({k: list(v) if k == "start" else v for k, v in values.items()}, "explore()")
+        self.setting = setting
         self.in_page = in_page
         self.mute = Mute()
         self.status = StatusLine("message")
@@ -74,6 +74,7 @@ class Explorer:
         self.landscape = LandscapeView(self.status, on_click=self.set_start)
         self.phase = PhaseView(self.status, on_select=self.select)
         self.networks = NetworksTab()
+        steps = setting.steps
         self.iteration = named(widgets.IntSlider(value=steps, min=0, max=steps, description="iteration",
                                                  layout={"flex": "1 1 auto"}), "iteration")
         self.play = named(widgets.Play(value=steps, min=0, max=steps, interval=60), "play")

@@ -21,6 +21,7 @@ MOMENTA = np.round(np.arange(0.0, 0.951, 0.05), 2)
 BETA2S = (0.9, 0.99, 0.999, 0.9999)
 NOISE_LEVELS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # η of annealed gradient noise; 0: off
 STEPS_RANGE = (10, 1000)
+MAX_SETTING_BYTES = 100_000  # a setting file or upload larger than this is refused unread
 SLIDERS = Grid(LEARNING_RATES, MOMENTA)  # every (lr, momentum) the sliders offer, as one sweep's grid
 
 
@@ -34,7 +35,7 @@ def _integer(value) -> bool:
 
 # field -> (check, what is expected): a setting is checked whole before anything changes
 CHECKS = {
-    "surface": (lambda v: v in surfaces.SURFACES, f"one of {', '.join(surfaces.SURFACES)}"),
+    "surface": (lambda v: isinstance(v, str) and v in surfaces.SURFACES, f"one of {', '.join(surfaces.SURFACES)}"),
     "optimizers": (lambda v: isinstance(v, str), "a text of optimizer specs, e.g. 'sgd, adam'"),
     "lr": (lambda v: _number(v) and v > 0, "a number > 0"),
     "momentum": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
@@ -44,8 +45,8 @@ CHECKS = {
     "start": (lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and all(map(_number, v)),
               "[x, y], two finite numbers"),
     "noise": (lambda v: _number(v) and 0 <= v <= 1, "a number from 0 (off) to 1"),
-    "schedule": (lambda v: v in schedules.SCHEDULES, f"one of {', '.join(schedules.SCHEDULES)}"),
-    "seed": (lambda v: _integer(v), "an integer"),
+    "schedule": (lambda v: isinstance(v, str) and v in schedules.SCHEDULES, f"one of {', '.join(schedules.SCHEDULES)}"),
+    "seed": (lambda v: _integer(v) and 0 <= v <= optim.MAX_SEED, "an integer from 0 to 2**63 - 1"),
 }
 
 
@@ -131,6 +132,9 @@ class Setting:
         in messages; default the path)."""
         source = source or str(path)
         try:
+            if path.stat().st_size > MAX_SETTING_BYTES:  # before reading it whole
+                raise ValueError(f"{source} is not a setting: {path.stat().st_size:,} bytes (a setting is a few "
+                                 f"hundred)")
             data = path.read_bytes()
         except OSError as error:
             raise ValueError(f"cannot read {source}: {error.strerror}") from None
@@ -139,12 +143,16 @@ class Setting:
     @classmethod
     def parsed(cls, text: str | bytes, source: str = "setting") -> tuple["Setting", str]:
         """The setting in the JSON ``text`` (or a file's bytes) and what ``moved_from`` says of it."""
+        if len(text) > MAX_SETTING_BYTES:
+            raise ValueError(f"{source} is not a setting: {len(text):,} bytes (a setting is a few hundred)")
         try:
             values = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"{source} is not JSON: {error}") from None
         except UnicodeDecodeError:
             raise ValueError(f"{source} is not a setting: not a text file") from None
+        except RecursionError:
+            raise ValueError(f"{source} is not a setting: nested too deeply") from None
         setting = cls.checked(values, source)
         return setting, setting.moved_from(values)
 

@@ -63,7 +63,7 @@ def page(query: str | None = None, folder: str | os.PathLike | None = None) -> w
         linked, problem = linked_setting(query, Path(folder) if folder else settings_folder()), None
     except ValueError as error:
         linked, problem = None, error
-    explorer = Explorer(**(linked[0].to_dict() if linked else {}), in_page=True)
+    explorer = Explorer(linked[0] if linked else None, in_page=True)
     if problem is not None:
         explorer.status.error(problem)
     elif linked is not None:

@@ -206,6 +206,7 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
         raise ValueError(f"Invalid optimizer {spec.text!r}: a sweep sets the learning rate of each cell; "
                          f"give the spec without @lr")
     schedules.check(schedule)
+    optim.require_seed(seed)
     if momenta is not None and spec.momentum_parameter is None:
         raise ValueError(f"Invalid momenta: {spec.text!r} has no momentum; sweep lrs only")
     try:

@@ -336,6 +336,7 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
     """
     specs = optim.parse_list(optimizers)
     rates = optim.learning_rates(specs, lr, default=lambda spec: spec.info.network_lr)
+    optim.require_seed(seed)
     if data is not None:
         loaded = datasets.dataset_of(data)
         if dataset is not None and dataset != loaded:

@@ -129,6 +129,16 @@ def apply_weight_decay(group: dict, params: list[Tensor], grads: list[Tensor]) -
     return _ops.added(grads, params, decay)
 
 
+MAX_SEED = 2**63 - 1  # seeds are 0 … 2^63 − 1: what every torch.Generator takes
+
+
+def require_seed(seed) -> int:
+    """``seed``, if it is an integer from 0 to ``MAX_SEED``; else ``ValueError`` saying so."""
+    if isinstance(seed, bool) or not (isinstance(seed, int) and 0 <= seed <= MAX_SEED):
+        raise ValueError(f"Invalid seed: {seed!r} (expected an integer from 0 to 2**63 - 1)")
+    return seed
+
+
 class RandomSource:
     """Seeded random streams, one ``torch.Generator`` per device, saved with the optimizer.
 
@@ -136,8 +146,8 @@ class RandomSource:
     """
 
     def __init__(self, seed: int | None = None):
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"Invalid seed: {seed!r} (expected an int or None)")
+        if seed is not None:
+            require_seed(seed)
         self.seed = seed
         self._generators: dict[str, torch.Generator] = {}
         self._pending: dict[str, Tensor] = {}
