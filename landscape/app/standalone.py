@@ -103,11 +103,13 @@ def page_url(port: int, setting_name: str | None = None) -> str:
 
 def voila_command(notebook_path: Path, port: int, open_browser: bool = False,
                   keep_unconnected: int = KEEP_UNCONNECTED) -> list[str]:
-    """Voilà serving the page. A closed tab shuts its kernel down, but a browser that goes away
-    without saying so (a laptop closed, a lost network) leaves it running: a kernel with no page
-    connected is shut down after ``keep_unconnected`` seconds idle (Jupyter's culling; a
+    """Voilà serving the page (``voila_page``: Voilà setting the cookie that a closing page's
+    shutdown request needs). A closed or reloaded tab shuts its kernel down, but a browser that
+    goes away without saying so (a laptop closed, a lost network) leaves it running: a kernel with
+    no page connected is shut down after ``keep_unconnected`` seconds idle (Jupyter's culling; a
     connected page is never culled)."""
-    return [sys.executable, "-m", "voila", str(notebook_path), f"--port={port}", "--Voila.ip=127.0.0.1",
+    return [sys.executable, "-m", "landscape.app.voila_page", str(notebook_path), f"--port={port}",
+            "--Voila.ip=127.0.0.1",
             "--Voila.port_retries=0", "--show_tracebacks=False", "--strip_sources=True",
             f"--MappingKernelManager.cull_idle_timeout={keep_unconnected}",
             f"--MappingKernelManager.cull_interval={max(1, min(60, keep_unconnected // 2))}",
