@@ -301,7 +301,11 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
         ~(finite if shade.cells is None else finite & shade.cells.T), shown), cmap=shade.cmap, norm=norm)
               for shade in shades]
     for shade, mesh in reversed(list(zip(shades, meshes))):  # each bar goes next to the axes: the first last
-        ax.figure.colorbar(mesh, ax=ax, label=shade.label, pad=0.02)
+        bar = ax.figure.colorbar(mesh, ax=ax, label=shade.label, pad=0.02)
+        plain = mticker.FuncFormatter(lambda value, _: f"{value:.4g}")  # 60, 2.34: not 6 × 10¹, 2.34 × 10⁰
+        bar.ax.yaxis.set_major_formatter(plain)  # within about a decade, the minor ticks too (20, 30, …)
+        bar.ax.yaxis.set_minor_formatter(plain if norm and norm.vmax < 15 * norm.vmin else mticker.NullFormatter())
+        bar.ax.tick_params(which="both", labelsize=8)
     ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
     ax.set_xscale("log")
