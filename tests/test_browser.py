@@ -16,7 +16,8 @@ import pytest
 
 from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
                      image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
-                     shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, widget)
+                     shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, wait_until,
+                     widget)
 from helpers import data_root
 from landscape.draw import colour
 from landscape.lecture import LECTURE_GIFS
@@ -192,7 +193,7 @@ def test_a_click_on_a_phase_cell_moves_the_sliders_and_says_what_its_run_did(lab
     figure = widget(page, "phase-figure")
     wait_for_picture(page, "phase-figure")
     readout = widget(page, "phase-readout")
-    assert re.match(r"η = 0\.02, β = 0\.9 \(the ringed cell\): reached ★ ", readout.inner_text())
+    wait_for_status(page, r"^η = 0\.02, β = 0\.9 \(the ringed cell\): reached ★ ", "phase-readout", timeout=30_000)
     families = {"✖": lambda r, g, b: (r > 200) & (r - b > 60), "★": lambda r, g, b: (b - r > 60) & (b > 120)}
     for mark in ("✖", "★"):
         image = shown_image(figure)
@@ -203,12 +204,14 @@ def test_a_click_on_a_phase_cell_moves_the_sliders_and_says_what_its_run_did(lab
         assert (window(image).max(-1) < 60).sum() < 5, "no ring there yet"
         sliders = [widget(page, name).locator(".widget-readout") for name in ("lr", "momentum")]
         before, set_before = image_source(page, "phase-figure"), [float(s.inner_text()) for s in sliders]
+        said_before = readout.text_content()
         box = figure.bounding_box()
         page.mouse.click(box["x"] + (x + 0.5) * box["width"] / image.shape[1],
                          box["y"] + (y + 0.5) * box["height"] / image.shape[0])
         wait_for_new_image(page, before, "phase-figure")
-        said = re.match(r"η = (\S+), β = (\S+) \(the ringed cell\): reached (\S) at \(", readout.inner_text())
-        assert said and said.group(3) == mark, readout.inner_text()
+        wait_until(page, ".lsc-phase-readout", "(element, old) => element.textContent !== old", said_before)
+        said = re.match(r"η = (\S+), β = (\S+) \(the ringed cell\): reached (\S) at \(", readout.text_content())
+        assert said and said.group(3) == mark, readout.text_content()
         now = [float(s.inner_text()) for s in sliders]
         assert now == [float(said.group(1)), float(said.group(2))] and now != set_before, "the sliders moved there"
         assert (window(shown_image(figure)).max(-1) < 60).sum() > 30, "the ring is drawn on the clicked cell"

@@ -165,7 +165,8 @@ class PhaseView:
         return self._drawn[1].figure.png(), readout(runs, *current)
 
     def _publish(self, result: tuple[bytes, str]) -> None:
-        self.image.value, self.readout.value = result
+        png, self.readout.value = result  # the words first: a page that shows the picture has them
+        self.image.value = png
 
     def _clicked(self, x: float, y: float) -> None:
         """The clicked cell's lr and momentum to ``on_select`` (anywhere in the cell: the lower
