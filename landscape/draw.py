@@ -281,7 +281,8 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
                title: str, colour_floor: float = 1e-12, current: tuple[float, float] | None = None) -> Axes:
     """The lr x momentum heatmap every phase diagram shares: ``values`` (len(lrs), len(momenta)),
     lower is better, log colours from ``colour_floor`` up on one scale for every shade (each
-    ``Shade`` colours its cells with its own map and colour bar), NaN where a cell has none (grey,
+    ``Shade`` colours its cells with its own map and colour bar; no bar where no cell has a
+    value: a scale of nothing teaches nothing), NaN where a cell has none (grey,
     ``missing_label``), ``diverged`` cells dark; log lr axis; ticks at the cells' lrs and
     momenta (``cell_ticks``); ``current`` (lr, momentum) ringed, e.g. the sliders'. The legend is
     left to the caller (``ax.legend``), who may overlay more first."""
@@ -300,11 +301,11 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
     meshes = [ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(
         ~(finite if shade.cells is None else finite & shade.cells.T), shown), cmap=shade.cmap, norm=norm)
               for shade in shades]
-    for shade, mesh in reversed(list(zip(shades, meshes))):  # each bar goes next to the axes: the first last
+    for shade, mesh in reversed(list(zip(shades, meshes)) if norm else []):  # the first bar ends next to the axes
         bar = ax.figure.colorbar(mesh, ax=ax, label=shade.label, pad=0.02)
         plain = mticker.FuncFormatter(lambda value, _: f"{value:.4g}")  # 60, 2.34: not 6 × 10¹, 2.34 × 10⁰
         bar.ax.yaxis.set_major_formatter(plain)  # within about a decade, the minor ticks too (20, 30, …)
-        bar.ax.yaxis.set_minor_formatter(plain if norm and norm.vmax < 15 * norm.vmin else mticker.NullFormatter())
+        bar.ax.yaxis.set_minor_formatter(plain if norm.vmax < 15 * norm.vmin else mticker.NullFormatter())
         bar.ax.tick_params(which="both", labelsize=8)
     ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
@@ -372,7 +373,7 @@ def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
         raise ValueError("phase_diagram needs an lr x momentum sweep (landscape.trajectory.sweep)")
     momenta = np.zeros(1) if grid.momenta is None else grid.momenta.numpy()
     iterations = grid.values(sweep.iterations).numpy().astype(float)
-    within = f"iterations to within {sweep.tolerance:g}"
+    within = f"iterations to within {sweep.tolerance:.3g}"
     shades = [Shade(f"reached ★ (global): {within}" if sweep.marks_minima else within, GLOBAL_SHADE,
                     basin_of(sweep, True))]
     if sweep.marks_minima:

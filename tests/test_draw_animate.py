@@ -384,3 +384,13 @@ def test_phase_axes_are_labelled_at_the_cells_values(lrs, momenta, lr_labels, mo
         every = np.sort(np.concatenate([ticks, axis.get_minorticklocs()]))
         np.testing.assert_allclose(every, np.sort(cells), rtol=1e-9)
         assert not any(t.get_text() for t in axis.get_ticklabels(minor=True))
+
+
+def test_a_phase_diagram_where_no_run_arrived_has_no_colour_scale():
+    """Rosenbrock in 150 steps: every cell diverged or not there yet; a colour bar would be a
+    scale of nothing (it used to read -0.1 … 0.1 iterations)."""
+    sweep = trajectory.sweep(surfaces.get("rosenbrock"), "momentum", [0.001, 0.002, 0.01], [0.0, 0.9], steps=150)
+    assert (sweep.iterations < 0).all()
+    ax = draw.phase_diagram(sweep)
+    assert ax.figure.axes == [ax]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["diverged", "not arrived in 150"]
