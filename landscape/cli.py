@@ -415,10 +415,12 @@ def parser() -> argparse.ArgumentParser:
     from .nets.models import MODELS
 
     phase = commands.add_parser(
-        "phase", aliases=["sweep"], help="lr x momentum phase diagram: of iterations on a surface (PNG), or of a "
-                                         "network's validation loss (JSON, CSV, PNG); phase and sweep are one command",
-        description="The lr x momentum phase diagram of one optimizer: on a surface (--surface: iterations to "
-                    "converge, a PNG) or a network (--model: final validation loss, trained once per cell, every "
+        "phase", aliases=["sweep"], help="lr x momentum phase diagram: of the minimum reached and the iterations on "
+                                         "a surface (PNG), or of a network's validation loss (JSON, CSV, PNG); phase "
+                                         "and sweep are one command",
+        description="The lr x momentum phase diagram of one optimizer: on a surface (--surface: which minimum each "
+                    "run reached, global ★ or another ✖, and in how many iterations, a PNG) or a network (--model: "
+                    "final validation loss, trained once per cell, every "
                     "cell in one batched run; sweep.json, .csv, .png in a folder). The options under 'surface' "
                     "and 'network' apply to that one only.")
     what = phase.add_mutually_exclusive_group(required=True)

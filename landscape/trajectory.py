@@ -124,14 +124,14 @@ class Trajectories:
         'diverged at iteration 7', 'not at a minimum after 150 iterations (f − f* = 0.081)'."""
         if self.diverged_at[row] >= 0:
             return f"diverged at iteration {int(self.diverged_at[row])}"
-        if self.iterations[row] >= 0:
+        iterations = int(self.iterations[row])
+        if iterations >= 0:
             minimum = self.surface.minima[self.minimum[row]]
             if minimum.is_global:
                 unique = sum(m.is_global for m in self.surface.minima) == 1
                 what = "the global minimum" if unique else "a global minimum"
             else:
                 what = f"a minimum with f − f* = {minimum.value - self.surface.minimum_value:.2g}"
-            iterations = int(self.iterations[row])
             when = (f"only at the last of {iterations} iterations" if iterations == self.last_iteration
                     else f"in {iterations} iteration{'s' * (iterations != 1)}")
             x, y = minimum.point
