@@ -304,8 +304,12 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
     for shade, mesh in reversed(list(zip(shades, meshes)) if norm else []):  # the first bar ends next to the axes
         bar = ax.figure.colorbar(mesh, ax=ax, label=shade.label, pad=0.02)
         plain = mticker.FuncFormatter(lambda value, _: f"{value:.4g}")  # 60, 2.34: not 6 × 10¹, 2.34 × 10⁰
-        bar.ax.yaxis.set_major_formatter(plain)  # within about a decade, the minor ticks too (20, 30, …)
-        bar.ax.yaxis.set_minor_formatter(plain if norm.vmax < 15 * norm.vmin else mticker.NullFormatter())
+        bar.ax.yaxis.set_major_formatter(plain)
+        if norm.vmax < 10 * norm.vmin:  # within a decade: matplotlib's ticks, the minor ones labelled too
+            bar.ax.yaxis.set_minor_formatter(plain)
+        else:  # 10, 20, 50, 100, …
+            bar.ax.yaxis.set_major_locator(mticker.LogLocator(subs=(1, 2, 5)))
+            bar.ax.yaxis.set_minor_formatter(mticker.NullFormatter())
         bar.ax.tick_params(which="both", labelsize=8)
     ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
@@ -331,22 +335,23 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
 
 def cell_ticks(values: np.ndarray) -> np.ndarray:
     """The cell values an axis of a phase diagram labels: all of them, up to ``MAX_TICK_LABELS``;
-    else every k-th from some offset, the choice whose labels (3 significant digits) are
-    shortest, then the one with more labels: 0.001, 0.01, 0.1, 1 of 31 lrs; 0, 0.2, … 0.8 of
-    the momenta 0, 0.05, … 0.95. The other cells get unlabelled minor ticks."""
+    else every k-th from some offset: the smallest k (at least 3 labels) whose labels are all
+    round, one significant digit (0.001, 0.01, 0.1, 1 of 31 or of 40 log-spaced lrs; 0, 0.2, …
+    0.8 of the momenta 0, 0.05, … 0.95), else the smallest k that labels at most
+    ``MAX_TICK_LABELS``, from the offset with the shortest labels. The other cells get
+    unlabelled minor ticks."""
     values = np.asarray(values, dtype=float)
     count = len(values)
     if count <= MAX_TICK_LABELS:
         return values
-
-    def digits(value: float) -> int:
-        return max(len(f"{value:.2e}".split("e")[0].replace(".", "").rstrip("0")), 1)
-
-    fewest = -(-count // MAX_TICK_LABELS)
-    choices = [(np.mean([digits(v) for v in values[offset::stride]]), stride, offset)
-               for stride in range(fewest, 2 * fewest + 1) for offset in range(stride)]
-    _, stride, offset = min(choices)
-    return values[offset::stride]
+    digits = np.array([max(len(f"{v:.2e}".split("e")[0].replace(".", "").rstrip("0")), 1) for v in values])
+    strides = range(-(-count // MAX_TICK_LABELS), (count - 1) // 2 + 1)
+    for stride in strides:
+        for offset in range(stride):
+            if (digits[offset::stride] == 1).all():
+                return values[offset::stride]
+    offset = min(range(strides[0]), key=lambda offset: digits[offset::strides[0]].mean())
+    return values[offset::strides[0]]
 
 
 def momentum_label(spec: optim.Spec) -> str:

@@ -369,6 +369,8 @@ def test_a_phase_diagram_of_a_surface_whose_minima_are_all_global_has_one_key_an
     ([0.01, 0.0548, 0.3], [0.0, 0.9], ["0.01", "0.0548", "0.3"], ["0", "0.9"]),
     (np.round(10 ** np.arange(-3.0, 0.01, 0.1), 4), np.round(np.arange(0.0, 0.951, 0.05), 2),
      ["0.001", "0.01", "0.1", "1"], ["0", "0.2", "0.4", "0.6", "0.8"]),
+    (np.logspace(-3, 0, 40), np.linspace(0, 0.98, 8),  # the notebook's lrs: every 13th is a decade
+     ["0.001", "0.01", "0.1", "1"], ["0", "0.28", "0.56", "0.84"]),  # none round: every other
 ])
 def test_phase_axes_are_labelled_at_the_cells_values(lrs, momenta, lr_labels, momentum_labels):
     """Few cells: a tick at each cell's value; many: a readable subset of the cells' values,
