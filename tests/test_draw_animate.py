@@ -351,7 +351,7 @@ def test_each_phase_cell_shows_the_minimum_its_run_reached_and_light_means_fast(
         assert (lightness[:, None] >= lightness[None, :] - 3)[slower].all(), family
         assert lightness[0] > lightness[-1] + 150, "a visible range of brightness"
     bars = {a.get_ylabel() for a in ax.figure.axes if a is not ax}  # the key: which colour is which
-    assert bars == {"reached ★ (global): iterations to within 0.04", "reached ✖ (not global): iterations to within 0.04"}
+    assert bars == {f"reached {mark}: iterations to within 0.04" for mark in ("★ (global)", "✖ (not global)")}
 
 
 def test_a_phase_diagram_of_a_surface_whose_minima_are_all_global_has_one_key_and_no_marks():

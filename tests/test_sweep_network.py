@@ -128,5 +128,6 @@ def test_the_phase_diagram_labels_each_cells_lr_and_momentum_and_counts_epochs(t
         assert [t.get_text() for t in phase.get_yticklabels()] == ["0", "0.9"]
         np.testing.assert_allclose(phase.get_xticks(), result.grid.lrs.numpy(), rtol=1e-12)
         assert not any(t.get_text() for t in phase.get_xticklabels(minor=True))
-        colour_bar = [axes.get_ylabel() for axes in figure.axes if axes.get_ylabel().startswith("validation loss after")]
+        colour_bar = [axes.get_ylabel() for axes in figure.axes
+                      if axes.get_ylabel().startswith("validation loss after")]
         assert colour_bar == [f"validation loss after {epochs} epoch{'s' if epochs > 1 else ''}"]
