@@ -79,7 +79,8 @@ def _point(text: str) -> tuple[float, float]:
 
 
 # a surface sweep's options (a network's sweep refuses them)
-SURFACE_OPTIONS = (("--steps", int, "iterations (300)"), ("--tolerance", _number, "convergence tolerance (0.001)"),
+SURFACE_OPTIONS = (("--steps", int, "iterations (300)"), ("--tolerance", _number,
+                   "distance from a minimum that counts as arrived (default: the surface's, 1%% of its view)"),
                    ("--start", _point, "start point x,y (default: the surface's)"))
 
 
@@ -215,7 +216,6 @@ def _phase(args) -> None:
     if given:
         raise ValueError(f"{', '.join(given)} applies to a network's sweep (--model), not a surface's (--surface)")
     steps = 300 if args.steps is None else args.steps
-    tolerance = 1e-3 if args.tolerance is None else args.tolerance
     check_writable(args.out)
     optim.parse(args.optimizer)
     grid = _grid(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
@@ -229,7 +229,7 @@ def _phase(args) -> None:
     if args.start is not None:
         _check_start(surface, args.start)
     runs = sweep(surface, args.optimizer, grid.lrs, grid.momenta, start=args.start, steps=steps,
-                 tolerance=tolerance, schedule=args.schedule)
+                 tolerance=args.tolerance, schedule=args.schedule)
     ax = phase_diagram(runs)
     with atomic_path(args.out) as temporary:
         ax.figure.savefig(temporary, format=args.out.rsplit(".", 1)[-1] if "." in args.out else "png")
@@ -415,10 +415,12 @@ def parser() -> argparse.ArgumentParser:
     from .nets.models import MODELS
 
     phase = commands.add_parser(
-        "phase", aliases=["sweep"], help="lr x momentum phase diagram: of iterations on a surface (PNG), or of a "
-                                         "network's validation loss (JSON, CSV, PNG); phase and sweep are one command",
-        description="The lr x momentum phase diagram of one optimizer: on a surface (--surface: iterations to "
-                    "converge, a PNG) or a network (--model: final validation loss, trained once per cell, every "
+        "phase", aliases=["sweep"], help="lr x momentum phase diagram: of the minimum reached and the iterations on "
+                                         "a surface (PNG), or of a network's validation loss (JSON, CSV, PNG); phase "
+                                         "and sweep are one command",
+        description="The lr x momentum phase diagram of one optimizer: on a surface (--surface: which minimum each "
+                    "run reached, global ★ or another ✖, and in how many iterations, a PNG) or a network (--model: "
+                    "final validation loss, trained once per cell, every "
                     "cell in one batched run; sweep.json, .csv, .png in a folder). The options under 'surface' "
                     "and 'network' apply to that one only.")
     what = phase.add_mutually_exclusive_group(required=True)

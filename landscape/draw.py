@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import matplotlib
 import matplotlib.colors as mcolors
+import matplotlib.patheffects as patheffects
 import matplotlib.ticker as mticker
 import numpy as np
 import torch
@@ -257,18 +258,44 @@ def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectories] = ()) 
     ax.set_ylabel("y")
 
 
+@dataclass(frozen=True)
+class Shade:
+    """One family of a phase diagram's cells, coloured by its own map: ``cells`` (L, M) bool
+    (None: every cell), ``cmap`` (light for low values), ``label`` for its colour bar."""
+
+    label: str
+    cmap: str | mcolors.Colormap = "viridis_r"
+    cells: np.ndarray | None = None
+
+
+def _light_to_dark(name: str, light: float, dark: float) -> mcolors.Colormap:
+    """Part of a sequential matplotlib map, from ``light`` to ``dark`` (fractions of it): its
+    hue stays recognisable at both ends, never grey-white or black."""
+    return mcolors.ListedColormap(matplotlib.colormaps[name](np.linspace(light, dark, 256)), name=f"{name} part")
+
+
+# a phase diagram's cells by the minimum their run reached: blue for ★, orange for ✖ (told apart
+# with any colour vision), light where it arrived fast, dark where slowly
+GLOBAL_SHADE = _light_to_dark("Blues", 0.25, 0.9)
+OTHER_SHADE = _light_to_dark("Oranges", 0.2, 0.8)
+MAX_TICK_LABELS = 7  # on a phase diagram's axis; a longer axis labels a subset of its cells
+
+
 def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np.ndarray,
-               diverged: np.ndarray, *, colour_label: str, missing_label: str, momentum_label: str,
+               diverged: np.ndarray, *, shades: Sequence[Shade], missing_label: str, momentum_label: str,
                title: str, colour_floor: float = 1e-12, current: tuple[float, float] | None = None) -> Axes:
     """The lr x momentum heatmap every phase diagram shares: ``values`` (len(lrs), len(momenta)),
-    lower is better (log colours from ``colour_floor`` up), NaN where a cell has none (grey,
-    ``missing_label``), ``diverged`` cells dark; log lr axis; ``current`` (lr, momentum) ringed,
-    e.g. the sliders'. The legend is left to the caller (``ax.legend``), who may overlay more first."""
+    lower is better, log colours from ``colour_floor`` up on one scale for every shade (each
+    ``Shade`` colours its cells with its own map and colour bar; no bar where no cell has a
+    value: a scale of nothing teaches nothing), NaN where a cell has none (grey,
+    ``missing_label``), ``diverged`` cells dark; log lr axis; ticks at the cells' lrs and
+    momenta (``cell_ticks``); ``current`` (lr, momentum) ringed, e.g. the sliders'. The legend is
+    left to the caller (``ax.legend``), who may overlay more first."""
     if ax is None:
         ax = PlainFigure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
     values, diverged = values.astype(float).T, diverged.T
     ax.set_facecolor(NOT_CONVERGED_COLOUR)
-    lr_edges = _edges(np.log10(lrs))
+    lr_edges = 10 ** _edges(np.log10(lrs))
     momentum_edges = _edges(momenta)
     finite = np.isfinite(values) & ~diverged
     shown = np.where(finite, values, np.nan)
@@ -276,22 +303,60 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
     if finite.any():
         norm = mcolors.LogNorm(vmin=max(np.nanmin(shown), colour_floor),
                                vmax=max(np.nanmax(shown), 2 * colour_floor))
-    mesh = ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_invalid(shown), cmap="viridis_r", norm=norm)
-    ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
+    meshes = [ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(
+        ~(finite if shade.cells is None else finite & shade.cells.T), shown), cmap=shade.cmap, norm=norm)
+              for shade in shades]
+    for shade, mesh in reversed(list(zip(shades, meshes)) if norm else []):  # the first bar ends next to the axes
+        bar = ax.figure.colorbar(mesh, ax=ax, label=shade.label, pad=0.02)
+        plain = mticker.FuncFormatter(lambda value, _: f"{value:.4g}")  # 60, 2.34: not 6 × 10¹, 2.34 × 10⁰
+        bar.ax.yaxis.set_major_formatter(plain)
+        if norm.vmax < 10 * norm.vmin:  # within a decade: matplotlib's ticks, the minor ones labelled too
+            bar.ax.yaxis.set_minor_formatter(plain)
+        else:  # 10, 20, 50, 100, …
+            bar.ax.yaxis.set_major_locator(mticker.LogLocator(subs=(1, 2, 5)))
+            bar.ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+        bar.ax.tick_params(which="both", labelsize=8)
+    ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
     ax.set_xscale("log")
-    ax.figure.colorbar(mesh, ax=ax, label=colour_label)
-    if current is not None:
-        ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
-                markeredgewidth=2.5, linestyle="none", label="current")
+    if current is not None:  # a black ring edged in white: seen on light and dark cells alike
+        ax.plot(*current, marker="o", markersize=12, markerfacecolor="none", markeredgecolor="black",
+                markeredgewidth=2, linestyle="none", label="current",
+                path_effects=[patheffects.withStroke(linewidth=4, foreground="white")])
     ax.plot([], [], marker="s", color=DIVERGED_COLOUR, linestyle="none", label="diverged")
     ax.plot([], [], marker="s", color=NOT_CONVERGED_COLOUR, linestyle="none", label=missing_label)
-    ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
+    ax.set_xlim(lr_edges[0], lr_edges[-1])
     ax.set_ylim(momentum_edges[0], momentum_edges[-1])
+    for axis, cells in ((ax.xaxis, lrs), (ax.yaxis, momenta)):
+        labelled = cell_ticks(cells)
+        axis.set_ticks(labelled, labels=[f"{value:.3g}" for value in labelled])
+        axis.set_ticks(cells if len(labelled) < len(cells) else [], minor=True)
+        axis.set_minor_formatter(mticker.NullFormatter())
     ax.set_xlabel("learning rate η")
     ax.set_ylabel(momentum_label)
     ax.set_title(title, fontsize=10)
     return ax
+
+
+def cell_ticks(values: np.ndarray) -> np.ndarray:
+    """The cell values an axis of a phase diagram labels: all of them, up to ``MAX_TICK_LABELS``;
+    else every k-th from some offset: the smallest k (at least 3 labels) whose labels are all
+    round, one significant digit (0.001, 0.01, 0.1, 1 of 31 or of 40 log-spaced lrs; 0, 0.2, …
+    0.8 of the momenta 0, 0.05, … 0.95), else the smallest k that labels at most
+    ``MAX_TICK_LABELS``, from the offset with the shortest labels. The other cells get
+    unlabelled minor ticks."""
+    values = np.asarray(values, dtype=float)
+    count = len(values)
+    if count <= MAX_TICK_LABELS:
+        return values
+    digits = np.array([max(len(f"{v:.2e}".split("e")[0].replace(".", "").rstrip("0")), 1) for v in values])
+    strides = range(-(-count // MAX_TICK_LABELS), (count - 1) // 2 + 1)
+    for stride in strides:
+        for offset in range(stride):
+            if (digits[offset::stride] == 1).all():
+                return values[offset::stride]
+    offset = min(range(strides[0]), key=lambda offset: digits[offset::strides[0]].mean())
+    return values[offset::strides[0]]
 
 
 def momentum_label(spec: optim.Spec) -> str:
@@ -301,37 +366,51 @@ def momentum_label(spec: optim.Spec) -> str:
 
 def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
                   current: tuple[float, float] | None = None) -> Axes:
-    """Heatmap of iterations-to-converge over the lr x momentum sweep of one optimizer
-    (``trajectory.sweep``), drawn by ``phase_grid``.
+    """Heatmap of where and how fast each run of the lr x momentum sweep of one optimizer
+    (``trajectory.sweep``) arrived, drawn by ``phase_grid``: outcome first, then speed.
 
-    Diverged cells are dark, not-converged cells grey. On a quadratic, for gradient descent and
-    heavy ball (``Spec.is_heavy_ball``), theory's stability limit lr·λmax < 2(1 + β) and the
-    optimal (lr*, β*) are overlaid (``landscape.theory``). ``current`` marks a (lr, momentum)
-    position, e.g. the sliders'. The y axis is the spec's momentum (``Spec.momentum_parameter``): β
-    of heavy ball / Nesterov, or β1 for the Adam family.
+    A cell whose run reached a global minimum ★ is blue, one that reached another minimum ✖
+    orange (a colour bar each, on a surface that has both kinds), light where it arrived in few
+    iterations and dark in many; diverged cells are dark grey, not-arrived cells light grey. On
+    a quadratic, for gradient descent and heavy ball (``Spec.is_heavy_ball``), theory's stability
+    limit lr·λmax < 2(1 + β) and the optimal (lr*, β*) are overlaid (``landscape.theory``).
+    ``current`` marks a (lr, momentum) position, e.g. the sliders'. The y axis is the spec's
+    momentum (``Spec.momentum_parameter``): β of heavy ball / Nesterov, or β1 for the Adam family.
+    The legend sits under the axes, hiding no cell.
     """
     grid = sweep.grid
     if grid is None:
         raise ValueError("phase_diagram needs an lr x momentum sweep (landscape.trajectory.sweep)")
     momenta = np.zeros(1) if grid.momenta is None else grid.momenta.numpy()
     iterations = grid.values(sweep.iterations).numpy().astype(float)
+    within = f"iterations to within {sweep.tolerance:.3g}"
+    shades = [Shade(f"reached ★ (global): {within}" if sweep.marks_minima else within, GLOBAL_SHADE,
+                    basin_of(sweep, True))]
+    if sweep.marks_minima:
+        shades.append(Shade(f"reached ✖ (not global): {within}", OTHER_SHADE, basin_of(sweep, False)))
     ax = phase_grid(ax, grid.lrs.numpy(), momenta, np.where(iterations >= 0, iterations, np.nan),
-                    grid.values(sweep.diverged_at).numpy() >= 0,
-                    colour_label=f"iterations to within {sweep.tolerance:g}",
-                    missing_label=f"not converged in {sweep.last_iteration}",
+                    grid.values(sweep.diverged_at).numpy() >= 0, shades=shades,
+                    missing_label=f"not arrived in {sweep.last_iteration}",
                     momentum_label=momentum_label(sweep.spec),
                     title=f"{sweep.spec.text} on {sweep.surface.name}", colour_floor=1, current=current)
     eigenvalues = getattr(sweep.surface, "eigenvalues", None)
     if eigenvalues is not None and sweep.spec.is_heavy_ball:
         low, high = ax.get_ylim()
         beta = np.linspace(low, high, 200)
-        ax.plot(theory.stability_limit(beta, max(eigenvalues)), beta, color="#42d4f4", linestyle="--",
+        ax.plot(theory.stability_limit(beta, max(eigenvalues)), beta, color="#f032e6", linestyle="--",
                 linewidth=2, label="stability limit  lr·λmax = 2(1+β)")
         lr_best, beta_best = theory.optimal_heavy_ball(eigenvalues)
         ax.plot(lr_best, beta_best, marker="*", markersize=16, color="#f58231",
                 markeredgecolor="black", linestyle="none", label=f"optimal ({lr_best:.3g}, {beta_best:.3g})")
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3, fontsize=8, frameon=False)
     return ax
+
+
+def basin_of(sweep: Trajectories, is_global: bool) -> np.ndarray:
+    """(L, M): the cells of ``sweep`` whose run arrived at a global minimum (``is_global``) or
+    at another one."""
+    kinds = torch.tensor([m.is_global == is_global for m in sweep.surface.minima] + [False])
+    return sweep.grid.values(kinds[sweep.minimum]).numpy()  # minimum -1 (none): the False
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:

@@ -3,9 +3,10 @@
 A run optimizes a parameter of shape (B, 2): row b is an independent trajectory with its own
 start and, through tensor hyper-parameters of shape (B, 1), its own learning rate and momentum.
 The result records every point, the loss along the way and, per row, how many iterations it
-needed to reach a tolerance (and stay there), which minimum it reached, the step at which it
-diverged (left the finite range or went far outside the view), or the step from which it stayed
-outside the view. Divergence is data, not an error.
+needed to arrive at a minimum (come within the surface's ``tolerance`` and stay there), which
+minimum that is (global ★ or another ✖), the step at which it diverged (left the finite range
+or went far outside the view), or the step from which it stayed outside the view. Divergence is
+data, not an error.
 
 In a list of runs (``compare``, ``sweeps``: ``optim.parse_list``) a spec may carry its own
 learning rate, ``spec@lr``: 'sgd@0.01', 'sgd@0.1' is one optimizer at two learning rates. An lr x
@@ -30,6 +31,7 @@ from .grid import Grid
 from .surfaces import StochasticSurface, Surface, newton_step
 
 CRITERIA = ("distance", "loss")
+MARKS = {True: "★", False: "✖"}  # a global minimum, another minimum: the marks the contours draw
 LONG_RUN = 20_000  # steps from which a run shows a progress bar
 
 
@@ -42,12 +44,15 @@ class Trajectories:
         spec: the optimizer's parsed spec (None for Newton's method, ``newton``).
         points: (P+1, B, 2) positions, NaN from the point a row diverged.
         losses: (P+1, B) full-batch loss at each point.
-        iterations: (B,) iterations after which the row stayed within tolerance; -1 if it did not.
+        iterations: (B,) iterations after which the row stayed within ``tolerance`` of a minimum
+            (by ``criterion``); -1 if it did not.
         minimum: (B,) index into ``surface.minima`` of the minimum reached; -1 if none.
         diverged_at: (B,) iteration at which the row diverged; -1 if it did not.
         left_at: (B,) first iteration of the final stretch the row spent outside the view
             (``surface.bounds``); -1 if it ends inside, diverged or converged.
         settings: per-row hyper-parameter values, e.g. {"lr": (B,), "momentum": (B,)}.
+        tolerance, criterion: what counted as arrived: within ``tolerance`` of the minimum
+            ("distance"; None: the surface's ``tolerance``) or of the minimum value ("loss").
         grid: the lr x momentum grid the rows are laid out on (``trajectory.sweep``), else None.
         name: what legends call the run (the spec's name, plus e.g. the batch size).
         point_steps: (P+1,) the iteration after which each point was taken, where points were
@@ -64,7 +69,7 @@ class Trajectories:
     diverged_at: Tensor
     left_at: Tensor
     settings: dict[str, Tensor] = field(default_factory=dict)
-    tolerance: float = 1e-3
+    tolerance: float | None = None
     criterion: str = "distance"
     grid: Grid | None = None
     name: str = ""
@@ -72,6 +77,7 @@ class Trajectories:
 
     def __post_init__(self):
         self.name = self.name or self.spec.name
+        self.tolerance = self.surface.tolerance if self.tolerance is None else self.tolerance
 
     @property
     def last_point(self) -> int:
@@ -91,18 +97,51 @@ class Trajectories:
     def last_iteration(self) -> int:
         return int(self.iteration_of_point[-1])
 
+    @property
+    def marks_minima(self) -> bool:
+        """Whether an outcome names the kind of minimum reached (★ global, ✖ other): only on a
+        surface with a minimum that is not global, where arriving is not yet success."""
+        return any(not m.is_global for m in self.surface.minima)
+
     def outcome(self, row: int = 0) -> str:
         """What became of row ``row``, first that applies: 'diverged@k'; the iterations to
-        converge, '123', or '150 (last step)' when it got there only at the last of 150 steps;
-        'left@k', outside the view from iteration k to the end; else '>T', not converged in T."""
+        arrive, '123', or '150 (last step)' when it got there only at the last of 150 steps,
+        with the minimum's mark where ``marks_minima`` ('12 ✖', '40 ★ (last step)'); 'left@k',
+        outside the view from iteration k to the end; else '>T', not arrived in T."""
         if self.diverged_at[row] >= 0:
             return f"diverged@{int(self.diverged_at[row])}"
         if self.iterations[row] >= 0:
             iterations = int(self.iterations[row])
-            return f"{iterations} (last step)" if iterations == self.last_iteration else str(iterations)
+            mark = f" {MARKS[self.surface.minima[self.minimum[row]].is_global]}" if self.marks_minima else ""
+            return f"{iterations}{mark}" + (" (last step)" if iterations == self.last_iteration else "")
         if self.left_at[row] >= 0:
             return f"left@{int(self.left_at[row])}"
         return f">{self.last_iteration}"
+
+    def describe(self, row: int = 0) -> str:
+        """``outcome`` in words, for a reader who points at one row (a phase diagram's cell):
+        'reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in 6 iterations',
+        'diverged at iteration 7', 'not at a minimum after 150 iterations (f − f* = 0.081)'."""
+        if self.diverged_at[row] >= 0:
+            return f"diverged at iteration {int(self.diverged_at[row])}"
+        iterations = int(self.iterations[row])
+        if iterations >= 0:
+            minimum = self.surface.minima[self.minimum[row]]
+            if minimum.is_global:
+                unique = sum(m.is_global for m in self.surface.minima) == 1
+                what = "the global minimum" if unique else "a global minimum"
+            else:
+                what = f"a minimum with f − f* = {minimum.value - self.surface.minimum_value:.2g}"
+            when = (f"only at the last of {iterations} iterations" if iterations == self.last_iteration
+                    else f"in {iterations} iteration{'s' * (iterations != 1)}")
+            x, y = minimum.point
+            return f"reached {MARKS[minimum.is_global]} at ({x:.2f}, {y:.2f}), {what}, {when}"
+        if self.left_at[row] >= 0:
+            return f"left the view at iteration {int(self.left_at[row])} and stayed outside"
+        if self.surface.minimum_value is None:
+            return f"no minimum to reach: f = {float(self.losses[-1, row]):.2g} after {self.last_iteration} iterations"
+        gap = float(self.losses[-1, row]) - self.surface.minimum_value
+        return f"not at a minimum after {self.last_iteration} iterations (f − f* = {gap:.2g})"
 
     def label(self, row: int | None = None, name: str | None = None) -> str:
         """Legend text as on a lecture slide: 'adam [123]'; every row's outcome, 'adam [123,
@@ -236,14 +275,14 @@ def _final_stretch(holds: Tensor) -> Tensor:
 
 
 def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: int = 200,
-              tolerance: float = 1e-3, criterion: str = "distance", seed: int = 0,
+              tolerance: float | None = None, criterion: str = "distance", seed: int = 0,
               escape: float = 10.0, device=None, dtype=torch.float64,
               schedule: str = "none") -> list[Trajectories]:
     """Step every job's rows together: one loss and gradient evaluation per step for all of
     them (rows are independent, so this is exactly the jobs run one by one), then each job's
     optimizer steps its own parameter; the learning rates follow ``schedule`` over the
     ``steps`` iterations ("plateau" on the mean loss of the rows still finite)."""
-    _check_convergence(tolerance, criterion)
+    tolerance = _tolerance(surface, tolerance, criterion)
     schedules.check(schedule)
     optim.require_seed(seed)
     loss_of = loss_of or surface
@@ -274,12 +313,19 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
             for job, (points, diverged_at) in zip(jobs, results)]
 
 
-def _check_convergence(tolerance: float, criterion: str) -> None:
-    """Refuse a bad convergence test before any work."""
+def _tolerance(surface: Surface, tolerance: float | None, criterion: str) -> float:
+    """The arrival test's tolerance: ``tolerance``, or by distance the surface's own (None);
+    a bad test is refused before any work."""
     if criterion not in CRITERIA:
         raise ValueError(f"Invalid criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
+    if tolerance is None:
+        if criterion == "loss":
+            raise ValueError("Invalid tolerance: None with criterion 'loss' (give the loss gap f − f* "
+                             "that counts as arrived)")
+        return surface.tolerance
     if not tolerance > 0:
         raise ValueError(f"Invalid tolerance: {tolerance!r} (expected tolerance > 0)")
+    return tolerance
 
 
 def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criterion,
@@ -295,7 +341,7 @@ def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criteri
 
 
 def run(surface: Surface, spec: str | optim.Spec, *, starts=None, lr=0.01, momentum=None,
-        batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float = 1e-3,
+        batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float | None = None,
         criterion: str = "distance", escape: float = 10.0, device=None, dtype=torch.float64,
         schedule: str = "none", **hyperparameters) -> Trajectories:
     """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
@@ -303,9 +349,10 @@ def run(surface: Surface, spec: str | optim.Spec, *, starts=None, lr=0.01, momen
     ``lr`` and ``momentum`` are a number (all rows) or one value per row; a spec with its own
     learning rate, 'sgd@0.1', runs at that one (the run is then named 'sgd η=0.1').
     ``momentum`` is the rule's momentum (β1 for the Adam family). ``batch_size`` makes a
-    stochastic surface use minibatches (SGD); None uses all data (GD). A row has converged
-    when it stays within ``tolerance`` of a minimum (``criterion`` "distance"), or of the
-    minimum value ("loss"). ``schedule`` ("step", "cosine", "plateau": ``landscape.schedules``)
+    stochastic surface use minibatches (SGD); None uses all data (GD). A row has arrived when
+    it stays within ``tolerance`` of a minimum (``criterion`` "distance"; by default the
+    surface's ``tolerance``, within the ★ a figure draws), or of the minimum value ("loss":
+    give the gap). ``schedule`` ("step", "cosine", "plateau": ``landscape.schedules``)
     changes the learning rate from iteration to iteration, as torch's schedulers do. Other
     keywords go to ``landscape.optim.build``.
     """
@@ -345,11 +392,11 @@ def _minibatches(surface: StochasticSurface, batch_size: int, seed: int):
     return loss
 
 
-def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float = 1e-3,
+def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float | None = None,
            criterion: str = "distance", escape: float = 10.0, device=None,
            dtype=torch.float64) -> Trajectories:
     """Newton's method p ← p − H⁻¹∇f with the exact 2x2 Hessian: the second-order reference."""
-    _check_convergence(tolerance, criterion)
+    tolerance = _tolerance(surface, tolerance, criterion)
 
     def stepper(ps):
         def advance():

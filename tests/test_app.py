@@ -419,6 +419,42 @@ def test_phase_diagram_is_drawn_when_shown_and_a_click_sets_the_sliders(explorer
     assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.3)
 
 
+def _click_phase_cell(explorer, lr: float, momentum: float) -> None:
+    axes = explorer.phase._drawn[1]
+    height = axes.figure.canvas.get_width_height()[1]
+    x, y = axes.transData.transform((lr, momentum))
+    explorer.phase._clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": height - y}, [])
+    explorer.wait()
+
+
+def test_a_click_on_a_phase_cell_reads_out_its_setting_and_outcome(explorer):
+    """Under the picture, in words: the clicked (now ringed) cell's η, β and what its run did,
+    the same as that setting run on its own."""
+    explorer.recompute(explorer.setting.changed(surface="two-well", optimizers="momentum", start=[1.5, 1.0],
+                                                steps=150))
+    explorer.phase.visible = True
+    explorer.phase.show(explorer.sweep, explorer.setting.lr, explorer.setting.momentum)
+    explorer.wait()
+    surface = surfaces.get("two-well")
+    for lr, momentum, outcome in ((0.0631, 0.1, "reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in "),
+                                  (0.0316, 0.9, "reached ★ at (-0.97, 0.00), the global minimum, in "),
+                                  (0.001, 0.0, "not at a minimum after 150 iterations (f − f* = ")):
+        _click_phase_cell(explorer, lr, momentum)
+        assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(lr, rel=1e-3), momentum)
+        alone = trajectory.run(surface, "momentum", lr=explorer.setting.lr, momentum=momentum,
+                               starts=[(1.5, 1.0)], steps=150)
+        assert alone.describe(0).startswith(outcome)
+        assert explorer.phase.readout.value == (f"<b>η = {lr:g}, β = {momentum:g}</b> (the ringed cell): "
+                                                f"{alone.describe(0)}")
+    _click_phase_cell(explorer, 0.002, -0.02)  # the lower half of the β = 0 row: below 0 on the axis
+    assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.002, rel=0.01), 0.0)
+    assert explorer.phase.readout.value.startswith("<b>η = 0.002, β = 0</b>")
+    explorer.recompute(explorer.setting.changed(surface="quadratic", start=[-4.0, 3.5]))
+    _click_phase_cell(explorer, 1.0, 0.5)
+    diverged = trajectory.run(surfaces.get("quadratic"), "momentum", lr=1.0, momentum=0.5, steps=150)
+    assert explorer.phase.readout.value.endswith(f": diverged at iteration {int(diverged.diverged_at[0])}")
+
+
 def test_networks_tab_reports_a_missing_data_folder_and_creates_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/cifar.tar.gz")
     tab = NetworksTab()
@@ -505,3 +541,10 @@ def test_one_job_at_a_time_says_so_when_busy():
     release.set()
     jobs.join(10)
     assert not first.is_alive() and jobs.start(lambda: None) is not None
+
+
+def test_the_key_explains_every_mark_an_outcome_can_carry():
+    """The legend's '[12 ✖]' and '[40 ★]' are explained under the picture."""
+    for is_global, mark in trajectory.MARKS.items():
+        assert f"<b>[n {mark}]</b>" in views.KEY
+        assert f"{mark} {'global' if is_global else 'other'} minimum" in views.KEY

@@ -11,11 +11,13 @@ import shutil
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 
 from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
                      image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
-                     shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, widget)
+                     shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, wait_until,
+                     widget)
 from helpers import data_root
 from landscape.draw import colour
 from landscape.lecture import LECTURE_GIFS
@@ -179,6 +181,52 @@ def test_the_phase_dropdown_replaces_its_figure(lab, page):
     assert panel.locator("img:visible").count() == 1, "one figure, redrawn"
     box, viewport = figure.bounding_box(), page.viewport_size
     assert box["x"] + box["width"] <= viewport["width"], "on screen"
+
+
+def _inside_cells(image: np.ndarray, family) -> np.ndarray:
+    """(N, 2) pixels (x, y) of the phase picture's plot area (left of its colour bars) inside a
+    cell of one colour family (``family(r, g, b)``: a boolean mask), 4 pixels from its edges."""
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    mask = family(r, g, b)
+    mask[:, int(0.68 * image.shape[1]):] = False  # the colour bars
+    inside = mask.copy()
+    for dy in range(-4, 5):
+        for dx in range(-4, 5):
+            inside &= np.roll(mask, (dy, dx), axis=(0, 1))
+    return np.argwhere(inside)[:, ::-1]
+
+
+def test_a_click_on_a_phase_cell_moves_the_sliders_and_says_what_its_run_did(lab, page):
+    """The student clicks an orange cell and a blue one of the momentum phase diagram: the
+    sliders move to that cell, the ring is drawn there, and under the picture the cell's η, β
+    and outcome are read out: orange is '✖' (another minimum), blue '★' (the global one)."""
+    _explorer(page, lab, "phase-click.ipynb")
+    page.locator(".lm-TabBar-tab", has_text="Phase diagram").first.click()
+    figure = widget(page, "phase-figure")
+    wait_for_picture(page, "phase-figure")
+    readout = widget(page, "phase-readout")
+    wait_for_status(page, r"^η = 0\.02, β = 0\.9 \(the ringed cell\): reached ★ ", "phase-readout", timeout=30_000)
+    families = {"✖": lambda r, g, b: (r > 200) & (r - b > 60), "★": lambda r, g, b: (b - r > 60) & (b > 120)}
+    for mark in ("✖", "★"):
+        image = shown_image(figure)
+        cells = _inside_cells(image, families[mark])
+        assert len(cells) > 50, f"the picture shows {mark} cells"
+        x, y = cells[len(cells) // 2]
+        window = lambda picture: picture[y - 15:y + 16, x - 15:x + 16]
+        assert (window(image).max(-1) < 60).sum() < 5, "no ring there yet"
+        sliders = [widget(page, name).locator(".widget-readout") for name in ("lr", "momentum")]
+        before, set_before = image_source(page, "phase-figure"), [float(s.inner_text()) for s in sliders]
+        said_before = readout.text_content()
+        box = figure.bounding_box()
+        page.mouse.click(box["x"] + (x + 0.5) * box["width"] / image.shape[1],
+                         box["y"] + (y + 0.5) * box["height"] / image.shape[0])
+        wait_for_new_image(page, before, "phase-figure")
+        wait_until(page, ".lsc-phase-readout", "(element, old) => element.textContent !== old", said_before)
+        said = re.match(r"η = (\S+), β = (\S+) \(the ringed cell\): reached (\S) at \(", readout.text_content())
+        assert said and said.group(3) == mark, readout.text_content()
+        now = [float(s.inner_text()) for s in sliders]
+        assert now == [float(said.group(1)), float(said.group(2))] and now != set_before, "the sliders moved there"
+        assert (window(shown_image(figure)).max(-1) < 60).sum() > 30, "the ring is drawn on the clicked cell"
 
 
 def _small_run(page, train_size: int, epochs: int) -> str:

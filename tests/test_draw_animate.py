@@ -128,7 +128,7 @@ def test_unwritable_destination_is_refused_before_any_work(tmp_path):
         animate.export_gif(tmp_path / "missing" / "x.gif", surfaces.get("quadratic"), ["gd"])
 
 
-def _iterations_by_hand(surface, lr: float, steps: int, tolerance: float = 1e-3) -> str:
+def _iterations_by_hand(surface, lr: float, steps: int, tolerance: float) -> str:
     """Gradient descent written out: the step from which ‖p_k − p*‖ < tolerance holds to the end,
     or '>steps'."""
     p = torch.tensor(surface.start, dtype=torch.float64)
@@ -151,7 +151,8 @@ def test_legends_give_the_iterations_each_run_needed():
     surface = surfaces.get("quadratic")
     rates = [0.1, 0.05, 0.01]
     runs = trajectory.compare(surface, [f"gd@{lr}" for lr in rates], steps=100)
-    expected = [f"gd η={lr:g} [{_iterations_by_hand(surface, lr, 100)}]" for lr in rates]
+    # arrived: within 1% of the view's side (10) of the minimum, the surface's tolerance
+    expected = [f"gd η={lr:g} [{_iterations_by_hand(surface, lr, 100, tolerance=0.1)}]" for lr in rates]
     assert expected[-1].endswith("[>100]") and expected[0] != expected[1]  # counts, and one '>T'
     fig = draw.figure(surface, runs, three_d=True)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == expected
@@ -298,3 +299,100 @@ def test_one_unit_is_as_long_on_both_axes(name):
         figure.canvas.draw()
         origin, right, up = figure.axes[0].transData.transform([(0, 0), (1, 0), (0, 1)])
         assert (right - origin)[0] == pytest.approx((up - origin)[1], rel=1e-6)
+
+
+def _cell_colours(ax, lrs, momenta) -> np.ndarray:
+    """(L, M, 3) the RGB drawn at the centre of each phase-diagram cell."""
+    figure = ax.figure
+    figure.canvas.draw()
+    image = np.asarray(figure.canvas.buffer_rgba())[..., :3].astype(int)
+    height = image.shape[0]
+    centres = ax.transData.transform([(lr, m) for lr in lrs for m in momenta])
+    return np.array([image[height - round(y), round(x)] for x, y in centres]).reshape(len(lrs), len(momenta), 3)
+
+
+def _what_a_cell_shows(rgb) -> str:
+    r, g, b = rgb
+    if max(rgb) < 60:
+        return "diverged"
+    if max(rgb) - min(rgb) < 8:
+        return "grey"
+    return "★" if b > r + 30 else "✖" if r > b + 30 else "?"
+
+
+def test_each_phase_cell_shows_the_minimum_its_run_reached_and_light_means_fast():
+    """Two-well from (1.5, 1.0): most settings fall into the shallow ✖ (fastest of all at
+    η ≈ 0.063, β = 0.1), a few reach the deep ★. Every cell's colour family is its run's outcome
+    (blue ★, orange ✖, dark diverged, grey not arrived), and within a family fewer iterations
+    are drawn lighter."""
+    from landscape.app.model import SLIDERS
+
+    surface = surfaces.get("two-well")
+    sweep = trajectory.sweep(surface, "momentum", SLIDERS.lrs, SLIDERS.momenta, start=(1.5, 1.0), steps=150)
+    lrs, momenta = SLIDERS.lrs.numpy(), SLIDERS.momenta.numpy()
+    ax = draw.phase_diagram(sweep)
+    colours = _cell_colours(ax, lrs, momenta)
+    iterations = sweep.grid.values(sweep.iterations).numpy()
+    minimum = sweep.grid.values(sweep.minimum).numpy()
+    diverged = sweep.grid.values(sweep.diverged_at).numpy() >= 0
+    expected = np.where(diverged, "diverged", np.where(iterations < 0, "grey", np.where(
+        [[surface.minima[k].is_global if k >= 0 else False for k in row] for row in minimum], "★", "✖")))
+    shown = np.array([[_what_a_cell_shows(rgb) for rgb in row] for row in colours])
+    assert (shown == expected).all(), np.argwhere(shown != expected)
+    assert (expected == "★").sum() >= 10 and (expected == "✖").sum() >= 100
+    fastest = np.unravel_index(np.where(iterations >= 0, iterations, 10**6).argmin(), iterations.shape)
+    assert expected[fastest] == "✖" and sweep.outcome(sweep.grid.row(*fastest)).endswith("✖")
+    for family in ("★", "✖"):
+        cells = expected == family
+        order = np.argsort(iterations[cells], kind="stable")
+        lightness = colours[cells].sum(-1)[order]
+        counts = iterations[cells][order]
+        slower = counts[None, :] > counts[:, None]  # pairs (a, b): b took more iterations than a
+        assert (lightness[:, None] >= lightness[None, :] - 3)[slower].all(), family
+        assert lightness[0] > lightness[-1] + 150, "a visible range of brightness"
+    bars = {a.get_ylabel() for a in ax.figure.axes if a is not ax}  # the key: which colour is which
+    assert bars == {f"reached {mark}: iterations to within 0.04" for mark in ("★ (global)", "✖ (not global)")}
+
+
+def test_a_phase_diagram_of_a_surface_whose_minima_are_all_global_has_one_key_and_no_marks():
+    surface = surfaces.get("himmelblau")
+    sweep = trajectory.sweep(surface, "momentum", torch.logspace(-3, -1.5, 6), [0.0, 0.5, 0.9], steps=150)
+    ax = draw.phase_diagram(sweep)
+    assert [a.get_ylabel() for a in ax.figure.axes if a is not ax] == ["iterations to within 0.1"]
+    shown = np.array([[_what_a_cell_shows(rgb) for rgb in row]
+                      for row in _cell_colours(ax, sweep.grid.lrs.numpy(), sweep.grid.momenta.numpy())])
+    iterations = sweep.grid.values(sweep.iterations).numpy()
+    assert (shown[iterations >= 0] == "★").all() and (iterations >= 0).sum() >= 6
+
+
+@pytest.mark.parametrize("lrs,momenta,lr_labels,momentum_labels", [
+    ([0.01, 0.0548, 0.3], [0.0, 0.9], ["0.01", "0.0548", "0.3"], ["0", "0.9"]),
+    (np.round(10 ** np.arange(-3.0, 0.01, 0.1), 4), np.round(np.arange(0.0, 0.951, 0.05), 2),
+     ["0.001", "0.01", "0.1", "1"], ["0", "0.2", "0.4", "0.6", "0.8"]),
+    (np.logspace(-3, 0, 40), np.linspace(0, 0.98, 8),  # the notebook's lrs: every 13th is a decade
+     ["0.001", "0.01", "0.1", "1"], ["0", "0.28", "0.56", "0.84"]),  # none round: every other
+])
+def test_phase_axes_are_labelled_at_the_cells_values(lrs, momenta, lr_labels, momentum_labels):
+    """Few cells: a tick at each cell's value; many: a readable subset of the cells' values,
+    labelled, and an unlabelled tick at every cell."""
+    sweep = trajectory.sweep(surfaces.get("quadratic"), "momentum", lrs, momenta, steps=5)
+    ax = draw.phase_diagram(sweep)
+    ax.figure.canvas.draw()
+    for axis, cells, labels in ((ax.xaxis, lrs, lr_labels), (ax.yaxis, momenta, momentum_labels)):
+        ticks = axis.get_majorticklocs()
+        assert [t.get_text() for t in axis.get_ticklabels()] == labels
+        assert np.isin(np.round(ticks, 6), np.round(cells, 6)).all(), "every label sits on a cell"
+        assert [f"{t:.3g}" for t in ticks] == labels
+        every = np.sort(np.concatenate([ticks, axis.get_minorticklocs()]))
+        np.testing.assert_allclose(every, np.sort(cells), rtol=1e-9)
+        assert not any(t.get_text() for t in axis.get_ticklabels(minor=True))
+
+
+def test_a_phase_diagram_where_no_run_arrived_has_no_colour_scale():
+    """Rosenbrock in 150 steps: every cell diverged or not there yet; a colour bar would be a
+    scale of nothing (it used to read -0.1 … 0.1 iterations)."""
+    sweep = trajectory.sweep(surfaces.get("rosenbrock"), "momentum", [0.001, 0.002, 0.01], [0.0, 0.9], steps=150)
+    assert (sweep.iterations < 0).all()
+    ax = draw.phase_diagram(sweep)
+    assert ax.figure.axes == [ax]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["diverged", "not arrived in 150"]

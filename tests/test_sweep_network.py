@@ -113,3 +113,21 @@ def test_a_surfaces_phase_diagram_takes_a_schedule(tmp_path, capsys):
         assert cli.main(["phase", "--surface", "quadratic", "--lrs", "0.01:1:4", "--momenta", "0:0.9:3",
                          "--steps", "40", "--schedule", schedule, "--out", str(out)]) == 0
     assert (tmp_path / "none.png").read_bytes() != (tmp_path / "cosine.png").read_bytes()
+
+
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_the_phase_diagram_labels_each_cells_lr_and_momentum_and_counts_epochs(tiny, epochs):
+    """0.01:0.3:3 x {0, 0.9}: a tick at each of the three lrs and the two momenta, nothing between
+    (no -0.4 … 1.2 momentum axis), in the saved figure and in the tab's cell figure alike."""
+    result = sweep.sweep_network("mnist-mlp", "momentum", np.logspace(-2, np.log10(0.3), 3), [0.0, 0.9],
+                                 data=tiny, epochs=epochs, batch_size=16)
+    for figure in (result.figure(), result.cell_figure(1, 1)):
+        figure.canvas.draw()
+        phase = figure.axes[0]
+        assert [t.get_text() for t in phase.get_xticklabels()] == ["0.01", "0.0548", "0.3"]
+        assert [t.get_text() for t in phase.get_yticklabels()] == ["0", "0.9"]
+        np.testing.assert_allclose(phase.get_xticks(), result.grid.lrs.numpy(), rtol=1e-12)
+        assert not any(t.get_text() for t in phase.get_xticklabels(minor=True))
+        colour_bar = [axes.get_ylabel() for axes in figure.axes
+                      if axes.get_ylabel().startswith("validation loss after")]
+        assert colour_bar == [f"validation loss after {epochs} epoch{'s' if epochs > 1 else ''}"]

@@ -11,6 +11,7 @@ import ipywidgets as widgets
 
 from .. import draw
 from ..animate import TrajectoryAnimation
+from ..trajectory import Trajectories
 from .common import LatestOnly, StatusLine, jpeg, named
 from .model import Sweep
 
@@ -18,9 +19,10 @@ FIGURE_SIZE = (800, 450)  # pixels drawn; the page shows the image scaled to its
 FIGURE_DPI = 100  # fonts as on a 960x540 slide at 100 dpi: readable when scaled down to ~680 px
 KEPT_FRAMES = 400  # drawn frames kept for revisits (~80 kB each)
 
-KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to reach a minimum "
-       "and stay · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not there after "
-       "T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k")
+KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to arrive at a minimum "
+       "(on its mark) and stay · <b>[n ★]</b>, <b>[n ✖]</b> arrived at a global or another minimum (marked "
+       "where a surface has both) · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not "
+       "there after T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k")
 
 
 CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
@@ -119,8 +121,10 @@ class LandscapeView:
 
 
 class PhaseView:
-    """Iterations over the lr x momentum grid of one optimizer, the sliders' point ringed; a
-    click on a cell sets the sliders. Drawn only while its tab is shown (``visible``)."""
+    """Where and how fast each run of one optimizer over the lr x momentum grid arrived
+    (``draw.phase_diagram``), the sliders' cell ringed and its outcome in words under the
+    picture (``readout``); a click on a cell sets the sliders, so the ring and the readout move
+    there. Drawn only while its tab is shown (``visible``)."""
 
     def __init__(self, status: StatusLine, on_select):
         self.optimizer = named(widgets.Dropdown(description="optimizer", layout={"width": "320px"}),
@@ -128,6 +132,7 @@ class PhaseView:
         self.image = named(widgets.Image(format="png", layout={"width": "100%", "height": "auto",
                                                                  "max_width": "720px"}),
                            "phase-figure")
+        self.readout = named(widgets.HTML(), "phase-readout")
         self.note = widgets.HTML(CLICK_NOTE)
         self.visible = False
         self._on_select = on_select
@@ -152,7 +157,7 @@ class PhaseView:
     def wait(self, timeout: float = 60.0) -> None:
         self._worker.wait(timeout)
 
-    def _render(self, request) -> bytes:
+    def _render(self, request) -> tuple[bytes, str]:
         runs, lr, momentum = request
         current = (float(runs.grid.lrs[0]) if runs.spec.lr is not None else lr, momentum)
         if self._drawn is None or self._drawn[0] is not runs:
@@ -160,18 +165,34 @@ class PhaseView:
         else:
             marker = next(line for line in self._drawn[1].lines if line.get_label() == "current")
             marker.set_data([current[0]], [current[1]])
-        return self._drawn[1].figure.png()
+        return self._drawn[1].figure.png(), readout(runs, *current)
 
-    def _publish(self, png: bytes) -> None:
+    def _publish(self, result: tuple[bytes, str]) -> None:
+        png, self.readout.value = result  # the words first: a page that shows the picture has them
         self.image.value = png
 
     def _clicked(self, x: float, y: float) -> None:
+        """The clicked cell's lr and momentum to ``on_select`` (anywhere in the cell: the lower
+        half of the β = 0 row is a momentum below 0 on the axis); a spec with its own lr keeps
+        the lr slider where the click was."""
         if self._drawn is None:
             return
-        axes = self._drawn[1]
+        runs, axes = self._drawn
         display = (x, axes.figure.canvas.get_width_height()[1] - y)  # from the bottom left
         if axes.bbox.contains(*display):
-            self._on_select(*axes.transData.inverted().transform(display))
+            lr, momentum = axes.transData.inverted().transform(display)
+            cell = runs.grid.setting(*runs.grid.nearest(lr, momentum))
+            self._on_select(lr if runs.spec.lr is not None else cell["lr"], cell["momentum"])
 
     def widget(self) -> widgets.VBox:
-        return widgets.VBox([self.optimizer, self.image, self.note])
+        return widgets.VBox([self.optimizer, self.image, self.readout, self.note])
+
+
+def readout(runs: Trajectories, lr: float, momentum: float) -> str:
+    """The outcome of the sweep's cell nearest (lr, momentum), in words: '<b>η = 0.0631, β =
+    0.1</b> (the ringed cell): reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in 6 iterations'."""
+    i, j = runs.grid.nearest(lr, momentum)
+    setting = runs.grid.setting(i, j)
+    beta = "β1" if runs.spec.momentum_parameter == "beta1" else "β"
+    return (f"<b>η = {setting['lr']:.3g}, {beta} = {setting['momentum']:.3g}</b> (the ringed cell): "
+            f"{runs.describe(runs.grid.row(i, j))}")

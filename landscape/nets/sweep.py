@@ -135,9 +135,10 @@ class NetworkSweep:
 
     def _phase(self, ax, current: tuple[float, float] | None = None) -> None:
         momenta = np.zeros(1) if self.grid.momenta is None else self.grid.momenta.numpy()
+        epochs = len(self.run.epochs)
         draw.phase_grid(ax, self.grid.lrs.numpy(), momenta, self.final("val_loss").numpy(),
                         self.grid.values(self.run.diverged_at).numpy() >= 0,
-                        colour_label=f"validation loss after {len(self.run.epochs)} epochs",
+                        shades=[draw.Shade(f"validation loss after {epochs} epoch{'s' * (epochs != 1)}")],
                         missing_label="no loss", momentum_label=draw.momentum_label(self.spec),
                         title=f"{self.spec.text}: {self.model} on {datasets.DATASETS[self.dataset].title}"
                               + ("" if self.schedule == "none" else f", {self.schedule} schedule"), current=current)
