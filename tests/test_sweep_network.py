@@ -12,7 +12,7 @@ from PIL import Image
 
 from helpers import MNIST_SHARED, float32_default, mnist_folder  # noqa: F401 - an autouse fixture
 from landscape import cli
-from landscape.nets import copies, mnist, sweep
+from landscape.nets import copies, mnist, models, sweep
 
 
 @pytest.fixture(scope="module")
@@ -88,13 +88,14 @@ def test_sweep_command_refuses_bad_input_in_one_line(tmp_path, capsys, arguments
 
 
 def test_a_sweep_that_does_not_fit_is_refused_with_the_estimate(tiny, monkeypatch):
-    one = copies.memory_estimate("mnist-mlp", 1, 16)
+    one = copies.memory_estimate("mnist-mlp", 1, 16, evaluation_images=len(tiny.val_labels))
     monkeypatch.setattr(copies, "available_memory", lambda device: 10 * one)
     with pytest.raises(ValueError, match=r"Invalid sweep: 12 copies of mnist-mlp would take about .* GB on cpu, "
                                          r"which has .* GB free; at most about 8 copies fit"):
         sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1, 0.2], [0.0, 0.3, 0.6, 0.9], data=tiny,
                             batch_size=16)
-    assert copies.memory_estimate("mnist-mlp", 12, 16) == 12 * one, "the estimate grows with the copies"
+    assert copies.memory_estimate("mnist-mlp", 12, 16, evaluation_images=len(tiny.val_labels)) == 12 * one, \
+        "the estimate grows with the copies"
 
 
 def test_a_scheduled_sweep_records_its_schedule_and_factors(tiny, tmp_path):
@@ -131,3 +132,45 @@ def test_the_phase_diagram_labels_each_cells_lr_and_momentum_and_counts_epochs(t
         colour_bar = [axes.get_ylabel() for axes in figure.axes
                       if axes.get_ylabel().startswith("validation loss after")]
         assert colour_bar == [f"validation loss after {epochs} epoch{'s' if epochs > 1 else ''}"]
+
+
+def test_the_memory_check_sizes_a_batch_by_the_images_it_holds(tiny, monkeypatch):
+    """A full-batch sweep (batch size beyond the data) takes the memory of the images there are."""
+    images = len(tiny.train_labels)
+    fits = copies.memory_estimate("mnist-mlp", 2, images, evaluation_images=len(tiny.val_labels))
+    assert copies.memory_estimate("mnist-mlp", 2, 10**6) > 1000 * fits, "what the batch size alone would say"
+    monkeypatch.setattr(copies, "available_memory", lambda device: 2 * fits)
+    result = sweep.sweep_network("mnist-mlp", "sgd", [0.01, 0.1], data=tiny, batch_size=10**6, epochs=1)
+    assert result.run.step_losses.shape == (1, 2), "one full batch a step"
+    with pytest.raises(ValueError, match="Invalid sweep: 2 copies of mnist-mlp would take about"):
+        sweep.sweep_network("mnist-mlp", "sgd", [0.01, 0.1], data_dir="/nowhere", dataset="mnist",
+                            batch_size=10**6, device="cpu")  # no data, no train_size: the batch size is all it knows
+    fits_500 = copies.memory_estimate("mnist-mlp", 2, 500, evaluation_images=1000)
+    monkeypatch.setattr(copies, "available_memory", lambda device: 2 * fits_500)
+    with pytest.raises(ValueError, match="the data folder /nowhere does not exist"):  # past the memory check
+        sweep.sweep_network("mnist-mlp", "sgd", [0.01, 0.1], data_dir="/nowhere", dataset="mnist",
+                            batch_size=10**6, train_size=500, device="cpu")
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(copies=0), "Invalid copies: 0 (expected an integer >= 1)"),
+    (dict(copies=2.5), "Invalid copies: 2.5 (expected an integer >= 1)"),
+    (dict(copies=10**12), "Invalid sweep: 1,000,000,000,000 copies of mnist-mlp would take about"),
+    (dict(seed=2**64), "Invalid seed: 18446744073709551616"),
+    (dict(progress=False), "Invalid progress: False (expected a function, or None)"),
+])
+def test_bad_copies_are_refused_before_anything_is_allocated(tiny, options, message):
+    with pytest.raises(ValueError) as error:
+        copies.train_copies("mnist-mlp", "sgd", tiny, lr=0.1, **options)
+    assert message in str(error.value)
+
+
+def test_a_model_without_parameters_is_refused(monkeypatch):
+    monkeypatch.setitem(models.MODELS, "nothing", torch.nn.Identity)
+    with pytest.raises(ValueError, match="Invalid model 'nothing' for batched copies: it has no parameters to train"):
+        copies.check_model("nothing")
+
+
+def test_a_sweep_refuses_a_progress_that_is_no_function_before_loading_data():
+    with pytest.raises(ValueError, match="Invalid progress: False"):
+        sweep.sweep_network("mnist-mlp", "sgd", [0.1, 0.2], dataset="mnist", data_dir="/nowhere", progress=False)

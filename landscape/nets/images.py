@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 VALIDATION_IMAGES = 1000  # drawn from the test set, by default
+VALIDATION_BATCH = 1000  # validation images evaluated at once
 
 
 class DataUnavailable(ValueError):
@@ -51,7 +52,7 @@ class ImageData:
             index = order[start:start + batch_size]
             yield self.normalise(self.train_images[index], dtype), self.train_labels[index]
 
-    def val_batches(self, batch_size: int = 1000, dtype=torch.float32):
+    def val_batches(self, batch_size: int = VALIDATION_BATCH, dtype=torch.float32):
         for start in range(0, len(self.val_labels), batch_size):
             yield (self.normalise(self.val_images[start:start + batch_size], dtype),
                    self.val_labels[start:start + batch_size])

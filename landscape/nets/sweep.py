@@ -28,7 +28,7 @@ from ..files import check_results_folder, strict, write_together
 from ..grid import Grid
 from . import copies, datasets
 from .devices import resolve_device
-from .images import ImageData
+from .images import VALIDATION_BATCH, ImageData
 
 RESULTS = ("sweep.json", "sweep.csv", "sweep.png")
 MAX_CELLS = 4096
@@ -221,7 +221,12 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
     model = datasets.model_for(dataset, model)
     copies.check_model(model)
     target = data.device if data is not None else resolve_device(device)
-    copies.check_memory(model, grid.cells, batch_size, target)
+    if progress is not None and not callable(progress):
+        raise ValueError(f"Invalid progress: {progress!r} (expected a function, or None)")
+    train_images = len(data.train_labels) if data is not None else train_size or batch_size  # a batch holds at most these
+    validation_images = len(data.val_labels) if data is not None else val_size or VALIDATION_BATCH
+    copies.check_memory(model, grid.cells, min(batch_size, train_images), target,
+                        evaluation_images=min(VALIDATION_BATCH, validation_images))
     if out is not None:
         check_sweep_folder(out, overwrite)
     if data is None:
