@@ -18,7 +18,7 @@ import torch
 from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 from landscape.cli import main
 from landscape.files import Terminated
-from landscape.nets import data, devices, loop, models, report, train
+from landscape.nets import data, devices, loop, mnist, models, report, train
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared CIFAR-10 subset not at {SHARED}")
 
@@ -115,6 +115,28 @@ def test_offline_without_data_says_where_it_looked_and_what_to_do(tmp_path, monk
     with pytest.raises(data.DataUnavailable) as error:
         data.locate(url="http://127.0.0.1:9/cifar.tar.gz", progress=False)
     assert str(tmp_path / "env") in str(error.value), "without a folder: LANDSCAPE_DATA, then the cache"
+
+
+@pytest.mark.parametrize("dataset", [data, mnist])
+def test_a_mistyped_landscape_data_is_not_left_behind_by_a_failed_download(tmp_path, monkeypatch, dataset):
+    monkeypatch.setenv("LANDSCAPE_DATA", str(tmp_path / "typo" / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(data.DataUnavailable, match="download failed"):
+        dataset.locate(url="http://127.0.0.1:9/offline", progress=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [], "no folder made for a download that failed"
+
+
+@pytest.mark.parametrize("given, message", [
+    ("", "the data folder is empty text; give the folder that holds"),
+    ("file.txt", "is a file, not a folder; give the folder that holds"),
+])
+def test_a_data_folder_that_is_empty_text_or_a_file_says_so(tmp_path, monkeypatch, given, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("not data")
+    for dataset in (data, mnist):
+        with pytest.raises(data.DataUnavailable, match=message):
+            dataset.locate(given, url="http://127.0.0.1:9/offline", progress=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file.txt"], "nothing made"
 
 
 def test_a_data_folder_that_does_not_exist_is_an_error_and_is_not_created(tmp_path, monkeypatch):
