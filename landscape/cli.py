@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from contextlib import contextmanager
 
@@ -489,11 +490,25 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _negative_values_joined(argv: list[str]) -> list[str]:
+    """``--lrs -1:1:3`` as ``--lrs=-1:1:3``: argparse takes a value that starts with '-' (and is
+    not a plain number) for an option, and would answer "expected one argument" instead of saying
+    what is wrong with the value."""
+    joined = []
+    for token in argv:
+        if (joined and joined[-1].startswith("--") and "=" not in joined[-1]
+                and re.match(r"-\.?\d", token) and not re.fullmatch(r"-\d+(\.\d*)?|-\.\d+", token)):
+            joined[-1] = f"{joined[-1]}={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     try:
         with termination_raises():  # SIGTERM, like Ctrl-C, unwinds: no temporaries are left
-            arguments = parser().parse_args(argv)
+            arguments = parser().parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))
             arguments.run(arguments)
     except (_UsageError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 def check_writable(path: str | os.PathLike) -> Path:
     """The path, if a file can be written there; otherwise ``ValueError`` saying why."""
+    if not str(path).strip():
+        raise ValueError("cannot write to '': give a file name")
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -113,6 +115,8 @@ def check_results_folder(folder: str | os.PathLike, names: Sequence[str], what: 
                          overwrite: bool = False) -> Path:
     """``folder``, if results (the files ``names``) can be written there; else ``ValueError``
     saying why. Earlier results there are replaced only with ``overwrite``. Creates nothing."""
+    if not str(folder).strip():
+        raise ValueError(f"cannot write the {what} to '': give a folder")
     folder = Path(folder)
     earlier = [name for name in names if (folder / name).exists()]
     if earlier and not overwrite:

@@ -150,6 +150,13 @@ def test_phase_command_writes_a_png(tmp_path):
     (["phase", "--surface", "quadratic", "--lrs", "0.001:1:100000", "--momenta", "0:0.9:1000"],
      "100,000 lrs x 1,000 momenta x 301 points would hold 722.4 GB"),  # 1e8 runs x 301 x 24 B
     (["phase", "--surface", "quadratic", "--start", "1e300,0"], "outside the view of quadratic"),
+    (["phase", "--surface", "quadratic", "--lrs", "-1:1:3"], "Invalid --lrs: need 0 < low < high < inf and count "
+                                                               ">= 2, got -1:1:3"),
+    (["phase", "--surface", "quadratic", "--momenta", "-0.5:0.5:3"], "Invalid --momenta: need 0 <= low <= high < 1"),
+    (["phase", "--surface", "quadratic", "--epochs", "3"], "--epochs applies to a network's sweep (--model)"),
+    (["sweep", "--model", "mnist-mlp", "--steps", "3"], "--steps applies to a surface's sweep (--surface)"),
+    (["gif", "--surface", "quadratic", "--optimizers", "sgd@0.1", "--lr", "sgd=0.5"],
+     "Invalid lr: sgd=0.5 would be ignored: sgd@0.1 keep their own learning rate"),
     (["bogus"], "invalid choice: 'bogus'"),
 ])
 def test_errors_are_one_line_with_status_2_and_no_file(tmp_path, capsys, argv, message):
@@ -277,3 +284,19 @@ def test_sigterm_in_gif_mid_write_leaves_no_temporary(tmp_path):
     assert result.returncode == 143, result.stderr
     assert result.stderr.startswith("interrupted (SIGTERM)") and result.stderr.count("\n") == 1
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"] and out.read_bytes() == b"the earlier GIF"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["gif", "--surface", "quadratic", "--optimizers", "sgd"], "Invalid path: '' (a GIF is written to a name"),
+    (["phase", "--surface", "quadratic", "--lrs", "0.1:1:3", "--momenta", "0:0.5:2"], "cannot write to '': give a"),
+    (["compare"], "cannot write the comparison to '': give a folder"),
+    (["slice"], "cannot write the slice to '': give a folder"),
+    (["sweep", "--model", "mnist-mlp", "--dataset", "mnist", "--lrs", "0.1:1:2"],
+     "cannot write the sweep to '': give a folder"),
+])
+def test_an_empty_out_is_refused_before_any_work(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv + ["--out", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == [], "nothing written into the current folder"
