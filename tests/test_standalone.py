@@ -18,6 +18,7 @@ import pytest
 from browser import App
 from landscape.app import LEARNING_RATES, MOMENTA, Explorer, Setting, page
 from landscape.app.model import nearest
+from landscape.app.common import SETTINGS_FOLDER, settings_folder
 from landscape.app.standalone import KEEP_UNCONNECTED, linked_setting, notebook, page_url
 from landscape.cli import main
 
@@ -193,3 +194,25 @@ def test_a_binary_file_is_not_a_setting_whether_read_or_uploaded(tmp_path):
     assert explorer.status.text.startswith("loaded the setting from ex.json; computed") and \
         explorer.setting.surface == "quadratic"
     explorer.wait()
+
+
+def test_save_and_the_link_agree_on_one_settings_folder_and_a_refusal_names_it(tmp_path, monkeypatch):
+    """The notebook's Save writes a plain name where the app's link looks: inside a checkout its
+    settings/ folder (the notebook runs in notebooks/, the app in the checkout's top folder)."""
+    checkout = tmp_path / "checkout"
+    for folder in ("gifs", "landscape", "notebooks"):
+        (checkout / folder).mkdir(parents=True)
+    (checkout / "landscape" / "__init__.py").write_text("")
+    monkeypatch.delenv(SETTINGS_FOLDER, raising=False)
+    monkeypatch.chdir(checkout / "notebooks")
+    explorer = Explorer(surface="quadratic", optimizers="gd", steps=10)
+    explorer.save_state("exercise.json")
+    assert (checkout / "settings" / "exercise.json").is_file()
+    assert explorer.status.text.endswith("the app opens it as …/?setting=exercise.json")
+    monkeypatch.chdir(checkout)  # where make app runs
+    assert settings_folder() == checkout / "settings"
+    setting, _ = linked_setting("setting=exercise.json", settings_folder())
+    assert setting == explorer.setting
+    with pytest.raises(ValueError, match=r"cannot read the link's setting 'missing.json' \(in the settings folder "
+                                         r"'settings'\)"):
+        linked_setting("setting=missing.json", settings_folder())

@@ -23,7 +23,7 @@ from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
 from .common import (CSS_PREFIX, Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported,
-                     show_gif)
+                     settings_folder, show_gif)
 from .controls import Controls
 from .model import Setting, Sweep
 from .networks import NetworksTab
@@ -244,10 +244,14 @@ class Explorer:
 
     @reported
     def save_state(self, path: str) -> None:
-        path = Path(path).expanduser().resolve()
+        """Save the setting as JSON: a plain name goes into the settings folder (``settings_folder``),
+        where a page's link ``?setting=NAME`` finds it."""
+        path = settings_folder() / Path(path).expanduser()
         with atomic_path(path) as temporary:
             temporary.write_text(self.setting.to_json())
-        self.status.say(f"saved the setting to {path}")
+        link = (f"; the app opens it as …/?setting={path.relative_to(settings_folder())}"
+                if path.resolve().is_relative_to(settings_folder()) else "")
+        self.status.say(f"saved the setting to {path.resolve()}{link}")
 
     @reported
     def offer_setting(self) -> None:
@@ -258,7 +262,8 @@ class Explorer:
 
     @reported
     def load_state(self, path: str) -> None:
-        path = Path(path).expanduser().resolve()
+        """Load a setting: a plain name from the settings folder (``settings_folder``)."""
+        path = (settings_folder() / Path(path).expanduser()).resolve()
         self._load(*Setting.read(path, f"the setting {path}"), source=str(path))
 
     @reported

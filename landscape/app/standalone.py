@@ -25,19 +25,15 @@ from pathlib import Path
 import ipywidgets as widgets
 import nbformat
 
+from .common import SETTINGS_FOLDER, settings_folder
 from .explorer import Explorer
 from .model import Setting
 
-SETTINGS_FOLDER = "LANDSCAPE_SETTINGS"
 TITLE = "# Loss landscapes: optimizers on a surface"
 INTRODUCTION = ("Drag the sliders, click the landscape to start from there, press play; Export GIF "
                 "and Save offer files to download, Load takes a saved setting.")
 CODE = "from landscape.app import page\n\npage()"
 KEEP_UNCONNECTED = 300  # s: how long a page's kernel outlives its browser gone without a goodbye
-
-
-def settings_folder() -> Path:
-    return Path(os.environ.get(SETTINGS_FOLDER) or Path.cwd()).resolve()
 
 
 def linked_setting(query: str, folder: Path) -> tuple[Setting, str] | None:
@@ -50,8 +46,8 @@ def linked_setting(query: str, folder: Path) -> tuple[Setting, str] | None:
     folder = folder.resolve()
     path = (folder / names[-1]).resolve()
     if not path.is_relative_to(folder):
-        raise ValueError(f"the link's setting {names[-1]!r} is not in the settings folder")
-    return Setting.read(path, f"the link's setting {names[-1]!r}")
+        raise ValueError(f"the link's setting {names[-1]!r} is not in the settings folder {folder.name!r}")
+    return Setting.read(path, f"the link's setting {names[-1]!r} (in the settings folder {folder.name!r})")
 
 
 def page(query: str | None = None, folder: str | os.PathLike | None = None) -> widgets.Widget:
@@ -131,7 +127,7 @@ def serve(port: int | None = None, setting: str | os.PathLike | None = None, ope
         Setting.read(path, f"the setting {path}")  # a wrong file stops here, before any server
         environment[SETTINGS_FOLDER], name = str(path.parent), path.name
     else:
-        environment.setdefault(SETTINGS_FOLDER, str(Path.cwd()))
+        environment[SETTINGS_FOLDER] = str(settings_folder())
     if port is None:
         port = free_port()
     elif not port_is_free(port):
@@ -139,7 +135,8 @@ def serve(port: int | None = None, setting: str | os.PathLike | None = None, ope
     with tempfile.TemporaryDirectory(prefix="landscape-app-") as folder:
         path = Path(folder) / "explorer.ipynb"
         nbformat.write(notebook(), path)
-        print(f"landscape explorer: {page_url(port, name)}  (Ctrl-C stops it)", flush=True)
+        print(f"landscape explorer: {page_url(port, name)}  (Ctrl-C stops it)\n"
+              f"settings folder (links ?setting=NAME.json): {environment[SETTINGS_FOLDER]}", flush=True)
         server = subprocess.Popen(voila_command(path, port, open_browser, keep_unconnected), env=environment)
         try:
             return server.wait()
