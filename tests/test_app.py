@@ -140,7 +140,7 @@ def test_a_new_explorer_already_holds_its_first_picture():
     drawing thread while it does so could be lost and leave the figure blank."""
     fresh = Explorer(surface="quadratic", optimizers="gd, adam", steps=20)
     picture = np.asarray(Image.open(io.BytesIO(fresh.landscape.image.value)).convert("RGB")).astype(int)
-    assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20)
+    assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20, None)
     assert all(_pixels_of(picture, index) > 100 for index in range(2)), "both paths drawn"
 
 
@@ -162,7 +162,7 @@ def test_sliders_show_the_runs_of_that_setting(explorer):
     explorer.controls.momentum.value = 0.7
     explorer.wait()
     assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.7)
-    assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30), "the image shows the newest"
+    assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30, None), "the image shows the newest"
     shown = {t.spec.text: t for t in explorer.current_runs()}
     expected = trajectory.run(surfaces.get("quadratic"), "momentum", lr=0.1, momentum=0.7,
                               starts=[explorer.setting.start], steps=30)
