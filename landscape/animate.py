@@ -359,12 +359,18 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
 
 
 def _palette_frame(animation: TrajectoryAnimation) -> Image.Image:
-    """What the GIF's palette is taken from: the last frame (every path), and beside it, when
-    arrows are drawn, the frame before (the last point takes no step, so shows no arrows)."""
+    """What the GIF's palette is taken from: the last frame (every path); with arrows, also the
+    frame before (the last point takes no step, so shows none) and a band of the arrows' colours,
+    so that the palette keeps them however few pixels they cover."""
     last = animation.frame_image(animation.last_point)
     if animation.arrows is None or animation.last_point == 0:
         return last
-    both = Image.new("RGB", (2 * last.width, last.height))
+    colours = [draw.ARROW_STYLES[kind]["color"] for kind in animation.arrows.anatomy.kinds]
+    band = last.height // 4
+    both = Image.new("RGB", (2 * last.width, last.height + band))
     both.paste(last)
     both.paste(animation.frame_image(animation.last_point - 1), (last.width, 0))
+    for index, colour in enumerate(colours):
+        width = 2 * last.width // len(colours)
+        both.paste(colour, (index * width, last.height, (index + 1) * width, last.height + band))
     return both

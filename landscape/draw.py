@@ -420,7 +420,7 @@ class StepArrows:
             handle = FancyArrowPatch((0, 0), (1, 1))
             handle.kind = kind
             handles.append(handle)
-        self.key = Legend(key_axes, handles, list(anatomy.labels), loc="best", fontsize=7,
+        self.key = Legend(key_axes, handles, list(anatomy.labels), loc="lower left", fontsize=7,
                           title=self._title(WIDEST_FACTOR), title_fontsize=7, framealpha=0.92,
                           handler_map={FancyArrowPatch: _ArrowHandler()}, handlelength=2.6, alignment="left")
         self.key.get_title().set_color((0, 0, 0, 0))  # a placeholder: draw_title writes it
