@@ -399,6 +399,9 @@ def test_no_arrows_draw_the_frame_of_an_animation_without_them(heavy_ball_runs):
     with_arrows = np.asarray(animation.frame_image(8))
     animation.set_vectors(None)
     np.testing.assert_array_equal(np.asarray(animation.frame_image(8)), np.asarray(never.frame_image(8)))
+    for axes, fresh in zip(animation.figure.axes, never.figure.axes):  # nothing left behind
+        assert (len(axes.patches), len(axes.texts), len(axes.artists)) == \
+            (len(fresh.patches), len(fresh.texts), len(fresh.artists))
     animation.set_vectors("momentum")
     np.testing.assert_array_equal(np.asarray(animation.frame_image(8)), with_arrows)
     assert animation.arrows.draw(60) is None and "no step from the last point" in (
