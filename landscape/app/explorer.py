@@ -193,8 +193,9 @@ class Explorer:
 
     @reported
     def step_iteration(self, by: int) -> None:
-        """◀ ▶: the iteration ``by`` steps on (back, for a negative one), within 0 … steps."""
-        self.iteration.value = min(max(self.iteration.value + by, self.iteration.min), self.iteration.max)
+        """◀ ▶: the iteration ``by`` steps on (back, for a negative one); the slider keeps it
+        within 0 … steps."""
+        self.iteration.value += by
 
     @reported
     def _on_vectors(self, change) -> None:
