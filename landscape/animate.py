@@ -87,6 +87,7 @@ class TrajectoryAnimation:
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
         self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._under_legend = self._without_legend  # and the arrows' key, when there is one
         self._place_legend()
         self._draw_background()
         if vectors is not None:
@@ -116,13 +117,13 @@ class TrajectoryAnimation:
         self.legend.set_loc(min(LEGEND_PLACES, key=covered))  # the first of equals: upper right
 
     def _draw_background(self) -> None:
-        """The frames' background: the figure plus the legend for the current runs (placed
-        once, see ``_place_legend``); and the pixels of the legend and the counter box, which each frame puts
-        back over the paths (re-rendering the legend's text cost 30 ms a frame)."""
-        self.canvas.restore_region(self._without_legend)
+        """The frames' background: the figure (with the arrows' key, see ``set_vectors``) plus the
+        legend for the current runs (placed once, see ``_place_legend``); and the pixels of the
+        legend, the key and the counter box, which each frame puts back over the paths
+        (re-rendering the legend's text cost 30 ms a frame)."""
+        self.canvas.restore_region(self._under_legend)
         keys = [self.legend] + ([self.arrows.key] if self.arrows is not None else [])
-        for key in keys:
-            self.figure.draw_artist(key)
+        self.figure.draw_artist(self.legend)
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._on_top = [self.canvas.copy_from_bbox(artist.get_window_extent())
                         for artist in (*keys, self._counter_box.get_bbox_patch())]
@@ -172,6 +173,10 @@ class TrajectoryAnimation:
             self.arrows.remove()
         self.vectors = vectors
         self.arrows = None if chosen is None else draw.StepArrows(self.figure.axes[0], chosen, self._key_axes)
+        self.canvas.restore_region(self._without_legend)
+        if self.arrows is not None:  # drawn once here, not with the legend at every swap of runs
+            self.figure.draw_artist(self.arrows.key)
+        self._under_legend = self.canvas.copy_from_bbox(self.figure.bbox)
         self._draw_background()
 
     def data_point(self, x: float, y: float) -> tuple[float, float] | None:
