@@ -5,6 +5,8 @@ background; each frame restores it, draws only the growing paths, their start ma
 curves, and puts the legend's and the counter box's saved pixels back on top. Other runs on
 the same surface (another learning rate, another start) are shown without redrawing the figure
 (``set_runs`` redraws only the legend). The notebook shows the same frames (``TrajectoryAnimation.frame``).
+With ``vectors`` (a run's spec) each frame also draws the arrows of that run's step from the
+frame's point (``anatomy``, ``draw.StepArrows``) and their key in the loss panel.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 from PIL import GifImagePlugin, Image, ImageChops
 
 from . import draw
+from .anatomy import anatomy
 from .files import atomic_path, check_writable
+from .optim import parse, parse_list
 from .surfaces import Surface
 from .trajectory import Trajectories, compare
 
@@ -55,7 +59,8 @@ class TrajectoryAnimation:
 
     def __init__(self, surface: Surface, trajectories: Sequence[Trajectories], *,
                  size: tuple[int, int] = (960, 540), stride: int = 1,
-                 loss: bool = True, title: str | None = None, dpi: float | None = None):
+                 loss: bool = True, title: str | None = None, dpi: float | None = None,
+                 vectors: str | None = None):
         if not trajectories:
             raise ValueError("nothing to animate: no trajectories")
         _check_size(size)
@@ -68,6 +73,9 @@ class TrajectoryAnimation:
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
         self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
         contour_axes = self.figure.axes[0]
+        self._key_axes = self.figure.axes[1] if loss else contour_axes
+        self.vectors: str | None = None  # whose step's arrows are drawn (a spec's text)
+        self.arrows: draw.StepArrows | None = None
         # a static dark box in the background, plain animated text on it (cheap to redraw)
         self._counter_box = contour_axes.text(
             0.98, 0.02, f"iteration {self._iteration(self.last_point)}", transform=contour_axes.transAxes, ha="right",
@@ -79,8 +87,11 @@ class TrajectoryAnimation:
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
         self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._under_legend = self._without_legend  # and the arrows' key, when there is one
         self._place_legend()
         self._draw_background()
+        if vectors is not None:
+            self.set_vectors(vectors)
 
     def _place_legend(self) -> None:
         """Put the legend where it covers fewest points of the whole paths, in a corner or at an
@@ -106,14 +117,16 @@ class TrajectoryAnimation:
         self.legend.set_loc(min(LEGEND_PLACES, key=covered))  # the first of equals: upper right
 
     def _draw_background(self) -> None:
-        """The frames' background: the figure plus the legend for the current runs (placed
-        once, see ``_place_legend``); and the pixels of the legend and the counter box, which each frame puts
-        back over the paths (re-rendering the legend's text cost 30 ms a frame)."""
-        self.canvas.restore_region(self._without_legend)
+        """The frames' background: the figure (with the arrows' key, see ``set_vectors``) plus the
+        legend for the current runs (placed once, see ``_place_legend``); and the pixels of the
+        legend, the key and the counter box, which each frame puts back over the paths
+        (re-rendering the legend's text cost 30 ms a frame)."""
+        self.canvas.restore_region(self._under_legend)
+        keys = [self.legend] + ([self.arrows.key] if self.arrows is not None else [])
         self.figure.draw_artist(self.legend)
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._on_top = [self.canvas.copy_from_bbox(artist.get_window_extent())
-                        for artist in (self.legend, self._counter_box.get_bbox_patch())]
+                        for artist in (*keys, self._counter_box.get_bbox_patch())]
 
     def can_show(self, trajectories: Sequence[Trajectories]) -> bool:
         """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
@@ -134,12 +147,37 @@ class TrajectoryAnimation:
         self.paths, self.starts, self.losses = (
             [(artist, t, r) for (artist, _, _), (t, r) in zip(artists, rows)]
             for artists in (self.paths, self.starts, self.losses))
+        if self.arrows is not None:
+            self.arrows.anatomy = anatomy(self._run_named(self.vectors))
         labels = [runs.label() for runs in self.trajectories]
         texts = self.legend.get_texts()
         if labels != [text.get_text() for text in texts]:  # else the background shows them already
             for text, label in zip(texts, labels):
                 text.set_text(label)
             self._draw_background()
+
+    def _run_named(self, vectors: str) -> Trajectories:
+        """The run whose spec's text is ``vectors``."""
+        for runs in self.trajectories:
+            if runs.spec is not None and runs.spec.text == vectors:
+                return runs
+        raise ValueError(f"Invalid vectors: {vectors!r} is none of the runs "
+                         f"{', '.join(runs.spec.text for runs in self.trajectories if runs.spec is not None)}")
+
+    def set_vectors(self, vectors: str | None) -> None:
+        """Draw the arrows of the step from each frame's point of the run whose spec's text is
+        ``vectors`` (e.g. 'adam'; its run recorded with ``record_state=True``), their key in the
+        loss panel; None: no arrows."""
+        chosen = None if vectors is None else anatomy(self._run_named(vectors))
+        if self.arrows is not None:
+            self.arrows.remove()
+        self.vectors = vectors
+        self.arrows = None if chosen is None else draw.StepArrows(self.figure.axes[0], chosen, self._key_axes)
+        self.canvas.restore_region(self._without_legend)
+        if self.arrows is not None:  # drawn once here, not with the legend at every swap of runs
+            self.figure.draw_artist(self.arrows.key)
+        self._under_legend = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_background()
 
     def data_point(self, x: float, y: float) -> tuple[float, float] | None:
         """The surface point under pixel (x, y) of a frame (from its top left), or None when the
@@ -170,6 +208,7 @@ class TrajectoryAnimation:
             end = min(point, trajectory.last_point) + 1
             line.set_data(trajectory.points[:end, row, 0].numpy(), trajectory.points[:end, row, 1].numpy())
             self.figure.draw_artist(line)
+        factor = None if self.arrows is None else self.arrows.draw(point)  # under the start markers
         for marker, trajectory, row in self.starts:
             marker.set_data(trajectory.points[:1, row, 0].numpy(), trajectory.points[:1, row, 1].numpy())
             self.figure.draw_artist(marker)
@@ -179,6 +218,8 @@ class TrajectoryAnimation:
             self.figure.draw_artist(line)
         for region in self._on_top:
             self.canvas.restore_region(region)
+        if self.arrows is not None:
+            self.arrows.draw_title(factor)
         self.counter.set_text(f"iteration {self._iteration(point)}")
         self.figure.draw_artist(self.counter)
         width, height = self.canvas.get_width_height()
@@ -232,7 +273,8 @@ def write_gif(path: str | os.PathLike, frames: Iterable[np.ndarray | Image.Image
 
     Frames are encoded as they come, so ``frames`` may be a generator and memory does not grow
     with their number. All frames share one palette, from the last frame (it shows every path):
-    ``frames[-1]``, or ``last`` (rendered first) when ``frames`` is an iterator. Unchanged pixels
+    ``frames[-1]``, or ``last`` (rendered first; an image with every frame's colours, not written)
+    when ``frames`` is an iterator. Unchanged pixels
     thus stay identical, and each frame stores only the box that changed, the pixels that did not
     change inside it transparent (what Pillow's ``optimize`` does; Pillow's own multi-frame writer
     keeps every frame until the end). The last frame is held ``hold_last`` seconds more.
@@ -293,12 +335,14 @@ def _write_frame(file, image: Image.Image, offset: tuple[int, int], options: dic
 def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[str] | None = None, *,
                trajectories: Sequence[Trajectories] | None = None, lr=0.01, steps: int = 150,
                fps: float = 15, stride: int = 1, size: tuple[int, int] = (960, 540),
-               loop: int = 0, loss: bool = True, title: str | None = None,
+               loop: int = 0, loss: bool = True, title: str | None = None, vectors: str | None = None,
                progress: Callable[[int, int], None] | None = None, **run_options) -> str:
     """Animate optimizers on a surface and write the GIF (16:9 by default) atomically.
 
     Either ``optimizers`` (specs, run here with ``lr``, ``steps`` and ``run_options``) or
-    precomputed ``trajectories``. Every option is checked before any work (``check_gif_options``).
+    precomputed ``trajectories``. ``vectors``, one of the specs, draws the arrows of its step at
+    each frame's point (``TrajectoryAnimation.set_vectors``; given trajectories must be recorded
+    with ``record_state=True``). Every option is checked before any work (``check_gif_options``).
     Frames are drawn and encoded one at a time (memory does not grow with their number);
     ``progress(done, total)`` is called after each frame. The GIF plays at ``gif_fps(fps)``.
     Returns the path written.
@@ -307,9 +351,31 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
     if trajectories is None:
         if not optimizers:
             raise ValueError("nothing to animate: give optimizers or trajectories")
-        trajectories = compare(surface, list(optimizers), lr=lr, steps=steps, **run_options)
+        specs = parse_list(list(optimizers))
+        if vectors is not None and parse(vectors) not in specs:
+            raise ValueError(f"Invalid vectors: {vectors!r} is none of the optimizers "
+                             f"{', '.join(spec.text for spec in specs)}")
+        trajectories = compare(surface, specs, lr=lr, steps=steps, record_state=vectors is not None,
+                               **run_options)
     animation = TrajectoryAnimation(surface, trajectories, size=size, stride=stride, loss=loss,
-                                    title=title)
-    write_gif(path, animation.frame_images(progress), fps=fps, loop=loop,
-              last=animation.frame_image(animation.last_point))
+                                    title=title, vectors=None if vectors is None else parse(vectors).text)
+    write_gif(path, animation.frame_images(progress), fps=fps, loop=loop, last=_palette_frame(animation))
     return str(path)
+
+
+def _palette_frame(animation: TrajectoryAnimation) -> Image.Image:
+    """What the GIF's palette is taken from: the last frame (every path); with arrows, also the
+    frame before (the last point takes no step, so shows none) and a band of the arrows' colours,
+    so that the palette keeps them however few pixels they cover."""
+    last = animation.frame_image(animation.last_point)
+    if animation.arrows is None or animation.last_point == 0:
+        return last
+    colours = [draw.ARROW_STYLES[kind]["color"] for kind in animation.arrows.anatomy.kinds]
+    band = last.height // 4
+    both = Image.new("RGB", (2 * last.width, last.height + band))
+    both.paste(last)
+    both.paste(animation.frame_image(animation.last_point - 1), (last.width, 0))
+    for index, colour in enumerate(colours):
+        width = 2 * last.width // len(colours)
+        both.paste(colour, (index * width, last.height, (index + 1) * width, last.height + band))
+    return both

@@ -3,6 +3,7 @@
     python -m landscape gif --surface two-well --optimizers sgd,momentum,nesterov,adam \\
         --lr 0.05 --out gifs/two_well.gif
     python -m landscape gif --surface quadratic --optimizers gd@0.01,gd@0.1,gd@0.21 --out lr.gif
+    python -m landscape gif --surface two-well --optimizers momentum,adam --vectors adam --out adam.gif
     python -m landscape phase --surface quadratic --optimizer momentum --out phase.png
     python -m landscape lecture --out gifs/
     python -m landscape app [--setting exercise1.json] [--port 8866]
@@ -179,6 +180,9 @@ def _gif(args) -> None:
 
     surface = surfaces.get(args.surface)
     specs = optim.parse_list(args.optimizers)
+    if args.vectors is not None and optim.parse(args.vectors) not in specs:
+        raise ValueError(f"Invalid --vectors: {args.vectors!r} is none of --optimizers "
+                         f"{', '.join(spec.text for spec in specs)}")
     check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size)
     frames = -(-_check_steps(args.steps) // args.stride) + 1
     if frames > MAX_FRAMES:
@@ -187,7 +191,7 @@ def _gif(args) -> None:
                          f"{-(-args.steps // (MAX_FRAMES - 1))} or more)")
     options = dict(lr=surface.default_lr if args.lr is None else _check_learning_rates(args.lr),
                    steps=args.steps, fps=args.fps, stride=args.stride, size=args.size,
-                   loop=args.loop, loss=not args.no_loss, seed=args.seed)
+                   loop=args.loop, loss=not args.no_loss, seed=args.seed, vectors=args.vectors)
     if args.start is not None:
         options["starts"] = [_check_start(surface, args.start)]
     if args.momentum is not None:
@@ -409,6 +413,9 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--size", type=_size, default=(960, 540), help="WIDTHxHEIGHT, 16:9 for slides")
     gif.add_argument("--loop", type=int, default=0, help="0 loops forever")
     gif.add_argument("--no-loss", action="store_true", help="leave out the loss panel")
+    gif.add_argument("--vectors", metavar="SPEC",
+                     help="draw the arrows of this optimizer's step at each frame (its gradient step, "
+                          "momentum term, …, and the step taken), with their key; one of --optimizers")
     gif.add_argument("--seed", type=int, default=0)
     gif.add_argument("--out", required=True)
     gif.set_defaults(run=_gif)

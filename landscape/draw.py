@@ -1,4 +1,5 @@
-"""Matplotlib figures: contours with paths, loss curves, 3-D view, lr x momentum phase diagram.
+"""Matplotlib figures: contours with paths, loss curves, 3-D view, lr x momentum phase diagram,
+and the arrows of one step with their key (``StepArrows``).
 
 Every figure is a ``PlainFigure``: a matplotlib Figure with its own Agg canvas, never registered
 with pyplot. A notebook backend (``%matplotlib widget``: ipympl) therefore cannot swap its
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,11 +20,18 @@ import matplotlib.patheffects as patheffects
 import matplotlib.ticker as mticker
 import numpy as np
 import torch
+import matplotlib.patheffects as patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.legend_handler import HandlerPatch
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.text import Text
+from matplotlib.transforms import IdentityTransform
 
 from . import optim, theory
+from .anatomy import Anatomy
 from .surfaces import VIEW_RESOLUTION, Surface, view_grid
 from .trajectory import Trajectories
 
@@ -419,3 +428,140 @@ def _edges(centres: np.ndarray) -> np.ndarray:
         return np.array([centres[0] - 0.5, centres[0] + 0.5])
     middle = (centres[1:] + centres[:-1]) / 2
     return np.concatenate([[2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]])
+
+
+
+# the arrows of a step, by kind (optim.base.KINDS): light colours outlined in black, which read on
+# every viridis contour and differ from the paths' COLOURS; drawn in this order, widest first, so
+# that an arrow lying along another still shows
+ARROW_STYLES = {
+    "step": {"color": "#ffffff", "linestyle": "-", "width": 5.0},
+    "first moment": {"color": "#8ff0ff", "linestyle": "-", "width": 4.0},
+    "momentum": {"color": "#ff9ecf", "linestyle": "-", "width": 3.2},
+    "next momentum": {"color": "#ff9ecf", "linestyle": (0, (2, 1.2)), "width": 3.2},
+    "scaled gradient": {"color": "#ffc38a", "linestyle": "-", "width": 2.4},
+    "gradient": {"color": "#ffe119", "linestyle": "-", "width": 1.6},
+}
+# lengths as shares of the contour panel's shorter side: the longest arrow of a step is drawn
+# between LONGEST_ARROW (magnified when shorter) and 2.5x that (shrunk when longer than
+# ARROW_ROOM), by a 1-2-5 factor; an arrow still shorter than SHORTEST_ARROW is drawn longer,
+# its own factor written at its head
+LONGEST_ARROW, ARROW_ROOM, SHORTEST_ARROW = 0.2, 0.5, 0.08
+WIDEST_FACTOR = 0.005  # the key's title leaves room for this factor
+
+
+def _outline(width: float) -> list:
+    return [patheffects.withStroke(linewidth=width + 1.2, foreground="black")]
+
+
+def _arrow(kind: str, start=(0.0, 0.0), end=(0.0, 0.0), scale: float = 1.0, **options) -> FancyArrowPatch:
+    """An arrow of ``kind`` in its style (``ARROW_STYLES``), its width and head ``scale``d."""
+    style = ARROW_STYLES[kind]
+    width = style["width"] * scale
+    return FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=(8 + 1.5 * width) * scale, shrinkA=0,
+                           shrinkB=0, color=style["color"], linestyle=style["linestyle"], linewidth=width,
+                           path_effects=_outline(width), **options)
+
+
+def nice_factor(ratio: float, up: bool) -> float:
+    """The 1-2-5 number (…, 0.5, 1, 2, 5, 10, …) nearest ``ratio`` from above (``up``) or below."""
+    exponent = math.floor(math.log10(ratio))
+    candidates = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    return min(c for c in candidates if c >= ratio) if up else max(c for c in candidates if c <= ratio)
+
+
+class _ArrowHandler(HandlerPatch):
+    """A key entry for an arrow: the arrow itself, in its kind's style."""
+
+    def create_artists(self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans):
+        middle = height / 2 - ydescent
+        return [_arrow(orig_handle.kind, (-xdescent, middle), (width - xdescent, middle), scale=0.7,
+                       transform=trans)]
+
+
+class StepArrows:
+    """The arrows of one step of a run (an ``anatomy.Anatomy``) on the contour panel ``ax``, and
+    their key on ``key_axes`` (a legend: what each arrow is, whose step, the factor drawn at),
+    as animated artists: ``draw(point)`` draws the arrows of the step from ``point`` and returns
+    the factor they are drawn at (1: true length; None: nothing to draw, as at the last point);
+    ``draw_title(factor)`` then writes the key's title (``key`` itself is drawn by the caller).
+
+    A step can be far shorter or longer than the view: every arrow of a step is drawn at one
+    factor (a 1-2-5 number), so that the longest is LONGEST_ARROW to ARROW_ROOM of the panel and
+    the arrows keep their proportions and their chains; an arrow that would still be hard to see
+    is drawn SHORTEST_ARROW long, its own factor "×N" at its head."""
+
+    def __init__(self, ax: Axes, anatomy: Anatomy, key_axes: Axes):
+        self.ax, self.anatomy = ax, anatomy
+        rows = anatomy.tails.shape[2]
+        order = sorted(range(len(anatomy.kinds)), key=lambda a: list(ARROW_STYLES).index(anatomy.kinds[a]))
+        self.arrows = [(a, b, ax.add_patch(_arrow(anatomy.kinds[a], zorder=7, animated=True)),
+                        ax.text(0, 0, "", fontsize=7, color="white", ha="left", va="bottom", zorder=8,
+                                path_effects=_outline(1.0), animated=True))
+                       for a in order for b in range(rows)]
+        handles = []
+        for kind in anatomy.kinds:
+            handle = FancyArrowPatch((0, 0), (1, 1))
+            handle.kind = kind
+            handles.append(handle)
+        self.key = Legend(key_axes, handles, list(anatomy.labels), loc="lower left", fontsize=7,
+                          title=self._title(WIDEST_FACTOR), title_fontsize=7, framealpha=0.92,
+                          handler_map={FancyArrowPatch: _ArrowHandler()}, handlelength=2.6, alignment="left")
+        self.key.get_title().set_color((0, 0, 0, 0))  # a placeholder: draw_title writes it
+        self.key.set_animated(True)
+        key_axes.add_artist(self.key)
+        self.title = Text(0, 0, "", fontsize=7, ha="left", va="bottom", animated=True,
+                          transform=IdentityTransform(), figure=ax.figure)
+
+    def _title(self, factor: float | None) -> str:
+        lines = [f"{self.anatomy.name}: the step from θₖ, drawn ×{factor:g}" if factor is not None
+                 else f"{self.anatomy.name}: no step from the last point"]
+        return "\n".join(lines + [textwrap.fill(note, 60) for note in self.anatomy.notes])
+
+    def remove(self) -> None:
+        for _, _, arrow, text in self.arrows:
+            arrow.remove()
+            text.remove()
+        self.key.remove()
+
+    def draw(self, point: int) -> float | None:
+        step = self.anatomy.at(point)
+        if step is None:
+            return None
+        tails, vectors = (t.numpy() for t in step)  # (A, B, 2) in data units
+        bbox, (x0, x1), (y0, y1) = self.ax.bbox, self.ax.get_xlim(), self.ax.get_ylim()
+        per_unit = np.array([bbox.width / (x1 - x0), bbox.height / (y1 - y0)])  # pixels per unit
+        side = min(bbox.width, bbox.height)
+        lengths = np.linalg.norm(vectors * per_unit, axis=-1)  # (A, B) in pixels
+        drawn = np.isfinite(lengths) & np.isfinite(tails).all(-1) & (lengths > 1e-9 * side)
+        if not drawn.any():
+            return None
+        longest = lengths[drawn].max()
+        factor = 1.0
+        if longest < LONGEST_ARROW * side:
+            factor = nice_factor(LONGEST_ARROW * side / longest, up=True)
+        elif longest > ARROW_ROOM * side:
+            factor = nice_factor(ARROW_ROOM * side / longest, up=False)
+        figure, origin = self.ax.figure, tails[-1]  # θ_k: the step taken starts there
+        for a, b, arrow, text in self.arrows:
+            if not drawn[a, b]:
+                continue
+            own = factor
+            if factor * lengths[a, b] < SHORTEST_ARROW * side:
+                own = factor * nice_factor(SHORTEST_ARROW * side / (factor * lengths[a, b]), up=True)
+            start = origin[b] + factor * (tails[a, b] - origin[b])
+            end = start + own * vectors[a, b]
+            arrow.set_positions(start, end)
+            figure.draw_artist(arrow)
+            if own != factor:
+                text.set_position(end)
+                text.set_text(f"×{own:g}")
+                figure.draw_artist(text)
+        return factor
+
+    def draw_title(self, factor: float | None) -> None:
+        """The key's title for arrows drawn at ``factor``, where the key's placeholder is."""
+        place = self.key.get_title().get_window_extent()
+        self.title.set_position((place.x0, place.y0))
+        self.title.set_text(self._title(factor))
+        self.ax.figure.draw_artist(self.title)

@@ -14,6 +14,9 @@ momentum sweep lays its rows out on a ``grid.Grid``.
 
 Words: iteration k is the number of optimizer steps taken; point p is the p-th position kept
 (point p is iteration p, except on a real network's recorded path, ``point_steps``).
+
+With ``record_state=True`` a run also keeps, at each point, the gradient its optimizer was handed
+and the state the rule held (``Recorded``): the numbers ``landscape.anatomy`` draws a step from.
 """
 
 from __future__ import annotations
@@ -33,6 +36,36 @@ from .surfaces import StochasticSurface, Surface, newton_step
 CRITERIA = ("distance", "loss")
 MARKS = {True: "★", False: "✖"}  # a global minimum, another minimum: the marks the contours draw
 LONG_RUN = 20_000  # steps from which a run shows a progress bar
+
+
+@dataclass
+class Recorded:
+    """What each row's optimizer was handed and kept at each point of a run, read from the
+    optimizer itself after every step (``record_state=True``): the numbers of the run, not
+    formulas applied afterwards. Plain tensors, NaN from the point a row diverged.
+
+    Attributes:
+        gradients: (P+1, B, 2) g_k, the gradient the optimizer was handed at point k (``p.grad``:
+            before an extension's noise or dropout and before weight decay); NaN at the last point,
+            which takes no step.
+        lrs: (P+1, B, 1) η of the step from point k (its group's lr, a schedule's factor included);
+            NaN at the last point.
+        state: {key: (P+1, B, 2)} each state tensor of the rule (``state_symbols`` of its class:
+            "momentum_buffer" is u) as the optimizer held it at point k, before that point's step:
+            u_{k−1} at θ_k. Row 0 is the state the first step starts from (0 for a key the rule
+            creates at its first step, such as SGD's velocity).
+        hyperparameters: the run's keyword values its rows share (e.g. {"beta2": 0.9}): with the
+            rows' ``Trajectories.settings`` they make the optimizer's group again.
+    """
+
+    gradients: Tensor
+    lrs: Tensor
+    state: dict[str, Tensor]
+    hyperparameters: dict = field(default_factory=dict)
+
+    def rows(self, pick: slice) -> "Recorded":
+        return replace(self, gradients=self.gradients[:, pick], lrs=self.lrs[:, pick],
+                       state={key: values[:, pick] for key, values in self.state.items()})
 
 
 @dataclass
@@ -58,6 +91,7 @@ class Trajectories:
         point_steps: (P+1,) the iteration after which each point was taken, where points were
             kept only every few iterations (a real network's recorded path, ``nets.slice_view``);
             None: point p is iteration p. ``iterations`` and ``diverged_at`` count iterations either way.
+        recorded: the gradients and optimizer state at each point (``record_state=True``), else None.
     """
 
     spec: optim.Spec | None
@@ -74,6 +108,7 @@ class Trajectories:
     grid: Grid | None = None
     name: str = ""
     point_steps: Tensor | None = None
+    recorded: Recorded | None = None
 
     def __post_init__(self):
         self.name = self.name or self.spec.name
@@ -155,7 +190,8 @@ class Trajectories:
         return replace(self, points=self.points[:, pick], losses=self.losses[:, pick],
                        iterations=self.iterations[pick], minimum=self.minimum[pick],
                        diverged_at=self.diverged_at[pick], left_at=self.left_at[pick],
-                       settings={k: v[pick] for k, v in self.settings.items()}, grid=None)
+                       settings={k: v[pick] for k, v in self.settings.items()}, grid=None,
+                       recorded=None if self.recorded is None else self.recorded.rows(pick))
 
 
 def _starts(surface: Surface, starts) -> Tensor:
@@ -200,6 +236,45 @@ class _Job:
         it has one, is theirs)."""
         settings = {k: (v.to(p) if isinstance(v, Tensor) else v) for k, v in self.settings.items()}
         return self.spec.without_lr().build([p], seed=seed, **self.hyperparameters, **settings)
+
+
+class _Recorder:
+    """Reads one optimizer's gradient, learning rate and state (``Recorded``) after each step."""
+
+    def __init__(self, optimizer: optim.Optimizer, p: Tensor, steps: int, hyperparameters: dict):
+        self.optimizer, self.p, self.hyperparameters = optimizer, p, hyperparameters
+        self.group = optimizer.param_groups[0]
+        # the state the first step starts from: the optimizer's own initialisation, done now
+        # rather than inside the first step (the same tensors; the step then finds them)
+        initial = optimizer._state_of(p, self.group)
+        self.symbols = type(optimizer).state_symbols
+        self.initial = {key: initial[key].clone() for key in self.symbols if key in initial}
+        self.gradients = torch.full((steps + 1, *p.shape), math.nan, dtype=p.dtype, device=p.device)
+        self.lrs = torch.full((steps + 1, p.shape[0], 1), math.nan, dtype=p.dtype, device=p.device)
+        self.state: dict[str, Tensor] = {}
+        self.k = 0  # the point whose step was taken last
+
+    def read(self) -> None:
+        """After the step from point k: its gradient and lr, and the state now held at point k + 1."""
+        state = self.optimizer.state[self.p]
+        if not self.state:  # the keys the rule keeps, known once it has stepped
+            for key in (key for key in self.symbols if key in state):
+                values = self.state[key] = torch.full_like(self.gradients, math.nan)
+                values[0] = self.initial.get(key, 0.0)
+        self.gradients[self.k] = self.p.grad
+        self.lrs[self.k] = self.group["lr"]
+        self.k += 1
+        for key, values in self.state.items():
+            values[self.k] = state[key]
+
+    def recorded(self, points: Tensor) -> Recorded:
+        """What was read, NaN where ``points`` (a row's, from its divergence) are NaN."""
+        gone = torch.isnan(points).any(-1).to(self.gradients.device)
+        values = [self.gradients, self.lrs, *self.state.values()]
+        for tensor in values:
+            tensor[gone] = math.nan
+        gradients, lrs, *state = (tensor.cpu() for tensor in values)
+        return Recorded(gradients, lrs, dict(zip(self.state, state)), dict(self.hyperparameters))
 
 
 def _simulate(surface: Surface, starts: Sequence[Tensor], steps: int,
@@ -277,18 +352,23 @@ def _final_stretch(holds: Tensor) -> Tensor:
 def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: int = 200,
               tolerance: float | None = None, criterion: str = "distance", seed: int = 0,
               escape: float = 10.0, device=None, dtype=torch.float64,
-              schedule: str = "none") -> list[Trajectories]:
+              schedule: str = "none", record_state: bool = False) -> list[Trajectories]:
     """Step every job's rows together: one loss and gradient evaluation per step for all of
     them (rows are independent, so this is exactly the jobs run one by one), then each job's
     optimizer steps its own parameter; the learning rates follow ``schedule`` over the
-    ``steps`` iterations ("plateau" on the mean loss of the rows still finite)."""
+    ``steps`` iterations ("plateau" on the mean loss of the rows still finite).
+    ``record_state`` keeps each job's gradients and optimizer state (``Recorded``)."""
     tolerance = _tolerance(surface, tolerance, criterion)
     schedules.check(schedule)
     optim.require_seed(seed)
     loss_of = loss_of or surface
+    recorders = []
 
     def stepper(ps):
         optimizers = [job.build(p, seed) for job, p in zip(jobs, ps)]
+        if record_state:
+            recorders.extend(_Recorder(optimizer, p, steps, job.hyperparameters)
+                             for optimizer, p, job in zip(optimizers, ps, jobs))
         ones = torch.ones(sum(p.shape[0] for p in ps), dtype=dtype, device=ps[0].device)
         rate = schedules.Schedule(schedule, steps, optimizers)
 
@@ -300,6 +380,8 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
             torch.autograd.backward(losses, grad_tensors=ones)
             for optimizer in optimizers:
                 optimizer.step()
+            for recorder in recorders:
+                recorder.read()
             if schedule == "plateau":  # the loss is read only where it is used (on a GPU, a sync)
                 finite = losses.detach()[torch.isfinite(losses.detach())]
                 rate.step(float(finite.mean()) if len(finite) else None)
@@ -309,8 +391,11 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
         return advance
 
     results = _simulate(surface, [job.starts for job in jobs], steps, stepper, escape, device, dtype)
-    return [_trajectory(surface, job.spec, points, diverged_at, job.settings, tolerance, criterion)
-            for job, (points, diverged_at) in zip(jobs, results)]
+    every_runs = [_trajectory(surface, job.spec, points, diverged_at, job.settings, tolerance, criterion)
+                  for job, (points, diverged_at) in zip(jobs, results)]
+    for runs, recorder in zip(every_runs, recorders):
+        runs.recorded = recorder.recorded(runs.points)
+    return every_runs
 
 
 def _tolerance(surface: Surface, tolerance: float | None, criterion: str) -> float:
@@ -343,7 +428,7 @@ def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criteri
 def run(surface: Surface, spec: str | optim.Spec, *, starts=None, lr=0.01, momentum=None,
         batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float | None = None,
         criterion: str = "distance", escape: float = 10.0, device=None, dtype=torch.float64,
-        schedule: str = "none", **hyperparameters) -> Trajectories:
+        schedule: str = "none", record_state: bool = False, **hyperparameters) -> Trajectories:
     """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
 
     ``lr`` and ``momentum`` are a number (all rows) or one value per row; a spec with its own
@@ -353,8 +438,9 @@ def run(surface: Surface, spec: str | optim.Spec, *, starts=None, lr=0.01, momen
     it stays within ``tolerance`` of a minimum (``criterion`` "distance"; by default the
     surface's ``tolerance``, within the ★ a figure draws), or of the minimum value ("loss":
     give the gap). ``schedule`` ("step", "cosine", "plateau": ``landscape.schedules``)
-    changes the learning rate from iteration to iteration, as torch's schedulers do. Other
-    keywords go to ``landscape.optim.build``.
+    changes the learning rate from iteration to iteration, as torch's schedulers do.
+    ``record_state`` keeps the gradients and the optimizer's state at each point
+    (``Trajectories.recorded``). Other keywords go to ``landscape.optim.build``.
     """
     spec = optim.parse(spec)
     points = _starts(surface, starts)
@@ -371,7 +457,7 @@ def run(surface: Surface, spec: str | optim.Spec, *, starts=None, lr=0.01, momen
         loss_of = _minibatches(surface, batch_size, seed)
     (trajectory,) = _run_jobs(surface, [_Job(spec, points, settings, hyperparameters)], loss_of, steps=steps,
                               tolerance=tolerance, criterion=criterion, seed=seed, escape=escape,
-                              device=device, dtype=dtype, schedule=schedule)
+                              device=device, dtype=dtype, schedule=schedule, record_state=record_state)
     if batch_size is not None:
         trajectory.name = f"{trajectory.name} (batch {batch_size})"
     return trajectory
@@ -435,7 +521,8 @@ def sweep(surface: Surface, spec: str | optim.Spec, lrs: Sequence[float],
     return runs
 
 
-RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype", "schedule")
+RUN_OPTIONS = ("steps", "tolerance", "criterion", "seed", "escape", "device", "dtype", "schedule",
+               "record_state")
 
 
 def sweeps(surface: Surface, specs: str | Sequence[str | optim.Spec], lrs: Sequence[float],

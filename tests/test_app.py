@@ -135,6 +135,7 @@ def explorer(shared_explorer):
     yield explorer
     explorer.phase.visible = False
     explorer.gif_folder.value = folder
+    explorer.vectors.value = ""
     if (explorer.setting != setting or explorer.controls.values(setting.seed) != setting.to_dict()
             or explorer.iteration.value != setting.steps):
         explorer.recompute(setting)  # the controls, the iteration and the picture with it
@@ -146,7 +147,7 @@ def test_a_new_explorer_already_holds_its_first_picture():
     drawing thread while it does so could be lost and leave the figure blank."""
     fresh = Explorer(surface="quadratic", optimizers="gd, adam", steps=20)
     picture = np.asarray(Image.open(io.BytesIO(fresh.landscape.image.value)).convert("RGB")).astype(int)
-    assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20)
+    assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20, None)
     assert all(_pixels_of(picture, index) > 100 for index in range(2)), "both paths drawn"
 
 
@@ -168,7 +169,7 @@ def test_sliders_show_the_runs_of_that_setting(explorer):
     explorer.controls.momentum.value = 0.7
     explorer.wait()
     assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.7)
-    assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30), "the image shows the newest"
+    assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30, None), "the image shows the newest"
     shown = {t.spec.text: t for t in explorer.current_runs()}
     expected = trajectory.run(surfaces.get("quadratic"), "momentum", lr=0.1, momentum=0.7,
                               starts=[explorer.setting.start], steps=30)
@@ -192,6 +193,67 @@ def _click(explorer, x: int, y: int) -> None:
     """What ipyevents sends for a click at pixel (x, y) of the shown image."""
     explorer.landscape._clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": y}, [])
     explorer.wait()
+
+
+def _colour_pixels(image: np.ndarray, hex_colour: str, tolerance: int = 30) -> int:
+    rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return int((np.abs(image - rgb) < tolerance).all(-1).sum())
+
+
+def test_the_arrows_of_a_chosen_optimizers_step_are_drawn_and_said_under_the_figure(explorer):
+    assert explorer.vectors.options == (("none", ""), ("gd", "gd"), ("momentum", "momentum"), ("adam", "adam"))
+    assert explorer.vectors.value == "" and "arrows of" not in explorer.landscape.key.value, "none at first"
+    explorer.controls.lr.value = 0.1
+    explorer.iteration.value = 5
+    plain = _image(explorer)
+    plain_bytes = bytes(explorer.landscape.image.value)
+    explorer.vectors.value = "momentum"
+    arrows = _image(explorer)
+    arrows_bytes = bytes(explorer.landscape.image.value)
+    assert explorer.landscape.shown[3:] == (5, "momentum")
+    pink = draw.ARROW_STYLES["momentum"]["color"]
+    contour = slice(0, int(0.55 * arrows.shape[1]))
+    assert _colour_pixels(arrows[:, contour], pink) > 40 and _colour_pixels(plain[:, contour], pink) == 0
+    key = explorer.landscape.key.value
+    assert "<b>arrows of momentum</b>" in key and "−ηβuₖ₋₁: momentum term" in key and "−ηgₖ: gradient step" in key
+    row = explorer.current_runs()[1]  # the recorded state of the cell shown, as a run of its own records it
+    alone = trajectory.run(surfaces.get("quadratic"), "momentum", lr=explorer.setting.lr, momentum=0.5,
+                           starts=[explorer.setting.start], steps=30, record_state=True)
+    torch.testing.assert_close(row.recorded.state["momentum_buffer"], alone.recorded.state["momentum_buffer"],
+                               rtol=1e-8, atol=1e-8)
+    explorer.vectors.value = ""
+    _image(explorer)
+    assert bytes(explorer.landscape.image.value) == plain_bytes and "arrows of" not in explorer.landscape.key.value
+    explorer.vectors.value = "momentum"
+    _image(explorer)
+    assert bytes(explorer.landscape.image.value) == arrows_bytes, "frames are kept per choice of arrows"
+
+
+def test_the_step_buttons_move_one_iteration_within_the_run(explorer):
+    explorer.iteration.value = 5
+    explorer.forward.click()
+    explorer.wait()
+    assert explorer.iteration.value == 6 and explorer.landscape.shown[3] == 6
+    for _ in range(2):
+        explorer.back.click()
+    explorer.wait()
+    assert explorer.iteration.value == 4 and explorer.landscape.shown[3] == 4
+    explorer.iteration.value = 0
+    explorer.back.click()
+    assert explorer.iteration.value == 0, "not before the start"
+    explorer.iteration.value = 30
+    explorer.forward.click()
+    assert explorer.iteration.value == 30, "not past the last step"
+
+
+def test_arrows_chosen_at_the_last_iteration_show_the_last_step_taken(explorer):
+    assert explorer.iteration.value == 30
+    explorer.vectors.value = "adam"
+    explorer.wait()
+    assert explorer.iteration.value == 29 and explorer.landscape.shown[3:] == (29, "adam")
+    explorer.iteration.value = 30  # moved there by hand: no step from the last point
+    explorer.wait()
+    assert explorer.landscape.shown[3:] == (30, "adam")
 
 
 def test_a_click_on_the_landscape_moves_the_start_under_the_pointer(explorer):
@@ -353,6 +415,15 @@ def test_export_writes_the_runs_shown_where_the_message_says(explorer, tmp_path)
     explorer.export_in_background()
     explorer.wait()
     assert f"the GIF folder {tmp_path / 'missing'} does not exist" in explorer.status.text
+
+
+def test_export_draws_the_arrows_shown(explorer, tmp_path):
+    explorer.vectors.value = "adam"
+    explorer.iteration.value = 10
+    written = explorer.export(tmp_path / "arrows.gif")
+    frames = iio.imread(written, index=None)[..., :3].astype(int)
+    cyan = draw.ARROW_STYLES["first moment"]["color"]  # Adam's −ηm̂_k, in no path's colour
+    assert frames.shape[0] == 31 and all(_colour_pixels(frames[k], cyan, 20) > 20 for k in (0, 10, 29))
 
 
 def test_a_folder_that_refuses_files_is_one_line(explorer, tmp_path, monkeypatch):

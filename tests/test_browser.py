@@ -19,7 +19,7 @@ from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_we
                      shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, wait_until,
                      widget)
 from helpers import data_root
-from landscape.draw import colour
+from landscape.draw import ARROW_STYLES, colour
 from landscape.lecture import LECTURE_GIFS
 from landscape.schedules import SUMMARIES
 
@@ -229,6 +229,69 @@ def test_a_click_on_a_phase_cell_moves_the_sliders_and_says_what_its_run_did(lab
         assert (window(shown_image(figure)).max(-1) < 60).sum() > 30, "the ring is drawn on the clicked cell"
 
 
+def _arrow_pixels(picture):
+    """Where the contour panel shows heavy ball's momentum term: a (H, W) mask (its pink is in
+    no path's colour and not in viridis; the gradient step's yellow is near viridis's top)."""
+    contour = picture[:, : int(0.55 * picture.shape[1])]
+    rgb = [int(ARROW_STYLES["momentum"]["color"][i:i + 2], 16) for i in (1, 3, 5)]
+    return (np.abs(contour - rgb) < 40).all(-1)
+
+
+def _readout(page) -> int:
+    return int(widget(page, "iteration").locator(".widget-readout").inner_text().strip())
+
+
+def test_a_steps_arrows_at_a_scrubbed_iteration_and_the_step_buttons(lab, page):
+    """Heavy ball's arrows: chosen, scrubbed to an iteration, ▶ moves one iteration on and the
+    arrows with it, ◀ brings back the very picture of the iteration before (the frame kept)."""
+    _explorer(page, lab, "arrows.ipynb")
+    assert not page.locator(".lsc-arrows-key").count(), "no arrows at first"
+    before = image_source(page)
+    widget(page, "vectors").locator("select").select_option("momentum")
+    wait_for_new_image(page, before)
+    key = page.locator(".lsc-arrows-key").first
+    key.wait_for()
+    assert "arrows of momentum" in key.inner_text() and "−ηβuₖ₋₁: momentum term" in key.inner_text()
+    assert _readout(page) == 149, "arrows chosen at the last iteration show the last step taken"
+    before = image_source(page)
+    track = widget(page, "iteration").locator(".noUi-target").bounding_box()["width"]
+    drag(page, widget(page, "iteration").locator(".noUi-handle"), -0.6 * track)  # scrub back
+    wait_for_new_image(page, before)
+    page.wait_for_timeout(1500)  # the frame of the drag's last value
+    kernel_idle(page)
+    k = _readout(page)
+    assert 5 < k < 140, k
+    wait_until(page, ".lsc-iteration .widget-readout", "(element, k) => element.textContent.trim() == k", k)
+    scrubbed_source = image_source(page)
+    scrubbed = shown_image(widget(page, "figure"))
+    at_k = _arrow_pixels(scrubbed)
+    assert at_k.sum() > 40, "the momentum term is drawn"
+    widget(page, "step-forward").click()
+    wait_for_new_image(page, scrubbed_source)
+    wait_until(page, ".lsc-iteration .widget-readout", "(element, k) => element.textContent.trim() == k", k + 1)
+    page.wait_for_timeout(500)
+    after = shown_image(widget(page, "figure"))
+    at_next = _arrow_pixels(after)
+    assert at_next.sum() > 40 and (at_k != at_next).sum() > 20, "the arrows moved with the iteration"
+    changed = (np.abs(after - scrubbed).max(-1) > 60)[:, : at_k.shape[1]]
+    near_arrows = at_k | at_next
+    for _ in range(6):  # within a few pixels of an arrow: their outlines and heads
+        near_arrows = near_arrows | np.roll(near_arrows, 1, 0) | np.roll(near_arrows, -1, 0) \
+            | np.roll(near_arrows, 1, 1) | np.roll(near_arrows, -1, 1)
+    assert (changed & near_arrows).sum() > 0.5 * (changed & ~near_arrows).sum(), \
+        "the picture changed where the arrows are (elsewhere: the new path segment, the counter)"
+    forward_source = image_source(page)
+    widget(page, "step-back").click()
+    wait_until(page, ".lsc-iteration .widget-readout", "(element, k) => element.textContent.trim() == k", k)
+    wait_for_new_image(page, forward_source)
+    page.wait_for_timeout(500)
+    assert np.array_equal(shown_image(widget(page, "figure")), scrubbed), "◀: the picture of iteration k again"
+    widget(page, "vectors").locator("select").select_option(label="none")
+    wait_until(page, ".lsc-key", "element => !element.querySelector('.lsc-arrows-key')")
+    wait_for_picture(page)
+    assert _arrow_pixels(shown_image(widget(page, "figure"))).sum() < 10, "no arrows once none is chosen (JPEG: a few)"
+
+
 def _small_run(page, train_size: int, epochs: int) -> str:
     """In the Real networks tab: sgd and adam on a few images; the status line once it ends."""
     page.locator(".lm-TabBar-tab", has_text="Real networks").first.click()
@@ -352,7 +415,8 @@ def test_the_explorer_fits_a_laptop_screen_with_the_file_browser_open(lab):
         column = page.locator(".jp-NotebookPanel-notebook").first.bounding_box()
         assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, "no horizontal overflow"
         assert box["height"] <= column["height"], f"{box['height']:.0f} px tall for {column['height']:.0f} px"
-        for name in ("surface", "lr", "momentum", "figure", "play", "iteration", "export", "save", "load", "key"):
+        for name in ("surface", "lr", "momentum", "figure", "play", "step-back", "step-forward", "iteration", "vectors",
+                     "export", "save", "load", "key"):
             element = widget(page, name).bounding_box()
             assert column["y"] <= element["y"] and element["y"] + element["height"] <= column["y"] + column["height"] + 1, \
                 f"{name} is visible together with the others"

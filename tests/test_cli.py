@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -84,6 +85,21 @@ def test_gif_command_writes_a_gif(tmp_path, capsys):
                  "--steps", "12", "--size", "320x180", "--out", str(out)])
     assert code == 0 and f"wrote {out}" in capsys.readouterr().out
     assert iio.imread(out, index=None).shape[:3] == (13, 180, 320)
+
+
+def test_gif_command_draws_the_arrows_of_one_optimizers_step(tmp_path, capsys, runs_made):
+    out, plain = tmp_path / "v.gif", tmp_path / "p.gif"
+    arguments = ["gif", "--surface", "quadratic", "--optimizers", "gd,momentum", "--steps", "12", "--size",
+                 "480x270"]
+    assert main(arguments + ["--vectors", "momentum", "--out", str(out)]) == 0
+    assert [run.recorded is not None for run in runs_made] == [True, True]
+    assert main(arguments + ["--out", str(plain)]) == 0
+    frames, without = iio.imread(out, index=None)[..., :3].astype(int), iio.imread(plain, index=None)[..., :3].astype(int)
+    pink = [int(c, 16) for c in ("ff", "9e", "cf")]  # the momentum term's colour, in no path's
+    assert (np.abs(frames[5] - pink) < 30).all(-1).sum() > 20 and (np.abs(without[5] - pink) < 30).all(-1).sum() == 0
+    assert main(arguments + ["--vectors", "adam", "--out", str(tmp_path / "x.gif")]) == 2
+    assert capsys.readouterr().err.endswith("error: Invalid --vectors: 'adam' is none of --optimizers gd, momentum\n")
+    assert not (tmp_path / "x.gif").exists() and len(runs_made) == 4, "refused before any run"
 
 
 @pytest.fixture

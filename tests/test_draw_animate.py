@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import math
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ import torch
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from landscape import animate, draw, surfaces, trajectory
+from landscape import anatomy, animate, draw, surfaces, trajectory
 
 
 @pytest.fixture(scope="module")
@@ -396,3 +397,150 @@ def test_a_phase_diagram_where_no_run_arrived_has_no_colour_scale():
     ax = draw.phase_diagram(sweep)
     assert ax.figure.axes == [ax]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["diverged", "not arrived in 150"]
+
+
+# -- the arrows of a step ------------------------------------------------------------------------
+
+ARROW_SIZE = (800, 450)
+
+
+@pytest.fixture(scope="module")
+def heavy_ball_runs():
+    """Heavy ball on the quadratic (κ = 10) from one start, beside gradient descent, recorded."""
+    surface = surfaces.get("quadratic")
+    return surface, trajectory.compare(surface, ["gd", "momentum"], lr=0.02, momentum=0.9, steps=60,
+                                       starts=[surface.start], record_state=True)
+
+
+def _rgb_of(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def _near(image: np.ndarray, pixel, hex_colour: str, radius: int = 3, tolerance: int = 30) -> int:
+    """How many pixels within ``radius`` of ``pixel`` (x, y from the bottom left) have the colour."""
+    x, y = int(round(pixel[0])), image.shape[0] - int(round(pixel[1]))
+    patch = image[y - radius:y + radius + 1, x - radius:x + radius + 1].astype(int)
+    return int((np.abs(patch - _rgb_of(hex_colour)) < tolerance).all(-1).sum())
+
+
+def _factor(animation) -> float:
+    """The factor the key's title says the arrows are drawn at."""
+    return float(animation.arrows.title.get_text().split("drawn ×")[1].split("\n")[0])
+
+
+def test_a_steps_arrows_are_drawn_where_its_recorded_state_puts_them(heavy_ball_runs):
+    """Heavy ball at iteration 8: the momentum term from θ_k, the gradient step from its head,
+    both at the factor the key states; nothing else on the contour panel changes."""
+    surface, runs = heavy_ball_runs
+    k = 8
+    plain = np.asarray(animate.TrajectoryAnimation(surface, runs, size=ARROW_SIZE, dpi=100).frame_image(k))
+    animation = animate.TrajectoryAnimation(surface, runs, size=ARROW_SIZE, dpi=100, vectors="momentum")
+    image = np.asarray(animation.frame_image(k))
+    factor = _factor(animation)
+    u, g, θ = runs[1].recorded.state["momentum_buffer"][k, 0], runs[1].recorded.gradients[k, 0], runs[1].points[k, 0]
+    momentum, gradient = -0.02 * 0.9 * u, -0.02 * g  # the lecture's −ηβu_{k−1} and −ηg_k
+    assert 2 * gradient.norm() > momentum.norm() > gradient.norm() / 2, "comparable: neither is drawn longer"
+    corners = (θ + factor * torch.stack([0 * θ, momentum / 2, momentum, momentum + gradient / 2, momentum + gradient]))
+    to_pixels = animation.figure.axes[0].transData.transform
+    tail, middle, joint, gradient_middle, head = to_pixels(corners.numpy())
+    pink, yellow, white = (draw.ARROW_STYLES[kind]["color"] for kind in ("momentum", "gradient", "step"))
+    assert _near(image, middle, pink) > 3 and _near(plain, middle, pink) == 0, "−ηβu_(k−1) from θ_k"
+    assert _near(image, gradient_middle, yellow) > 3 and _near(plain, gradient_middle, yellow) == 0, \
+        "−ηg_k from its head"
+    step_middle = (tail + head) / 2  # the step taken, θ_(k+1) − θ_k, under the chain: off it mid-way
+    assert _near(image, step_middle, white) > 3 and _near(plain, step_middle, white) == 0, "θ_(k+1) − θ_k"
+    changed = np.argwhere((image != plain).any(-1))  # (row, column) of every changed pixel
+    panel = animation.figure.axes[0].bbox
+    on_panel = changed[(changed[:, 1] < panel.x1) & (changed[:, 0] > image.shape[0] - panel.y1)]
+    xs, ys = np.array([tail, joint, head])[:, 0], image.shape[0] - np.array([tail, joint, head])[:, 1]
+    margin = 14  # the arrow heads and outlines around the three corners
+    assert len(on_panel) > 100
+    assert (on_panel[:, 1] >= xs.min() - margin).all() and (on_panel[:, 1] <= xs.max() + margin).all()
+    assert (on_panel[:, 0] >= ys.min() - margin).all() and (on_panel[:, 0] <= ys.max() + margin).all(), \
+        "the contour panel changes only around the arrows"
+    key = animation.arrows.key
+    assert [text.get_text() for text in key.get_texts()] == list(anatomy_labels := animation.arrows.anatomy.labels)
+    assert anatomy_labels[0].startswith("−ηβuₖ₋₁") and anatomy_labels[1].startswith("−ηgₖ")
+    box, loss_panel = key.get_window_extent(), animation.figure.axes[1].bbox
+    assert loss_panel.x0 <= box.x0 and box.x1 <= loss_panel.x1 and loss_panel.y0 <= box.y0 <= box.y1 <= loss_panel.y1, \
+        "the key is in the loss panel"
+
+
+def test_a_tiny_step_is_magnified_by_a_stated_factor_and_stays_visible(heavy_ball_runs):
+    """At iteration 60 heavy ball's step is ~1e-3 of the view: the arrows are drawn ×N (a 1-2-5
+    number) so that the longest is 20 to 50 % of the panel, and they show."""
+    surface, runs = heavy_ball_runs
+    animation = animate.TrajectoryAnimation(surface, runs, size=ARROW_SIZE, dpi=100, vectors="momentum")
+    k = 59
+    image = np.asarray(animation.frame_image(k))
+    factor = _factor(animation)
+    mantissa = factor / 10 ** math.floor(math.log10(factor))
+    assert factor >= 10 and round(mantissa, 9) in (1, 2, 5)
+    _, vectors = anatomy.anatomy(runs[1]).at(k)
+    panel = animation.figure.axes[0].bbox
+    pixels_per_unit = panel.width / 10  # the view is 10 units wide, equal aspect
+    longest = factor * vectors.norm(dim=-1).max().item() * pixels_per_unit
+    assert 0.2 * panel.height <= longest <= 0.5 * panel.height
+    contour = image[:, : int(panel.x1)]
+    assert _pixels(contour, draw.ARROW_STYLES["momentum"]["color"]) > 30
+    assert "drawn ×1\n" not in animation.arrows.title.get_text() + "\n"
+
+
+def _pixels(image: np.ndarray, hex_colour: str, tolerance: int = 30) -> int:
+    return int((np.abs(image.astype(int) - _rgb_of(hex_colour)) < tolerance).all(-1).sum())
+
+
+def test_no_arrows_draw_the_frame_of_an_animation_without_them(heavy_ball_runs):
+    surface, runs = heavy_ball_runs
+    never = animate.TrajectoryAnimation(surface, runs, size=ARROW_SIZE, dpi=100)
+    animation = animate.TrajectoryAnimation(surface, runs, size=ARROW_SIZE, dpi=100, vectors="momentum")
+    with_arrows = np.asarray(animation.frame_image(8))
+    animation.set_vectors(None)
+    np.testing.assert_array_equal(np.asarray(animation.frame_image(8)), np.asarray(never.frame_image(8)))
+    for axes, fresh in zip(animation.figure.axes, never.figure.axes):  # nothing left behind
+        assert (len(axes.patches), len(axes.texts), len(axes.artists)) == \
+            (len(fresh.patches), len(fresh.texts), len(fresh.artists))
+    animation.set_vectors("momentum")
+    np.testing.assert_array_equal(np.asarray(animation.frame_image(8)), with_arrows)
+    assert animation.arrows.draw(60) is None and "no step from the last point" in (
+        animation.frame_image(60) and animation.arrows.title.get_text())
+    with pytest.raises(ValueError, match="Invalid vectors: 'adam' is none of the runs gd, momentum"):
+        animation.set_vectors("adam")
+    unrecorded = trajectory.compare(surface, ["gd", "momentum"], lr=0.02, steps=60, starts=[surface.start])
+    with pytest.raises(ValueError, match="kept no optimizer state"):
+        animate.TrajectoryAnimation(surface, unrecorded, size=ARROW_SIZE, vectors="gd")
+
+
+def test_swapped_runs_bring_their_own_arrows(heavy_ball_runs):
+    surface, runs = heavy_ball_runs
+    other = trajectory.compare(surface, ["gd", "momentum"], lr=0.02, momentum=0.5, steps=60,
+                               starts=[surface.start], record_state=True)
+    fresh = animate.TrajectoryAnimation(surface, other, size=ARROW_SIZE, dpi=100, vectors="momentum")
+    reused = animate.TrajectoryAnimation(surface, runs, size=ARROW_SIZE, dpi=100, vectors="momentum")
+    reused.set_runs(other)
+    np.testing.assert_array_equal(np.asarray(reused.frame_image(8)), np.asarray(fresh.frame_image(8)))
+
+
+def test_a_gif_with_a_runs_arrows_shows_them_in_their_colours(tmp_path, monkeypatch):
+    surface = surfaces.get("two-well")
+    path, plain_path = tmp_path / "arrows.gif", tmp_path / "plain.gif"
+    animate.export_gif(path, surface, ["momentum", "adam"], lr=0.02, steps=20, size=(480, 270), vectors="adam")
+    animate.export_gif(plain_path, surface, ["momentum", "adam"], lr=0.02, steps=20, size=(480, 270))
+    frames, plain = iio.imread(path, index=None)[..., :3], iio.imread(plain_path, index=None)[..., :3]
+    assert frames.shape == plain.shape == (21, 270, 480, 3)
+    cyan = draw.ARROW_STYLES["first moment"]["color"]  # Adam's −ηm̂_k, in no path's colour
+    assert _pixels(frames[5], cyan, 20) > 20, "the palette keeps the arrows' colours (arrow and key)"
+    assert _pixels(plain[5], cyan, 20) == 0
+    assert not np.array_equal(frames[5], plain[5])
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("the runs started")
+
+    monkeypatch.setattr(animate, "compare", no_runs)
+    with pytest.raises(ValueError, match="Invalid vectors: 'nesterov' is none of the optimizers momentum, adam"):
+        animate.export_gif(tmp_path / "x.gif", surface, ["momentum", "adam"], vectors="nesterov")
+
+
+def test_nice_factors_are_one_two_five():
+    assert [draw.nice_factor(r, up=True) for r in (0.03, 1.0, 1.2, 3, 7.5, 4100)] == [0.05, 1, 2, 5, 10, 5000]
+    assert [draw.nice_factor(r, up=False) for r in (0.03, 0.99, 1.9, 4.9, 10)] == [0.02, 0.5, 1, 2, 10]

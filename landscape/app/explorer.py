@@ -1,8 +1,9 @@
 """The explorer: wires the controls, the model (``Setting`` → ``Sweep``) and the views.
 
 A change of a setting that a sweep depends on (surface, optimizers, steps, start, β2, noise)
-computes a new sweep; lr, momentum and the iteration only pick what to show. Views draw on
-their own worker threads (latest request only), so a slider drag never queues stale frames.
+computes a new sweep; lr, momentum, the iteration (its slider, ◀ ▶ one step) and whose step's
+arrows to draw only pick what to show. Views draw on their own worker threads (latest request
+only), so a slider drag never queues stale frames.
 
 In a notebook, GIFs and settings are files in folders the user names. On a standalone page
 (``in_page``, see ``standalone.py``) files travel through the browser: Save and Export GIF offer a
@@ -79,6 +80,15 @@ class Explorer:
                                                  layout={"flex": "1 1 auto"}), "iteration")
         self.play = named(widgets.Play(value=steps, min=0, max=steps, interval=60), "play")
         widgets.jslink((self.play, "value"), (self.iteration, "value"))
+        self.back = named(widgets.Button(description="◀", tooltip="one iteration back",
+                                         layout={"width": "34px", "padding": "0"}), "step-back")
+        self.forward = named(widgets.Button(description="▶", tooltip="one iteration on",
+                                            layout={"width": "34px", "padding": "0"}), "step-forward")
+        self.vectors = named(widgets.Dropdown(options=[("none", "")], value="", description="arrows",
+                                              tooltip="draw the arrows of this optimizer's step from the "
+                                                      "iteration shown",
+                                              layout={"width": "190px"}, style={"description_width": "44px"}),
+                             "vectors")
         self.export_button = named(widgets.Button(description="Export GIF", icon="film",
                                                   layout={"width": "auto"}), "export")
         self.save_button = named(widgets.Button(description="Save", icon="save", layout={"width": "auto"},
@@ -110,6 +120,9 @@ class Explorer:
         for slider in (self.controls.lr, self.controls.momentum):
             slider.observe(self._on_slider, names="value")
         self.iteration.observe(self._on_iteration, names="value")
+        self.back.on_click(lambda _: self.step_iteration(-1))
+        self.forward.on_click(lambda _: self.step_iteration(1))
+        self.vectors.observe(self._on_vectors, names="value")
         self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export_in_background())
         self.save_button.on_click(lambda _: self.offer_setting() if in_page
@@ -136,6 +149,8 @@ class Explorer:
             for control in (self.iteration, self.play):
                 control.max = setting.steps
             self.iteration.value = setting.steps
+            self.vectors.options = [("none", "")] + [(text, text) for text in sweep.runs]
+            self.vectors.value = self.vectors.value if self.vectors.value in sweep.runs else ""
             self.phase.offer(sweep)
         pinned = sweep.own_learning_rates
         self.controls.lr.disabled = len(pinned) == len(sweep.runs)
@@ -153,8 +168,13 @@ class Explorer:
             self.gif_preview.layout.display = "none"
             self.gif_download.hide()
         self.setting_download.hide()  # it holds the setting as it was
-        self.landscape.show(self.sweep, lr, momentum, self.iteration.value)
+        self.landscape.show(self.sweep, lr, momentum, self.iteration.value, self.chosen_vectors)
         self.phase.show(self.sweep, lr, momentum)
+
+    @property
+    def chosen_vectors(self) -> str | None:
+        """The optimizer (its spec's text) whose step's arrows are drawn, or None."""
+        return self.vectors.value or None
 
     def current_runs(self) -> list:
         """Each optimizer's run at the sliders' (lr, momentum)."""
@@ -188,7 +208,24 @@ class Explorer:
     @reported
     def _on_iteration(self, change) -> None:
         if not self.mute:
-            self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, change["new"])
+            self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, change["new"],
+                                self.chosen_vectors)
+
+    @reported
+    def step_iteration(self, by: int) -> None:
+        """◀ ▶: the iteration ``by`` steps on (back, for a negative one); the slider keeps it
+        within 0 … steps."""
+        self.iteration.value += by
+
+    @reported
+    def _on_vectors(self, change) -> None:
+        """Arrows chosen at the last iteration, which takes no step, show the last step taken."""
+        if self.mute:
+            return
+        if change["new"] and self.iteration.value == self.iteration.max:
+            with self.mute():
+                self.iteration.value = self.iteration.max - 1
+        self._show()
 
     @reported
     def _on_phase_optimizer(self, change) -> None:
@@ -214,8 +251,9 @@ class Explorer:
 
     # -- export and settings -----------------------------------------------------------------------
     def export(self, path: str | Path | None = None) -> str:
-        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized);
-        returns its absolute path. Default: ``gif_name(setting)`` in the GIF folder."""
+        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized, the
+        arrows of the chosen optimizer's step included); returns its absolute path. Default:
+        ``gif_name(setting)`` in the GIF folder."""
         path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / gif_name(self.setting)
         path = path.resolve()
         if not path.parent.is_dir():
@@ -228,7 +266,7 @@ class Explorer:
 
         try:
             written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), title=self.sweep.title,
-                                 progress=advance)
+                                 vectors=self.chosen_vectors, progress=advance)
         finally:
             progress.layout.display = "none"
         size = show_gif(written, self.gif_preview, self.gif_download)
@@ -287,7 +325,8 @@ class Explorer:
         controls = widgets.VBox([*self.controls.column(), buttons, *folders, self.export_progress,
                                  self.setting_download.widget, self.gif_download.widget, self.gif_preview],
                                 layout={"flex": "0 0 300px", "width": "300px"})
-        picture = widgets.VBox([self.landscape.image, widgets.HBox([self.play, self.iteration]),
+        scrubber = widgets.HBox([self.play, self.back, self.forward, self.iteration, self.vectors])
+        picture = widgets.VBox([self.landscape.image, scrubber,
                                 self.landscape.key, self.status.widget],
                                layout={"flex": "1 1 auto", "min_width": "0", "max_width": "800px"})
         landscape = widgets.HBox([controls, picture], layout={"grid_gap": "10px"})

@@ -175,8 +175,9 @@ SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "se
 
 class Sweep:
     """Every (lr, momentum) of the sliders for one setting: all optimizers stepped together in
-    one batched run (``trajectory.sweeps`` on the sliders' grid, ``SLIDERS``). ``runs_at(lr,
-    momentum)`` is then a lookup."""
+    one batched run (``trajectory.sweeps`` on the sliders' grid, ``SLIDERS``), each row's
+    gradients and optimizer state recorded (``trajectory.Recorded``: the numbers a step's arrows
+    are drawn from). ``runs_at(lr, momentum)`` is then a lookup."""
 
     grid = SLIDERS
 
@@ -189,7 +190,8 @@ class Sweep:
         if self.takes_beta2:
             options["beta2"] = setting.beta2
         every_runs = trajectory.sweeps(self.surface, specs, self.grid.lrs, self.grid.momenta, start=setting.start,
-                                       steps=setting.steps, seed=setting.seed, schedule=setting.schedule, **options)
+                                       steps=setting.steps, seed=setting.seed, schedule=setting.schedule,
+                                       record_state=True, **options)
         self.runs: dict[str, Trajectories] = {runs.spec.text: runs for runs in every_runs}  # spec → its sweep
         self._rows: dict[tuple[int, int], list[Trajectories]] = {}
 

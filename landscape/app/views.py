@@ -1,15 +1,18 @@
-"""The explorer's two pictures: the landscape (lecture figure with growing paths) and the
-lr x momentum phase diagram. Each is an image widget redrawn by its own latest-only worker
-thread, the only thread that touches its figure; a click on either is mapped to data."""
+"""The explorer's two pictures: the landscape (lecture figure with growing paths, and the arrows of
+one optimizer's step when asked) and the lr x momentum phase diagram. Each is an image widget
+redrawn by its own latest-only worker thread, the only thread that touches its figure; a click on
+either is mapped to data."""
 
 from __future__ import annotations
 
+import html
 from collections import OrderedDict
 
 import ipyevents
 import ipywidgets as widgets
 
 from .. import draw
+from ..anatomy import Anatomy
 from ..animate import TrajectoryAnimation
 from ..trajectory import Trajectories
 from .common import LatestOnly, StatusLine, jpeg, named
@@ -28,6 +31,24 @@ KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> itera
 CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
 
 
+def arrows_key(anatomy: Anatomy) -> str:
+    """The key line of a step's arrows, under the figure: each arrow's colour and what it is."""
+    entries = []
+    for kind, label in zip(anatomy.kinds, anatomy.labels):
+        style = draw.ARROW_STYLES[kind]
+        border = "dashed" if style["linestyle"] != "-" else "solid"
+        entries.append(f'<span style="display:inline-block;width:18px;height:7px;margin:0 3px 1px 0;'
+                       f'background:{style["color"]};border:1.5px {border} #000"></span>{html.escape(label)}')
+    notes = "".join(f"<br>{html.escape(note)}" for note in anatomy.notes)
+    return (f"<b>arrows of {html.escape(anatomy.name)}</b>, the step from θₖ (the factor they are drawn at is "
+            f"in the key on the figure): " + " · ".join(entries) + notes)
+
+
+def _key(arrows: str = "") -> str:
+    return (f'<div style="font-size:11px;line-height:1.25;color:#444">{KEY}'
+            + (f'<div class="lsc-arrows-key" style="margin-top:3px">{arrows}</div>' if arrows else "") + "</div>")
+
+
 def _clickable(image: widgets.Image, on_click) -> ipyevents.Event:
     """Clicks on ``image`` call ``on_click(x, y)`` with the pixel in the image's own pixels
     (ipyevents scales the page's pixels to the image's natural size)."""
@@ -37,20 +58,21 @@ def _clickable(image: widgets.Image, on_click) -> ipyevents.Event:
 
 
 class LandscapeView:
-    """The lecture figure of the runs at the sliders' (lr, momentum), up to an iteration.
+    """The lecture figure of the runs at the sliders' (lr, momentum), up to an iteration, with
+    the arrows of one optimizer's step from there (``vectors``, a spec's text) or none.
 
-    ``show(sweep, lr, momentum, iteration)`` asks for a frame and returns at once; the worker
-    draws only the newest request (``common.LatestOnly``). Runs of the same sweep are swapped
-    into the figure (a blit); a new sweep with other optimizers or steps draws a new figure.
-    While idle, the worker draws the frames of the neighbouring slider positions, nearest first,
-    so that a drag along either slider mostly shows frames already drawn."""
+    ``show(sweep, lr, momentum, iteration, vectors)`` asks for a frame and returns at once; the
+    worker draws only the newest request (``common.LatestOnly``). Runs of the same sweep are
+    swapped into the figure (a blit); a new sweep with other optimizers or steps draws a new
+    figure. While idle, the worker draws the frames of the neighbouring slider positions, nearest
+    first, so that a drag along either slider mostly shows frames already drawn. The key under
+    the figure says what the arrows shown are."""
 
     def __init__(self, status: StatusLine, on_click):
         self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto", "margin": "2px 0",
                                                                   "max_width": f"{FIGURE_SIZE[0]}px"}),
                            "figure")  # no side margins: at 100% width they would overflow the column
-        self.key = named(widgets.HTML(f'<div style="font-size:11px;line-height:1.25;color:#444">{KEY}</div>'),
-                         "key")
+        self.key = named(widgets.HTML(_key()), "key")
         self._on_click = on_click
         self._clicks = _clickable(self.image, self._clicked)
         self.animation: TrajectoryAnimation | None = None
@@ -58,11 +80,12 @@ class LandscapeView:
         self._title = None  # and its title
         self.shown = None  # the request whose frame the image shows
         self.prefetch = True  # draw the neighbouring slider positions' frames while idle
-        self._frames: OrderedDict[tuple, bytes] = OrderedDict()  # (sweep, i, j, iteration) -> JPEG
+        # (sweep, i, j, iteration, vectors) -> (JPEG, the key under it)
+        self._frames: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
         self._worker = LatestOnly(self._render, self._publish, status.error, idle=self._prefetch)
 
-    def show(self, sweep: Sweep, lr: float, momentum: float, iteration: int) -> None:
-        self._worker.submit((sweep, lr, momentum, iteration))
+    def show(self, sweep: Sweep, lr: float, momentum: float, iteration: int, vectors: str | None = None) -> None:
+        self._worker.submit((sweep, lr, momentum, iteration, vectors))
 
     def wait(self, timeout: float = 60.0) -> None:
         self._worker.wait(timeout)
@@ -72,14 +95,15 @@ class LandscapeView:
         return self._worker.dropped
 
     def _render(self, request) -> tuple:
-        sweep, lr, momentum, iteration = request
-        return request, self._frame(sweep, *sweep.index(lr, momentum), iteration)
+        sweep, lr, momentum, iteration, vectors = request
+        return (request, *self._frame(sweep, *sweep.index(lr, momentum), iteration, vectors))
 
-    def _frame(self, sweep: Sweep, i: int, j: int, iteration: int) -> bytes:
-        """The JPEG of the runs at grid point (i, j) up to ``iteration`` (drawn once, kept)."""
+    def _frame(self, sweep: Sweep, i: int, j: int, iteration: int, vectors: str | None = None) -> tuple[bytes, str]:
+        """The JPEG of the runs at grid point (i, j) up to ``iteration``, with the arrows of the
+        step from there of the run ``vectors``, and the key under it (drawn once, kept)."""
         if self._frames and next(iter(self._frames))[0] is not sweep:
             self._frames.clear()  # frames of an earlier sweep are not asked for again
-        key = (sweep, i, j, iteration)
+        key = (sweep, i, j, iteration, vectors)
         if key in self._frames:
             self._frames.move_to_end(key)
             return self._frames[key]
@@ -91,7 +115,10 @@ class LandscapeView:
         elif runs is not self._runs:
             self.animation.set_runs(runs)
         self._runs = runs
-        self._frames[key] = jpeg(self.animation.frame_image(min(iteration, self.animation.last_point)))
+        if self.animation.vectors != vectors:
+            self.animation.set_vectors(vectors)
+        arrows = "" if vectors is None else arrows_key(self.animation.arrows.anatomy)
+        self._frames[key] = jpeg(self.animation.frame_image(min(iteration, self.animation.last_point))), _key(arrows)
         while len(self._frames) > KEPT_FRAMES:
             self._frames.popitem(last=False)
         return self._frames[key]
@@ -101,17 +128,19 @@ class LandscapeView:
         whose frame is not drawn yet (None when all are)."""
         if self.shown is None or not self.prefetch:
             return None
-        sweep, lr, momentum, iteration = self.shown
+        sweep, lr, momentum, iteration, vectors = self.shown
         i, j = sweep.index(lr, momentum)
         rows, columns = sweep.grid.shape
         for distance in range(1, max(rows, columns)):
             for a, b in ((i + distance, j), (i - distance, j), (i, j + distance), (i, j - distance)):
-                if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration) not in self._frames:
-                    return lambda: self._frame(sweep, a, b, iteration)
+                if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration, vectors) not in self._frames:
+                    return lambda: self._frame(sweep, a, b, iteration, vectors)
         return None
 
     def _publish(self, result) -> None:
-        self.shown, self.image.value = result
+        self.shown, self.image.value, key = result
+        if self.key.value != key:
+            self.key.value = key
 
     def _clicked(self, x: float, y: float) -> None:
         animation = self.animation
