@@ -36,6 +36,7 @@ from .surfaces import StochasticSurface, Surface, newton_step
 CRITERIA = ("distance", "loss")
 MARKS = {True: "★", False: "✖"}  # a global minimum, another minimum: the marks the contours draw
 LONG_RUN = 20_000  # steps from which a run shows a progress bar
+MAX_RUN_BYTES = 2e9  # what one run may keep: its points, losses and recorded state
 
 
 @dataclass
@@ -279,11 +280,18 @@ class _Recorder:
 
 def _simulate(surface: Surface, starts: Sequence[Tensor], steps: int,
               stepper: Callable[[list[Tensor]], Callable[[], None]], escape: float, device,
-              dtype) -> list[tuple[Tensor, Tensor]]:
+              dtype, values_per_point: int = 3) -> list[tuple[Tensor, Tensor]]:
     """Step the parameters (B_i, 2), one per start tensor, ``steps`` times with ``stepper``;
-    record points and divergence of each."""
-    if not (isinstance(steps, int) and steps >= 1):
+    record points and divergence of each. ``values_per_point``: the numbers a run keeps per row
+    and point (a point's 2 coordinates and its loss; more with recorded state): a run that would
+    keep more than ``MAX_RUN_BYTES`` of them is refused before anything is allocated."""
+    if isinstance(steps, bool) or not (isinstance(steps, int) and steps >= 1):
         raise ValueError(f"Invalid steps: {steps!r} (expected an integer >= 1)")
+    rows = sum(len(start) for start in starts)
+    size = (steps + 1) * rows * values_per_point * torch.finfo(dtype).bits // 8
+    if size > MAX_RUN_BYTES:
+        raise ValueError(f"Invalid run: {rows:,} rows x {steps + 1:,} points would keep {size / 1e9:,.1f} GB "
+                         f"(at most {MAX_RUN_BYTES / 1e9:g} GB): fewer rows (lrs, momenta, starts) or steps")
     ps = [s.to(device=device, dtype=dtype).clone().requires_grad_() for s in starts]
     records = [torch.empty((steps + 1, *p.shape), device=p.device, dtype=dtype) for p in ps]
     advance = stepper(ps)
@@ -390,7 +398,8 @@ def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: in
 
         return advance
 
-    results = _simulate(surface, [job.starts for job in jobs], steps, stepper, escape, device, dtype)
+    kept = 3 + (3 + 2 * max(len(job.spec.rule.state_symbols) for job in jobs) if record_state else 0)
+    results = _simulate(surface, [job.starts for job in jobs], steps, stepper, escape, device, dtype, kept)
     every_runs = [_trajectory(surface, job.spec, points, diverged_at, job.settings, tolerance, criterion)
                   for job, (points, diverged_at) in zip(jobs, results)]
     for runs, recorder in zip(every_runs, recorders):

@@ -164,7 +164,7 @@ def test_phase_command_writes_a_png(tmp_path):
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "50000"],
      "50,000 steps at stride 1 make 50,001 frames (at most 10,000: use --stride 6"),
     (["phase", "--surface", "quadratic", "--lrs", "0.001:1:100000", "--momenta", "0:0.9:1000"],
-     "100,000 lrs x 1,000 momenta x 301 points would hold 722.4 GB"),  # 1e8 runs x 301 x 24 B
+     "Invalid run: 100,000,000 rows x 301 points would keep 722.4 GB (at most 2 GB)"),  # 1e8 rows x 301 x 24 B
     (["phase", "--surface", "quadratic", "--start", "1e300,0"], "outside the view of quadratic"),
     (["phase", "--surface", "quadratic", "--lrs", "-1:1:3"], "Invalid --lrs: need 0 < low < high < inf and count "
                                                                ">= 2, got -1:1:3"),

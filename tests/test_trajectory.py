@@ -177,6 +177,11 @@ def test_compare_keeps_gd_plain_and_full_batch():
                                                                   "integer from 0 to 2**63 - 1)"),
     (lambda s: trajectory.run(s, "sgd", seed=-1), "Invalid seed: -1"),
     (lambda s: trajectory.sweep(s, "momentum", [], [0.5]), "lrs: [] (expected one or more finite numbers > 0)"),
+    (lambda s: trajectory.sweep(s, "momentum", torch.logspace(-3, 0, 10_000), torch.linspace(0, 0.9, 10_000),
+                                steps=10), "Invalid run: 100,000,000 rows x 11 points would keep 26.4 GB (at most 2 GB)"),
+    (lambda s: trajectory.sweeps(s, "momentum, adam", torch.logspace(-3, 0, 1000), torch.linspace(0, 0.9, 100),
+                                 steps=150, record_state=True),  # 2e5 rows x 151 x (3 + 3 + 2 x 3 of Adam) x 8 B
+     "Invalid run: 200,000 rows x 151 points would keep 2.9 GB"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
