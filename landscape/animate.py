@@ -66,6 +66,7 @@ class TrajectoryAnimation:
                                     animated=True, dpi=dpi)
         self.figure = drawn.figure
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
+        self.colours = draw.run_colours(self.trajectories)
         self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
@@ -134,12 +135,20 @@ class TrajectoryAnimation:
         self.paths, self.starts, self.losses = (
             [(artist, t, r) for (artist, _, _), (t, r) in zip(artists, rows)]
             for artists in (self.paths, self.starts, self.losses))
-        labels = [runs.label() for runs in self.trajectories]
+        labels, colours = [runs.label() for runs in self.trajectories], draw.run_colours(self.trajectories)
         texts = self.legend.get_texts()
-        if labels != [text.get_text() for text in texts]:  # else the background shows them already
-            for text, label in zip(texts, labels):
-                text.set_text(label)
-            self._draw_background()
+        if labels == [text.get_text() for text in texts] and colours == self.colours:
+            return  # the background shows them already
+        for text, label in zip(texts, labels):
+            text.set_text(label)
+        if colours != self.colours:  # shades follow the learning rates
+            self.colours = colours
+            colour_of = {id(runs): colour for runs, colour in zip(self.trajectories, colours)}
+            for artist, runs, _ in (*self.paths, *self.starts, *self.losses):
+                artist.set_color(colour_of[id(runs)])
+            for handle, colour in zip(self.legend.legend_handles, colours):
+                handle.set_color(colour)
+        self._draw_background()
 
     def data_point(self, x: float, y: float) -> tuple[float, float] | None:
         """The surface point under pixel (x, y) of a frame (from its top left), or None when the

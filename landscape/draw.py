@@ -7,6 +7,7 @@ canvas or re-display it from another kernel thread; notebooks show it as a PNG.
 
 from __future__ import annotations
 
+import colorsys
 import io
 import math
 from collections.abc import Sequence
@@ -25,14 +26,49 @@ from . import optim, theory
 from .surfaces import VIEW_RESOLUTION, Surface, view_grid
 from .trajectory import Trajectories
 
-COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-           "#bfef45", "#9a6324", "#000075"]
 DIVERGED_COLOUR = "#222222"
 NOT_CONVERGED_COLOUR = "#d9d9d9"
+NO_RULE_COLOUR = "#7f7f7f"  # a run without an optimizer spec (Newton's method)
+SHADE_LIGHTNESS = (0.36, 0.7)  # HLS lightness of shades: visible on the contours and on white
+SHADE_SPREAD = 0.34  # the most lightness between the lightest and the darkest shade of one colour
 
 
-def colour(index: int) -> str:
-    return COLOURS[index % len(COLOURS)]
+def shades(colour: str, count: int) -> list[str]:
+    """``count`` shades of ``colour``, light to dark (``colour`` itself for one): its hue and
+    saturation, lightness (HLS) 0.2 apart, or closer to keep within ``SHADE_SPREAD``, centred on its
+    own and moved into ``SHADE_LIGHTNESS`` (widened to hold the colour's own: black's are greys)."""
+    if count == 1:
+        return [colour]
+    hue, lightness, saturation = colorsys.rgb_to_hls(*mcolors.to_rgb(colour))
+    step = min(0.2, SHADE_SPREAD / (count - 1))
+    span = step * (count - 1)
+    darkest, lightest = min(SHADE_LIGHTNESS[0], lightness), max(SHADE_LIGHTNESS[1], lightness)
+    lightest = max(min(lightness + span / 2, lightest), darkest + span)
+    return [mcolors.to_hex(colorsys.hls_to_rgb(hue, lightest - step * i, saturation)) for i in range(count)]
+
+
+def colours(specs: Sequence[optim.Spec | None], lrs: Sequence[float | None] | None = None) -> list[str]:
+    """Each run's colour in a picture of these runs, given each one's spec (None: a run without
+    one) and learning rate (a spec's own comes first): its rule's (``optim.BASE_RULES``, one colour
+    per rule everywhere). Runs that would share a colour (one rule at several learning rates,
+    'adam, adam+lookahead') get ``shades`` of it instead, light to dark by learning rate, then in
+    list order."""
+    lrs = [None] * len(specs) if lrs is None else lrs
+    rates = [lr if spec is None or spec.lr is None else spec.lr for spec, lr in zip(specs, lrs)]
+    base = [NO_RULE_COLOUR if spec is None else spec.info.colour for spec in specs]
+    chosen = list(base)
+    for colour in dict.fromkeys(base):
+        sharing = sorted((index for index, c in enumerate(base) if c == colour),
+                         key=lambda index: (rates[index] or 0.0, index))
+        for index, shade in zip(sharing, shades(colour, len(sharing))):
+            chosen[index] = shade
+    return chosen
+
+
+def run_colours(trajectories: Sequence[Trajectories]) -> list[str]:
+    """``colours`` of these runs, by each one's spec and (first row's) learning rate."""
+    return colours([runs.spec for runs in trajectories],
+                   [float(runs.settings["lr"][0]) if "lr" in runs.settings else None for runs in trajectories])
 
 
 class PlainFigure(Figure):
@@ -98,17 +134,17 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
 
 def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
           animated: bool = False) -> tuple[list, list]:
-    """One colour per trajectory (all its rows), start points marked. Returns the path lines
-    and the start markers, as (artist, trajectory, row) each."""
+    """One colour per trajectory (all its rows; ``run_colours``), start points marked. Returns the
+    path lines and the start markers, as (artist, trajectory, row) each."""
     lines, starts = [], []
-    for index, trajectory in enumerate(trajectories):
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         points = trajectory.points.numpy()
         end = points.shape[0] if upto is None else upto + 1
         for row in range(trajectory.rows):
-            (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour(index),
+            (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour,
                               linewidth=2, marker="o", markersize=2.5, animated=animated, zorder=5,
                               label=trajectory.label() if row == 0 else None)
-            (start,) = ax.plot(*points[0, row], marker="o", markersize=7, color=colour(index),
+            (start,) = ax.plot(*points[0, row], marker="o", markersize=7, color=colour,
                                markeredgecolor="white", zorder=6, animated=animated)
             lines.append((line, trajectory, row))
             starts.append((start, trajectory, row))
@@ -142,12 +178,12 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
     without a minimum); the y range is the surface's (see ``loss_limits``), so runs on one
     surface share the axis."""
     lines = []
-    for index, trajectory in enumerate(trajectories):
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         values = loss_curve(trajectory)
         end = values.shape[0] if upto is None else upto + 1
         iterations = trajectory.iteration_of_point.numpy()
         for row in range(trajectory.rows):
-            (line,) = ax.plot(iterations[:end], values[:end, row], color=colour(index),
+            (line,) = ax.plot(iterations[:end], values[:end, row], color=colour,
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
     surface = trajectories[0].surface
@@ -243,10 +279,10 @@ def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectories] = ()) 
     """The surface as a 3-D plot with the paths lifted onto it."""
     x, y, z = surface_values(surface, 120)
     ax.plot_surface(x, y, z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.85)
-    for index, trajectory in enumerate(trajectories):
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         points, losses = trajectory.points.numpy(), trajectory.losses.numpy()
         for row in range(trajectory.rows):
-            ax.plot(points[:, row, 0], points[:, row, 1], losses[:, row], color=colour(index),
+            ax.plot(points[:, row, 0], points[:, row, 1], losses[:, row], color=colour,
                     linewidth=2, zorder=10)
     ax.set_xlabel("x")
     ax.set_ylabel("y")

@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import colorsys
 import subprocess
 import sys
 
@@ -12,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
+import matplotlib.colors as mcolors
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from landscape import animate, draw, surfaces, trajectory
+from landscape import animate, draw, optim, surfaces, trajectory
 
 
 @pytest.fixture(scope="module")
@@ -231,9 +233,8 @@ def test_legend_and_counter_box_stay_on_top_of_the_paths():
 
     assert np.array_equal(inside(animation.legend, first), inside(animation.legend, last))
     counter_box = inside(animation._counter_box.get_bbox_patch(), last).astype(int)
-    for index in range(len(runs)):  # no path colour inside the box ("iteration 150" changes)
-        rgb = [int(draw.colour(index)[i:i + 2], 16) for i in (1, 3, 5)]
-        assert (np.abs(counter_box - rgb) < 40).all(-1).mean() < 0.01
+    for colour in draw.run_colours(runs):  # no path colour inside the box ("iteration 150" changes)
+        assert (np.abs(counter_box - _rgb(colour)) < 40).all(-1).mean() < 0.01
 
 
 def test_figures_stay_outside_pyplot(two_well_runs):
@@ -298,3 +299,56 @@ def test_one_unit_is_as_long_on_both_axes(name):
         figure.canvas.draw()
         origin, right, up = figure.axes[0].transData.transform([(0, 0), (1, 0), (0, 1)])
         assert (right - origin)[0] == pytest.approx((up - origin)[1], rel=1e-6)
+
+
+def _rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def _pixels_of(image, colour: str, tolerance: int = 30) -> int:
+    return int((np.abs(np.asarray(image)[..., :3].astype(int) - _rgb(colour)) < tolerance).all(-1).sum())
+
+
+def test_each_optimizer_keeps_its_colour_from_slide_to_slide():
+    """adam was orange in 'sgd, momentum, nesterov, adam' and blue in 'momentum, nesterov, adam':
+    colour came from the list position. It is the rule's, in every list and every picture."""
+    surface = surfaces.get("quadratic")
+    adam = optim.BASE_RULES["adam"].colour
+    for specs in ("sgd, momentum, nesterov, adam", "momentum, nesterov, adam", "adam, gd"):
+        runs = trajectory.compare(surface, specs, lr=0.1, steps=30)
+        colours = dict(zip(specs.split(", "), draw.run_colours(runs)))
+        assert colours == {spec: optim.BASE_RULES[spec].colour for spec in colours}
+        figure = draw.figure(surface, runs)
+        figure.canvas.draw()
+        loss_panel = np.asarray(figure.canvas.buffer_rgba())[:, int(0.62 * figure.bbox.width):]
+        assert _pixels_of(loss_panel, adam) > 100, f"adam's loss curve is drawn in its colour in {specs!r}"
+        animation = animate.TrajectoryAnimation(surface, runs, size=(320, 180))
+        assert [line.get_color() for line, _, _ in animation.paths] == draw.run_colours(runs)
+
+
+def test_one_rule_at_several_learning_rates_gets_shades_of_its_colour_ordered_by_lr():
+    sgd = optim.BASE_RULES["sgd"].colour
+    ordered = draw.colours(optim.parse_list("sgd@0.01, sgd@0.1, sgd@0.5, adam"))
+    shuffled = draw.colours(optim.parse_list("adam, sgd@0.5, sgd@0.01, sgd@0.1"))
+    assert shuffled == [ordered[3], ordered[2], ordered[0], ordered[1]], "by lr, not by list position"
+    assert ordered[3] == optim.BASE_RULES["adam"].colour, "a rule alone keeps its colour"
+    hue, _, _ = colorsys.rgb_to_hls(*mcolors.to_rgb(sgd))
+    hls = [colorsys.rgb_to_hls(*mcolors.to_rgb(colour)) for colour in ordered[:3]]
+    assert all(abs(h - hue) < 0.01 for h, _, _ in hls), "shades of sgd's hue"
+    assert hls[0][1] - hls[1][1] > 0.15 and hls[1][1] - hls[2][1] > 0.15, "light to dark as the lr grows"
+    # two specs of one rule at one lr: distinct shades, in list order; the sweep's lrs in order
+    lookahead = draw.colours(optim.parse_list("adam, adam+lookahead"), [0.1, 0.1])
+    assert len(set(lookahead)) == 2 and set(lookahead) == set(draw.shades(optim.BASE_RULES["adam"].colour, 2))
+    five = draw.colours([optim.parse("momentum")] * 5, [0.3, 0.01, 0.1, 0.03, 1.0])
+    assert five == [draw.shades(optim.BASE_RULES["momentum"].colour, 5)[i] for i in (3, 0, 2, 1, 4)]
+
+
+def test_the_shades_are_drawn_in_figure_and_animation():
+    surface = surfaces.get("quadratic")
+    runs = trajectory.compare(surface, "sgd@0.01, sgd@0.1, sgd@0.5", steps=150)
+    shades = draw.shades(optim.BASE_RULES["sgd"].colour, 3)
+    figure = draw.figure(surface, runs)
+    figure.canvas.draw()
+    for image in (animate.TrajectoryAnimation(surface, runs).frame_image(150), figure.canvas.buffer_rgba()):
+        for spec, colour in zip(("sgd@0.01", "sgd@0.1", "sgd@0.5"), shades):
+            assert _pixels_of(image, colour, 12) > 30, f"{spec} is drawn in {colour}"
