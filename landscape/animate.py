@@ -66,7 +66,9 @@ class TrajectoryAnimation:
                                     animated=True, dpi=dpi)
         self.figure = drawn.figure
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
+        self.blow_ups = drawn.blow_ups
         self.colours = draw.run_colours(self.trajectories)
+        self.loss_limits = self.figure.axes[1].get_ylim() if loss else None
         self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
@@ -118,10 +120,12 @@ class TrajectoryAnimation:
 
     def can_show(self, trajectories: Sequence[Trajectories]) -> bool:
         """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
-        rows and points as the ones drawn."""
+        rows and points as the ones drawn, on the same loss axis (``draw.loss_limits``: a run
+        that blows up needs the taller one)."""
         return len(trajectories) == len(self.trajectories) and all(
             new.surface is self.surface and (new.rows, new.last_point) == (old.rows, old.last_point)
-            for new, old in zip(trajectories, self.trajectories))
+            for new, old in zip(trajectories, self.trajectories)) and (
+            self.loss_limits is None or draw.loss_limits(self.surface, trajectories) == self.loss_limits)
 
     def set_runs(self, trajectories: Sequence[Trajectories]) -> None:
         """Show other runs of the same optimizers on the same surface (another lr, momentum or
@@ -129,12 +133,13 @@ class TrajectoryAnimation:
         if not self.can_show(trajectories):
             raise ValueError(f"these runs need a new animation: expected {len(self.trajectories)} "
                              f"runs on {self.surface.name} with these (rows, last point): "
-                             f"{[(t.rows, t.last_point) for t in self.trajectories]}")
+                             f"{[(t.rows, t.last_point) for t in self.trajectories]}, and losses "
+                             f"in {self.loss_limits}")
         self.trajectories = list(trajectories)
         rows = [(t, r) for t in self.trajectories for r in range(t.rows)]
-        self.paths, self.starts, self.losses = (
+        self.paths, self.starts, self.losses, self.blow_ups = (
             [(artist, t, r) for (artist, _, _), (t, r) in zip(artists, rows)]
-            for artists in (self.paths, self.starts, self.losses))
+            for artists in (self.paths, self.starts, self.losses, self.blow_ups))
         labels, colours = [runs.label() for runs in self.trajectories], draw.run_colours(self.trajectories)
         texts = self.legend.get_texts()
         if labels == [text.get_text() for text in texts] and colours == self.colours:
@@ -144,7 +149,7 @@ class TrajectoryAnimation:
         if colours != self.colours:  # shades follow the learning rates
             self.colours = colours
             colour_of = {id(runs): colour for runs, colour in zip(self.trajectories, colours)}
-            for artist, runs, _ in (*self.paths, *self.starts, *self.losses):
+            for artist, runs, _ in (*self.paths, *self.starts, *self.losses, *self.blow_ups):
                 artist.set_color(colour_of[id(runs)])
             for handle, colour in zip(self.legend.legend_handles, colours):
                 handle.set_color(colour)
@@ -186,6 +191,12 @@ class TrajectoryAnimation:
             end = min(point, trajectory.last_point) + 1
             line.set_data(trajectory.iteration_of_point[:end].numpy(), draw.loss_curve(trajectory)[:end, row])
             self.figure.draw_artist(line)
+        for marker, trajectory, row in self.blow_ups:  # once the run has blown up
+            last = draw.blow_up(trajectory, row)
+            if last is not None and last < point:
+                marker.set_data(trajectory.iteration_of_point[last:last + 1].numpy(),
+                                draw.loss_curve(trajectory)[last:last + 1, row])
+                self.figure.draw_artist(marker)
         for region in self._on_top:
             self.canvas.restore_region(region)
         self.counter.set_text(f"iteration {self._iteration(point)}")

@@ -23,8 +23,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import optim, theory
-from .surfaces import VIEW_RESOLUTION, Surface, view_grid
-from .trajectory import Trajectories
+from .surfaces import VIEW_RESOLUTION, Bounds, Surface, view_grid
+from .trajectory import Trajectories, escape_bounds
 
 DIVERGED_COLOUR = "#222222"
 NOT_CONVERGED_COLOUR = "#d9d9d9"
@@ -90,9 +90,11 @@ class PlainFigure(Figure):
 LOSS_GAP_FLOOR = 1e-12  # the loss panel's lowest gap: float64 rounding of f is ~1e-16·|f|
 
 
-def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION) -> tuple[np.ndarray, ...]:
-    """X, Y, Z arrays of ``surface`` over its bounds (Z computed in one batched torch call)."""
-    points = view_grid(surface.bounds, resolution)
+def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION,
+                   bounds: Bounds | None = None) -> tuple[np.ndarray, ...]:
+    """X, Y, Z arrays of ``surface`` over its view, or ``bounds`` (Z computed in one batched torch
+    call)."""
+    points = view_grid(surface.bounds if bounds is None else bounds, resolution)
     with torch.no_grad():
         z = surface(points)
     return points[..., 0].numpy(), points[..., 1].numpy(), z.numpy()
@@ -173,11 +175,12 @@ def power_of_ten(value: float, _position=None) -> str:
 
 
 def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
-               animated: bool = False) -> list:
+               animated: bool = False) -> tuple[list, list]:
     """Loss gap f(p_k) − f* against iteration k, log y (f(p_k) on a symlog axis for a surface
-    without a minimum); the y range is the surface's (see ``loss_limits``), so runs on one
-    surface share the axis."""
-    lines = []
+    without a minimum), in the y range ``loss_limits`` gives these runs; a ✖ ends the curve of a
+    row that diverged (``blow_up``). Returns the loss lines and the ✖ markers (empty where a
+    row did not diverge, or not by ``upto``), as (artist, trajectory, row) each."""
+    lines, blow_ups = [], []
     for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         values = loss_curve(trajectory)
         end = values.shape[0] if upto is None else upto + 1
@@ -186,14 +189,21 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
             (line,) = ax.plot(iterations[:end], values[:end, row], color=colour,
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
+    for line, trajectory, row in lines:  # the curves first: ax.lines[i] is row i's
+        (marker,) = ax.plot([], [], marker="X", markersize=11, color=line.get_color(), markeredgecolor="white",
+                            linestyle="none", clip_on=False, zorder=3, animated=animated)
+        last = blow_up(trajectory, row)
+        if last is not None and last + 1 < len(line.get_xdata()):
+            marker.set_data([float(trajectory.iteration_of_point[last])], [loss_curve(trajectory)[last, row]])
+        blow_ups.append((marker, trajectory, row))
     surface = trajectories[0].surface
-    bottom, top = loss_limits(surface)
+    bottom, top = loss_limits(surface, trajectories)
     log = surface.minimum_value is not None or surface.loss_range is not None
     if log:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
     else:  # linear near 0 only: a run falling through 0 and on is seen falling, decade by decade
-        linthresh = top * SYMLOG_LINEAR_FRACTION
+        linthresh = _symlog_threshold(surface)
         ax.set_yscale("symlog", linthresh=linthresh)
         decades = 10.0 ** np.arange(math.ceil(math.log10(linthresh)),
                                     math.log10(max(top, -bottom)) + 1)
@@ -209,26 +219,68 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
     ax.set_xlabel("iteration k")
     ax.set_ylabel("real loss at the weights" if surface.loss_range else "f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
-    return lines
+    return lines, blow_ups
 
 
-SYMLOG_LINEAR_FRACTION = 3e-3  # the symlog loss axis is linear within ± this x its top
-SYMLOG_ROOM_BELOW = 1000  # and reaches this x the lowest value in view, when that is below 0
+def blow_up(trajectory: Trajectories, row: int) -> int | None:
+    """The last point with a finite loss of row ``row`` if the row diverged (its loss curve
+    ends there, and a ✖ marks the end once the next point is shown); None if it did not."""
+    if trajectory.diverged_at[row] < 0:
+        return None
+    finite = np.flatnonzero(np.isfinite(loss_curve(trajectory)[:, row]))
+    return int(finite[-1]) if finite.size else None
 
 
-def loss_limits(surface: Surface) -> tuple[float, float]:
-    """The loss panel's y range from the surface over its view: gap from ``LOSS_GAP_FLOOR`` to 3x
-    the largest. Without a minimum, f itself up to 3x the largest |f| in view, and down to 0, or
-    far below the lowest value in view when the view goes below 0: there f may fall without
-    bound once a run leaves the view (until it counts as diverged). A surface's own
-    ``loss_range`` (a real network's slice) comes first."""
+SYMLOG_LINEAR_FRACTION = 3e-3  # the symlog loss axis is linear within ± this x 3x the largest |f| in view
+
+
+def loss_limits(surface: Surface, trajectories: Sequence[Trajectories] = ()) -> tuple[float, float]:
+    """The loss panel's y range for these runs, from the surface alone, so that runs on one
+    surface share it: over the view, the gap from ``LOSS_GAP_FLOOR`` to 3x the largest gap
+    (without a minimum: f itself within 3x its extremes, and 0). Where a loss of
+    ``trajectories`` falls outside that, the same over ``trajectory.escape_bounds``, which holds
+    every loss a run shows before it counts as diverged: the axis grows to that cap, and a run
+    that leaves the view and blows up is seen rising to its end. A surface's own ``loss_range``
+    (a real network's slice) comes first."""
     if surface.loss_range is not None:
         return surface.loss_range
-    values = surface_values(surface, 60)[2]
-    if surface.minimum_value is None:
-        lowest, largest = float(values.min()), float(np.abs(values).max())
-        return min(0.0, SYMLOG_ROOM_BELOW * lowest), 3 * max(largest, 1.0)
-    return LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
+    bottom, top = _loss_range(surface, surface.bounds)
+    drawn = np.concatenate([_finite(loss_curve(runs)) for runs in trajectories] or [np.zeros(0)])
+    if ((drawn <= top) & ((drawn >= bottom) | (surface.minimum_value is not None))).all():
+        return bottom, top
+    return _loss_range(surface, escape_bounds(surface))
+
+
+_LOSS_RANGES: dict[tuple[int, Bounds], tuple[Surface, tuple[float, float]]] = {}  # the last few
+
+
+def _loss_range(surface: Surface, bounds: Bounds) -> tuple[float, float]:
+    """``loss_limits`` over ``bounds``, kept for the last few surfaces (by identity: the explorer
+    asks again for every slider position it swaps in)."""
+    key = (id(surface), bounds)
+    kept = _LOSS_RANGES.get(key)
+    if kept is None or kept[0] is not surface:
+        values = _finite(surface_values(surface, 60, bounds)[2])
+        if surface.minimum_value is None:
+            limits = 3 * min(float(values.min()), 0.0), 3 * max(float(values.max()), 1.0)
+        else:
+            limits = LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
+        for oldest in list(_LOSS_RANGES)[:-31]:  # drawing threads may share it: no iteration over it
+            _LOSS_RANGES.pop(oldest, None)
+        kept = _LOSS_RANGES[key] = surface, limits
+    return kept[1]
+
+
+def _symlog_threshold(surface: Surface) -> float:
+    """Where the symlog loss axis of a surface without a minimum turns logarithmic: a small
+    fraction of the values in view, so that a run falling through 0 is seen decade by decade."""
+    return SYMLOG_LINEAR_FRACTION * 3 * max(float(np.abs(_finite(surface_values(surface, 60)[2])).max()), 1.0)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The finite values of an array, flattened (a zero where there is none)."""
+    finite = values[np.isfinite(values)]
+    return finite if finite.size else np.zeros(1)
 
 
 @dataclass
@@ -239,6 +291,7 @@ class LectureFigure:
     path_lines: list
     start_markers: list
     loss_lines: list
+    blow_ups: list  # the ✖ that ends a diverged row's loss curve
 
 
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, loss: bool = True,
@@ -264,10 +317,10 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
     ax.set_title(title or surface.formula, fontsize=9)
-    loss_lines = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else []
+    loss_lines, blow_ups = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else ([], [])
     if three_d:
         surface_3d(fig.add_subplot(grid[0, panels - 1], projection="3d"), surface, trajectories)
-    return LectureFigure(fig, path_lines, start_markers, loss_lines)
+    return LectureFigure(fig, path_lines, start_markers, loss_lines, blow_ups)
 
 
 def figure(surface: Surface, trajectories: Sequence[Trajectories], **options) -> Figure:

@@ -352,3 +352,59 @@ def test_the_shades_are_drawn_in_figure_and_animation():
     for image in (animate.TrajectoryAnimation(surface, runs).frame_image(150), figure.canvas.buffer_rgba()):
         for spec, colour in zip(("sgd@0.01", "sgd@0.1", "sgd@0.5"), shades):
             assert _pixels_of(image, colour, 12) > 30, f"{spec} is drawn in {colour}"
+
+
+def _rise_to_a_cross(image, loss_axes, run, colour: str, tolerance: int) -> None:
+    """In ``image`` (a figure's pixels), ``run``'s loss curve in ``colour`` climbs from its first
+    loss well above it, inside the loss panel, and a ✖ of its colour sits at its last finite loss."""
+    image = np.asarray(image)[..., :3].astype(int)
+    height = image.shape[0]
+    box = loss_axes.bbox
+    top, bottom, left, right = (int(height - box.y1), int(height - box.y0), int(box.x0), int(box.x1))
+    values, last = draw.loss_curve(run)[:, 0], draw.blow_up(run, 0)
+    assert last is not None and values[last] > 10 * values[0], "numbers: the loss rose before the run blew up"
+    (_, first_y), (end_x, end_y) = loss_axes.transData.transform(
+        [(0, values[0]), (float(run.iteration_of_point[last]), values[last])])
+    first_row, end_row, end_x = height - first_y, height - end_y, end_x
+    ys, xs = np.nonzero((np.abs(image[:, left - 8:right] - _rgb(colour)) < tolerance).all(-1))
+    xs = xs + left - 8
+    assert len(ys), "the curve is drawn"
+    assert ys.min() < first_row - 20, "drawn well above the loss it started at"
+    assert ys.min() > top + 1, "and inside the panel: the axis holds the loss to the end"
+    near_end = (np.abs(ys - end_row) < 8) & (np.abs(xs - end_x) < 8)
+    assert near_end.sum() > 40, "a ✖ of the run's colour marks where it blew up"
+
+
+@pytest.mark.parametrize("specs,blown", [("sgd@0.01, sgd@0.1, sgd@0.5", 2), ("gd@0.02, gd@0.1, gd@0.21", 2)])
+def test_a_diverging_run_is_seen_rising_to_its_end_in_figure_explorer_and_gif(tmp_path, specs, blown):
+    """η too large: the loss goes up. The lecture's slide (sgd@0.5 blows up at k = 3, gd@0.21 at
+    k = 33) must show the rise, not a stub cut off at the top of the panel."""
+    surface = surfaces.get("quadratic")
+    runs = trajectory.compare(surface, specs, steps=150)
+    run, colour = runs[blown], draw.run_colours(runs)[blown]
+    assert run.diverged_at[0] > 0
+    figure = draw.figure(surface, runs)
+    figure.canvas.draw()
+    _rise_to_a_cross(figure.canvas.buffer_rgba(), figure.axes[1], run, colour, 12)
+    live = animate.TrajectoryAnimation(surface, runs, size=(800, 450), dpi=100)  # the explorer's
+    last = draw.blow_up(run, 0)
+    _rise_to_a_cross(live.frame_image(150), live.figure.axes[1], run, colour, 12)
+    loss_panel = (slice(None), slice(int(live.figure.axes[1].bbox.x0) - 8, None))
+    before, after = (_pixels_of(np.asarray(live.frame_image(point))[loss_panel], colour, 12) for point in (last, last + 1))
+    assert after - before > 40, "the ✖ appears once the run has blown up"
+    path = animate.export_gif(tmp_path / "slide.gif", surface, trajectories=runs, stride=10)
+    gif = animate.TrajectoryAnimation(surface, runs)
+    _rise_to_a_cross(iio.imread(path, index=15), gif.figure.axes[1], run, colour, 30)  # the last frame
+
+
+def test_runs_that_blow_up_need_the_taller_loss_axis():
+    """The explorer swaps the runs of another lr into the figure without redrawing its axes: a run
+    that blows up needs the axis that holds its losses, and a new figure."""
+    surface = surfaces.get("quadratic")
+    calm, fast, blown = (trajectory.compare(surface, ["gd"], lr=lr, steps=50) for lr in (0.05, 0.1, 0.21))
+    animation = animate.TrajectoryAnimation(surface, calm, size=(320, 180))
+    assert animation.loss_limits == draw.loss_limits(surface) and animation.can_show(fast)
+    assert not animation.can_show(blown)
+    taller = animate.TrajectoryAnimation(surface, blown, size=(320, 180)).loss_limits
+    assert taller[1] > 100 * animation.loss_limits[1]
+    assert draw.loss_curve(blown[0])[:, 0][draw.blow_up(blown[0], 0)] < taller[1]
