@@ -1,10 +1,11 @@
 """Animations of trajectories, and GIF export for lecture slides.
 
 Frames are drawn with blitting: the contours, minima, axes and legend are rendered once as a
-background; each frame restores it, draws only the growing paths, their start markers, the loss
-curves, and puts the legend's and the counter box's saved pixels back on top. Other runs on
-the same surface (another learning rate, another start) are shown without redrawing the figure
-(``set_runs`` redraws only the legend). The notebook shows the same frames (``TrajectoryAnimation.frame``).
+background; each frame restores it, draws only the growing paths, the minima over them, the
+start markers, the loss curves (a ✖ where a run blew up), and puts the legend's and the counter
+box's saved pixels back on top. Other runs on the same surface (another learning rate, another
+start) are shown without redrawing the figure (``set_runs`` redraws only the legend, placed for
+the runs shown). The notebook shows the same frames (``TrajectoryAnimation.frame``).
 """
 
 from __future__ import annotations
@@ -45,11 +46,6 @@ def _check_size(size) -> tuple[int, int]:
     return size
 
 
-# where the legend may go (the iteration counter holds the lower right corner), in preference order
-LEGEND_PLACES = ("upper right", "upper left", "lower left", "center left", "center right", "upper center",
-                 "lower center")
-
-
 class TrajectoryAnimation:
     """Paths growing step by step on the lecture figure, with a live iteration counter."""
 
@@ -66,7 +62,7 @@ class TrajectoryAnimation:
                                     animated=True, dpi=dpi)
         self.figure = drawn.figure
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
-        self.blow_ups = drawn.blow_ups
+        self.blow_ups, self.minima = drawn.blow_ups, drawn.minima_markers
         self.colours = draw.run_colours(self.trajectories)
         self.loss_limits = self.figure.axes[1].get_ylim() if loss else None
         self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
@@ -82,35 +78,18 @@ class TrajectoryAnimation:
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
         self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
-        self._place_legend()
+        self._legend_place = self._place_legend()
         self._draw_background()
 
-    def _place_legend(self) -> None:
-        """Put the legend where it covers fewest points of the whole paths, in a corner or at an
-        edge's centre (anchored there, so longer labels later grow inwards), never in the counter's
-        corner; it stays there while the paths grow and when other runs are swapped in."""
-        renderer, axes = self.canvas.get_renderer(), self.figure.axes[0]
-        width = self.legend.get_window_extent(renderer).width
-        if width > 0.96 * axes.bbox.width:  # long specs: a smaller font, so that it fits the axes
-            for text in self.legend.get_texts():
-                text.set_fontsize(text.get_fontsize() * 0.96 * axes.bbox.width / width)
-        counter = self._counter_box.get_window_extent(renderer)
-        points = np.concatenate([line.get_xydata()[np.isfinite(line.get_xydata()).all(1)]
-                                 for line, _, _ in self.paths] or [np.zeros((0, 2))])
-        pixels = axes.transData.transform(points) if len(points) else points
-
-        def covered(place: str) -> int:
-            self.legend.set_loc(place)
-            box = self.legend.get_window_extent(renderer)
-            hidden = int(((pixels[:, 0] >= box.x0) & (pixels[:, 0] <= box.x1)
-                          & (pixels[:, 1] >= box.y0) & (pixels[:, 1] <= box.y1)).sum())
-            return hidden + (len(pixels) + 1) * box.overlaps(counter)  # over the counter: last resort
-
-        self.legend.set_loc(min(LEGEND_PLACES, key=covered))  # the first of equals: upper right
+    def _place_legend(self) -> str:
+        """Place the legend for the runs shown (``draw.place_legend``), off the counter's box:
+        the same runs get the same place whatever was shown before; it stays while the paths grow."""
+        counter = self._counter_box.get_window_extent(self.canvas.get_renderer())
+        return draw.place_legend(self.legend, self.trajectories, self.minima, keep_clear=[counter])
 
     def _draw_background(self) -> None:
-        """The frames' background: the figure plus the legend for the current runs (placed
-        once, see ``_place_legend``); and the pixels of the legend and the counter box, which each frame puts
+        """The frames' background: the figure plus the legend for the current runs (placed by
+        ``_place_legend``); and the pixels of the legend and the counter box, which each frame puts
         back over the paths (re-rendering the legend's text cost 30 ms a frame)."""
         self.canvas.restore_region(self._without_legend)
         self.figure.draw_artist(self.legend)
@@ -142,10 +121,12 @@ class TrajectoryAnimation:
             for artists in (self.paths, self.starts, self.losses, self.blow_ups))
         labels, colours = [runs.label() for runs in self.trajectories], draw.run_colours(self.trajectories)
         texts = self.legend.get_texts()
-        if labels == [text.get_text() for text in texts] and colours == self.colours:
-            return  # the background shows them already
+        shown = labels == [text.get_text() for text in texts] and colours == self.colours
         for text, label in zip(texts, labels):
             text.set_text(label)
+        place, self._legend_place = self._legend_place, self._place_legend()
+        if shown and place == self._legend_place:
+            return  # the background shows them already
         if colours != self.colours:  # shades follow the learning rates
             self.colours = colours
             colour_of = {id(runs): colour for runs, colour in zip(self.trajectories, colours)}
@@ -184,6 +165,8 @@ class TrajectoryAnimation:
             end = min(point, trajectory.last_point) + 1
             line.set_data(trajectory.points[:end, row, 0].numpy(), trajectory.points[:end, row, 1].numpy())
             self.figure.draw_artist(line)
+        for marker in self.minima:  # no path hides a minimum
+            self.figure.draw_artist(marker)
         for marker, trajectory, row in self.starts:
             marker.set_data(trajectory.points[:1, row, 0].numpy(), trajectory.points[:1, row, 1].numpy())
             self.figure.draw_artist(marker)

@@ -21,6 +21,9 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.transforms import Bbox
 
 from . import optim, theory
 from .surfaces import VIEW_RESOLUTION, Bounds, Surface, view_grid
@@ -101,8 +104,9 @@ def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION,
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
-            cmap: str = "viridis", equal_aspect: bool = True) -> None:
-    """Filled contours (log-spaced levels where the surface needs them), minima marked.
+            cmap: str = "viridis", equal_aspect: bool = True) -> list:
+    """Filled contours (log-spaced levels where the surface needs them), minima marked; returns
+    the minima's markers (one artist per kind).
 
     ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
     wells look round and a gradient step is drawn perpendicular to the level sets."""
@@ -120,11 +124,12 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
-    for is_global in (False, True):  # one artist per kind
+    markers = []
+    for is_global in (False, True):  # one artist per kind, above the paths: a path never hides a minimum
         points = np.array([m.point for m in surface.minima if m.is_global == is_global]).reshape(-1, 2)
-        ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
-                markersize=13 if is_global else 4 if many else 8, color="white", markeredgecolor="black",
-                markeredgewidth=0.5 if many and not is_global else 1, linestyle="none", zorder=4)
+        markers += ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
+                           markersize=13 if is_global else 4 if many else 8, color="white", markeredgecolor="black",
+                           markeredgewidth=0.5 if many and not is_global else 1, linestyle="none", zorder=5.5)
     (x0, x1), (y0, y1) = surface.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -132,6 +137,7 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
+    return markers
 
 
 def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
@@ -283,6 +289,70 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return finite if finite.size else np.zeros(1)
 
 
+LEGEND_FONT_SIZE = 8
+# where the contour panel's legend may go, in preference order, with the side of the panel each
+# place anchors it to (as matplotlib does: longer labels grow inwards)
+LEGEND_PLACES = {"upper right": "NE", "upper left": "NW", "lower left": "SW", "lower right": "SE",
+                 "center left": "W", "center right": "E", "upper center": "N", "lower center": "S"}
+FIRST_STEPS = 10  # a path's first points: how the rule sets off, which the legend keeps clear of
+
+
+def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: Sequence[Line2D],
+                 keep_clear: Sequence[Bbox] = (), fontsize: float = LEGEND_FONT_SIZE) -> str:
+    """Place the contour panel's legend where it hides least of what is drawn, judged in this
+    order: over none of the ``keep_clear`` boxes (display pixels: an animation's counter), then
+    over the fewest start markers, then ``minima`` (their markers, ``contour``), then points of
+    the paths' first ``FIRST_STEPS`` steps, then points along the rest of the paths; the first of
+    equals in ``LEGEND_PLACES``. Its text is ``fontsize``, or smaller where the legend would be
+    wider than the panel. The place depends on the runs and the figure only (every figure of the
+    same runs and size, live or exported, puts it in the same place); returns it."""
+    ax, renderer = legend.axes, legend.figure.canvas.get_renderer()
+    ax.apply_aspect()  # the panel's final box: one unit as long on both axes
+    for text in legend.get_texts():
+        text.set_fontsize(fontsize)
+    size = legend.get_window_extent(renderer)
+    if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
+        for text in legend.get_texts():
+            text.set_fontsize(fontsize * 0.96 * ax.bbox.width / size.width)
+        size = legend.get_window_extent(renderer)
+    pixels = ax.figure.dpi / 72  # per point
+    marks = [(ax.transData.transform([run.points[0, row].tolist() for run in trajectories for row in range(run.rows)]),
+              (7 / 2 + 1) * pixels)]
+    marks += [(ax.transData.transform(np.reshape(marker.get_xydata(), (-1, 2))),
+               (marker.get_markersize() / 2 + 1) * pixels) for marker in minima]
+    steps = [_along(ax.transData.transform(run.points[:, row].numpy()), 2 * pixels)
+             for run in trajectories for row in range(run.rows)]
+    marks += [(np.concatenate([first for first, _ in steps]), 2 * pixels),
+              (np.concatenate([rest for _, rest in steps]), 2 * pixels)]
+    # the legend's box at each place, as matplotlib anchors it (a test holds them equal)
+    panel = ax.bbox.padded(-legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points()))
+    box = Bbox.from_bounds(0, 0, size.width, size.height)
+
+    def hidden(place: str) -> tuple:
+        at = box.anchored(LEGEND_PLACES[place], container=panel)
+        return (sum(at.overlaps(other) for other in keep_clear),
+                *(int(((points[:, 0] > at.x0 - radius) & (points[:, 0] < at.x1 + radius)
+                       & (points[:, 1] > at.y0 - radius) & (points[:, 1] < at.y1 + radius)).sum())
+                  for points, radius in marks))
+
+    place = min(LEGEND_PLACES, key=hidden)
+    legend.set_loc(place)
+    return place
+
+
+def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels along a path given as display points (NaN where it diverged), at most ``spacing``
+    apart (at most 400 a step): those on its first ``FIRST_STEPS`` steps, and the rest."""
+    points = points[np.isfinite(points).all(1)]
+    segments = np.diff(points, axis=0)
+    counts = np.clip(np.ceil(np.linalg.norm(segments, axis=1) / spacing), 1, 400).astype(int)
+    step = np.repeat(np.arange(len(segments)), counts)
+    fractions = (np.arange(len(step)) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
+    along = np.concatenate([points[step] + segments[step] * fractions[:, None], points[-1:]])
+    step = np.append(step, len(segments))[:len(along)]  # the last point: after the last step
+    return along[step < FIRST_STEPS], along[step >= FIRST_STEPS]
+
+
 @dataclass
 class LectureFigure:
     """A lecture figure and the artists that show the runs: (artist, trajectory, row) each."""
@@ -292,14 +362,16 @@ class LectureFigure:
     start_markers: list
     loss_lines: list
     blow_ups: list  # the ✖ that ends a diverged row's loss curve
+    minima_markers: list  # one artist per kind of minimum (``contour``), drawn above the paths
 
 
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, loss: bool = True,
                    three_d: bool = False, size: tuple[int, int] = (960, 540),
                    title: str | None = None, animated: bool = False,
                    dpi: float | None = None) -> LectureFigure:
-    """Contour with paths and '[iterations]' legend, optional loss panel and 3-D view, sized
-    in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal draws (blitting).
+    """Contour with paths and '[iterations]' legend (``place_legend``), optional loss panel and
+    3-D view, sized in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal
+    draws (blitting).
 
     By default the figure is 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
     like the same slide, scaled (fonts and margins included); a given ``dpi`` keeps the fonts'
@@ -313,14 +385,15 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 / inches,
                             right=1 - 0.2 / inches, bottom=0.09, top=0.94, wspace=0.22)
     ax = fig.add_subplot(grid[0, 0])
-    contour(ax, surface)
+    minima = contour(ax, surface)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
-    ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    legend = ax.legend(fontsize=LEGEND_FONT_SIZE, framealpha=0.85)
     ax.set_title(title or surface.formula, fontsize=9)
     loss_lines, blow_ups = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else ([], [])
     if three_d:
         surface_3d(fig.add_subplot(grid[0, panels - 1], projection="3d"), surface, trajectories)
-    return LectureFigure(fig, path_lines, start_markers, loss_lines, blow_ups)
+    place_legend(legend, trajectories, minima)
+    return LectureFigure(fig, path_lines, start_markers, loss_lines, blow_ups, minima)
 
 
 def figure(surface: Surface, trajectories: Sequence[Trajectories], **options) -> Figure:

@@ -15,6 +15,7 @@ import torch
 
 import matplotlib.colors as mcolors
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.transforms import Bbox
 
 from landscape import animate, draw, optim, surfaces, trajectory
 
@@ -408,3 +409,86 @@ def test_runs_that_blow_up_need_the_taller_loss_axis():
     taller = animate.TrajectoryAnimation(surface, blown, size=(320, 180)).loss_limits
     assert taller[1] > 100 * animation.loss_limits[1]
     assert draw.loss_curve(blown[0])[:, 0][draw.blow_up(blown[0], 0)] < taller[1]
+
+
+LEGEND_CASES = [  # (surface, specs, lr, start): the issue's case first
+    ("quadratic", "sgd, momentum, nesterov, adam", 0.1, (4.5, 4.5)),
+    ("quadratic", "sgd@0.01, sgd@0.1, sgd@0.5", 0.1, None),
+    ("two-well", "sgd, momentum, nesterov, adam", 0.02, None),
+    ("two-well", "sgd, momentum, nesterov, adam", 0.02, (-1.6, 1.2)),
+    ("rosenbrock", "gd, momentum, nesterov, adam", 0.001, (1.8, 2.8)),
+    ("himmelblau", "radamw+nesterov+gradnoise+lrdropout+lookahead, adam", 0.01, (-4.5, -4.5)),
+]
+
+
+def _clear_of_the_legend(animation, image, where: str) -> None:
+    """Neither the start markers nor the minima are under the legend: by its box, and by the
+    frame's pixels (the start's colour at its centre, a minimum's white fill at its centre)."""
+    image = np.asarray(image)[..., :3].astype(int)
+    ax, height = animation.figure.axes[0], image.shape[0]
+    legend = animation.legend.get_window_extent()
+    starts = [(run.points[0, row].tolist(), line.get_color()) for (line, run, row) in animation.starts]
+    minima = [m.point for m in animation.surface.minima]
+    pad = 7 * animation.figure.dpi / 72  # a start marker's radius, and some
+    for point, colour in starts:
+        x, y = ax.transData.transform(point)
+        assert not (legend.x0 - pad < x < legend.x1 + pad and legend.y0 - pad < y < legend.y1 + pad), \
+            f"{where}: the legend covers the start {point}"
+    x, y = ax.transData.transform(starts[-1][0])  # the last run's start marker is drawn on top
+    centre = image[int(round(height - y)) - 1:int(round(height - y)) + 2, int(round(x)) - 1:int(round(x)) + 2]
+    assert (np.abs(centre - _rgb(starts[-1][1])) < 40).all(-1).any(), f"{where}: the start ● is seen"
+    for point in minima:
+        x, y = ax.transData.transform(point)
+        assert not (legend.x0 - pad < x < legend.x1 + pad and legend.y0 - pad < y < legend.y1 + pad), \
+            f"{where}: the legend covers the minimum {point}"
+        if any(m.is_global for m in animation.surface.minima if m.point == point):
+            centre = image[int(round(height - y)), int(round(x))]
+            assert (centre > 200).all(), f"{where}: the minimum's ★ at {point} is seen, over the paths"
+
+
+@pytest.mark.parametrize("name,specs,lr,start", LEGEND_CASES)
+def test_the_legend_never_hides_starts_or_minima_live_or_in_the_gif(tmp_path, name, specs, lr, start):
+    surface = surfaces.get(name)
+    runs = trajectory.compare(surface, specs, lr=lr, steps=150, **({} if start is None else {"starts": [start]}))
+    live = animate.TrajectoryAnimation(surface, runs, size=(800, 450), dpi=100)  # the explorer's
+    for point in (0, 150):
+        _clear_of_the_legend(live, live.frame_image(point), f"live, frame {point}")
+    path = animate.export_gif(tmp_path / "slide.gif", surface, trajectories=runs, stride=50)
+    exported = animate.TrajectoryAnimation(surface, runs)  # what export_gif drew
+    for index, point in ((0, 0), (3, 150)):
+        _clear_of_the_legend(exported, iio.imread(path, index=index), f"GIF, frame {point}")
+    assert not exported.legend.get_window_extent().overlaps(exported._counter_box.get_window_extent())
+
+
+def test_the_same_runs_get_the_same_legend_place_whatever_was_shown_before():
+    """The explorer swaps runs into one figure: placed once, for the first runs shown, the legend
+    stayed over the start of runs from another start (the quadratic from (4.5, 4.5))."""
+    surface = surfaces.get("quadratic")
+    right, left = (trajectory.compare(surface, "sgd, momentum, nesterov, adam", lr=0.1, steps=150, starts=[start])
+                   for start in ((4.5, 4.5), (-4.5, 4.5)))
+    fresh = {side: animate.TrajectoryAnimation(surface, runs, size=(800, 450), dpi=100)
+             for side, runs in (("right", right), ("left", left))}
+    boxes = {side: animation.legend.get_window_extent().get_points() for side, animation in fresh.items()}
+    assert not np.array_equal(boxes["right"], boxes["left"]), "a place of its own for each start"
+    swapped = animate.TrajectoryAnimation(surface, left, size=(800, 450), dpi=100)
+    for runs, side in ((right, "right"), (left, "left"), (right, "right")):
+        swapped.set_runs(runs)
+        frame = swapped.frame_image(0)
+        _clear_of_the_legend(swapped, frame, f"swapped to the {side} start")
+        np.testing.assert_array_equal(swapped.legend.get_window_extent().get_points(), boxes[side])
+        np.testing.assert_array_equal(np.asarray(frame), np.asarray(fresh[side].frame_image(0)))
+
+
+def test_the_legend_is_where_matplotlib_draws_it():
+    """``place_legend`` judges each place by the box matplotlib anchors the legend in."""
+    surface = surfaces.get("two-well")
+    runs = trajectory.compare(surface, "sgd, adam", lr=0.02, steps=20)
+    drawn = draw.lecture_figure(surface, runs)
+    legend, ax = drawn.figure.axes[0].get_legend(), drawn.figure.axes[0]
+    renderer = drawn.figure.canvas.get_renderer()
+    size = legend.get_window_extent(renderer)
+    panel = ax.bbox.padded(-legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points()))
+    for place, side in draw.LEGEND_PLACES.items():
+        legend.set_loc(place)
+        expected = Bbox.from_bounds(0, 0, size.width, size.height).anchored(side, container=panel)
+        np.testing.assert_allclose(legend.get_window_extent(renderer).get_points(), expected.get_points(), atol=1e-6)
