@@ -51,7 +51,8 @@ class TrajectoryAnimation:
 
     def __init__(self, surface: Surface, trajectories: Sequence[Trajectories], *,
                  size: tuple[int, int] = (960, 540), stride: int = 1,
-                 loss: bool = True, title: str | None = None, dpi: float | None = None):
+                 loss: bool = True, title: str | None = None, dpi: float | None = None,
+                 text_size: str = "normal"):
         if not trajectories:
             raise ValueError("nothing to animate: no trajectories")
         _check_size(size)
@@ -59,7 +60,8 @@ class TrajectoryAnimation:
         self.surface, self.trajectories = surface, list(trajectories)
         self.last_point = max(t.last_point for t in self.trajectories)
         drawn = draw.lecture_figure(surface, self.trajectories, loss=loss, size=size, title=title,
-                                    animated=True, dpi=dpi)
+                                    animated=True, dpi=dpi, text_size=text_size)
+        self.text_size = text_size
         self.figure = drawn.figure
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
         self.blow_ups, self.minima = drawn.blow_ups, drawn.minima_markers
@@ -70,9 +72,11 @@ class TrajectoryAnimation:
         # a static dark box in the background, plain animated text on it (cheap to redraw)
         self._counter_box = contour_axes.text(
             0.98, 0.02, f"iteration {self._iteration(self.last_point)}", transform=contour_axes.transAxes, ha="right",
-            va="bottom", fontsize=12, color=(0, 0, 0, 0), bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
+            va="bottom", fontsize=draw.font_size("counter", text_size), color=(0, 0, 0, 0),
+            bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
         self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes,
-                                         ha="right", va="bottom", fontsize=12, color="white",
+                                         ha="right", va="bottom", fontsize=draw.font_size("counter", text_size),
+                                         color="white",
                                          animated=True)
         self.legend = contour_axes.get_legend()
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
@@ -81,11 +85,12 @@ class TrajectoryAnimation:
         self._legend_place = self._place_legend()
         self._draw_background()
 
-    def _place_legend(self) -> str:
+    def _place_legend(self) -> tuple[str, str]:
         """Place the legend for the runs shown (``draw.place_legend``), off the counter's box:
         the same runs get the same place whatever was shown before; it stays while the paths grow."""
         counter = self._counter_box.get_window_extent(self.canvas.get_renderer())
-        return draw.place_legend(self.legend, self.trajectories, self.minima, keep_clear=[counter])
+        return draw.place_legend(self.legend, self.trajectories, self.minima,
+                                 None if self.loss_limits is None else self.figure.axes[1], keep_clear=[counter])
 
     def _draw_background(self) -> None:
         """The frames' background: the figure plus the legend for the current runs (placed by
@@ -217,7 +222,7 @@ def gif_fps(fps: float) -> float:
 
 
 def check_gif_options(path: str | os.PathLike, *, fps: float = 15, loop: int = 0, stride: int = 1,
-                      size: tuple[int, int] = (960, 540)) -> None:
+                      size: tuple[int, int] = (960, 540), text_size: str = "normal") -> None:
     """``ValueError`` for anything ``export_gif`` would refuse, before any work is done."""
     if Path(path).suffix.lower() != ".gif":
         raise ValueError(f"Invalid path: {str(path)!r} (a GIF is written to a name ending in .gif)")
@@ -226,6 +231,7 @@ def check_gif_options(path: str | os.PathLike, *, fps: float = 15, loop: int = 0
     _check_loop(loop)
     _positive_int("stride", stride)
     _check_size(size)
+    draw.text_scale(text_size)
 
 
 def write_gif(path: str | os.PathLike, frames: Iterable[np.ndarray | Image.Image], *, fps: float = 15,
@@ -296,23 +302,24 @@ def _write_frame(file, image: Image.Image, offset: tuple[int, int], options: dic
 def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[str] | None = None, *,
                trajectories: Sequence[Trajectories] | None = None, lr=0.01, steps: int = 150,
                fps: float = 15, stride: int = 1, size: tuple[int, int] = (960, 540),
-               loop: int = 0, loss: bool = True, title: str | None = None,
+               loop: int = 0, loss: bool = True, title: str | None = None, text_size: str = "normal",
                progress: Callable[[int, int], None] | None = None, **run_options) -> str:
     """Animate optimizers on a surface and write the GIF (16:9 by default) atomically.
 
     Either ``optimizers`` (specs, run here with ``lr``, ``steps`` and ``run_options``) or
-    precomputed ``trajectories``. Every option is checked before any work (``check_gif_options``).
+    precomputed ``trajectories``. ``text_size`` "projector" makes every text larger
+    (``draw.TEXT_SIZES``). Every option is checked before any work (``check_gif_options``).
     Frames are drawn and encoded one at a time (memory does not grow with their number);
     ``progress(done, total)`` is called after each frame. The GIF plays at ``gif_fps(fps)``.
     Returns the path written.
     """
-    check_gif_options(path, fps=fps, loop=loop, stride=stride, size=size)
+    check_gif_options(path, fps=fps, loop=loop, stride=stride, size=size, text_size=text_size)
     if trajectories is None:
         if not optimizers:
             raise ValueError("nothing to animate: give optimizers or trajectories")
         trajectories = compare(surface, list(optimizers), lr=lr, steps=steps, **run_options)
     animation = TrajectoryAnimation(surface, trajectories, size=size, stride=stride, loss=loss,
-                                    title=title)
+                                    title=title, text_size=text_size)
     write_gif(path, animation.frame_images(progress), fps=fps, loop=loop,
               last=animation.frame_image(animation.last_point))
     return str(path)

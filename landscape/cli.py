@@ -174,7 +174,8 @@ def _gif(args) -> None:
 
     surface = surfaces.get(args.surface)
     specs = optim.parse_list(args.optimizers)
-    check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size)
+    check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size,
+                      text_size=args.text_size)
     frames = -(-_check_steps(args.steps) // args.stride) + 1
     if frames > MAX_FRAMES:
         raise ValueError(f"Invalid stride: {args.steps:,} steps at stride {args.stride} make "
@@ -182,7 +183,7 @@ def _gif(args) -> None:
                          f"{-(-args.steps // (MAX_FRAMES - 1))} or more)")
     options = dict(lr=surface.default_lr if args.lr is None else _check_learning_rates(args.lr),
                    steps=args.steps, fps=args.fps, stride=args.stride, size=args.size,
-                   loop=args.loop, loss=not args.no_loss, seed=args.seed)
+                   loop=args.loop, loss=not args.no_loss, seed=args.seed, text_size=args.text_size)
     if args.start is not None:
         options["starts"] = [_check_start(surface, args.start)]
     if args.momentum is not None:
@@ -322,7 +323,7 @@ def _lecture(args) -> None:
     from .lecture import render_all
 
     with _progress_bar() as advance:
-        render_all(args.out, progress=advance)
+        render_all(args.out, progress=advance, text_size=args.text_size)
 
 
 def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
@@ -373,6 +374,8 @@ def _app(arguments) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .draw import TEXT_SIZES
+
     root = _Parser(prog="python -m landscape",
                    description="2-D loss landscapes and the optimizers that walk them.")
     commands = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -408,6 +411,9 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--size", type=_size, default=(960, 540), help="WIDTHxHEIGHT, 16:9 for slides")
     gif.add_argument("--loop", type=int, default=0, help="0 loops forever")
     gif.add_argument("--no-loss", action="store_true", help="leave out the loss panel")
+    text_size = dict(default="normal", choices=list(TEXT_SIZES),
+                     help="projector: every text of the figure larger, for slides read from the back of a hall")
+    gif.add_argument("--text-size", **text_size)
     gif.add_argument("--seed", type=int, default=0)
     gif.add_argument("--out", required=True)
     gif.set_defaults(run=_gif)
@@ -484,6 +490,7 @@ def parser() -> argparse.ArgumentParser:
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
     lecture.add_argument("--out", default="gifs")
+    lecture.add_argument("--text-size", **text_size)
     lecture.set_defaults(run=_lecture)
     return root
 

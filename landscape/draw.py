@@ -10,6 +10,7 @@ from __future__ import annotations
 import colorsys
 import io
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,12 +75,22 @@ def run_colours(trajectories: Sequence[Trajectories]) -> list[str]:
                    [float(runs.settings["lr"][0]) if "lr" in runs.settings else None for runs in trajectories])
 
 
+# matplotlib parses every formula ("$f = ...$") with one parser shared by all figures, which is not
+# thread-safe: figures drawn whole on several threads (the explorer's views, an export) take turns
+DRAWING = threading.RLock()
+
+
 class PlainFigure(Figure):
-    """A Figure on its own Agg canvas, outside pyplot; a notebook shows it as a PNG."""
+    """A Figure on its own Agg canvas, outside pyplot; a notebook shows it as a PNG. Whole draws
+    take turns across threads (``DRAWING``); a blitted frame's artists draw freely."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         FigureCanvasAgg(self)
+
+    def draw(self, renderer) -> None:
+        with DRAWING:
+            super().draw(renderer)
 
     def png(self) -> bytes:
         buffer = io.BytesIO()
@@ -140,6 +151,9 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
     return markers
 
 
+START_SIZE = 7  # points: the start markers' diameter
+
+
 def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
           animated: bool = False) -> tuple[list, list]:
     """One colour per trajectory (all its rows; ``run_colours``), start points marked. Returns the
@@ -152,7 +166,7 @@ def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = Non
             (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour,
                               linewidth=2, marker="o", markersize=2.5, animated=animated, zorder=5,
                               label=trajectory.label() if row == 0 else None)
-            (start,) = ax.plot(*points[0, row], marker="o", markersize=7, color=colour,
+            (start,) = ax.plot(*points[0, row], marker="o", markersize=START_SIZE, color=colour,
                                markeredgecolor="white", zorder=6, animated=animated)
             lines.append((line, trajectory, row))
             starts.append((start, trajectory, row))
@@ -196,7 +210,7 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
     for line, trajectory, row in lines:  # the curves first: ax.lines[i] is row i's
-        (marker,) = ax.plot([], [], marker="X", markersize=11, color=line.get_color(), markeredgecolor="white",
+        (marker,) = ax.plot([], [], marker="X", markersize=BLOW_UP_SIZE, color=line.get_color(), markeredgecolor="white",
                             linestyle="none", clip_on=False, zorder=3, animated=animated)
         last = blow_up(trajectory, row)
         if last is not None and last + 1 < len(line.get_xdata()):
@@ -226,6 +240,9 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
     ax.set_ylabel("real loss at the weights" if surface.loss_range else "f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
     return lines, blow_ups
+
+
+BLOW_UP_SIZE = 11  # points: the ✖ that ends the loss curve of a run that blew up
 
 
 def blow_up(trajectory: Trajectories, row: int) -> int | None:
@@ -289,55 +306,107 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return finite if finite.size else np.zeros(1)
 
 
-LEGEND_FONT_SIZE = 8
+FONT_SIZES = {"legend": 8, "title": 9, "label": 10, "counter": 12}  # in points, at text size "normal"
+# a text size → the factor on every font and margin of a lecture figure: "projector" for slides read
+# from the back of a lecture hall
+TEXT_SIZES = {"normal": 1.0, "projector": 1.5}
+
+
+def text_scale(text_size: str) -> float:
+    """The factor ``text_size`` (a key of ``TEXT_SIZES``) sets on fonts and margins."""
+    if text_size not in TEXT_SIZES:
+        raise ValueError(f"Invalid text size {text_size!r}; valid: {', '.join(TEXT_SIZES)}")
+    return TEXT_SIZES[text_size]
+
+
+def font_size(what: str, text_size: str = "normal") -> float:
+    """The font size of ``what`` (a key of ``FONT_SIZES``) at ``text_size``, in points."""
+    return FONT_SIZES[what] * text_scale(text_size)
+
+
+def _label_sizes(ax, size: float) -> None:
+    """Tick labels and axis labels of ``ax`` (2-D or 3-D) at ``size`` points."""
+    for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])):
+        axis.set_tick_params(labelsize=size)
+        axis.label.set_size(size)
+
+
 # where the contour panel's legend may go, in preference order, with the side of the panel each
 # place anchors it to (as matplotlib does: longer labels grow inwards)
 LEGEND_PLACES = {"upper right": "NE", "upper left": "NW", "lower left": "SW", "lower right": "SE",
                  "center left": "W", "center right": "E", "upper center": "N", "lower center": "S"}
 FIRST_STEPS = 10  # a path's first points: how the rule sets off, which the legend keeps clear of
+LEGEND_SHRINKS = (1.0, 0.85, 0.7)  # the legend's text, smaller until it finds a place that hides no mark
 
 
 def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: Sequence[Line2D],
-                 keep_clear: Sequence[Bbox] = (), fontsize: float = LEGEND_FONT_SIZE) -> str:
-    """Place the contour panel's legend where it hides least of what is drawn, judged in this
-    order: over none of the ``keep_clear`` boxes (display pixels: an animation's counter), then
-    over the fewest start markers, then ``minima`` (their markers, ``contour``), then points of
-    the paths' first ``FIRST_STEPS`` steps, then points along the rest of the paths; the first of
-    equals in ``LEGEND_PLACES``. Its text is ``fontsize``, or smaller where the legend would be
-    wider than the panel. The place depends on the runs and the figure only (every figure of the
-    same runs and size, live or exported, puts it in the same place); returns it."""
+                 loss_axes: Axes | None = None, keep_clear: Sequence[Bbox] = ()) -> tuple[str, str]:
+    """Place the legend of the contour panel where it hides least of what is drawn, judged in
+    this order: over none of the ``keep_clear`` boxes (display pixels: an animation's counter),
+    then over the fewest start markers and ✖ of runs that blew up, then ``minima`` (their
+    markers, ``contour``), then points of the first ``FIRST_STEPS`` steps of the paths and of the
+    loss curves, then points along the rest of them; the first of equals in ``LEGEND_PLACES``.
+
+    It goes in the contour panel where a place there hides none of the starts, minima and first
+    steps, else in the loss panel (``loss_axes``) where one does there; else its text is made
+    smaller (``LEGEND_SHRINKS``: a projector's large text in a small figure) and both are tried
+    again; else it goes where it hides least. Its text is the legend's font size, or smaller where
+    the legend would be wider than the contour panel. The place depends on the runs and the figure
+    only: every figure of the same runs and size, live or exported, puts it in the same place.
+    Returns the place: ("contour" or "loss", a key of ``LEGEND_PLACES``)."""
     ax, renderer = legend.axes, legend.figure.canvas.get_renderer()
     ax.apply_aspect()  # the panel's final box: one unit as long on both axes
-    for text in legend.get_texts():
-        text.set_fontsize(fontsize)
-    size = legend.get_window_extent(renderer)
-    if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
-        for text in legend.get_texts():
-            text.set_fontsize(fontsize * 0.96 * ax.bbox.width / size.width)
-        size = legend.get_window_extent(renderer)
     pixels = ax.figure.dpi / 72  # per point
-    marks = [(ax.transData.transform([run.points[0, row].tolist() for run in trajectories for row in range(run.rows)]),
-              (7 / 2 + 1) * pixels)]
+    rows = [(run, row) for run in trajectories for row in range(run.rows)]
+    ends = [(run, row, blow_up(run, row)) for run, row in rows]
+    starts = ax.transData.transform([run.points[0, row].tolist() for run, row in rows])
+    marks = [(starts, (START_SIZE / 2 + 1) * pixels)]
+    if loss_axes is not None:
+        marks.append((loss_axes.transData.transform(
+            [(float(run.iteration_of_point[end]), loss_curve(run)[end, row]) for run, row, end in ends if end is not None]
+            or np.zeros((0, 2))), (BLOW_UP_SIZE / 2 + 1) * pixels))
     marks += [(ax.transData.transform(np.reshape(marker.get_xydata(), (-1, 2))),
                (marker.get_markersize() / 2 + 1) * pixels) for marker in minima]
-    steps = [_along(ax.transData.transform(run.points[:, row].numpy()), 2 * pixels)
-             for run in trajectories for row in range(run.rows)]
+    steps = [_along(ax.transData.transform(run.points[:, row].numpy()), 2 * pixels) for run, row in rows]
+    if loss_axes is not None:
+        steps += [_along(loss_axes.transData.transform(np.column_stack([run.iteration_of_point.numpy(),
+                                                                        loss_curve(run)[:, row]])), 2 * pixels)
+                  for run, row in rows]
     marks += [(np.concatenate([first for first, _ in steps]), 2 * pixels),
               (np.concatenate([rest for _, rest in steps]), 2 * pixels)]
+    avoided = len(marks) - 1  # all but the rest of the paths and curves
+    panels = {"contour": ax, **({} if loss_axes is None else {"loss": loss_axes})}
     # the legend's box at each place, as matplotlib anchors it (a test holds them equal)
-    panel = ax.bbox.padded(-legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points()))
-    box = Bbox.from_bounds(0, 0, size.width, size.height)
+    pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
 
-    def hidden(place: str) -> tuple:
-        at = box.anchored(LEGEND_PLACES[place], container=panel)
+    def hidden(box: Bbox, panel: str, place: str) -> tuple:
+        at = box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
         return (sum(at.overlaps(other) for other in keep_clear),
                 *(int(((points[:, 0] > at.x0 - radius) & (points[:, 0] < at.x1 + radius)
                        & (points[:, 1] > at.y0 - radius) & (points[:, 1] < at.y1 + radius)).sum())
                   for points, radius in marks))
 
-    place = min(LEGEND_PLACES, key=hidden)
-    legend.set_loc(place)
-    return place
+    fontsize = legend.prop.get_size_in_points()
+    for shrink in LEGEND_SHRINKS:
+        for text in legend.get_texts():
+            text.set_fontsize(fontsize * shrink)
+        size = legend.get_window_extent(renderer)
+        if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
+            for text in legend.get_texts():
+                text.set_fontsize(fontsize * shrink * 0.96 * ax.bbox.width / size.width)
+            size = legend.get_window_extent(renderer)
+        box = Bbox.from_bounds(0, 0, size.width, size.height)
+        fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
+        choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
+        free = [choice for choice in choices if not any(hidden(box, *choice)[:avoided])]
+        if free:
+            chosen = min(free, key=lambda choice: hidden(box, *choice))  # contour first among equals
+            break
+    else:
+        chosen = min(choices, key=lambda choice: hidden(box, *choice))
+    legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
+    legend.set_loc(chosen[1])
+    return chosen
 
 
 def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
@@ -368,31 +437,45 @@ class LectureFigure:
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, loss: bool = True,
                    three_d: bool = False, size: tuple[int, int] = (960, 540),
                    title: str | None = None, animated: bool = False,
-                   dpi: float | None = None) -> LectureFigure:
+                   dpi: float | None = None, text_size: str = "normal") -> LectureFigure:
     """Contour with paths and '[iterations]' legend (``place_legend``), optional loss panel and
     3-D view, sized in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal
-    draws (blitting).
+    draws (blitting). ``text_size`` ("normal", "projector": ``TEXT_SIZES``) scales every font and
+    the margins that hold text.
 
     By default the figure is 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
     like the same slide, scaled (fonts and margins included); a given ``dpi`` keeps the fonts'
     pixel size instead (a smaller figure for a screen)."""
+    scale = text_scale(text_size)
     dpi = dpi or size[0] / 9.6
     fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here
-    # side margins in inches (the y labels; the last x tick label), whatever the figure's width
+    # side margins and the gaps between panels in inches (the y labels; the last x tick label),
+    # whatever the figure's width
     inches = size[0] / dpi
-    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 / inches,
-                            right=1 - 0.2 / inches, bottom=0.09, top=0.94, wspace=0.22)
+    left, right, gap = 0.672 * scale, 0.2 * scale, 0.86 * scale
+    mean_width = (inches - left - right - (panels - 1) * gap) / panels
+    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=left / inches,
+                            right=1 - right / inches, bottom=0.09 * scale, top=1 - 0.06 * scale,
+                            wspace=gap / mean_width)
     ax = fig.add_subplot(grid[0, 0])
     minima = contour(ax, surface)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
-    legend = ax.legend(fontsize=LEGEND_FONT_SIZE, framealpha=0.85)
-    ax.set_title(title or surface.formula, fontsize=9)
-    loss_lines, blow_ups = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else ([], [])
+    legend = ax.legend(fontsize=font_size("legend", text_size), framealpha=0.85)
+    ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))
+    loss_lines, blow_ups = ([], []) if not loss else loss_panel(fig.add_subplot(grid[0, 1]), trajectories,
+                                                                  animated=animated)
     if three_d:
         surface_3d(fig.add_subplot(grid[0, panels - 1], projection="3d"), surface, trajectories)
-    place_legend(legend, trajectories, minima)
+    for axes in fig.axes:
+        _label_sizes(axes, font_size("label", text_size))
+    place_legend(legend, trajectories, minima, fig.axes[1] if loss else None)
+    # a long formula at a projector's size: smaller, to span no more than the panel
+    with DRAWING:  # measuring parses the formula
+        room, width = ax.bbox.width, ax.title.get_window_extent(fig.canvas.get_renderer()).width
+    if width > room:
+        ax.title.set_fontsize(ax.title.get_fontsize() * room / width)
     return LectureFigure(fig, path_lines, start_markers, loss_lines, blow_ups, minima)
 
 

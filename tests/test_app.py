@@ -122,13 +122,14 @@ def shared_explorer():
 @pytest.fixture
 def explorer(shared_explorer):
     """The shared explorer as every test finds it: what a test changes (the setting, what the
-    controls say, the iteration, the GIF folder, the phase tab) is set back when it ends, also
-    when it fails midway, so that one failure does not spill into the tests after it."""
+    controls say, the iteration, the text size, the GIF folder, the phase tab) is set back when it
+    ends, also when it fails midway, so that one failure does not spill into the tests after it."""
     explorer = shared_explorer
     setting, folder = explorer.setting, explorer.gif_folder.value
     yield explorer
     explorer.phase.visible = False
     explorer.gif_folder.value = folder
+    explorer.controls.text_size.value = "normal"
     if (explorer.setting != setting or explorer.controls.values(setting.seed) != setting.to_dict()
             or explorer.iteration.value != setting.steps):
         explorer.recompute(setting)  # the controls, the iteration and the picture with it
@@ -226,7 +227,8 @@ def _far_from_a_new_drawing(explorer, image: np.ndarray) -> int:
     """Pixels of ``image`` (the JPEG shown) beyond JPEG rounding from the figure of the runs at
     the sliders, drawn anew at the iteration shown: what the view should show."""
     drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=views.FIGURE_SIZE,
-                                        dpi=views.FIGURE_DPI).frame_image(explorer.landscape.shown[3])
+                                        dpi=views.FIGURE_DPI, text_size=explorer.controls.text_size.value,
+                                        ).frame_image(explorer.landscape.shown[3])
     return int((np.abs(image - np.asarray(drawn).astype(int)).max(-1) > 80).sum())
 
 
@@ -319,6 +321,26 @@ def test_export_writes_the_runs_shown_where_the_message_says(explorer, tmp_path)
     explorer.export_in_background()
     explorer.wait()
     assert f"the GIF folder {tmp_path / 'missing'} does not exist" in explorer.status.text
+
+
+def test_the_projector_text_size_redraws_the_figure_and_the_gif(explorer, tmp_path):
+    """A lecturer's control: the figure drawn anew with projector text, and GIFs exported so."""
+    normal = _image(explorer)
+    assert _far_from_a_new_drawing(explorer, normal) < 300
+    explorer.controls.text_size.value = "projector"
+    projector = _image(explorer)
+    assert explorer.landscape.animation.text_size == "projector"
+    assert _far_from_a_new_drawing(explorer, projector) < 300, "the projector figure of the same runs"
+    assert (np.abs(projector - normal).max(-1) > 80).sum() > 2000, "not the normal one"
+    explorer.gif_folder.value = str(tmp_path)
+    explorer.export_in_background()
+    explorer.wait()
+    (written,) = tmp_path.glob("*.gif")
+    last = iio.imread(written, index=explorer.setting.steps)[..., :3].astype(int)
+    for text_size, close in (("projector", True), ("normal", False)):
+        drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), text_size=text_size)
+        far_off = (np.abs(last - np.asarray(drawn.frame_image(explorer.setting.steps))).max(-1) > 80).sum()
+        assert bool(far_off < 50) == close, (text_size, far_off)
 
 
 def test_a_folder_that_refuses_files_is_one_line(explorer, tmp_path, monkeypatch):

@@ -117,6 +117,18 @@ def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, pag
     assert colour_pixels(contour, spec_colours("sgd")[0], 60) > 150, "sgd's path is drawn"
     # the iteration scrubber reaches the new step count
     assert widget(page, "iteration").locator(".widget-readout").inner_text().strip() == "300"
+    # a lecturer's projector: the figure drawn anew with larger text, every run still drawn
+    text = {}
+    for size in ("normal", "projector"):
+        if size == "projector":
+            before = image_source(page)
+            widget(page, "text-size").locator("button", has_text=size).click()
+            wait_for_new_image(page, before)
+            kernel_idle(page)
+        image = shown_image(widget(page, "figure"))
+        text[size] = int((image[int(0.88 * image.shape[0]):] < 90).all(-1).sum())  # the x axes' labels: dark
+        drawn(page, 2)
+    assert text["projector"] > 1.4 * text["normal"], text
 
 
 def test_after_a_page_reload_a_slider_move_still_redraws_the_paths(lab, page):

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -277,3 +278,17 @@ def test_sigterm_in_gif_mid_write_leaves_no_temporary(tmp_path):
     assert result.returncode == 143, result.stderr
     assert result.stderr.startswith("interrupted (SIGTERM)") and result.stderr.count("\n") == 1
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"] and out.read_bytes() == b"the earlier GIF"
+
+
+def test_gif_command_draws_projector_text(tmp_path):
+    """``--text-size projector``: the GIF's frames are the projector figure's, not the normal one's."""
+    out = tmp_path / "p.gif"
+    assert main(["gif", "--surface", "quadratic", "--optimizers", "gd,adam", "--steps", "6", "--size", "480x270",
+                 "--text-size", "projector", "--out", str(out)]) == 0
+    surface = surfaces.get("quadratic")
+    runs = trajectory.compare(surface, "gd, adam", lr=surface.default_lr, steps=6)
+    written = iio.imread(out, index=6)[..., :3].astype(int)
+    for text_size, close in (("projector", True), ("normal", False)):
+        drawn = np.asarray(animate.TrajectoryAnimation(surface, runs, size=(480, 270), text_size=text_size)
+                           .frame_image(6)).astype(int)
+        assert bool(np.abs(written - drawn).mean() < 4) == close, text_size  # palette quantization only

@@ -492,3 +492,60 @@ def test_the_legend_is_where_matplotlib_draws_it():
         legend.set_loc(place)
         expected = Bbox.from_bounds(0, 0, size.width, size.height).anchored(side, container=panel)
         np.testing.assert_allclose(legend.get_window_extent(renderer).get_points(), expected.get_points(), atol=1e-6)
+
+
+def _texts(figure) -> list:
+    """Every text the figure shows: titles, axis labels, tick labels in view, the legend's."""
+    texts = []
+    for ax in figure.axes:
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label]
+        for ticks, labels, (low, high) in ((ax.get_xticks(), ax.get_xticklabels(), sorted(ax.get_xlim())),
+                                           (ax.get_yticks(), ax.get_yticklabels(), sorted(ax.get_ylim()))):
+            texts += [label for tick, label in zip(ticks, labels) if low <= tick <= high]  # the ones drawn
+        if ax.get_legend() is not None:
+            texts += ax.get_legend().get_texts()
+    return [text for text in texts if text.get_text()]
+
+
+@pytest.mark.parametrize("size,dpi", [((960, 540), None), ((800, 450), 100)])  # a GIF's, the explorer's
+def test_projector_text_is_larger_and_every_text_still_fits(size, dpi):
+    """A projector's text size: every font 1.5x, and still each text inside the figure, off the
+    other panel, the legend off the starts and the minima."""
+    surface = surfaces.get("two-well")
+    runs = trajectory.compare(surface, "sgd, momentum, nesterov, adam", lr=0.02, steps=150)
+    normal, projector = (animate.TrajectoryAnimation(surface, runs, size=size, dpi=dpi, text_size=text_size)
+                         for text_size in ("normal", "projector"))
+    for animation in (normal, projector):
+        animation.frame_image(150)
+
+    def font_sizes(animation) -> dict:
+        contour, loss = animation.figure.axes[:2]
+        return {"title": contour.title, "axis label": loss.yaxis.label, "tick label": contour.get_xticklabels()[0],
+                "loss tick label": loss.get_yticklabels()[0], "legend": animation.legend.get_texts()[0],
+                "counter": animation.counter}
+
+    larger = {what: text.get_fontsize() / font_sizes(normal)[what].get_fontsize()
+              for what, text in font_sizes(projector).items()}
+    assert all(ratio == pytest.approx(1.5) for what, ratio in larger.items() if what not in ("title", "legend"))
+    assert larger["title"] >= 1 and larger["legend"] > 1.2, "a long title or legend a little less, to fit"
+    figure = projector.figure
+    renderer = figure.canvas.get_renderer()
+    contour_box, loss_box = (ax.get_window_extent() for ax in figure.axes[:2])
+    for text in _texts(figure):
+        box = text.get_window_extent(renderer)
+        assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1 + 1, f"{text.get_text()!r} is in the figure"
+        assert figure.bbox.y0 <= box.y0 and box.y1 <= figure.bbox.y1 + 1, f"{text.get_text()!r} is in the figure"
+        if text not in projector.legend.get_texts():
+            other = loss_box if text.axes is figure.axes[0] else contour_box
+            assert not box.overlaps(other), f"{text.get_text()!r} runs into the other panel"
+    legend = projector.legend.get_window_extent(renderer)
+    assert any(panel.x0 <= legend.x0 and legend.x1 <= panel.x1 and panel.y0 <= legend.y0 and legend.y1 <= panel.y1
+               for panel in (contour_box, loss_box)), "the legend lies inside a panel"
+    _clear_of_the_legend(projector, projector.frame_image(0), f"projector {size}")
+
+
+def test_a_text_size_that_does_not_exist_is_refused_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setattr(trajectory, "run", None)
+    with pytest.raises(ValueError, match="Invalid text size 'huge'; valid: normal, projector"):
+        animate.export_gif(tmp_path / "x.gif", surfaces.get("quadratic"), ["gd"], steps=3, text_size="huge")
+    assert list(tmp_path.iterdir()) == []

@@ -90,6 +90,7 @@ class Explorer:
         for slider in (self.controls.lr, self.controls.momentum):
             slider.observe(self._on_slider, names="value")
         self.iteration.observe(self._on_iteration, names="value")
+        self.controls.text_size.observe(self._on_text_size, names="value")
         self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export_in_background())
         self.save_button.on_click(lambda _: self.offer_setting() if in_page
@@ -171,6 +172,12 @@ class Explorer:
             self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, change["new"])
 
     @reported
+    def _on_text_size(self, change) -> None:
+        """The figure drawn anew at the text size chosen (the runs are the same)."""
+        self.landscape.text_size = change["new"]
+        self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, self.iteration.value)
+
+    @reported
     def _on_phase_optimizer(self, change) -> None:
         if not self.mute and change["new"]:
             self.phase.show(self.sweep, self.setting.lr, self.setting.momentum)
@@ -194,8 +201,8 @@ class Explorer:
 
     # -- export and settings -----------------------------------------------------------------------
     def export(self, path: str | Path | None = None) -> str:
-        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized);
-        returns its absolute path. Default: ``gif_name(setting)`` in the GIF folder."""
+        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized, at
+        its text size); returns its absolute path. Default: ``gif_name(setting)`` in the GIF folder."""
         path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / gif_name(self.setting)
         path = path.resolve()
         if not path.parent.is_dir():
@@ -207,7 +214,8 @@ class Explorer:
             progress.max, progress.value = total, done
 
         try:
-            written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), progress=advance)
+            written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), progress=advance,
+                                 text_size=self.controls.text_size.value)
         finally:
             progress.layout.display = "none"
         size = show_gif(written, self.gif_preview, self.gif_download)

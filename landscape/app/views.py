@@ -52,10 +52,11 @@ class LandscapeView:
         self._on_click = on_click
         self._clicks = _clickable(self.image, self._clicked)
         self.animation: TrajectoryAnimation | None = None
+        self.text_size = "normal"  # the figure's (draw.TEXT_SIZES); the explorer sets it, then asks for a frame
         self._runs = None  # the runs the animation holds
         self.shown = None  # the request whose frame the image shows
         self.prefetch = True  # draw the neighbouring slider positions' frames while idle
-        self._frames: OrderedDict[tuple, bytes] = OrderedDict()  # (sweep, i, j, iteration) -> JPEG
+        self._frames: OrderedDict[tuple, bytes] = OrderedDict()  # (sweep, i, j, iteration, text size) -> JPEG
         self._worker = LatestOnly(self._render, self._publish, status.error, idle=self._prefetch)
 
     def show(self, sweep: Sweep, lr: float, momentum: float, iteration: int) -> None:
@@ -76,13 +77,16 @@ class LandscapeView:
         """The JPEG of the runs at grid point (i, j) up to ``iteration`` (drawn once, kept)."""
         if self._frames and next(iter(self._frames))[0] is not sweep:
             self._frames.clear()  # frames of an earlier sweep are not asked for again
-        key = (sweep, i, j, iteration)
+        text_size = self.text_size
+        key = (sweep, i, j, iteration, text_size)
         if key in self._frames:
             self._frames.move_to_end(key)
             return self._frames[key]
         runs = sweep.runs_at_index(i, j)
-        if self.animation is None or not self.animation.can_show(runs):
-            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI)
+        if (self.animation is None or not self.animation.can_show(runs)
+                or self.animation.text_size != text_size):
+            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI,
+                                                 text_size=text_size)
         elif runs is not self._runs:
             self.animation.set_runs(runs)
         self._runs = runs
@@ -101,7 +105,7 @@ class LandscapeView:
         rows, columns = sweep.grid.shape
         for distance in range(1, max(rows, columns)):
             for a, b in ((i + distance, j), (i - distance, j), (i, j + distance), (i, j - distance)):
-                if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration) not in self._frames:
+                if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration, self.text_size) not in self._frames:
                     return lambda: self._frame(sweep, a, b, iteration)
         return None
 
