@@ -47,7 +47,8 @@ def _check_size(size) -> tuple[int, int]:
 
 
 class TrajectoryAnimation:
-    """Paths growing step by step on the lecture figure, with a live iteration counter."""
+    """Paths growing step by step on the lecture figure (``draw.lecture_figure``: ``text_size``
+    "projector" for larger text), with a live iteration counter."""
 
     def __init__(self, surface: Surface, trajectories: Sequence[Trajectories], *,
                  size: tuple[int, int] = (960, 540), stride: int = 1,
@@ -66,7 +67,7 @@ class TrajectoryAnimation:
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
         self.blow_ups, self.minima = drawn.blow_ups, drawn.minima_markers
         self.colours = draw.run_colours(self.trajectories)
-        self.loss_limits = self.figure.axes[1].get_ylim() if loss else None
+        self.loss_limits = draw.loss_limits(surface, self.trajectories) if loss else None  # the panel's
         self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
         contour_axes = self.figure.axes[0]
         # a static dark box in the background, plain animated text on it (cheap to redraw)
@@ -74,10 +75,8 @@ class TrajectoryAnimation:
             0.98, 0.02, f"iteration {self._iteration(self.last_point)}", transform=contour_axes.transAxes, ha="right",
             va="bottom", fontsize=draw.font_size("counter", text_size), color=(0, 0, 0, 0),
             bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
-        self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes,
-                                         ha="right", va="bottom", fontsize=draw.font_size("counter", text_size),
-                                         color="white",
-                                         animated=True)
+        self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes, ha="right", va="bottom",
+                                         fontsize=draw.font_size("counter", text_size), color="white", animated=True)
         self.legend = contour_axes.get_legend()
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()

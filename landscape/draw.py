@@ -210,8 +210,8 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
     for line, trajectory, row in lines:  # the curves first: ax.lines[i] is row i's
-        (marker,) = ax.plot([], [], marker="X", markersize=BLOW_UP_SIZE, color=line.get_color(), markeredgecolor="white",
-                            linestyle="none", clip_on=False, zorder=3, animated=animated)
+        (marker,) = ax.plot([], [], marker="X", markersize=BLOW_UP_SIZE, color=line.get_color(),
+                            markeredgecolor="white", linestyle="none", clip_on=False, zorder=3, animated=animated)
         last = blow_up(trajectory, row)
         if last is not None and last + 1 < len(line.get_xdata()):
             marker.set_data([float(trajectory.iteration_of_point[last])], [loss_curve(trajectory)[last, row]])
@@ -399,8 +399,8 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
         fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
         choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
         free = [choice for choice in choices if not any(hidden(box, *choice)[:avoided])]
-        if free:
-            chosen = min(free, key=lambda choice: hidden(box, *choice))  # contour first among equals
+        if free:  # in the first panel that has a free place
+            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=lambda choice: hidden(box, *choice))
             break
     else:
         chosen = min(choices, key=lambda choice: hidden(box, *choice))
@@ -463,7 +463,7 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     minima = contour(ax, surface)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
     legend = ax.legend(fontsize=font_size("legend", text_size), framealpha=0.85)
-    ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))
+    heading = ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))
     loss_lines, blow_ups = ([], []) if not loss else loss_panel(fig.add_subplot(grid[0, 1]), trajectories,
                                                                   animated=animated)
     if three_d:
@@ -471,11 +471,11 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     for axes in fig.axes:
         _label_sizes(axes, font_size("label", text_size))
     place_legend(legend, trajectories, minima, fig.axes[1] if loss else None)
-    # a long formula at a projector's size: smaller, to span no more than the panel
-    with DRAWING:  # measuring parses the formula
-        room, width = ax.bbox.width, ax.title.get_window_extent(fig.canvas.get_renderer()).width
+    # a long title (a formula, a slide's sentence) smaller, to span no more than its panel
+    with DRAWING:  # measuring parses a formula
+        room, width = ax.bbox.width, heading.get_window_extent(fig.canvas.get_renderer()).width
     if width > room:
-        ax.title.set_fontsize(ax.title.get_fontsize() * room / width)
+        heading.set_fontsize(heading.get_fontsize() * room / width)
     return LectureFigure(fig, path_lines, start_markers, loss_lines, blow_ups, minima)
 
 

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from helpers import MNIST_SHARED, float32_default, mnist_folder  # noqa: F401 - an autouse fixture
-from landscape import cli
+from landscape import cli, draw, optim
 from landscape.nets import copies, mnist, sweep
 
 
@@ -113,3 +113,16 @@ def test_a_surfaces_phase_diagram_takes_a_schedule(tmp_path, capsys):
         assert cli.main(["phase", "--surface", "quadratic", "--lrs", "0.01:1:4", "--momenta", "0:0.9:3",
                          "--steps", "40", "--schedule", schedule, "--out", str(out)]) == 0
     assert (tmp_path / "none.png").read_bytes() != (tmp_path / "cosine.png").read_bytes()
+
+
+def test_the_sweeps_curves_are_in_the_optimizers_colour_shaded_by_lr(tiny):
+    """The lr variations around the best cell: shades of the rule's colour, light to dark as the lr
+    grows (as one rule at several lrs on a surface); a cell's curves in the rule's colour."""
+    result = sweep.sweep_network("mnist-mlp", "momentum", [0.001, 0.003, 0.01, 0.03, 0.1], [0.9], data=tiny,
+                                 epochs=1, batch_size=16)
+    best, _ = result.best()
+    lines = result.figure().axes[1].get_lines()  # beside the phase diagram (its colour bar is last)
+    shown = [i for i in range(5) if abs(i - best) <= sweep.NEIGHBOURS]
+    assert [line.get_color() for line in lines] == draw.shades(optim.BASE_RULES["momentum"].colour, len(shown))
+    cell = result.cell_figure(1, 0).axes[1].get_lines()
+    assert {line.get_color() for line in cell} == {optim.BASE_RULES["momentum"].colour}

@@ -20,7 +20,8 @@ KEPT_FRAMES = 400  # drawn frames kept for revisits (~80 kB each)
 
 KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to reach a minimum "
        "and stay · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not there after "
-       "T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k")
+       "T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k (a ✖ of "
+       "its colour ends its loss curve)")
 
 
 CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
