@@ -182,7 +182,8 @@ def _gif(args) -> None:
     if args.vectors is not None and optim.parse(args.vectors) not in specs:
         raise ValueError(f"Invalid --vectors: {args.vectors!r} is none of --optimizers "
                          f"{', '.join(spec.text for spec in specs)}")
-    check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size)
+    check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size,
+                      text_size=args.text_size)
     frames = -(-_check_steps(args.steps) // args.stride) + 1
     if frames > MAX_FRAMES:
         raise ValueError(f"Invalid stride: {args.steps:,} steps at stride {args.stride} make "
@@ -190,7 +191,8 @@ def _gif(args) -> None:
                          f"{-(-args.steps // (MAX_FRAMES - 1))} or more)")
     options = dict(lr=surface.default_lr if args.lr is None else _check_learning_rates(args.lr),
                    steps=args.steps, fps=args.fps, stride=args.stride, size=args.size,
-                   loop=args.loop, loss=not args.no_loss, seed=args.seed, vectors=args.vectors)
+                   loop=args.loop, loss=not args.no_loss, seed=args.seed, vectors=args.vectors,
+                   text_size=args.text_size)
     if args.start is not None:
         options["starts"] = [_check_start(surface, args.start)]
     if args.momentum is not None:
@@ -323,7 +325,7 @@ def _lecture(args) -> None:
     from .lecture import render_all
 
     with _progress_bar() as advance:
-        render_all(args.out, progress=advance)
+        render_all(args.out, progress=advance, text_size=args.text_size)
 
 
 def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
@@ -373,6 +375,8 @@ def _app(arguments) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .draw import TEXT_SIZES
+
     root = _Parser(prog="python -m landscape",
                    description="2-D loss landscapes and the optimizers that walk them.")
     commands = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -410,6 +414,9 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--vectors", metavar="SPEC",
                      help="draw the arrows of this optimizer's step at each frame (its gradient step, "
                           "momentum term, …, and the step taken), with their key; one of --optimizers")
+    text_size = dict(default="normal", choices=list(TEXT_SIZES),
+                     help="projector: every text of the figure larger, for slides read from the back of a hall")
+    gif.add_argument("--text-size", **text_size)
     gif.add_argument("--seed", type=int, default=0)
     gif.add_argument("--out", required=True)
     gif.set_defaults(run=_gif)
@@ -487,6 +494,7 @@ def parser() -> argparse.ArgumentParser:
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
     lecture.add_argument("--out", default="gifs")
+    lecture.add_argument("--text-size", **text_size)
     lecture.set_defaults(run=_lecture)
     return root
 

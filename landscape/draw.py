@@ -8,9 +8,11 @@ canvas or re-display it from another kernel thread; notebooks show it as a PNG.
 
 from __future__ import annotations
 
+import colorsys
 import io
 import math
 import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,37 +22,82 @@ import matplotlib.patheffects as patheffects
 import matplotlib.ticker as mticker
 import numpy as np
 import torch
-import matplotlib.patheffects as patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerPatch
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
-from matplotlib.transforms import IdentityTransform
+from matplotlib.transforms import Bbox, IdentityTransform
 
 from . import optim, theory
 from .anatomy import Anatomy
-from .surfaces import VIEW_RESOLUTION, Surface, view_grid
-from .trajectory import Trajectories
+from .surfaces import VIEW_RESOLUTION, Bounds, Surface, view_grid
+from .trajectory import Trajectories, escape_bounds
 
-COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-           "#bfef45", "#9a6324", "#000075"]
 DIVERGED_COLOUR = "#222222"
 NOT_CONVERGED_COLOUR = "#d9d9d9"
+NO_RULE_COLOUR = "#7f7f7f"  # a run without an optimizer spec (Newton's method)
+SHADE_LIGHTNESS = (0.36, 0.7)  # HLS lightness of shades: visible on the contours and on white
+SHADE_SPREAD = 0.34  # the most lightness between the lightest and the darkest shade of one colour
 
 
-def colour(index: int) -> str:
-    return COLOURS[index % len(COLOURS)]
+def shades(colour: str, count: int) -> list[str]:
+    """``count`` shades of ``colour``, light to dark (``colour`` itself for one): its hue and
+    saturation, lightness (HLS) 0.2 apart, or closer to keep within ``SHADE_SPREAD``, centred on its
+    own and moved into ``SHADE_LIGHTNESS`` (widened to hold the colour's own: black's are greys)."""
+    if count == 1:
+        return [colour]
+    hue, lightness, saturation = colorsys.rgb_to_hls(*mcolors.to_rgb(colour))
+    step = min(0.2, SHADE_SPREAD / (count - 1))
+    span = step * (count - 1)
+    darkest, lightest = min(SHADE_LIGHTNESS[0], lightness), max(SHADE_LIGHTNESS[1], lightness)
+    lightest = max(min(lightness + span / 2, lightest), darkest + span)
+    return [mcolors.to_hex(colorsys.hls_to_rgb(hue, lightest - step * i, saturation)) for i in range(count)]
+
+
+def colours(specs: Sequence[optim.Spec | None], lrs: Sequence[float | None] | None = None) -> list[str]:
+    """Each run's colour in a picture of these runs, given each one's spec (None: a run without
+    one) and learning rate (a spec's own comes first): its rule's (``optim.BASE_RULES``, one colour
+    per rule everywhere). Runs that would share a colour (one rule at several learning rates,
+    'adam, adam+lookahead') get ``shades`` of it instead, light to dark by learning rate, then in
+    list order."""
+    lrs = [None] * len(specs) if lrs is None else lrs
+    rates = [lr if spec is None or spec.lr is None else spec.lr for spec, lr in zip(specs, lrs)]
+    base = [NO_RULE_COLOUR if spec is None else spec.info.colour for spec in specs]
+    chosen = list(base)
+    for colour in dict.fromkeys(base):
+        sharing = sorted((index for index, c in enumerate(base) if c == colour),
+                         key=lambda index: (rates[index] or 0.0, index))
+        for index, shade in zip(sharing, shades(colour, len(sharing))):
+            chosen[index] = shade
+    return chosen
+
+
+def run_colours(trajectories: Sequence[Trajectories]) -> list[str]:
+    """``colours`` of these runs, by each one's spec and (first row's) learning rate."""
+    return colours([runs.spec for runs in trajectories],
+                   [float(runs.settings["lr"][0]) if "lr" in runs.settings else None for runs in trajectories])
+
+
+# matplotlib parses every formula ("$f = ...$") with one parser shared by all figures, which is not
+# thread-safe: figures drawn whole on several threads (the explorer's views, an export) take turns
+DRAWING = threading.RLock()
 
 
 class PlainFigure(Figure):
-    """A Figure on its own Agg canvas, outside pyplot; a notebook shows it as a PNG."""
+    """A Figure on its own Agg canvas, outside pyplot; a notebook shows it as a PNG. Whole draws
+    take turns across threads (``DRAWING``); a blitted frame's artists draw freely."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         FigureCanvasAgg(self)
+
+    def draw(self, renderer) -> None:
+        with DRAWING:
+            super().draw(renderer)
 
     def png(self) -> bytes:
         buffer = io.BytesIO()
@@ -64,9 +111,11 @@ class PlainFigure(Figure):
 LOSS_GAP_FLOOR = 1e-12  # the loss panel's lowest gap: float64 rounding of f is ~1e-16·|f|
 
 
-def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION) -> tuple[np.ndarray, ...]:
-    """X, Y, Z arrays of ``surface`` over its bounds (Z computed in one batched torch call)."""
-    points = view_grid(surface.bounds, resolution)
+def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION,
+                   bounds: Bounds | None = None) -> tuple[np.ndarray, ...]:
+    """X, Y, Z arrays of ``surface`` over its view, or ``bounds`` (Z computed in one batched torch
+    call)."""
+    points = view_grid(surface.bounds if bounds is None else bounds, resolution)
     with torch.no_grad():
         z = surface(points)
     return points[..., 0].numpy(), points[..., 1].numpy(), z.numpy()
@@ -78,8 +127,9 @@ def title(surface: Surface, schedule: str = "none") -> str:
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
-            cmap: str = "viridis", equal_aspect: bool = True) -> None:
-    """Filled contours (log-spaced levels where the surface needs them), minima marked.
+            cmap: str = "viridis", equal_aspect: bool = True) -> list:
+    """Filled contours (log-spaced levels where the surface needs them), minima marked; returns
+    the minima's markers (one artist per kind).
 
     ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
     wells look round and a gradient step is drawn perpendicular to the level sets."""
@@ -97,11 +147,12 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
-    for is_global in (False, True):  # one artist per kind
+    markers = []
+    for is_global in (False, True):  # one artist per kind, above the paths: a path never hides a minimum
         points = np.array([m.point for m in surface.minima if m.is_global == is_global]).reshape(-1, 2)
-        ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
-                markersize=13 if is_global else 4 if many else 8, color="white", markeredgecolor="black",
-                markeredgewidth=0.5 if many and not is_global else 1, linestyle="none", zorder=4)
+        markers += ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
+                           markersize=13 if is_global else 4 if many else 8, color="white", markeredgecolor="black",
+                           markeredgewidth=0.5 if many and not is_global else 1, linestyle="none", zorder=5.5)
     (x0, x1), (y0, y1) = surface.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -109,21 +160,25 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
+    return markers
+
+
+START_SIZE = 7  # points: the start markers' diameter
 
 
 def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
           animated: bool = False) -> tuple[list, list]:
-    """One colour per trajectory (all its rows), start points marked. Returns the path lines
-    and the start markers, as (artist, trajectory, row) each."""
+    """One colour per trajectory (all its rows; ``run_colours``), start points marked. Returns the
+    path lines and the start markers, as (artist, trajectory, row) each."""
     lines, starts = [], []
-    for index, trajectory in enumerate(trajectories):
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         points = trajectory.points.numpy()
         end = points.shape[0] if upto is None else upto + 1
         for row in range(trajectory.rows):
-            (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour(index),
+            (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour,
                               linewidth=2, marker="o", markersize=2.5, animated=animated, zorder=5,
                               label=trajectory.label() if row == 0 else None)
-            (start,) = ax.plot(*points[0, row], marker="o", markersize=7, color=colour(index),
+            (start,) = ax.plot(*points[0, row], marker="o", markersize=START_SIZE, color=colour,
                                markeredgecolor="white", zorder=6, animated=animated)
             lines.append((line, trajectory, row))
             starts.append((start, trajectory, row))
@@ -152,27 +207,35 @@ def power_of_ten(value: float, _position=None) -> str:
 
 
 def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
-               animated: bool = False) -> list:
+               animated: bool = False) -> tuple[list, list]:
     """Loss gap f(p_k) − f* against iteration k, log y (f(p_k) on a symlog axis for a surface
-    without a minimum); the y range is the surface's (see ``loss_limits``), so runs on one
-    surface share the axis."""
-    lines = []
-    for index, trajectory in enumerate(trajectories):
+    without a minimum), in the y range ``loss_limits`` gives these runs; a ✖ ends the curve of a
+    row that diverged (``blow_up``). Returns the loss lines and the ✖ markers (empty where a
+    row did not diverge, or not by ``upto``), as (artist, trajectory, row) each."""
+    lines, blow_ups = [], []
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         values = loss_curve(trajectory)
         end = values.shape[0] if upto is None else upto + 1
         iterations = trajectory.iteration_of_point.numpy()
         for row in range(trajectory.rows):
-            (line,) = ax.plot(iterations[:end], values[:end, row], color=colour(index),
+            (line,) = ax.plot(iterations[:end], values[:end, row], color=colour,
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
+    for line, trajectory, row in lines:  # the curves first: ax.lines[i] is row i's
+        (marker,) = ax.plot([], [], marker="X", markersize=BLOW_UP_SIZE, color=line.get_color(),
+                            markeredgecolor="white", linestyle="none", clip_on=False, zorder=3, animated=animated)
+        last = blow_up(trajectory, row)
+        if last is not None and last + 1 < len(line.get_xdata()):
+            marker.set_data([float(trajectory.iteration_of_point[last])], [loss_curve(trajectory)[last, row]])
+        blow_ups.append((marker, trajectory, row))
     surface = trajectories[0].surface
-    bottom, top = loss_limits(surface)
+    bottom, top = loss_limits(surface, trajectories)
     log = surface.minimum_value is not None or surface.loss_range is not None
     if log:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
     else:  # linear near 0 only: a run falling through 0 and on is seen falling, decade by decade
-        linthresh = top * SYMLOG_LINEAR_FRACTION
+        linthresh = _symlog_threshold(surface)
         ax.set_yscale("symlog", linthresh=linthresh)
         decades = 10.0 ** np.arange(math.ceil(math.log10(linthresh)),
                                     math.log10(max(top, -bottom)) + 1)
@@ -188,26 +251,187 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
     ax.set_xlabel("iteration k")
     ax.set_ylabel("real loss at the weights" if surface.loss_range else "f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
-    return lines
+    return lines, blow_ups
 
 
-SYMLOG_LINEAR_FRACTION = 3e-3  # the symlog loss axis is linear within ± this x its top
-SYMLOG_ROOM_BELOW = 1000  # and reaches this x the lowest value in view, when that is below 0
+BLOW_UP_SIZE = 11  # points: the ✖ that ends the loss curve of a run that blew up
 
 
-def loss_limits(surface: Surface) -> tuple[float, float]:
-    """The loss panel's y range from the surface over its view: gap from ``LOSS_GAP_FLOOR`` to 3x
-    the largest. Without a minimum, f itself up to 3x the largest |f| in view, and down to 0, or
-    far below the lowest value in view when the view goes below 0: there f may fall without
-    bound once a run leaves the view (until it counts as diverged). A surface's own
-    ``loss_range`` (a real network's slice) comes first."""
+def blow_up(trajectory: Trajectories, row: int) -> int | None:
+    """The last point with a finite loss of row ``row`` if the row diverged (its loss curve
+    ends there, and a ✖ marks the end once the next point is shown); None if it did not."""
+    if trajectory.diverged_at[row] < 0:
+        return None
+    finite = np.flatnonzero(np.isfinite(loss_curve(trajectory)[:, row]))
+    return int(finite[-1]) if finite.size else None
+
+
+SYMLOG_LINEAR_FRACTION = 3e-3  # the symlog loss axis is linear within ± this x 3x the largest |f| in view
+
+
+def loss_limits(surface: Surface, trajectories: Sequence[Trajectories] = ()) -> tuple[float, float]:
+    """The loss panel's y range for these runs, from the surface alone, so that runs on one
+    surface share it: over the view, the gap from ``LOSS_GAP_FLOOR`` to 3x the largest gap
+    (without a minimum: f itself within 3x its extremes, and 0). Where a loss of
+    ``trajectories`` falls outside that, the same over ``trajectory.escape_bounds``, which holds
+    every loss a run shows before it counts as diverged: the axis grows to that cap, and a run
+    that leaves the view and blows up is seen rising to its end. A surface's own ``loss_range``
+    (a real network's slice) comes first."""
     if surface.loss_range is not None:
         return surface.loss_range
-    values = surface_values(surface, 60)[2]
-    if surface.minimum_value is None:
-        lowest, largest = float(values.min()), float(np.abs(values).max())
-        return min(0.0, SYMLOG_ROOM_BELOW * lowest), 3 * max(largest, 1.0)
-    return LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
+    bottom, top = _loss_range(surface, surface.bounds)
+    drawn = np.concatenate([_finite(loss_curve(runs)) for runs in trajectories] or [np.zeros(0)])
+    if ((drawn <= top) & ((drawn >= bottom) | (surface.minimum_value is not None))).all():
+        return bottom, top
+    return _loss_range(surface, escape_bounds(surface))
+
+
+_LOSS_RANGES: dict[tuple[int, Bounds], tuple[Surface, tuple[float, float]]] = {}  # the last few
+
+
+def _loss_range(surface: Surface, bounds: Bounds) -> tuple[float, float]:
+    """``loss_limits`` over ``bounds``, kept for the last few surfaces (by identity: the explorer
+    asks again for every slider position it swaps in)."""
+    key = (id(surface), bounds)
+    kept = _LOSS_RANGES.get(key)
+    if kept is None or kept[0] is not surface:
+        values = _finite(surface_values(surface, 60, bounds)[2])
+        if surface.minimum_value is None:
+            limits = 3 * min(float(values.min()), 0.0), 3 * max(float(values.max()), 1.0)
+        else:
+            limits = LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
+        for oldest in list(_LOSS_RANGES)[:-31]:  # drawing threads may share it: no iteration over it
+            _LOSS_RANGES.pop(oldest, None)
+        kept = _LOSS_RANGES[key] = surface, limits
+    return kept[1]
+
+
+def _symlog_threshold(surface: Surface) -> float:
+    """Where the symlog loss axis of a surface without a minimum turns logarithmic: a small
+    fraction of the values in view, so that a run falling through 0 is seen decade by decade."""
+    return SYMLOG_LINEAR_FRACTION * 3 * max(float(np.abs(_finite(surface_values(surface, 60)[2])).max()), 1.0)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The finite values of an array, flattened (a zero where there is none)."""
+    finite = values[np.isfinite(values)]
+    return finite if finite.size else np.zeros(1)
+
+
+FONT_SIZES = {"legend": 8, "title": 9, "label": 10, "counter": 12}  # in points, at text size "normal"
+# a text size → the factor on every font and margin of a lecture figure: "projector" for slides read
+# from the back of a lecture hall
+TEXT_SIZES = {"normal": 1.0, "projector": 1.5}
+
+
+def text_scale(text_size: str) -> float:
+    """The factor ``text_size`` (a key of ``TEXT_SIZES``) sets on fonts and margins."""
+    if text_size not in TEXT_SIZES:
+        raise ValueError(f"Invalid text size {text_size!r}; valid: {', '.join(TEXT_SIZES)}")
+    return TEXT_SIZES[text_size]
+
+
+def font_size(what: str, text_size: str = "normal") -> float:
+    """The font size of ``what`` (a key of ``FONT_SIZES``) at ``text_size``, in points."""
+    return FONT_SIZES[what] * text_scale(text_size)
+
+
+def _label_sizes(ax, size: float) -> None:
+    """Tick labels and axis labels of ``ax`` (2-D or 3-D) at ``size`` points."""
+    for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])):
+        axis.set_tick_params(labelsize=size)
+        axis.label.set_size(size)
+
+
+# where the contour panel's legend may go, in preference order, with the side of the panel each
+# place anchors it to (as matplotlib does: longer labels grow inwards)
+LEGEND_PLACES = {"upper right": "NE", "upper left": "NW", "lower left": "SW", "lower right": "SE",
+                 "center left": "W", "center right": "E", "upper center": "N", "lower center": "S"}
+FIRST_STEPS = 10  # a path's first points: how the rule sets off, which the legend keeps clear of
+LEGEND_SHRINKS = (1.0, 0.85, 0.7)  # the legend's text, smaller until it finds a place that hides no mark
+
+
+def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: Sequence[Line2D],
+                 loss_axes: Axes | None = None, keep_clear: Sequence[Bbox] = ()) -> tuple[str, str]:
+    """Place the legend of the contour panel where it hides least of what is drawn, judged in
+    this order: over none of the ``keep_clear`` boxes (display pixels: an animation's counter),
+    then over the fewest start markers and ✖ of runs that blew up, then ``minima`` (their
+    markers, ``contour``), then points of the first ``FIRST_STEPS`` steps of the paths and of the
+    loss curves, then points along the rest of them; the first of equals in ``LEGEND_PLACES``.
+
+    It goes in the contour panel where a place there hides none of the starts, minima and first
+    steps, else in the loss panel (``loss_axes``) where one does there; else its text is made
+    smaller (``LEGEND_SHRINKS``: a projector's large text in a small figure) and both are tried
+    again; else it goes where it hides least. Its text is the legend's font size, or smaller where
+    the legend would be wider than the contour panel. The place depends on the runs and the figure
+    only: every figure of the same runs and size, live or exported, puts it in the same place.
+    Returns the place: ("contour" or "loss", a key of ``LEGEND_PLACES``)."""
+    ax, renderer = legend.axes, legend.figure.canvas.get_renderer()
+    ax.apply_aspect()  # the panel's final box: one unit as long on both axes
+    pixels = ax.figure.dpi / 72  # per point
+    rows = [(run, row) for run in trajectories for row in range(run.rows)]
+    ends = [(run, row, blow_up(run, row)) for run, row in rows]
+    starts = ax.transData.transform([run.points[0, row].tolist() for run, row in rows])
+    marks = [(starts, (START_SIZE / 2 + 1) * pixels)]
+    if loss_axes is not None:
+        marks.append((loss_axes.transData.transform(
+            [(float(run.iteration_of_point[end]), loss_curve(run)[end, row]) for run, row, end in ends if end is not None]
+            or np.zeros((0, 2))), (BLOW_UP_SIZE / 2 + 1) * pixels))
+    marks += [(ax.transData.transform(np.reshape(marker.get_xydata(), (-1, 2))),
+               (marker.get_markersize() / 2 + 1) * pixels) for marker in minima]
+    steps = [_along(ax.transData.transform(run.points[:, row].numpy()), 2 * pixels) for run, row in rows]
+    if loss_axes is not None:
+        steps += [_along(loss_axes.transData.transform(np.column_stack([run.iteration_of_point.numpy(),
+                                                                        loss_curve(run)[:, row]])), 2 * pixels)
+                  for run, row in rows]
+    marks += [(np.concatenate([first for first, _ in steps]), 2 * pixels),
+              (np.concatenate([rest for _, rest in steps]), 2 * pixels)]
+    avoided = len(marks) - 1  # all but the rest of the paths and curves
+    panels = {"contour": ax, **({} if loss_axes is None else {"loss": loss_axes})}
+    # the legend's box at each place, as matplotlib anchors it (a test holds them equal)
+    pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
+
+    def hidden(box: Bbox, panel: str, place: str) -> tuple:
+        at = box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
+        return (sum(at.overlaps(other) for other in keep_clear),
+                *(int(((points[:, 0] > at.x0 - radius) & (points[:, 0] < at.x1 + radius)
+                       & (points[:, 1] > at.y0 - radius) & (points[:, 1] < at.y1 + radius)).sum())
+                  for points, radius in marks))
+
+    fontsize = legend.prop.get_size_in_points()
+    for shrink in LEGEND_SHRINKS:
+        for text in legend.get_texts():
+            text.set_fontsize(fontsize * shrink)
+        size = legend.get_window_extent(renderer)
+        if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
+            for text in legend.get_texts():
+                text.set_fontsize(fontsize * shrink * 0.96 * ax.bbox.width / size.width)
+            size = legend.get_window_extent(renderer)
+        box = Bbox.from_bounds(0, 0, size.width, size.height)
+        fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
+        choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
+        free = [choice for choice in choices if not any(hidden(box, *choice)[:avoided])]
+        if free:  # in the first panel that has a free place
+            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=lambda choice: hidden(box, *choice))
+            break
+    else:
+        chosen = min(choices, key=lambda choice: hidden(box, *choice))
+    legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
+    legend.set_loc(chosen[1])
+    return chosen
+
+
+def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels along a path given as display points (NaN where it diverged), at most ``spacing``
+    apart (at most 400 a step): those on its first ``FIRST_STEPS`` steps, and the rest."""
+    points = points[np.isfinite(points).all(1)]
+    segments = np.diff(points, axis=0)
+    counts = np.clip(np.ceil(np.linalg.norm(segments, axis=1) / spacing), 1, 400).astype(int)
+    step = np.repeat(np.arange(len(segments)), counts)
+    fractions = (np.arange(len(step)) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
+    along = np.concatenate([points[step] + segments[step] * fractions[:, None], points[-1:]])
+    step = np.append(step, len(segments))[:len(along)]  # the last point: after the last step
+    return along[step < FIRST_STEPS], along[step >= FIRST_STEPS]
 
 
 @dataclass
@@ -218,35 +442,53 @@ class LectureFigure:
     path_lines: list
     start_markers: list
     loss_lines: list
+    blow_ups: list  # the ✖ that ends a diverged row's loss curve
+    minima_markers: list  # one artist per kind of minimum (``contour``), drawn above the paths
 
 
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, loss: bool = True,
                    three_d: bool = False, size: tuple[int, int] = (960, 540),
                    title: str | None = None, animated: bool = False,
-                   dpi: float | None = None) -> LectureFigure:
-    """Contour with paths and '[iterations]' legend, optional loss panel and 3-D view, sized
-    in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal draws (blitting).
+                   dpi: float | None = None, text_size: str = "normal") -> LectureFigure:
+    """Contour with paths and '[iterations]' legend (``place_legend``), optional loss panel and
+    3-D view, sized in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal
+    draws (blitting). ``text_size`` ("normal", "projector": ``TEXT_SIZES``) scales every font and
+    the margins that hold text.
 
     By default the figure is 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
     like the same slide, scaled (fonts and margins included); a given ``dpi`` keeps the fonts'
     pixel size instead (a smaller figure for a screen)."""
+    scale = text_scale(text_size)
     dpi = dpi or size[0] / 9.6
     fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here
-    # side margins in inches (the y labels; the last x tick label), whatever the figure's width
+    # side margins and the gaps between panels in inches (the y labels; the last x tick label),
+    # whatever the figure's width
     inches = size[0] / dpi
-    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 / inches,
-                            right=1 - 0.2 / inches, bottom=0.09, top=0.94, wspace=0.22)
+    left, right, gap = 0.672 * scale, 0.2 * scale, 0.86 * scale
+    mean_width = (inches - left - right - (panels - 1) * gap) / panels
+    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=left / inches,
+                            right=1 - right / inches, bottom=0.09 * scale, top=1 - 0.06 * scale,
+                            wspace=gap / mean_width)
     ax = fig.add_subplot(grid[0, 0])
-    contour(ax, surface)
+    minima = contour(ax, surface)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
-    ax.legend(loc="best", fontsize=8, framealpha=0.85)
-    ax.set_title(title or surface.formula, fontsize=9)
-    loss_lines = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else []
+    legend = ax.legend(fontsize=font_size("legend", text_size), framealpha=0.85)
+    heading = ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))
+    loss_lines, blow_ups = ([], []) if not loss else loss_panel(fig.add_subplot(grid[0, 1]), trajectories,
+                                                                  animated=animated)
     if three_d:
         surface_3d(fig.add_subplot(grid[0, panels - 1], projection="3d"), surface, trajectories)
-    return LectureFigure(fig, path_lines, start_markers, loss_lines)
+    for axes in fig.axes:
+        _label_sizes(axes, font_size("label", text_size))
+    place_legend(legend, trajectories, minima, fig.axes[1] if loss else None)
+    # a long title (a formula, a slide's sentence) smaller, to span no more than its panel
+    with DRAWING:  # measuring parses a formula
+        room, width = ax.bbox.width, heading.get_window_extent(fig.canvas.get_renderer()).width
+    if width > room:
+        heading.set_fontsize(heading.get_fontsize() * room / width)
+    return LectureFigure(fig, path_lines, start_markers, loss_lines, blow_ups, minima)
 
 
 def figure(surface: Surface, trajectories: Sequence[Trajectories], **options) -> Figure:
@@ -258,10 +500,10 @@ def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectories] = ()) 
     """The surface as a 3-D plot with the paths lifted onto it."""
     x, y, z = surface_values(surface, 120)
     ax.plot_surface(x, y, z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.85)
-    for index, trajectory in enumerate(trajectories):
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         points, losses = trajectory.points.numpy(), trajectory.losses.numpy()
         for row in range(trajectory.rows):
-            ax.plot(points[:, row, 0], points[:, row, 1], losses[:, row], color=colour(index),
+            ax.plot(points[:, row, 0], points[:, row, 1], losses[:, row], color=colour,
                     linewidth=2, zorder=10)
     ax.set_xlabel("x")
     ax.set_ylabel("y")

@@ -31,11 +31,12 @@ from tqdm.auto import tqdm
 
 from . import optim, schedules
 from .grid import Grid
-from .surfaces import StochasticSurface, Surface, newton_step
+from .surfaces import Bounds, StochasticSurface, Surface, newton_step
 
 CRITERIA = ("distance", "loss")
 MARKS = {True: "★", False: "✖"}  # a global minimum, another minimum: the marks the contours draw
 LONG_RUN = 20_000  # steps from which a run shows a progress bar
+ESCAPE = 10.0  # a run has diverged once it is this many view widths (heights) from the view's centre
 MAX_RUN_BYTES = 2e9  # what one run may keep: its points, losses and recorded state
 
 
@@ -305,13 +306,20 @@ def _simulate(surface: Surface, starts: Sequence[Tensor], steps: int,
     return [_divergence(surface, points, escape) for points in records]
 
 
-def _divergence(surface: Surface, points: Tensor, escape: float) -> tuple[Tensor, Tensor]:
-    """Points NaN from the first step a row left the finite range or the view by ``escape``
-    times its size, and that step per row (-1: never)."""
+def escape_bounds(surface: Surface, escape: float = ESCAPE) -> Bounds:
+    """The box a run stays in while it has not diverged: the view's centre ± ``escape`` times the
+    view's width and height."""
     (x0, x1), (y0, y1) = surface.bounds
-    centre = points.new_tensor([(x0 + x1) / 2, (y0 + y1) / 2])
-    reach = escape * points.new_tensor([x1 - x0, y1 - y0])
-    gone = ~torch.isfinite(points).all(-1) | ((points - centre).abs() > reach).any(-1)
+    (cx, cy), (rx, ry) = ((x0 + x1) / 2, (y0 + y1) / 2), (escape * (x1 - x0), escape * (y1 - y0))
+    return (cx - rx, cx + rx), (cy - ry, cy + ry)
+
+
+def _divergence(surface: Surface, points: Tensor, escape: float) -> tuple[Tensor, Tensor]:
+    """Points NaN from the first step a row left the finite range or ``escape_bounds``, and that
+    step per row (-1: never)."""
+    (x0, x1), (y0, y1) = escape_bounds(surface, escape)
+    x, y = points[..., 0], points[..., 1]
+    gone = ~torch.isfinite(points).all(-1) | (x < x0) | (x > x1) | (y < y0) | (y > y1)
     steps_axis = torch.arange(points.shape[0], device=points.device)
     diverged_at = torch.where(gone.any(0), gone.int().argmax(0), -1)  # first step gone, or -1
     points[(diverged_at >= 0) & (steps_axis.unsqueeze(1) >= diverged_at)] = float("nan")
@@ -359,7 +367,7 @@ def _final_stretch(holds: Tensor) -> Tensor:
 
 def _run_jobs(surface: Surface, jobs: Sequence[_Job], loss_of=None, *, steps: int = 200,
               tolerance: float | None = None, criterion: str = "distance", seed: int = 0,
-              escape: float = 10.0, device=None, dtype=torch.float64,
+              escape: float = ESCAPE, device=None, dtype=torch.float64,
               schedule: str = "none", record_state: bool = False) -> list[Trajectories]:
     """Step every job's rows together: one loss and gradient evaluation per step for all of
     them (rows are independent, so this is exactly the jobs run one by one), then each job's
@@ -436,7 +444,7 @@ def _trajectory(surface, spec, points, diverged_at, settings, tolerance, criteri
 
 def run(surface: Surface, spec: str | optim.Spec, *, starts=None, lr=0.01, momentum=None,
         batch_size: int | None = None, seed: int = 0, steps: int = 200, tolerance: float | None = None,
-        criterion: str = "distance", escape: float = 10.0, device=None, dtype=torch.float64,
+        criterion: str = "distance", escape: float = ESCAPE, device=None, dtype=torch.float64,
         schedule: str = "none", record_state: bool = False, **hyperparameters) -> Trajectories:
     """Run the optimizer ``spec`` from each start (rows) on ``surface``, all rows in one tensor.
 
@@ -488,7 +496,7 @@ def _minibatches(surface: StochasticSurface, batch_size: int, seed: int):
 
 
 def newton(surface: Surface, *, starts=None, steps: int = 20, tolerance: float | None = None,
-           criterion: str = "distance", escape: float = 10.0, device=None,
+           criterion: str = "distance", escape: float = ESCAPE, device=None,
            dtype=torch.float64) -> Trajectories:
     """Newton's method p ← p − H⁻¹∇f with the exact 2x2 Hessian: the second-order reference."""
     tolerance = _tolerance(surface, tolerance, criterion)

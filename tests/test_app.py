@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from landscape import animate, draw, surfaces, trajectory
+from landscape import animate, draw, optim, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
 from landscape.app.explorer import gif_name
 from landscape.app import views
@@ -128,14 +128,15 @@ def shared_explorer():
 @pytest.fixture
 def explorer(shared_explorer):
     """The shared explorer as every test finds it: what a test changes (the setting, what the
-    controls say, the iteration, the GIF folder, the phase tab) is set back when it ends, also
-    when it fails midway, so that one failure does not spill into the tests after it."""
+    controls say, the iteration, the text size, the GIF folder, the phase tab) is set back when it
+    ends, also when it fails midway, so that one failure does not spill into the tests after it."""
     explorer = shared_explorer
     setting, folder = explorer.setting, explorer.gif_folder.value
     yield explorer
     explorer.phase.visible = False
     explorer.gif_folder.value = folder
     explorer.vectors.value = ""
+    explorer.controls.text_size.value = "normal"
     if (explorer.setting != setting or explorer.controls.values(setting.seed) != setting.to_dict()
             or explorer.iteration.value != setting.steps):
         explorer.recompute(setting)  # the controls, the iteration and the picture with it
@@ -148,7 +149,7 @@ def test_a_new_explorer_already_holds_its_first_picture():
     fresh = Explorer(surface="quadratic", optimizers="gd, adam", steps=20)
     picture = np.asarray(Image.open(io.BytesIO(fresh.landscape.image.value)).convert("RGB")).astype(int)
     assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20, None)
-    assert all(_pixels_of(picture, index) > 100 for index in range(2)), "both paths drawn"
+    assert all(_pixels_of(picture, spec) > 100 for spec in ("gd", "adam")), "both paths drawn"
 
 
 def _image(explorer) -> np.ndarray:
@@ -156,12 +157,13 @@ def _image(explorer) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(explorer.landscape.image.value)).convert("RGB")).astype(int)
 
 
-def _rgb(index: int) -> list[int]:
-    return [int(draw.colour(index)[i:i + 2], 16) for i in (1, 3, 5)]
+def _rgb(spec: str) -> list[int]:
+    """The colour of ``spec``'s rule (alone of its rule in a list, a run has it)."""
+    return [int(optim.parse(spec).info.colour[i:i + 2], 16) for i in (1, 3, 5)]
 
 
-def _pixels_of(image: np.ndarray, index: int) -> int:
-    return int((np.abs(image - _rgb(index)) < 40).all(-1).sum())
+def _pixels_of(image: np.ndarray, spec: str) -> int:
+    return int((np.abs(image - _rgb(spec)) < 40).all(-1).sum())
 
 
 def test_sliders_show_the_runs_of_that_setting(explorer):
@@ -182,11 +184,11 @@ def test_sliders_show_the_runs_of_that_setting(explorer):
 def test_every_optimizer_is_drawn_and_scrubbing_shows_the_path_up_to_the_iteration(explorer):
     explorer.controls.lr.value = 0.1
     full = _image(explorer)
-    assert all(_pixels_of(full, index) > 100 for index in range(3)), "paths and loss curves drawn"
+    assert all(_pixels_of(full, spec) > 100 for spec in ("gd", "momentum", "adam")), "paths and loss curves drawn"
     explorer.iteration.value = 2
     early = _image(explorer)
     assert explorer.landscape.shown[3] == 2
-    assert _pixels_of(early, 0) < _pixels_of(full, 0)
+    assert _pixels_of(early, "gd") < _pixels_of(full, "gd")
 
 
 def _click(explorer, x: int, y: int) -> None:
@@ -270,7 +272,7 @@ def test_a_click_on_the_landscape_moves_the_start_under_the_pointer(explorer):
     explorer.iteration.value = 0
     frame = _image(explorer)  # the last optimizer's start marker (on top) is on the clicked pixel
     window = frame[click[1] - 12:click[1] + 13, click[0] - 12:click[0] + 13]
-    ys, xs = np.nonzero((np.abs(window - _rgb(2)) < 40).all(-1))
+    ys, xs = np.nonzero((np.abs(window - _rgb("adam")) < 40).all(-1))
     assert len(xs) > 20 and abs(xs.mean() - 12) < 1.5 and abs(ys.mean() - 12) < 1.5
 
 
@@ -293,7 +295,8 @@ def _far_from_a_new_drawing(explorer, image: np.ndarray) -> int:
     """Pixels of ``image`` (the JPEG shown) beyond JPEG rounding from the figure of the runs at
     the sliders, drawn anew at the iteration shown: what the view should show."""
     drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=views.FIGURE_SIZE,
-                                        dpi=views.FIGURE_DPI).frame_image(explorer.landscape.shown[3])
+                                        dpi=views.FIGURE_DPI, text_size=explorer.controls.text_size.value,
+                                        ).frame_image(explorer.landscape.shown[3])
     return int((np.abs(image - np.asarray(drawn).astype(int)).max(-1) > 80).sum())
 
 
@@ -301,8 +304,8 @@ def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
     explorer.controls.optimizers.value = "sgd, adam"
     first = _image(explorer)
     assert explorer.landscape.shown[0] is explorer.sweep and explorer.landscape.shown[3] == 30
-    third_colour, far_off = _pixels_of(first, 2), _far_from_a_new_drawing(explorer, first)
-    assert third_colour < 20, "the earlier figure's third path (adam's colour then) is gone"
+    momentum_colour, far_off = _pixels_of(first, "momentum"), _far_from_a_new_drawing(explorer, first)
+    assert momentum_colour < 20, "the earlier figure's momentum path is gone"
     assert far_off < 300, "the figure of sgd and adam: paths, legend, losses"
     explorer.controls.steps.value = 60
     second = _image(explorer)
@@ -310,7 +313,7 @@ def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
     far_off = _far_from_a_new_drawing(explorer, second)
     assert far_off < 300, "paths and losses to iteration 60, a 0-60 axis"
     for image in (first, second):
-        assert _pixels_of(image, 0) > 100 and _pixels_of(image, 1) > 100
+        assert _pixels_of(image, "sgd") > 100 and _pixels_of(image, "adam") > 100
 
 
 def test_one_optimizer_at_several_learning_rates_keeps_its_own_rates(explorer):
@@ -424,6 +427,26 @@ def test_export_draws_the_arrows_shown(explorer, tmp_path):
     frames = iio.imread(written, index=None)[..., :3].astype(int)
     cyan = draw.ARROW_STYLES["first moment"]["color"]  # Adam's −ηm̂_k, in no path's colour
     assert frames.shape[0] == 31 and all(_colour_pixels(frames[k], cyan, 20) > 20 for k in (0, 10, 29))
+
+
+def test_the_projector_text_size_redraws_the_figure_and_the_gif(explorer, tmp_path):
+    """A lecturer's control: the figure drawn anew with projector text, and GIFs exported so."""
+    normal = _image(explorer)
+    assert _far_from_a_new_drawing(explorer, normal) < 300
+    explorer.controls.text_size.value = "projector"
+    projector = _image(explorer)
+    assert explorer.landscape.animation.text_size == "projector"
+    assert _far_from_a_new_drawing(explorer, projector) < 300, "the projector figure of the same runs"
+    assert (np.abs(projector - normal).max(-1) > 80).sum() > 2000, "not the normal one"
+    explorer.gif_folder.value = str(tmp_path)
+    explorer.export_in_background()
+    explorer.wait()
+    (written,) = tmp_path.glob("*.gif")
+    last = iio.imread(written, index=explorer.setting.steps)[..., :3].astype(int)
+    for text_size, close in (("projector", True), ("normal", False)):
+        drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), text_size=text_size)
+        far_off = (np.abs(last - np.asarray(drawn.frame_image(explorer.setting.steps))).max(-1) > 80).sum()
+        assert bool(far_off < 50) == close, (text_size, far_off)
 
 
 def test_a_folder_that_refuses_files_is_one_line(explorer, tmp_path, monkeypatch):
@@ -560,7 +583,7 @@ def test_after_a_run_the_networks_tab_draws_the_landscape_slice_and_exports_its_
     train_png = Image.open(io.BytesIO(train_bytes))
     assert train_png.size == (960, 540)
     picture = np.asarray(train_png.convert("RGB")).astype(int)
-    assert _pixels_of(picture, 0) > 20 and _pixels_of(picture, 1) > 20, "both paths and real losses"
+    assert _pixels_of(picture, "sgd") > 20 and _pixels_of(picture, "adam") > 20, "both paths and real losses"
     panel.loss.value = "validation"
     assert panel.figure.value != train_bytes, "the validation loss's slice replaces the training loss's"
     written = panel.export()

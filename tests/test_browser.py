@@ -16,10 +16,10 @@ import pytest
 
 from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
                      image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
-                     shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, wait_until,
-                     widget)
+                     shown_image, spec_colours, text_input, wait_for_new_image, wait_for_picture, wait_for_status,
+                     wait_until, widget)
 from helpers import data_root
-from landscape.draw import ARROW_STYLES, colour
+from landscape.draw import ARROW_STYLES
 from landscape.lecture import LECTURE_GIFS
 from landscape.schedules import SUMMARIES
 
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "landscape.ipynb"
 EXPLORER = ("%matplotlib widget\nfrom landscape.app import explore", "explore()")  # a course's usual backend
+SLICED = ("sgd+momentum", "adam", "radamw+lookahead")  # the notebook's network comparison
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +86,9 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
     assert images.count() >= 5, "the explorer and the lecture figures are shown"
     slides = page.locator(".jp-CodeCell").filter(has_text="lecture.LECTURE_GIFS").locator(".jp-OutputArea-output img")
     assert slides.count() == len(LECTURE_GIFS), "one figure per slide of the lecture table"
-    for index in range(slides.count()):  # each slide shows its paths: the first run's colour is there
-        assert colour_pixels(shown_image(slides.nth(index)), colour(0), 40) > 200, f"slide {index} has paths"
+    for index, entry in enumerate(LECTURE_GIFS):  # each slide shows its paths: the first run's colour is there
+        first = spec_colours(", ".join(entry.optimizers))[0]
+        assert colour_pixels(shown_image(slides.nth(index)), first, 40) > 200, f"slide {index} has paths"
     notebook_width = page.locator(".jp-Notebook").bounding_box()["width"]
     for index in range(images.count()):
         assert images.nth(index).bounding_box()["width"] <= notebook_width, "figures fit the column"
@@ -95,8 +97,8 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
     curves, landscape = (real.nth(index) for index in range(2))
     assert abs(curves.bounding_box()["y"] - landscape.bounding_box()["y"]) < 5, "side by side"
     slice_picture = shown_image(landscape)
-    for index in range(3):  # every optimizer's path and real loss
-        assert colour_pixels(slice_picture, colour(index), 40) > 100, f"optimizer {index} is drawn on the slice"
+    for spec, colour in zip(SLICED, spec_colours(", ".join(SLICED))):  # every optimizer's path and real loss
+        assert colour_pixels(slice_picture, colour, 40) > 100, f"{spec} is drawn on the slice"
     wait_for_status(page, "computed")
     drawn(page, 4)
 
@@ -114,9 +116,8 @@ def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, pag
     wait_for_new_image(page, before)
     kernel_idle(page)
     contour, _ = drawn(page, 2)
-    # sgd's red path (green would match the contours' colours): ~20 red pixels in the legend and
-    # the start marker without it, ~400 with it
-    assert colour_pixels(contour, colour(0), 60) > 150, "sgd's path is drawn"
+    # sgd's crimson path: ~20 such pixels in the legend and the start marker without it, ~400 with it
+    assert colour_pixels(contour, spec_colours("sgd")[0], 60) > 150, "sgd's path is drawn"
     # the iteration scrubber reaches the new step count
     assert widget(page, "iteration").locator(".widget-readout").inner_text().strip() == "300"
     # a learning-rate schedule: every run on it, and the title says so
@@ -130,6 +131,19 @@ def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, pag
     title = slice(0, constant.shape[0] // 5)  # the figure's top strip: above the contour panel, its title
     assert (abs(cosine[title] - constant[title]).max(-1) > 100).sum() > 50, "the title names the schedule"
     drawn(page, 2)
+    # a lecturer's projector: the figure drawn anew with larger text, every run still drawn
+    text = {}
+    for size in ("normal", "projector"):
+        if size == "projector":
+            before = image_source(page)
+            widget(page, "text-size").locator("button", has_text=size).click()
+            wait_for_new_image(page, before)
+            kernel_idle(page)
+        _, loss = drawn(page, 2)
+        dark = (loss < 90).all(-1)
+        spine = np.flatnonzero(dark.sum(1) > 0.5 * dark.shape[1]).max()  # the loss panel's lower edge
+        text[size] = int(dark[spine + 3:].sum())  # its tick labels and "iteration k", below it
+    assert text["projector"] > 1.6 * text["normal"], text
 
 
 def test_after_a_page_reload_a_slider_move_still_redraws_the_paths(lab, page):
@@ -161,7 +175,7 @@ def test_export_gif_writes_many_distinct_frames_where_the_message_says(lab, page
     assert frames.shape[0] == 151 and frames.shape[1:3] == (540, 960)
     assert len({frame.tobytes() for frame in frames}) > 100, "the paths grow from frame to frame"
     last = frames[-1][..., :3].astype(int)
-    assert colour_pixels(last[:, 600:], colour(0)) > 40, "the GIF shows the loss curves"
+    assert colour_pixels(last[:, 600:], spec_colours("sgd")[0]) > 40, "the GIF shows the loss curves"
     preview = widget(page, "gif-preview")
     assert preview.is_visible() and pixels(preview).std() > 10, "the GIF is shown in the tab"
 
@@ -308,7 +322,7 @@ def test_a_small_real_network_run_shows_curves_and_the_final_status(lab, page, d
     message = _small_run(page, train_size=300, epochs=2)
     assert message.startswith("finished") and "sgd finished" in message and "adam finished" in message
     curves = shown_image(widget(page, "net-curves"))
-    assert colour_pixels(curves, colour(0)) > 100 and colour_pixels(curves, colour(1)) > 100
+    assert all(colour_pixels(curves, colour) > 100 for colour in spec_colours("sgd, adam")), "each in its colour"
     table = widget(page, "net-table").inner_text()
     assert table.count("finished") == 2
     assert "2/2 epochs" in widget(page, "net-progress").inner_text()
@@ -338,8 +352,9 @@ def _slice_of_a_small_run(page) -> None:
     picture = shown_image(widget(page, "slice-figure"))
     width = picture.shape[1]
     contour, loss = picture[:, : int(0.55 * width)], picture[:, int(0.62 * width):]
-    assert colour_pixels(contour, colour(0)) > 30, "sgd's path on the contour"
-    assert colour_pixels(loss, colour(0)) > 100 and colour_pixels(loss, colour(1)) > 100, "both real losses"
+    sgd, adam = spec_colours("sgd, adam")
+    assert colour_pixels(contour, sgd) > 30, "sgd's path on the contour"
+    assert colour_pixels(loss, sgd) > 100 and colour_pixels(loss, adam) > 100, "both real losses"
     before = image_source(page, "slice-figure")
     widget(page, "slice-loss").locator("button", has_text="validation").click()
     wait_for_new_image(page, before, "slice-figure")
@@ -378,7 +393,7 @@ def _sweep_in_the_tab(page, mnist_data) -> None:
     width = picture.shape[1]
     assert colour_pixels(picture[:, : width // 2], "#ff0000", 40) > 30, "the sliders' cell is marked"
     curves = picture[:, int(0.6 * width):]
-    assert colour_pixels(curves, colour(0)) > 50 and colour_pixels(curves, colour(2)) > 50, "its loss curves"
+    assert colour_pixels(curves, spec_colours("momentum")[0]) > 50, "its loss curves, in the optimizer's colour"
     before = image_source(page, "sweep-figure")
     drag(page, widget(page, "sweep-lr").locator(".noUi-handle"), -200)
     wait_for_new_image(page, before, "sweep-figure")

@@ -316,3 +316,17 @@ def test_an_empty_out_is_refused_before_any_work(tmp_path, monkeypatch, capsys, 
     err = capsys.readouterr().err
     assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
     assert list(tmp_path.iterdir()) == [], "nothing written into the current folder"
+
+
+def test_gif_command_draws_projector_text(tmp_path):
+    """``--text-size projector``: the GIF's frames are the projector figure's, not the normal one's."""
+    out = tmp_path / "p.gif"
+    assert main(["gif", "--surface", "quadratic", "--optimizers", "gd,adam", "--steps", "6", "--size", "480x270",
+                 "--text-size", "projector", "--out", str(out)]) == 0
+    surface = surfaces.get("quadratic")
+    runs = trajectory.compare(surface, "gd, adam", lr=surface.default_lr, steps=6)
+    written = iio.imread(out, index=6)[..., :3].astype(int)
+    for text_size, close in (("projector", True), ("normal", False)):
+        drawn = np.asarray(animate.TrajectoryAnimation(surface, runs, size=(480, 270), text_size=text_size)
+                           .frame_image(6)).astype(int)
+        assert bool(np.abs(written - drawn).mean() < 4) == close, text_size  # palette quantization only

@@ -17,8 +17,11 @@ import torch
 
 from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 from landscape.cli import main
+from landscape import draw, optim
 from landscape.files import Terminated
 from landscape.nets import data, devices, loop, mnist, models, report, train
+from landscape.nets.loop import Epoch
+from landscape.nets.train import Comparison, Run
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared CIFAR-10 subset not at {SHARED}")
 
@@ -591,3 +594,17 @@ def test_a_bad_record_every_is_refused_before_any_training(small_cifar, monkeypa
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         train.train_and_compare("mlp", "adam", data=small_cifar, progress=False, **options)
     assert steps == []
+
+
+def test_network_loss_curves_are_in_each_optimizers_colour_as_on_the_surfaces():
+    """sgd at two learning rates and adam: shades of sgd's colour by lr, adam's own, as in the
+    surfaces' figures of the same list."""
+    runs = [Run(spec, lr, step_losses=[2.3, 2.0, 1.8, 1.7],
+                epochs=[Epoch(epoch, 1.0, 2.0 / epoch, 2.1 / epoch, 0.5, 0.1) for epoch in (1, 2)], status="finished")
+            for spec, lr in (("sgd@0.5", 0.5), ("adam", 1e-3), ("sgd@0.05", 0.05))]
+    comparison = Comparison("mlp", "cpu", {"train_size": 4, "batch_size": 2, "epochs": 2}, runs)
+    train_ax, val_ax = report.curves_figure(comparison).axes
+    sgd = draw.shades(optim.BASE_RULES["sgd"].colour, 2)
+    expected = [sgd[1], optim.BASE_RULES["adam"].colour, sgd[0]]  # light to dark as the lr grows
+    assert [line.get_color() for line in val_ax.get_lines()] == expected
+    assert [line.get_color() for line in train_ax.get_lines()] == [c for c in expected for _ in range(2)]

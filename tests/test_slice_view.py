@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from torch.nn.utils import vector_to_parameters
 
-from landscape import cli, draw
+from landscape import cli, draw, optim
 from landscape.nets import data, models, slice_view, train
 from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 
@@ -110,6 +110,8 @@ def test_the_figure_shows_projected_paths_and_real_losses_against_steps(mlp_slic
     assert [line.get_label().split(" (")[0] for line in lines] == [p.name for p in result.paths]
     for line, path in zip(lines, result.paths):
         assert np.allclose(line.get_xydata(), path.coords.numpy())
+    # each in its rule's colour, as on the surfaces: sgd+momentum is sgd's, adam adam's
+    assert [line.get_color() for line in lines] == [optim.BASE_RULES[rule].colour for rule in ("sgd", "adam")]
     for line, path in zip(loss_axes.get_lines(), result.paths):
         assert np.array_equal(line.get_xdata(), path.steps) and np.allclose(line.get_ydata(), path.loss.numpy())
     share = f"{result.explained_variance[0]:.0%}"

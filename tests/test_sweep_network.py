@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from helpers import MNIST_SHARED, float32_default, mnist_folder  # noqa: F401 - an autouse fixture
-from landscape import cli
+from landscape import cli, draw, optim
 from landscape.nets import copies, mnist, models, sweep
 
 
@@ -174,3 +174,16 @@ def test_a_model_without_parameters_is_refused(monkeypatch):
 def test_a_sweep_refuses_a_progress_that_is_no_function_before_loading_data():
     with pytest.raises(ValueError, match="Invalid progress: False"):
         sweep.sweep_network("mnist-mlp", "sgd", [0.1, 0.2], dataset="mnist", data_dir="/nowhere", progress=False)
+
+
+def test_the_sweeps_curves_are_in_the_optimizers_colour_shaded_by_lr(tiny):
+    """The lr variations around the best cell: shades of the rule's colour, light to dark as the lr
+    grows (as one rule at several lrs on a surface); a cell's curves in the rule's colour."""
+    result = sweep.sweep_network("mnist-mlp", "momentum", [0.001, 0.003, 0.01, 0.03, 0.1], [0.9], data=tiny,
+                                 epochs=1, batch_size=16)
+    best, _ = result.best()
+    lines = result.figure().axes[1].get_lines()  # beside the phase diagram (its colour bar is last)
+    shown = [i for i in range(5) if abs(i - best) <= sweep.NEIGHBOURS]
+    assert [line.get_color() for line in lines] == draw.shades(optim.BASE_RULES["momentum"].colour, len(shown))
+    cell = result.cell_figure(1, 0).axes[1].get_lines()
+    assert {line.get_color() for line in cell} == {optim.BASE_RULES["momentum"].colour}

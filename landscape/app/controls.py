@@ -6,6 +6,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import schedules, surfaces
+from ..draw import TEXT_SIZES
 from .common import named
 from .model import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
 
@@ -21,7 +22,8 @@ def _exponent_range(values) -> tuple[float, float, float]:
 class Controls:
     """The setting's widgets in a column: surface, optimizers, steps, start, lr, momentum, β2,
     gradient noise, learning-rate schedule; ``values()`` reads them, ``show(setting)`` writes them
-    (callers mute)."""
+    (callers mute). Below them the figure's text size (``draw.TEXT_SIZES``), which is how the
+    setting is shown, not part of it."""
 
     def __init__(self, setting: Setting):
         low, high, step = _exponent_range(LEARNING_RATES)
@@ -54,6 +56,10 @@ class Controls:
                                                         for name in schedules.SCHEDULES],
                                                value=setting.schedule, description="η schedule", layout=WIDE,
                                                style=LABEL), "schedule")
+        self.text_size = named(widgets.ToggleButtons(options=list(TEXT_SIZES), value="normal",
+                                                     description="text size", layout=WIDE,
+                                                     tooltips=["as on a screen", "larger, for a projector"],
+                                                     style={**LABEL, "button_width": "88px"}), "text-size")
 
     @property
     def setting_widgets(self) -> tuple:
@@ -85,4 +91,4 @@ class Controls:
 
     def column(self) -> list:
         return [self.surface, self.optimizers, self.steps, widgets.HBox([self.x0, self.y0]),
-                self.lr, self.momentum, self.beta2, self.noise, self.schedule]
+                self.lr, self.momentum, self.beta2, self.noise, self.schedule, self.text_size]

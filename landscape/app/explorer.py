@@ -123,6 +123,7 @@ class Explorer:
         self.back.on_click(lambda _: self.step_iteration(-1))
         self.forward.on_click(lambda _: self.step_iteration(1))
         self.vectors.observe(self._on_vectors, names="value")
+        self.controls.text_size.observe(self._on_text_size, names="value")
         self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export_in_background())
         self.save_button.on_click(lambda _: self.offer_setting() if in_page
@@ -212,6 +213,13 @@ class Explorer:
                                 self.chosen_vectors)
 
     @reported
+    def _on_text_size(self, change) -> None:
+        """The figure drawn anew at the text size chosen (the runs are the same)."""
+        self.landscape.text_size = change["new"]
+        self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, self.iteration.value,
+                            self.chosen_vectors)
+
+    @reported
     def step_iteration(self, by: int) -> None:
         """◀ ▶: the iteration ``by`` steps on (back, for a negative one); the slider keeps it
         within 0 … steps."""
@@ -251,9 +259,9 @@ class Explorer:
 
     # -- export and settings -----------------------------------------------------------------------
     def export(self, path: str | Path | None = None) -> str:
-        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized, the
-        arrows of the chosen optimizer's step included); returns its absolute path. Default:
-        ``gif_name(setting)`` in the GIF folder."""
+        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized, at its
+        text size, the arrows of the chosen optimizer's step included); returns its absolute path.
+        Default: ``gif_name(setting)`` in the GIF folder."""
         path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / gif_name(self.setting)
         path = path.resolve()
         if not path.parent.is_dir():
@@ -266,7 +274,8 @@ class Explorer:
 
         try:
             written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), title=self.sweep.title,
-                                 vectors=self.chosen_vectors, progress=advance)
+                                 vectors=self.chosen_vectors, text_size=self.controls.text_size.value,
+                                 progress=advance)
         finally:
             progress.layout.display = "none"
         size = show_gif(written, self.gif_preview, self.gif_download)

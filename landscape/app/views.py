@@ -25,7 +25,8 @@ KEPT_FRAMES = 400  # drawn frames kept for revisits (~80 kB each)
 KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to arrive at a minimum "
        "(on its mark) and stay · <b>[n ★]</b>, <b>[n ✖]</b> arrived at a global or another minimum (marked "
        "where a surface has both) · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not "
-       "there after T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k")
+       "there after T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k (a ✖ "
+       "of its colour ends its loss curve)")
 
 
 CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
@@ -76,11 +77,12 @@ class LandscapeView:
         self._on_click = on_click
         self._clicks = _clickable(self.image, self._clicked)
         self.animation: TrajectoryAnimation | None = None
+        self.text_size = "normal"  # the figure's (draw.TEXT_SIZES); the explorer sets it, then asks for a frame
         self._runs = None  # the runs the animation holds
         self._title = None  # and its title
         self.shown = None  # the request whose frame the image shows
         self.prefetch = True  # draw the neighbouring slider positions' frames while idle
-        # (sweep, i, j, iteration, vectors) -> (JPEG, the key under it)
+        # (sweep, i, j, iteration, vectors, text size) -> (JPEG, the key under it)
         self._frames: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
         self._worker = LatestOnly(self._render, self._publish, status.error, idle=self._prefetch)
 
@@ -103,14 +105,16 @@ class LandscapeView:
         step from there of the run ``vectors``, and the key under it (drawn once, kept)."""
         if self._frames and next(iter(self._frames))[0] is not sweep:
             self._frames.clear()  # frames of an earlier sweep are not asked for again
-        key = (sweep, i, j, iteration, vectors)
+        text_size = self.text_size
+        key = (sweep, i, j, iteration, vectors, text_size)
         if key in self._frames:
             self._frames.move_to_end(key)
             return self._frames[key]
         runs = sweep.runs_at_index(i, j)
-        if self.animation is None or not self.animation.can_show(runs) or self._title != sweep.title:
+        if (self.animation is None or not self.animation.can_show(runs) or self._title != sweep.title
+                or self.animation.text_size != text_size):
             self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI,
-                                                 title=sweep.title)
+                                                 title=sweep.title, text_size=text_size)
             self._title = sweep.title
         elif runs is not self._runs:
             self.animation.set_runs(runs)
@@ -133,7 +137,8 @@ class LandscapeView:
         rows, columns = sweep.grid.shape
         for distance in range(1, max(rows, columns)):
             for a, b in ((i + distance, j), (i - distance, j), (i, j + distance), (i, j - distance)):
-                if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration, vectors) not in self._frames:
+                if (0 <= a < rows and 0 <= b < columns
+                        and (sweep, a, b, iteration, vectors, self.text_size) not in self._frames):
                     return lambda: self._frame(sweep, a, b, iteration, vectors)
         return None
 

@@ -119,13 +119,14 @@ class NetworkSweep:
         cell = self.grid.row(lr_index, momentum_index)
         steps = self.run.step_losses[:, cell].numpy()
         per_epoch = len(steps) // len(self.run.epochs)
-        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=draw.colour(0), alpha=0.35,
+        (colour,) = draw.colours([self.spec], [setting["lr"]])
+        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=colour, alpha=0.35,
                     linewidth=1, label="training loss per batch")
         epochs = [epoch.of_copy(cell) for epoch in self.run.epochs]
-        curves.plot([e.epoch for e in epochs], [e.train_loss for e in epochs], color=draw.colour(0),
+        curves.plot([e.epoch for e in epochs], [e.train_loss for e in epochs], color=colour,
                     marker="o", linewidth=2, label="training loss per epoch")
-        curves.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], color=draw.colour(2),
-                    marker="o", linewidth=2, label="validation loss")
+        curves.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], color=colour,
+                    marker="s", linestyle="--", linewidth=2, label="validation loss")
         diverged = int(self.run.diverged_at[cell])
         final = float(self.final("val_loss")[lr_index, momentum_index])
         what = f"diverged at step {diverged}" if diverged >= 0 else f"validation loss {final:.3g}"
@@ -149,9 +150,13 @@ class NetworkSweep:
         ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
 
     def _lr_variations(self, ax, best_lr: int, momentum: int) -> None:
-        for colour, i in enumerate(range(max(0, best_lr - NEIGHBOURS), min(len(self.grid.lrs), best_lr + NEIGHBOURS + 1))):
+        """The validation loss at the best cell's lr and its neighbours, in shades of the
+        optimizer's colour ordered by lr (``draw.colours``)."""
+        indices = range(max(0, best_lr - NEIGHBOURS), min(len(self.grid.lrs), best_lr + NEIGHBOURS + 1))
+        lrs = [float(self.grid.lrs[i]) for i in indices]
+        for i, colour in zip(indices, draw.colours([self.spec] * len(lrs), lrs)):
             epochs = [epoch.of_copy(self.grid.row(i, momentum)) for epoch in self.run.epochs]
-            ax.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], marker="o", color=draw.colour(colour),
+            ax.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], marker="o", color=colour,
                     linewidth=2.5 if i == best_lr else 1.5,
                     label=f"η = {float(self.grid.lrs[i]):.3g}" + (" (best)" if i == best_lr else ""))
         setting = self.grid.setting(best_lr, momentum)
