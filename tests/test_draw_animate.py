@@ -328,7 +328,7 @@ def test_each_phase_cell_shows_the_minimum_its_run_reached_and_light_means_fast(
     η ≈ 0.063, β = 0.1), a few reach the deep ★. Every cell's colour family is its run's outcome
     (blue ★, orange ✖, dark diverged, grey not arrived), and within a family fewer iterations
     are drawn lighter."""
-    from landscape.app.model import SLIDERS
+    from landscape.setting import SLIDERS
 
     surface = surfaces.get("two-well")
     sweep = trajectory.sweep(surface, "momentum", SLIDERS.lrs, SLIDERS.momenta, start=(1.5, 1.0), steps=150)

@@ -17,7 +17,7 @@ import pytest
 
 from browser import App
 from landscape.app import LEARNING_RATES, MOMENTA, Explorer, Setting, page
-from landscape.app.model import nearest
+from landscape.setting import nearest
 from landscape.app.common import SETTINGS_FOLDER, settings_folder
 from landscape.app.standalone import KEEP_UNCONNECTED, linked_setting, notebook, page_url
 from landscape.cli import main

@@ -202,7 +202,7 @@ def test_a_user_surface_has_a_default_learning_rate_and_a_bad_one_is_refused():
 @pytest.mark.parametrize("name", list(surfaces.SURFACES))
 def test_the_default_learning_rate_lies_inside_the_lr_slider_with_values_on_both_sides(name):
     """A student can try a smaller and a larger lr than the default on the explorer's slider."""
-    from landscape.app.model import LEARNING_RATES
+    from landscape.setting import LEARNING_RATES
 
     default = surfaces.get(name).default_lr
     assert LEARNING_RATES[0] < default < LEARNING_RATES[-1]

@@ -8,7 +8,7 @@ import numpy as np
 from .. import schedules, surfaces
 from ..draw import TEXT_SIZES
 from .common import named
-from .model import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
+from ..setting import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
 
 LABEL = {"description_width": "92px"}
 WIDE = {"width": "98%"}  # of the column, borders included

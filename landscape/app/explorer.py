@@ -26,7 +26,7 @@ from ..files import atomic_path
 from .common import (CSS_PREFIX, Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported,
                      settings_folder, show_gif)
 from .controls import Controls
-from .model import Setting, Sweep
+from ..setting import Setting, Sweep
 from .networks import NetworksTab
 from .views import LandscapeView, PhaseView
 

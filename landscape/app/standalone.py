@@ -27,7 +27,7 @@ import nbformat
 
 from .common import SETTINGS_FOLDER, settings_folder
 from .explorer import Explorer
-from .model import Setting
+from ..setting import Setting
 
 TITLE = "# Loss landscapes: optimizers on a surface"
 INTRODUCTION = ("Drag the sliders, click the landscape to start from there, press play; Export GIF "

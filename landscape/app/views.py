@@ -16,7 +16,7 @@ from ..anatomy import Anatomy
 from ..animate import TrajectoryAnimation
 from ..trajectory import Trajectories
 from .common import LatestOnly, StatusLine, jpeg, named
-from .model import Sweep
+from ..setting import Sweep
 
 FIGURE_SIZE = (800, 450)  # pixels drawn; the page shows the image scaled to its column
 FIGURE_DPI = 100  # fonts as on a 960x540 slide at 100 dpi: readable when scaled down to ~680 px

@@ -1,6 +1,7 @@
 """The explorer's model, without widgets: a ``Setting`` (what the controls say, validated,
 saved as JSON) and a ``Sweep`` (every (lr, momentum) pair of the sliders for one setting,
-computed in one batched run, so that a slider move is a lookup)."""
+computed in one batched run, so that a slider move is a lookup). Below both homes of the
+explorer: the notebook's widgets (``app``) and the standalone HTML page (``page``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import draw, optim, schedules, surfaces, trajectory
-from ..grid import Grid, nearest_index
-from ..trajectory import Trajectories
+from . import draw, optim, schedules, surfaces, trajectory
+from .grid import Grid, nearest_index
+from .trajectory import Trajectories
 
 # the sliders' values: lr 10^-3 … 10^0 in steps of 10^0.1 (31), momentum 0 … 0.95 (20), β2 (4)
 LEARNING_RATES = 10 ** np.round(np.arange(-3.0, 0.0 + 1e-9, 0.1), 1)
