@@ -1,10 +1,12 @@
 """The explorer's model, without widgets: a ``Setting`` (what the controls say, validated,
 saved as JSON) and a ``Sweep`` (every (lr, momentum) pair of the sliders for one setting,
-computed in one batched run, so that a slider move is a lookup). Below both homes of the
+computed in one batched run, so that a slider move is a lookup), and the words both show under
+their pictures (``KEY``, ``arrows_key``, a phase diagram's ``readout``). Below both homes of the
 explorer: the notebook's widgets (``app``) and the standalone HTML page (``page``)."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from dataclasses import asdict, dataclass, replace
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import draw, optim, schedules, surfaces, trajectory
+from .anatomy import Anatomy
 from .grid import Grid, nearest_index
 from .trajectory import Trajectories
 
@@ -229,3 +232,35 @@ class Sweep:
     def with_momentum(self) -> list[str]:
         """The specs whose sweep spans the momentum axis (what a phase diagram can show)."""
         return [text for text, runs in self.runs.items() if runs.grid.shape[1] > 1]
+
+
+# what the pictures' marks mean, and what a picked cell's run did: the same words in the notebook's
+# explorer and in the standalone HTML page
+KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to arrive at a minimum "
+       "(on its mark) and stay · <b>[n ★]</b>, <b>[n ✖]</b> arrived at a global or another minimum (marked "
+       "where a surface has both) · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not "
+       "there after T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k (a ✖ "
+       "of its colour ends its loss curve)")
+
+
+def arrows_key(anatomy: Anatomy) -> str:
+    """The key line of a step's arrows, under the figure: each arrow's colour and what it is."""
+    entries = []
+    for kind, label in zip(anatomy.kinds, anatomy.labels):
+        style = draw.ARROW_STYLES[kind]
+        border = "dashed" if style["linestyle"] != "-" else "solid"
+        entries.append(f'<span style="display:inline-block;width:18px;height:7px;margin:0 3px 1px 0;'
+                       f'background:{style["color"]};border:1.5px {border} #000"></span>{html.escape(label)}')
+    notes = "".join(f"<br>{html.escape(note)}" for note in anatomy.notes)
+    return (f"<b>arrows of {html.escape(anatomy.name)}</b>, the step from θₖ (the factor they are drawn at is "
+            f"in the key on the figure): " + " · ".join(entries) + notes)
+
+
+def readout(runs: Trajectories, lr: float, momentum: float) -> str:
+    """The outcome of the sweep's cell nearest (lr, momentum), in words: '<b>η = 0.0631, β =
+    0.1</b> (the ringed cell): reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in 6 iterations'."""
+    i, j = runs.grid.nearest(lr, momentum)
+    setting = runs.grid.setting(i, j)
+    beta = "β1" if runs.spec.momentum_parameter == "beta1" else "β"
+    return (f"<b>η = {setting['lr']:.3g}, {beta} = {setting['momentum']:.3g}</b> (the ringed cell): "
+            f"{runs.describe(runs.grid.row(i, j))}")

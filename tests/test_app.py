@@ -17,6 +17,7 @@ from landscape import animate, draw, optim, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
 from landscape.app.explorer import gif_name
 from landscape.app import views
+from landscape.setting import KEY
 from landscape.app.common import LatestOnly, Mute
 
 # -- the model, without widgets -------------------------------------------------------------------
@@ -640,5 +641,5 @@ def test_one_job_at_a_time_says_so_when_busy():
 def test_the_key_explains_every_mark_an_outcome_can_carry():
     """The legend's '[12 ✖]' and '[40 ★]' are explained under the picture."""
     for is_global, mark in trajectory.MARKS.items():
-        assert f"<b>[n {mark}]</b>" in views.KEY
-        assert f"{mark} {'global' if is_global else 'other'} minimum" in views.KEY
+        assert f"<b>[n {mark}]</b>" in KEY
+        assert f"{mark} {'global' if is_global else 'other'} minimum" in KEY
