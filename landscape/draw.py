@@ -391,12 +391,16 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     # the legend's box at each place, as matplotlib anchors it (a test holds them equal)
     pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
 
-    def hidden(box: Bbox, panel: str, place: str) -> tuple:
-        at = box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
-        return (sum(at.overlaps(other) for other in keep_clear),
-                *(int(((points[:, 0] > at.x0 - radius) & (points[:, 0] < at.x1 + radius)
-                       & (points[:, 1] > at.y0 - radius) & (points[:, 1] < at.y1 + radius)).sum())
-                  for points, radius in marks))
+    def hidden(box: Bbox, choices: list) -> dict:
+        """What the legend ``box`` hides at each (panel, place) of ``choices``: the keep_clear
+        boxes it overlaps, then the points of each of ``marks`` it covers."""
+        boxes = [box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
+                 for panel, place in choices]
+        x0, y0, x1, y1 = np.array([at.extents for at in boxes]).T[..., None]  # each (C, 1)
+        counts = [[sum(at.overlaps(other) for other in keep_clear) for at in boxes]]
+        counts += [((points[:, 0] > x0 - radius) & (points[:, 0] < x1 + radius) & (points[:, 1] > y0 - radius)
+                    & (points[:, 1] < y1 + radius)).sum(1) for points, radius in marks]
+        return {choice: tuple(int(count[index]) for count in counts) for index, choice in enumerate(choices)}
 
     fontsize = legend.prop.get_size_in_points()
     for shrink in LEGEND_SHRINKS:
@@ -410,12 +414,13 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
         box = Bbox.from_bounds(0, 0, size.width, size.height)
         fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
         choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
-        free = [choice for choice in choices if not any(hidden(box, *choice)[:avoided])]
+        hides = hidden(box, choices)
+        free = [choice for choice in choices if not any(hides[choice][:avoided])]
         if free:  # in the first panel that has a free place
-            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=lambda choice: hidden(box, *choice))
+            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=hides.get)
             break
     else:
-        chosen = min(choices, key=lambda choice: hidden(box, *choice))
+        chosen = min(choices, key=hides.get)
     legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
     legend.set_loc(chosen[1])
     return chosen
@@ -705,11 +710,57 @@ def _arrow(kind: str, start=(0.0, 0.0), end=(0.0, 0.0), scale: float = 1.0, **op
                            path_effects=_outline(width), **options)
 
 
-def nice_factor(ratio: float, up: bool) -> float:
-    """The 1-2-5 number (…, 0.5, 1, 2, 5, 10, …) nearest ``ratio`` from above (``up``) or below."""
-    exponent = math.floor(math.log10(ratio))
-    candidates = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
-    return min(c for c in candidates if c >= ratio) if up else max(c for c in candidates if c <= ratio)
+def nice_factor(ratio, up: bool):
+    """The 1-2-5 number (…, 0.5, 1, 2, 5, 10, …) nearest ``ratio`` from above (``up``) or below;
+    element-wise for an array of ratios (> 0)."""
+    ratio = np.asarray(ratio, dtype=float)
+    exponent = np.floor(np.log10(ratio))[..., None]
+    candidates = (np.array([1.0, 2.0, 5.0]) * 10.0 ** (exponent + np.array([-1.0, 0.0, 1.0]))[..., None])
+    candidates = candidates.reshape(*ratio.shape, 9)
+    if up:
+        return np.where(candidates >= ratio[..., None], candidates, np.inf).min(-1)[()]
+    return np.where(candidates <= ratio[..., None], candidates, -np.inf).max(-1)[()]
+
+
+@dataclass(frozen=True)
+class StepGeometry:
+    """Where the arrows of steps are drawn (``step_geometry``): arrow a of a step goes from
+    ``starts[a, …]`` to ``ends[a, …]`` (data units); ``factor`` (…) is the factor every arrow of
+    that step is drawn at (NaN: none is drawn), ``own`` (A, …, B) each arrow's own (its "×N" where
+    it differs from ``factor``; NaN where the arrow is not drawn)."""
+
+    factor: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    own: np.ndarray
+
+
+def step_geometry(tails: np.ndarray, vectors: np.ndarray, per_unit: np.ndarray, side: float) -> StepGeometry:
+    """The arrows of steps as drawn on a panel with ``per_unit`` pixels per data unit (x, y) and
+    ``side`` pixels on its shorter side: ``tails``, ``vectors`` (A, …, B, 2) in data units, the
+    last arrow the step taken (from θ_k); the B rows of one step share its factor, and any axes
+    between are steps of their own (a run's every point and row at once).
+
+    Every arrow of a step is drawn at one 1-2-5 factor that makes the longest LONGEST_ARROW to
+    ARROW_ROOM of ``side`` (1: true length), and the arrows keep their chain: each tail is moved
+    from θ_k by the same factor; an arrow still shorter than SHORTEST_ARROW is drawn that long
+    with its own factor. Arrows that are not finite, or of no length, are not drawn."""
+    lengths = np.linalg.norm(vectors * per_unit, axis=-1)  # (A, …, B) in pixels
+    drawn = np.isfinite(lengths) & np.isfinite(tails).all(-1) & (lengths > 1e-9 * side)
+    longest = np.where(drawn, lengths, 0.0).max(axis=(0, -1))  # (…)
+    factor = np.where(drawn.any(axis=(0, -1)), 1.0, np.nan)
+    with np.errstate(divide="ignore"):
+        short, long = (longest > 0) & (longest < LONGEST_ARROW * side), longest > ARROW_ROOM * side
+        factor = np.where(short, nice_factor(np.where(short, LONGEST_ARROW * side / longest, 1.0), up=True), factor)
+        factor = np.where(long, nice_factor(np.where(long, ARROW_ROOM * side / longest, 1.0), up=False), factor)
+        per_step = factor[None, ..., None]  # (1, …, 1)
+        tiny = drawn & (per_step * lengths < SHORTEST_ARROW * side)
+        own = np.where(tiny, per_step * nice_factor(np.where(tiny, SHORTEST_ARROW * side / (per_step * lengths), 1.0),
+                                                   up=True), per_step)
+    own = np.where(drawn, own, np.nan)
+    origin = tails[-1:]  # θ_k: the step taken starts there
+    starts = origin + per_step[..., None] * (tails - origin)
+    return StepGeometry(factor[()], starts, starts + own[..., None] * vectors, own)
 
 
 class _ArrowHandler(HandlerPatch):
@@ -731,7 +782,7 @@ class StepArrows:
     A step can be far shorter or longer than the view: every arrow of a step is drawn at one
     factor (a 1-2-5 number), so that the longest is LONGEST_ARROW to ARROW_ROOM of the panel and
     the arrows keep their proportions and their chains; an arrow that would still be hard to see
-    is drawn SHORTEST_ARROW long, its own factor "×N" at its head."""
+    is drawn SHORTEST_ARROW long, its own factor "×N" at its head (``step_geometry``)."""
 
     def __init__(self, ax: Axes, anatomy: Anatomy, key_axes: Axes):
         self.ax, self.anatomy = ax, anatomy
@@ -773,30 +824,18 @@ class StepArrows:
         tails, vectors = (t.numpy() for t in step)  # (A, B, 2) in data units
         bbox, (x0, x1), (y0, y1) = self.ax.bbox, self.ax.get_xlim(), self.ax.get_ylim()
         per_unit = np.array([bbox.width / (x1 - x0), bbox.height / (y1 - y0)])  # pixels per unit
-        side = min(bbox.width, bbox.height)
-        lengths = np.linalg.norm(vectors * per_unit, axis=-1)  # (A, B) in pixels
-        drawn = np.isfinite(lengths) & np.isfinite(tails).all(-1) & (lengths > 1e-9 * side)
-        if not drawn.any():
+        geometry = step_geometry(tails, vectors, per_unit, min(bbox.width, bbox.height))
+        if np.isnan(geometry.factor):
             return None
-        longest = lengths[drawn].max()
-        factor = 1.0
-        if longest < LONGEST_ARROW * side:
-            factor = nice_factor(LONGEST_ARROW * side / longest, up=True)
-        elif longest > ARROW_ROOM * side:
-            factor = nice_factor(ARROW_ROOM * side / longest, up=False)
-        figure, origin = self.ax.figure, tails[-1]  # θ_k: the step taken starts there
+        factor, figure = float(geometry.factor), self.ax.figure
         for a, b, arrow, text in self.arrows:
-            if not drawn[a, b]:
+            own = geometry.own[a, b]
+            if np.isnan(own):
                 continue
-            own = factor
-            if factor * lengths[a, b] < SHORTEST_ARROW * side:
-                own = factor * nice_factor(SHORTEST_ARROW * side / (factor * lengths[a, b]), up=True)
-            start = origin[b] + factor * (tails[a, b] - origin[b])
-            end = start + own * vectors[a, b]
-            arrow.set_positions(start, end)
+            arrow.set_positions(geometry.starts[a, b], geometry.ends[a, b])
             figure.draw_artist(arrow)
             if own != factor:
-                text.set_position(end)
+                text.set_position(geometry.ends[a, b])
                 text.set_text(f"×{own:g}")
                 figure.draw_artist(text)
         return factor
