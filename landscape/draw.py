@@ -319,6 +319,9 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 
 FONT_SIZES = {"legend": 8, "title": 9, "label": 10, "counter": 12}  # in points, at text size "normal"
+# the lecture figure on a screen (the explorer, the HTML page): 800x450 pixels, fonts as on a
+# 960x540 slide at 100 dpi, so that it stays readable scaled down to ~680 pixels
+SCREEN_SIZE, SCREEN_DPI = (800, 450), 100
 # a text size → the factor on every font and margin of a lecture figure: "projector" for slides read
 # from the back of a lecture hall
 TEXT_SIZES = {"normal": 1.0, "projector": 1.5}

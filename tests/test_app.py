@@ -16,7 +16,6 @@ from PIL import Image
 from landscape import animate, draw, optim, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
 from landscape.app.explorer import gif_name
-from landscape.app import views
 from landscape.setting import KEY
 from landscape.app.common import LatestOnly, Mute
 
@@ -295,8 +294,8 @@ def test_beta2_is_offered_for_the_adam_family_and_changes_its_runs(explorer):
 def _far_from_a_new_drawing(explorer, image: np.ndarray) -> int:
     """Pixels of ``image`` (the JPEG shown) beyond JPEG rounding from the figure of the runs at
     the sliders, drawn anew at the iteration shown: what the view should show."""
-    drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=views.FIGURE_SIZE,
-                                        dpi=views.FIGURE_DPI, text_size=explorer.controls.text_size.value,
+    drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=draw.SCREEN_SIZE,
+                                        dpi=draw.SCREEN_DPI, text_size=explorer.controls.text_size.value,
                                         ).frame_image(explorer.landscape.shown[3])
     return int((np.abs(image - np.asarray(drawn).astype(int)).max(-1) > 80).sum())
 

@@ -235,7 +235,7 @@ def test_legend_and_counter_box_stay_on_top_of_the_paths():
         return image[int(height - box.y1) + 2:int(height - box.y0) - 2, int(box.x0) + 2:int(box.x1) - 2]
 
     assert np.array_equal(inside(animation.legend, first), inside(animation.legend, last))
-    counter_box = inside(animation._counter_box.get_bbox_patch(), last).astype(int)
+    counter_box = inside(animation.counter_box.get_bbox_patch(), last).astype(int)
     for colour in draw.run_colours(runs):  # no path colour inside the box ("iteration 150" changes)
         assert (np.abs(counter_box - _rgb(colour)) < 40).all(-1).mean() < 0.01
 
@@ -290,7 +290,7 @@ def test_the_legend_fits_the_axes_and_keeps_off_the_counter_even_for_long_specs(
         animation = animate.TrajectoryAnimation(surface, runs, size=size)
         legend, axes = animation.legend.get_window_extent(), animation.figure.axes[0].bbox
         assert axes.x0 <= legend.x0 and legend.x1 <= axes.x1, "inside the contour panel"
-        assert not legend.overlaps(animation._counter_box.get_window_extent())
+        assert not legend.overlaps(animation.counter_box.get_window_extent())
 
 
 @pytest.mark.parametrize("name", list(surfaces.SURFACES))

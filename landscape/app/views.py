@@ -15,8 +15,6 @@ from ..animate import TrajectoryAnimation
 from .common import LatestOnly, StatusLine, jpeg, named
 from ..setting import KEY, Sweep, arrows_key, readout
 
-FIGURE_SIZE = (800, 450)  # pixels drawn; the page shows the image scaled to its column
-FIGURE_DPI = 100  # fonts as on a 960x540 slide at 100 dpi: readable when scaled down to ~680 px
 KEPT_FRAMES = 400  # drawn frames kept for revisits (~80 kB each)
 
 CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
@@ -48,7 +46,7 @@ class LandscapeView:
 
     def __init__(self, status: StatusLine, on_click):
         self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto", "margin": "2px 0",
-                                                                  "max_width": f"{FIGURE_SIZE[0]}px"}),
+                                                                  "max_width": f"{draw.SCREEN_SIZE[0]}px"}),
                            "figure")  # no side margins: at 100% width they would overflow the column
         self.key = named(widgets.HTML(_key()), "key")
         self._on_click = on_click
@@ -90,7 +88,7 @@ class LandscapeView:
         runs = sweep.runs_at_index(i, j)
         if (self.animation is None or not self.animation.can_show(runs) or self._title != sweep.title
                 or self.animation.text_size != text_size):
-            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI,
+            self.animation = TrajectoryAnimation(sweep.surface, runs, size=draw.SCREEN_SIZE, dpi=draw.SCREEN_DPI,
                                                  title=sweep.title, text_size=text_size)
             self._title = sweep.title
         elif runs is not self._runs:
