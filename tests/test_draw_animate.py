@@ -703,7 +703,7 @@ def test_the_legend_never_hides_starts_or_minima_live_or_in_the_gif(tmp_path, na
     exported = animate.TrajectoryAnimation(surface, runs)  # what export_gif drew
     for index, point in ((0, 0), (3, 150)):
         _clear_of_the_legend(exported, iio.imread(path, index=index), f"GIF, frame {point}")
-    assert not exported.legend.get_window_extent().overlaps(exported._counter_box.get_window_extent())
+    assert not exported.legend.get_window_extent().overlaps(exported.counter_box.get_window_extent())
 
 
 def test_the_same_runs_get_the_same_legend_place_whatever_was_shown_before():
