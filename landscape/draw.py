@@ -700,8 +700,11 @@ LONGEST_ARROW, ARROW_ROOM, SHORTEST_ARROW = 0.2, 0.5, 0.08
 WIDEST_FACTOR = 0.005  # the key's title leaves room for this factor
 
 
+OUTLINE = 1.2  # points: how much wider than an arrow (or a "×N") its black outline is
+
+
 def _outline(width: float) -> list:
-    return [patheffects.withStroke(linewidth=width + 1.2, foreground="black")]
+    return [patheffects.withStroke(linewidth=width + OUTLINE, foreground="black")]
 
 
 def _arrow(kind: str, start=(0.0, 0.0), end=(0.0, 0.0), scale: float = 1.0, **options) -> FancyArrowPatch:
