@@ -804,7 +804,7 @@ class StepArrows:
             handle.kind = kind
             handles.append(handle)
         self.key = Legend(key_axes, handles, list(anatomy.labels), loc="lower left", fontsize=7,
-                          title=self._title(WIDEST_FACTOR), title_fontsize=7, framealpha=0.92,
+                          title=self.title_text(WIDEST_FACTOR), title_fontsize=7, framealpha=0.92,
                           handler_map={FancyArrowPatch: _ArrowHandler()}, handlelength=2.6, alignment="left")
         self.key.get_title().set_color((0, 0, 0, 0))  # a placeholder: draw_title writes it
         self.key.set_animated(True)
@@ -812,7 +812,8 @@ class StepArrows:
         self.title = Text(0, 0, "", fontsize=7, ha="left", va="bottom", animated=True,
                           transform=IdentityTransform(), figure=ax.figure)
 
-    def _title(self, factor: float | None) -> str:
+    def title_text(self, factor: float | None) -> str:
+        """The key's title for arrows drawn at ``factor`` (None: no step is drawn)."""
         lines = [f"{self.anatomy.name}: the step from θₖ, drawn ×{factor:g}" if factor is not None
                  else f"{self.anatomy.name}: no step from the last point"]
         return "\n".join(lines + [textwrap.fill(note, 60) for note in self.anatomy.notes])
@@ -850,5 +851,5 @@ class StepArrows:
         """The key's title for arrows drawn at ``factor``, where the key's placeholder is."""
         place = self.key.get_title().get_window_extent()
         self.title.set_position((place.x0, place.y0))
-        self.title.set_text(self._title(factor))
+        self.title.set_text(self.title_text(factor))
         self.ax.figure.draw_artist(self.title)
