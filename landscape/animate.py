@@ -364,6 +364,7 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
         if not optimizers:
             raise ValueError("nothing to animate: give optimizers or trajectories")
         specs = parse_list(list(optimizers))
+        draw.check_runs(len(specs))  # before any run
         if vectors is not None and parse(vectors) not in specs:
             raise ValueError(f"Invalid vectors: {vectors!r} is none of the optimizers "
                              f"{', '.join(spec.text for spec in specs)}")

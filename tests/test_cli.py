@@ -174,6 +174,8 @@ def test_phase_command_writes_a_png(tmp_path):
     (["sweep", "--model", "mnist-mlp", "--steps", "3"], "--steps applies to a surface's sweep (--surface)"),
     (["gif", "--surface", "quadratic", "--optimizers", "sgd@0.1", "--lr", "sgd=0.5"],
      "Invalid lr: sgd=0.5 would be ignored: sgd@0.1 keep their own learning rate"),
+    (["gif", "--surface", "quadratic", "--optimizers", ",".join(f"sgd@{(k + 1) / 1000}" for k in range(13))],
+     "Invalid optimizers: 13 in one figure (at most 12, so that each keeps a legend line a class can read"),
     (["bogus"], "invalid choice: 'bogus'"),
 ])
 def test_errors_are_one_line_with_status_2_and_no_file(tmp_path, capsys, argv, message):
