@@ -257,8 +257,7 @@ def _compare(args) -> None:
                                    val_size=args.val_size, seed=args.seed, device=args.device, amp=args.amp,
                                    data_dir=args.data_dir, out=args.out, overwrite=args.overwrite)
     except KeyboardInterrupt as interruption:  # before training (loading data) or while saving
-        print(f"interrupted: nothing written; {args.out} is as it was", file=sys.stderr)
-        raise SystemExit(143 if isinstance(interruption, Terminated) else 130) from None
+        _stopped(interruption, f"nothing written; {args.out} is as it was")
     print(summary_text(result.summary()))
     if result.interrupted:  # the finished runs beside --out, never over an earlier comparison
         kept = (f"wrote the runs that completed ({', '.join(result.completed)}) to {interrupted_folder(args.out)}/"
@@ -298,8 +297,7 @@ def _slice(args) -> None:
         print("drawing slice.png and slice.gif …")
         result.save(args.out, overwrite=args.overwrite)
     except KeyboardInterrupt as interruption:
-        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
-        raise SystemExit(143 if isinstance(interruption, Terminated) else 130) from None
+        _stopped(interruption, f"nothing written; {args.out} is as it was")
     for note in result.notes:
         print(f"note: {note}")
     if result.explained_variance is not None:
@@ -514,8 +512,16 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet
         return 0
     except KeyboardInterrupt as interruption:
-        terminated = isinstance(interruption, Terminated)
-        print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): stopped; no file was left "
-              f"half-written", file=sys.stderr)
-        return 143 if terminated else 130
+        try:
+            _stopped(interruption, "stopped; no file was left half-written (files appear whole or not at all)")
+        except SystemExit as stopped:
+            return stopped.code
     return 0
+
+
+def _stopped(interruption: KeyboardInterrupt, kept: str) -> None:
+    """Say what an interruption kept, and exit as an interrupted command does: status 130 for
+    Ctrl-C, 143 for SIGTERM."""
+    terminated = isinstance(interruption, Terminated)
+    print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): {kept}", file=sys.stderr)
+    raise SystemExit(143 if terminated else 130) from None
