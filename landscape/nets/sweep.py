@@ -127,12 +127,17 @@ class NetworkSweep:
                     marker="o", linewidth=2, label="training loss per epoch")
         curves.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], color=colour,
                     marker="s", linestyle="--", linewidth=2, label="validation loss")
-        diverged = int(self.run.diverged_at[cell])
+        _epoch_axes(curves, self.cell_title(lr_index, momentum_index), "loss")
+        return figure
+
+    def cell_title(self, lr_index: int, momentum_index: int = 0) -> str:
+        """What ``cell_figure``'s curves are titled: the cell's setting and how it ended."""
+        setting = self.grid.setting(lr_index, momentum_index)
+        diverged = int(self.run.diverged_at[self.grid.row(lr_index, momentum_index)])
         final = float(self.final("val_loss")[lr_index, momentum_index])
         what = f"diverged at step {diverged}" if diverged >= 0 else f"validation loss {final:.3g}"
         where = "" if setting["momentum"] is None else f", β = {setting['momentum']:.3g}"
-        _epoch_axes(curves, f"η = {setting['lr']:.3g}{where}: {what}", "loss")
-        return figure
+        return f"η = {setting['lr']:.3g}{where}: {what}"
 
     def _phase(self, ax, current: tuple[float, float] | None = None) -> None:
         momenta = np.zeros(1) if self.grid.momenta is None else self.grid.momenta.numpy()

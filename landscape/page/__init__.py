@@ -8,9 +8,14 @@ page*).
                 everything the page draws goes, in page pixels
     numbers.py  the page's arrays: quantised, packed into one compressed block, and their limit
     page.html   the page's template;  page.js  its script: unpacks the block, looks up, draws
+    network.py  the page of a network's lr x momentum sweep (``sweep --model ... --page``, the sweep
+                panel's *Export page*): network.html, its script network.js after unpack.js
+                (the block's unpacking, its pictures and font)
 """
 
 from .build import check_page, check_path, command, page_html, write_page
+from .network import network_page_html, write_network_page
 from .numbers import MAX_NUMBER_BYTES
 
-__all__ = ["MAX_NUMBER_BYTES", "check_page", "check_path", "command", "page_html", "write_page"]
+__all__ = ["MAX_NUMBER_BYTES", "check_page", "check_path", "command", "network_page_html", "page_html",
+           "write_network_page", "write_page"]

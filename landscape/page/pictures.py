@@ -13,6 +13,8 @@ import base64
 import io
 
 import numpy as np
+from fontTools import subset
+from matplotlib import font_manager
 from matplotlib.artist import Artist
 from matplotlib.colors import to_hex, to_rgba
 from matplotlib.figure import Figure
@@ -47,6 +49,21 @@ def picture(figure: Figure) -> str:
     as in any plain draw)."""
     figure.canvas.draw()
     return png_url(np.asarray(figure.canvas.buffer_rgba()), opaque=True)
+
+
+def font_url(properties, characters: str) -> str:
+    """The font matplotlib writes texts of ``properties`` (a ``FontProperties``) in, DejaVu Sans by
+    default, cut to ``characters``, as a ``data:`` URL: the page writes its own texts in it."""
+    options = subset.Options()
+    options.hinting = False
+    options.drop_tables += ["FFTM"]  # a font tool's timestamp
+    font = subset.load_font(font_manager.findfont(properties), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(characters))))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    subset.save_font(font, buffer, options)
+    return "data:font/ttf;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def css(colour) -> str:
