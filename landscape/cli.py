@@ -206,7 +206,7 @@ def _phase(args) -> None:
     if args.model is not None:
         return _network_sweep(args)
     given = [f"--{name.replace('_', '-')}" for name in NETWORK_SWEEP_DEFAULTS if getattr(args, name) is not None]
-    given += [f"--{name.replace('_', '-')}" for name in ("train_size", "val_size", "data_dir")
+    given += [f"--{name.replace('_', '-')}" for name in ("train_size", "val_size", "data_dir", "page")
               if getattr(args, name) is not None]
     if given:
         raise ValueError(f"{', '.join(given)} applies to a network's sweep (--model), not a surface's (--surface)")
@@ -236,13 +236,28 @@ def _network_sweep(args) -> None:
             setattr(args, name, value)
     has_momentum = optim.parse(args.optimizer).momentum_parameter is not None
     grid = _grid(args.lrs or (1e-3, 1.0, 16), args.momenta or ((0.0, 0.95, 8) if has_momentum else None))
+    if args.page is not None:
+        from .page import network
+
+        network.check_path(args.page)
     with _progress_bar() as advance:
+
+        def step(done: int, total: int) -> None:
+            if args.page is not None and done == 1:  # the steps are known: the page's size, before training on
+                network.check_size(grid.cells, total, args.epochs)
+            advance(done, total)
+
         result = sweep_network(args.model, args.optimizer, grid.lrs, grid.momenta, dataset=args.dataset,
                                epochs=args.epochs, batch_size=args.batch_size, train_size=args.train_size,
                                val_size=args.val_size, seed=args.seed, device=args.device, data_dir=args.data_dir,
-                               out=args.out, overwrite=args.overwrite, schedule=args.schedule, progress=advance)
+                               out=args.out, overwrite=args.overwrite, schedule=args.schedule, progress=step)
     print(result.summary())
     print(f"wrote {args.out}/sweep.json, .csv, .png")
+    if args.page is not None:
+        options = {name: getattr(args, name) for name in network.DATA_OPTIONS}
+        size = network.write_network_page(args.page, result, options=options,
+                                          made_by=network.command(result, out=args.out, page=args.page, **options))
+        print(f"wrote {args.page} ({size / 1e6:.2f} MB): open it in a browser, offline")
 
 
 def _compare(args) -> None:
@@ -437,6 +452,9 @@ def parser() -> argparse.ArgumentParser:
     on_network.add_argument("--epochs", type=int, help=f"default {NETWORK_SWEEP_DEFAULTS['epochs']}")
     on_network.add_argument("--overwrite", action="store_true", default=None,
                             help="replace an earlier sweep in --out")
+    on_network.add_argument("--page", metavar="PATH.html",
+                            help="also write the sweep as one self-contained HTML page: the phase diagram, lr and "
+                                 "momentum sliders, each cell's loss curves (opens offline, no Python)")
     phase.set_defaults(run=_phase)
 
     compare = commands.add_parser("compare", help="train a CIFAR-10 or MNIST network with several optimizers")

@@ -74,7 +74,7 @@ class Explorer:
         self.controls = Controls(self.setting)
         self.landscape = LandscapeView(self.status, on_click=self.set_start)
         self.phase = PhaseView(self.status, on_select=self.select)
-        self.networks = NetworksTab()
+        self.networks = NetworksTab(in_page=in_page)
         steps = setting.steps
         self.iteration = named(widgets.IntSlider(value=steps, min=0, max=steps, description="iteration",
                                                  layout={"flex": "1 1 auto"}), "iteration")

@@ -24,8 +24,10 @@ LABEL = {"description_width": "90px"}
 class NetworksTab:
     """The CIFAR-10 comparison tab (one run at a time, on its own thread)."""
 
-    def __init__(self):
+    def __init__(self, in_page: bool = False):
         from ..nets.datasets import DATASETS
+
+        self.in_page = in_page  # on the students' page: exports are downloads, never files
 
         wide = {"width": "auto"}  # the column's width, margins included (100% would overflow by them)
         self.dataset = named(widgets.Dropdown(options=[(d.title, name) for name, d in DATASETS.items()],

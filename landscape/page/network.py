@@ -145,6 +145,8 @@ def network_page_html(result: NetworkSweep, *, cell: tuple[int, int] | None = No
     options = {name: value for name, value in (options or {}).items() if name in DATA_OPTIONS}
     grid, run = result.grid, result.run
     steps, epochs = run.step_losses.shape[0], len(run.epochs)
+    if not epochs:
+        raise ValueError("the sweep has no finished epoch: nothing to draw")
     data = numbers.Numbers(shapes(grid.cells, steps, epochs), f"{grid.cells} cells x {steps} steps", LOWER)
     if cell is None:
         cell = result.best() if result.best_setting() is not None else (0, 0)
@@ -175,7 +177,8 @@ def network_page_html(result: NetworkSweep, *, cell: tuple[int, int] | None = No
     legend.set_loc("upper right")  # one place for every cell's curves
     first, last = min(1 / per_epoch, 1.0), max(steps / per_epoch, float(epochs))  # the whole run's epochs,
     margin = curves.margins()[0] * (last - first)  # as matplotlib fits a cell that did not diverge
-    curves.set_xlim(first - margin, last + margin)
+    if last > first:  # (one batch in one epoch: matplotlib's own limits around it)
+        curves.set_xlim(first - margin, last + margin)
     figure.canvas.draw()
     styles = {name: _line(page, line) for name, line in zip(("batch", "train", "val"), lines)}
     images = {"legend": page.sprite(legend)}
@@ -204,7 +207,8 @@ def network_page_html(result: NetworkSweep, *, cell: tuple[int, int] | None = No
         rgba = np.asarray(figure.canvas.buffer_rgba())[:, left:]
         images[f"axis{number}"] = {"src": png_url(rgba, opaque=True), "x": left / SCALE, "y": 0.0,
                                    "w": rgba.shape[1] / SCALE, "h": rgba.shape[0] / SCALE}
-        axis_tables.append({"image": f"axis{number}", "y": page.affine(curves, 1, low, high, LEVELS)})
+        axis_tables.append({"image": f"axis{number}", "decades": [bottom, top],
+                            "y": page.affine(curves, 1, low, high, LEVELS)})
     x_affine = page.affine(curves, 0, 0.0, 1.0, 1)  # page x of an epoch (a number of them)
 
     def along(values, axis: int) -> list[float]:  # page pixels of phase diagram values on x (lr) or y (momentum)
@@ -216,7 +220,7 @@ def network_page_html(result: NetworkSweep, *, cell: tuple[int, int] | None = No
     momentum_edges = draw._edges(np.array(momenta or [0.0]))
     tables = {
         "format": 1, "width": figure.bbox.width / SCALE, "height": figure.bbox.height / SCALE,
-        "codes": {"none": NONE},
+        "codes": {"none": NONE}, "range": [low, high],  # of the quantised log10 losses
         "lrs": lrs, "momenta": momenta, "start": {"lr": int(cell[0]), "momentum": int(cell[1])},
         "lrTexts": [f"{lr:.3g}" for lr in lrs], "momentumTexts": [f"{m:.3g}" for m in momenta or []] or ["none"],
         "optimizer": result.spec.text, "momentumLabel": draw.momentum_label(result.spec),
