@@ -97,8 +97,12 @@ def _curve_pixels(pixels: np.ndarray, result) -> np.ndarray:
     box, legend = curves.bbox, curves.get_legend().get_window_extent()
     rows = np.arange(pixels.shape[0])[:, None] / scale
     columns = np.arange(pixels.shape[1])[None, :] / scale
-    inside = (columns > box.x0 + 2) & (columns < box.x1 - 2) & (rows > height - box.y1 + 2) & (rows < height - box.y0 - 2)
-    under_legend = (columns > legend.x0) & (columns < legend.x1) & (rows > height - legend.y1) & (rows < height - legend.y0)
+
+    def within(box, inset: float) -> np.ndarray:
+        return ((columns > box.x0 + inset) & (columns < box.x1 - inset) & (rows > height - box.y1 + inset)
+                & (rows < height - box.y0 - inset))
+
+    inside, under_legend = within(box, 2), within(legend, 0)
     colour = np.array([int(result.spec.info.colour[k:k + 2], 16) for k in (1, 3, 5)])
     return inside & ~under_legend & (np.abs(pixels - colour).sum(-1) < 60)
 

@@ -4,6 +4,7 @@ the sweep's own numbers, refused when too large, written whole or not at all; ``
 
 import base64
 import html
+import io
 import json
 import re
 import zlib
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from helpers import float32_default, mnist_folder  # noqa: F401 - an autouse fixture
 from landscape import cli
@@ -184,7 +186,8 @@ def test_the_sweep_command_refuses_a_page_too_large_before_training(tmp_path, ca
         return real(*args, progress=lambda done, total: (steps.append(done), progress(done, total)), **options)
 
     monkeypatch.setattr(sweep.copies, "train_copies", counted)
-    code = cli.main(["sweep", "--model", "mnist-mlp", "--dataset", "mnist", "--lrs", "0.01:0.1:2", "--momenta", "0:0.9:2", "--epochs", "3",
+    code = cli.main(["sweep", "--model", "mnist-mlp", "--dataset", "mnist", "--lrs", "0.01:0.1:2",
+                     "--momenta", "0:0.9:2", "--epochs", "3",
                      "--batch-size", "16", "--train-size", "60", "--val-size", "20", "--data-dir", str(folder.parent),
                      "--out", str(tmp_path / "o"), "--page", str(tmp_path / "p.html")])
     error = capsys.readouterr().err
@@ -233,16 +236,20 @@ def test_the_sweep_panels_export_page_writes_a_file_and_offers_a_download(tmp_pa
 
 
 def test_the_page_is_the_panels_cell_figure_without_its_moving_parts(result):
-    """The page's picture is cell_figure's: same size, and the same phase diagram (left of the curves)."""
-    from PIL import Image
-    import io
-
+    """The page's picture is what the panel shows (``cell_figure``) at twice its pixels: the same
+    size, the same phase diagram (without the ring, which the page draws where the sliders say)."""
     page = network.network_page_html(result, cell=(0, 0))
     images = json.loads(re.search(r'id="landscape-images">(.*?)</script>', page, re.S).group(1))
     tables, _ = block(page)
     figure = result.cell_figure(0, 0)
     width, height = figure.canvas.get_width_height()
     assert (tables["width"], tables["height"]) == (width, height)
-    shown = Image.open(io.BytesIO(base64.b64decode(images["figure"]["src"].split(",", 1)[1])))
-    assert shown.size == (2 * width, 2 * height)
-    assert torch.isfinite(result.final("val_loss")[0, 0])
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(images["figure"]["src"].split(",", 1)[1])))
+                       .convert("RGB")).astype(int)
+    assert shown.shape == (2 * height, 2 * width, 3)
+    figure.set_dpi(2 * figure.get_dpi())
+    next(line for line in figure.axes[0].lines if line.get_label() == "current").set_visible(False)
+    figure.canvas.draw()
+    panel = np.asarray(figure.canvas.buffer_rgba())[..., :3].astype(int)
+    left = shown.shape[1] * 45 // 100  # the phase diagram and its colour bar
+    assert np.abs(shown[:, :left] - panel[:, :left]).mean() < 1.0, "the same phase diagram (a 256-colour palette)"

@@ -168,74 +168,76 @@ def network_page_html(result: NetworkSweep, *, cell: tuple[int, int] | None = No
     data["axis"][...] = [decades.index(decade) for decade in axes_of]
 
     per_epoch = steps // epochs
-    figure = result.cell_figure(*cell)
-    figure.set_dpi(figure.get_dpi() * SCALE)
-    phase, curves = figure.axes[:2]
-    page = Page(figure)
-    ring = next(line for line in phase.lines if line.get_label() == "current")
-    lines, legend, heading = curves.lines[:3], curves.get_legend(), curves.title
-    legend.set_loc("upper right")  # one place for every cell's curves
-    first, last = min(1 / per_epoch, 1.0), max(steps / per_epoch, float(epochs))  # the whole run's epochs,
-    margin = curves.margins()[0] * (last - first)  # as matplotlib fits a cell that did not diverge
-    if last > first:  # (one batch in one epoch: matplotlib's own limits around it)
-        curves.set_xlim(first - margin, last + margin)
-    figure.canvas.draw()
-    styles = {name: _line(page, line) for name, line in zip(("batch", "train", "val"), lines)}
-    images = {"legend": page.sprite(legend)}
-    centre = page.point(phase.transData.transform(ring.get_xydata()[0]))
-    images["ring"] = page.sprite(ring)
-    images["ring"]["x"] -= float(centre[0])
-    images["ring"]["y"] -= float(centre[1])
-    momenta = None if grid.momenta is None else [float(m) for m in grid.momenta]
-    lrs = [float(lr) for lr in grid.lrs]
-    cells = [grid.cell(row) for row in range(grid.cells)]
-    heading_texts = [result.cell_title(i, j) for i, j in cells]
-    heading_at = page.baselines(heading, heading_texts[0])[0]  # measured while it is shown
-    for artist in (ring, *lines, legend, heading):
-        artist.set_visible(False)
-
-    # the loss axes a cell may need, cut to the curves' side of the figure (right of the phase diagram)
-    renderer = page.renderer
-    curves.set_ylim(10.0 ** decades[0][0], 10.0 ** decades[0][1])
-    images["figure"] = {"src": picture(figure)}
-    split = max(axes.get_tightbbox(renderer).x1 for axes in figure.axes if axes is not curves)
-    left = int(min(math.ceil(split) + 1, math.floor(curves.bbox.x0) - 1))
-    axis_tables = []
-    for number, (bottom, top) in enumerate(decades):
-        curves.set_ylim(10.0 ** bottom, 10.0 ** top)
+    with draw.DRAWING:  # measuring parses formulas (the log axis's 10^k): one thread at a time, as figures draw
+        figure = result.cell_figure(*cell)
+        figure.set_dpi(figure.get_dpi() * SCALE)
+        phase, curves = figure.axes[:2]
+        page = Page(figure)
+        ring = next(line for line in phase.lines if line.get_label() == "current")
+        lines, legend, heading = curves.lines[:3], curves.get_legend(), curves.title
+        legend.set_loc("upper right")  # one place for every cell's curves
+        first, last = min(1 / per_epoch, 1.0), max(steps / per_epoch, float(epochs))  # the whole run's epochs,
+        margin = curves.margins()[0] * (last - first)  # as matplotlib fits a cell that did not diverge
+        if last > first:  # (one batch in one epoch: matplotlib's own limits around it)
+            curves.set_xlim(first - margin, last + margin)
         figure.canvas.draw()
-        rgba = np.asarray(figure.canvas.buffer_rgba())[:, left:]
-        images[f"axis{number}"] = {"src": png_url(rgba, opaque=True), "x": left / SCALE, "y": 0.0,
-                                   "w": rgba.shape[1] / SCALE, "h": rgba.shape[0] / SCALE}
-        axis_tables.append({"image": f"axis{number}", "decades": [bottom, top],
-                            "y": page.affine(curves, 1, low, high, LEVELS)})
-    x_affine = page.affine(curves, 0, 0.0, 1.0, 1)  # page x of an epoch (a number of them)
+        styles = {name: _line(page, line) for name, line in zip(("batch", "train", "val"), lines)}
+        images = {"legend": page.sprite(legend)}
+        centre = page.point(phase.transData.transform(ring.get_xydata()[0]))
+        images["ring"] = page.sprite(ring)
+        images["ring"]["x"] -= float(centre[0])
+        images["ring"]["y"] -= float(centre[1])
+        momenta = None if grid.momenta is None else [float(m) for m in grid.momenta]
+        lrs = [float(lr) for lr in grid.lrs]
+        cells = [grid.cell(row) for row in range(grid.cells)]
+        heading_texts = [result.cell_title(i, j) for i, j in cells]
+        heading_at = page.baselines(heading, heading_texts[0])[0]  # measured while it is shown
+        for artist in (ring, *lines, legend, heading):
+            artist.set_visible(False)
 
-    def along(values, axis: int) -> list[float]:  # page pixels of phase diagram values on x (lr) or y (momentum)
-        other = np.full(len(values), lrs[0] if axis == 1 else (momenta or [0.0])[0])
-        points = np.column_stack([values, other] if axis == 0 else [other, values])
-        return [round(float(v), 3) for v in page.point(phase.transData.transform(points))[:, axis]]
+        # the loss axes a cell may need, cut to the curves' side of the figure (right of the phase diagram)
+        renderer = page.renderer
+        curves.set_ylim(10.0 ** decades[0][0], 10.0 ** decades[0][1])
+        images["figure"] = {"src": picture(figure)}
+        split = max(axes.get_tightbbox(renderer).x1 for axes in figure.axes if axes is not curves)
+        left = int(min(math.ceil(split) + 1, math.floor(curves.bbox.x0) - 1))
+        axis_tables = []
+        for number, (bottom, top) in enumerate(decades):
+            curves.set_ylim(10.0 ** bottom, 10.0 ** top)
+            figure.canvas.draw()
+            rgba = np.asarray(figure.canvas.buffer_rgba())[:, left:]
+            images[f"axis{number}"] = {"src": png_url(rgba, opaque=True), "x": left / SCALE, "y": 0.0,
+                                       "w": rgba.shape[1] / SCALE, "h": rgba.shape[0] / SCALE}
+            axis_tables.append({"image": f"axis{number}", "decades": [bottom, top],
+                                "y": page.affine(curves, 1, low, high, LEVELS)})
+        x_affine = page.affine(curves, 0, 0.0, 1.0, 1)  # page x of an epoch (a number of them)
 
-    lr_edges = 10 ** draw._edges(np.log10(np.array(lrs)))
-    momentum_edges = draw._edges(np.array(momenta or [0.0]))
-    tables = {
-        "format": 1, "width": figure.bbox.width / SCALE, "height": figure.bbox.height / SCALE,
-        "codes": {"none": NONE}, "range": [low, high],  # of the quantised log10 losses
-        "lrs": lrs, "momenta": momenta, "start": {"lr": int(cell[0]), "momentum": int(cell[1])},
-        "lrTexts": [f"{lr:.3g}" for lr in lrs], "momentumTexts": [f"{m:.3g}" for m in momenta or []] or ["none"],
-        "optimizer": result.spec.text, "momentumLabel": draw.momentum_label(result.spec),
-        "steps": steps, "epochs": epochs,
-        "x": {"batch": [x_affine[0] + x_affine[1] / per_epoch, x_affine[1] / per_epoch],  # batch k at (k + 1) / per epoch
-              "epoch": [x_affine[0], x_affine[1]],
-              "epochs": [float(e.epoch) for e in run.epochs]},
-        "axes": axis_tables, "box": page.box(curves.bbox), "styles": styles,
-        "phase": {"box": page.box(phase.bbox), "x": along(lrs, 0), "y": along(momenta or [0.0], 1),
-                  "xEdges": along(lr_edges[1:-1], 0), "yEdges": along(momentum_edges[1:-1], 1)},
-        "heading": {"texts": heading_texts, "at": heading_at,
-                    "size": page.points(heading.get_fontsize()), "colour": css(heading.get_color()),
-                    "align": heading.get_horizontalalignment()},
-        "readouts": [readout(result, i, j) for i, j in cells], "font": FONT,
-    }
+        def along(values, axis: int) -> list[float]:  # page pixels of phase diagram values on x (lr) or y (momentum)
+            other = np.full(len(values), lrs[0] if axis == 1 else (momenta or [0.0])[0])
+            points = np.column_stack([values, other] if axis == 0 else [other, values])
+            return [round(float(v), 3) for v in page.point(phase.transData.transform(points))[:, axis]]
+
+        lr_edges = 10 ** draw._edges(np.log10(np.array(lrs)))
+        momentum_edges = draw._edges(np.array(momenta or [0.0]))
+        tables = {
+            "format": 1, "width": figure.bbox.width / SCALE, "height": figure.bbox.height / SCALE,
+            "codes": {"none": NONE}, "range": [low, high],  # of the quantised log10 losses
+            "lrs": lrs, "momenta": momenta, "start": {"lr": int(cell[0]), "momentum": int(cell[1])},
+            "lrTexts": [f"{lr:.3g}" for lr in lrs], "momentumTexts": [f"{m:.3g}" for m in momenta or []] or ["none"],
+            "optimizer": result.spec.text, "momentumLabel": draw.momentum_label(result.spec),
+            "steps": steps, "epochs": epochs,
+            # page x: batch k at epoch (k + 1) / batches per epoch, epoch e at e
+            "x": {"batch": [x_affine[0] + x_affine[1] / per_epoch, x_affine[1] / per_epoch],
+                  "epoch": [x_affine[0], x_affine[1]],
+                  "epochs": [float(e.epoch) for e in run.epochs]},
+            "axes": axis_tables, "box": page.box(curves.bbox), "styles": styles,
+            "phase": {"box": page.box(phase.bbox), "x": along(lrs, 0), "y": along(momenta or [0.0], 1),
+                      "xEdges": along(lr_edges[1:-1], 0), "yEdges": along(momentum_edges[1:-1], 1)},
+            "heading": {"texts": heading_texts, "at": heading_at,
+                        "size": page.points(heading.get_fontsize()), "colour": css(heading.get_color()),
+                        "align": heading.get_horizontalalignment()},
+            "readouts": [readout(result, i, j) for i, j in cells], "font": FONT,
+        }
     setting = {"model": result.model, "dataset": result.dataset, "optimizer": result.spec.text,
                "schedule": result.schedule, "lrs": lrs, "momenta": momenta, "epochs": epochs, **options}
     images["font"] = font_url(heading.get_fontproperties(), "".join(heading_texts))
