@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
-                     image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
+                     image_source, kernel_idle, open_html_page, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
                      shown_image, spec_colours, text_input, wait_for_new_image, wait_for_picture, wait_for_status,
                      wait_until, widget)
 from helpers import data_root
@@ -178,6 +178,13 @@ def test_export_gif_writes_many_distinct_frames_where_the_message_says(lab, page
     assert colour_pixels(last[:, 600:], spec_colours("sgd")[0]) > 40, "the GIF shows the loss curves"
     preview = widget(page, "gif-preview")
     assert preview.is_visible() and pixels(preview).std() > 10, "the GIF is shown in the tab"
+    widget(page, "export-page").click()
+    message = wait_for_status(page, r"wrote .*\.html", timeout=120_000)
+    path = Path(re.search(r"wrote (/.*?\.html)", message).group(1))
+    assert path.parent == lab.root.resolve()
+    described, outside = open_html_page(page, path)
+    assert re.fullmatch(r"iteration 150, lr 0\.0\d+, momentum 0\.9: sgd .* · adam .*", described), described
+    assert outside == []
 
 
 def test_the_phase_dropdown_replaces_its_figure(lab, page):
