@@ -440,7 +440,7 @@ def test_the_explorer_fits_a_laptop_screen_with_the_file_browser_open(lab):
         assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, "no horizontal overflow"
         assert box["height"] <= column["height"], f"{box['height']:.0f} px tall for {column['height']:.0f} px"
         for name in ("surface", "lr", "momentum", "figure", "play", "step-back", "step-forward", "iteration", "vectors",
-                     "export", "save", "load", "key"):
+                     "export", "export-page", "save", "load", "key"):
             element = widget(page, name).bounding_box()
             assert column["y"] <= element["y"] and element["y"] + element["height"] <= column["y"] + column["height"] + 1, \
                 f"{name} is visible together with the others"

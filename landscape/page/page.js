@@ -378,7 +378,7 @@
     if (!phases.length) phaseChoice.disabled = true;
 
     let pending = false;
-    const drawn = new CustomEvent("landscape:drawn");
+    const drawn = new CustomEvent("landscape:drawn", {bubbles: true});
     function show() {
       lr.value = state.i; momentum.value = state.j; iteration.value = state.point; arrowsChoice.value = state.choice;
       $(".lr-value").textContent = number(tables.lrs[state.i]);
