@@ -63,8 +63,9 @@ def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION) -> tuple
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
-            cmap: str = "viridis", equal_aspect: bool = True) -> None:
-    """Filled contours (log-spaced levels where the surface needs them), minima marked.
+            cmap: str = "viridis", equal_aspect: bool = True):
+    """Filled contours (log-spaced levels where the surface needs them), minima marked; the filled
+    contours' artist (for a colour bar).
 
     ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
     wells look round and a gradient step is drawn perpendicular to the level sets."""
@@ -75,11 +76,11 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         positive = gap[gap > 0]
         low = max(positive.min(), gap.max() * 1e-6) if positive.size else 1e-6
         bounds = floor + np.geomspace(low, gap.max(), levels)
-        ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
-                    norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
+        filled = ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
+                             norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
         ax.contour(x, y, z, levels=bounds[::3], colors="white", linewidths=0.4, alpha=0.5)
     else:
-        ax.contourf(x, y, z, levels=levels, cmap=cmap)
+        filled = ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
     for is_global in (False, True):  # one artist per kind
@@ -94,6 +95,7 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
+    return filled
 
 
 def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
@@ -222,9 +224,14 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     # side margins in inches (the y labels; the last x tick label), whatever the figure's width
     inches = size[0] / dpi
     grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 / inches,
-                            right=1 - 0.2 / inches, bottom=0.09, top=0.94, wspace=0.22)
+                            right=1 - 0.2 / inches, bottom=0.09, top=0.94,
+                            wspace=0.52 if surface.colour_label else 0.22)  # room for the colour bar
     ax = fig.add_subplot(grid[0, 0])
-    contour(ax, surface)
+    filled = contour(ax, surface)
+    if surface.colour_label:  # an inset of the contour's axes (fig.axes stays the panels): beside it, as tall
+        bar = ax.inset_axes([1.03, 0, 0.035, 1])
+        fig.colorbar(filled, cax=bar, format="%.2g")
+        bar.set_title(surface.colour_label, fontsize=8, loc="left")  # above it: clear of the loss panel's label
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
     ax.set_title(title or surface.formula, fontsize=9)
