@@ -26,9 +26,10 @@ from matplotlib.ticker import MaxNLocator
 from .. import draw, optim, schedules
 from ..files import check_results_folder, strict, write_together
 from ..grid import Grid
-from . import copies, datasets
+from . import copies, costs, datasets
 from .devices import resolve_device
 from .images import ImageData
+from .report import PER_BATCH
 
 RESULTS = ("sweep.json", "sweep.csv", "sweep.png")
 MAX_CELLS = 4096
@@ -119,8 +120,8 @@ class NetworkSweep:
         cell = self.grid.row(lr_index, momentum_index)
         steps = self.run.step_losses[:, cell].numpy()
         per_epoch = len(steps) // len(self.run.epochs)
-        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=draw.colour(0), alpha=0.35,
-                    linewidth=1, label="training loss per batch")
+        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=draw.colour(0), **PER_BATCH,
+                    label="training loss per batch")
         epochs = [epoch.of_copy(cell) for epoch in self.run.epochs]
         curves.plot([e.epoch for e in epochs], [e.train_loss for e in epochs], color=draw.colour(0),
                     marker="o", linewidth=2, label="training loss per epoch")
@@ -194,13 +195,15 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
                   batch_size: int = 128, train_size: int | None = None, val_size: int | None = None,
                   seed: int = 0, device="auto", data_dir=None, data: ImageData | None = None, schedule: str = "none",
                   out: str | os.PathLike | None = None, overwrite: bool = False,
-                  progress: Callable[[int, int], None] | None = None, **hyperparameters) -> NetworkSweep:
+                  progress: Callable[[int, int], None] | None = None, status: Callable[[str], None] | None = None,
+                  **hyperparameters) -> NetworkSweep:
     """Train ``model`` with ``spec`` at every (lr, momentum) cell of ``Grid(lrs, momenta)`` in one
     batched run (``copies.train_copies``); momenta None sweeps lrs only (and is required for a
     rule without momentum). Every input is checked before any data is loaded, the memory the
     copies need too (``copies.check_memory``: refused with the estimate where they do not fit).
     With ``out`` the results are saved there (``NetworkSweep.save``). ``schedule`` scales every
-    cell's lr alike after each epoch (``copies.train_copies``)."""
+    cell's lr alike after each epoch (``copies.train_copies``). ``status(text)`` hears the
+    estimated time (``costs.sweep_seconds``) once the data is loaded, before training."""
     spec = optim.parse(spec)
     if spec.lr is not None:
         raise ValueError(f"Invalid optimizer {spec.text!r}: a sweep sets the learning rate of each cell; "
@@ -225,6 +228,11 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
     if data is None:
         data = datasets.check(dataset).load(data_dir, device=target, train_size=train_size,
                                             val_size=val_size, seed=seed)
+    if status is not None:
+        train, validation = len(data.train_labels), len(data.val_labels)
+        seconds = costs.sweep_seconds(costs.of(model, data.device), grid.cells, epochs, train, validation)
+        status(costs.estimate(seconds, f"{grid.cells} cells x {epochs} epoch{'s' if epochs != 1 else ''} on "
+                                       f"{train:,} training and {validation:,} validation images", data.device))
     rows = grid.rows()
     run = copies.train_copies(model, spec, data, lr=rows["lr"], momentum=rows.get("momentum"), epochs=epochs,
                               batch_size=batch_size, seed=seed, schedule=schedule, progress=progress,
