@@ -43,6 +43,15 @@ def test_the_estimate_is_said_once_the_data_is_loaded_before_any_training(tiny, 
     assert heard[1:] == ["step"] * 4, "said before the first step"
 
 
+def test_a_cells_batch_losses_are_drawn_readable_under_its_epoch_curves(tiny):
+    result = sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1], [0.0, 0.9], data=tiny, epochs=2, batch_size=16)
+    curves = result.cell_figure(1, 1).axes[1]  # beside the phase diagram
+    batches, *epochs = curves.get_lines()
+    assert batches.get_label() == "training loss per batch" and len(batches.get_xdata()) == len(result.run.step_losses)
+    assert batches.get_alpha() >= 0.5 and batches.get_linewidth() >= 1, "not too faint to read"
+    assert all(batches.get_zorder() < line.get_zorder() for line in epochs), "under the epoch curves"
+
+
 def test_a_rule_without_momentum_sweeps_lrs_only(tiny):
     result = sweep.sweep_network("mnist-mlp", "adagrad", [0.01, 0.1], data=tiny, epochs=1, batch_size=16)
     assert result.grid.shape == (2, 1) and result.to_json()["momenta"] is None
