@@ -1,9 +1,11 @@
 """Seconds per image of each model on a device: what ``landscape.nets.costs.CPU`` holds, measured
-again and printed beside it. One grid point of a slice (``slice.loss_grid``, 500-image batches as a
-slice evaluates them, on 1,000 images), one forward pass (``slice.losses_at``, a path's point) and
-one copy's training step in a batched sweep (``copies.train_copies``, 16 copies, momentum, batch
-128: the epoch's training time, ``Epoch.seconds``). Each is timed over about ``--seconds`` of work,
-``--repeats`` times alternating between the models, medians.
+again and printed beside it. One grid point of a slice (``slice.loss_grid`` on a line of points,
+500-image batches as a slice evaluates them, on 1,000 images), one forward pass
+(``slice.losses_at``, a path's point) and one copy's training step in a batched sweep
+(``copies.train_copies``, 16 copies, momentum, batch 128: the epoch's training time,
+``Epoch.seconds``). Each is timed over about ``--seconds`` of work,
+``--repeats`` times alternating between the models: medians (and minima, the machine's speed
+when nothing else runs).
 
     python benchmarks/costs.py [--models mlp cnn autoencoder mnist-mlp seed-cnn] [--device cpu]
                                [--repeats 3] [--seconds 3] [--data-dir ../shared/data]
@@ -52,18 +54,18 @@ class Probe:
         x, y = data.normalise(data.val_images[:IMAGES]), data.val_labels[:IMAGES]
         self.batches = list(zip(x.split(EVALUATION_BATCH), y.split(EVALUATION_BATCH)))
         self.images = len(y)
-        self.axis = torch.linspace(-1, 1, 11).tolist()
-        self.rows = max(1, min(11, round(budget / (11 * self.images * guess.grid_point))))
+        self.grid = max(2, min(121, round(budget / (self.images * guess.grid_point))))  # points, on one line
         self.points = max(2, round(budget / (self.images * guess.forward)))
-        self.steps = max(3, round(budget / (COPIES * BATCH * guess.copy_step)))
+        self.steps = max(3, min(len(data.train_labels) // BATCH, round(budget / (COPIES * BATCH * guess.copy_step))))
         self.batchable = not any(True for _ in self.model.buffers())
-        landscape_slice.loss_grid(self.model, self.plane, self.axis[:2], self.axis[:1], self.batches)  # warm-up
+        landscape_slice.loss_grid(self.model, self.plane, [0.0, 0.1], [0.0], self.batches)  # warm-up
         self.times = {"grid_point": [], "forward": [], "copy_step": []}
 
     def measure(self) -> None:
-        grid = seconds(lambda: landscape_slice.loss_grid(self.model, self.plane, self.axis, self.axis[:self.rows],
-                                                         self.batches), self.device)
-        self.times["grid_point"].append(grid / (11 * self.rows * self.images))
+        alphas = torch.linspace(-1, 1, self.grid).tolist()
+        grid = seconds(lambda: landscape_slice.loss_grid(self.model, self.plane, alphas, [0.5], self.batches),
+                       self.device)
+        self.times["grid_point"].append(grid / (self.grid * self.images))
         points = [self.plane.point(0.1 * k, 0.2) for k in range(self.points)]
         forward = seconds(lambda: landscape_slice.losses_at(self.model, points, self.batches), self.device)
         self.times["forward"].append(forward / (self.points * self.images))
@@ -73,14 +75,15 @@ class Probe:
                                data.val_images[:BATCH], data.val_labels[:BATCH], data.mean, data.std, data.name)
             run = copies.train_copies(self.name, "momentum", train, lr=torch.logspace(-3, -1, COPIES),
                                       momentum=0.9, epochs=1, batch_size=BATCH)
-            self.times["copy_step"].append(run.epochs[0].seconds / (COPIES * self.steps * BATCH))
+            self.times["copy_step"].append(run.epochs[0].seconds / (COPIES * len(train.train_labels)))
 
     def report(self) -> str:
         table = costs.CPU[self.name]
         cells = []
         for key, values in self.times.items():
-            measured = f"{statistics.median(values) * 1e6:9.2f}" if values else "        -"
-            cells.append(f"{key} {measured} us (table {getattr(table, key) * 1e6:8.2f})")
+            measured = (f"{statistics.median(values) * 1e6:8.2f} (min {min(values) * 1e6:8.2f})" if values
+                        else "       - (min        -)")
+            cells.append(f"{key} {measured} us, table {getattr(table, key) * 1e6:8.2f}")
         return f"{self.name:12s} " + ", ".join(cells)
 
 

@@ -12,6 +12,10 @@ the points, named by what it is (the centred PCA's explained variance ratio, or 
 share of squared displacement from the start), and each path's largest distance from the plane,
 relative to the path's length.
 
+``plan_slice`` says what a slice will evaluate and how long that is expected to take (``costs``;
+the grid and images are the model's on the device unless given); with ``on_coarse`` a coarse
+slice on every other grid point comes first, and the full grid evaluates only the points it misses.
+
 Buffers (BatchNorm's running statistics) are not coordinates of the plane: the grid is evaluated
 with those of the reference run (the finished run with the lowest final training loss) at the end
 of its training, and each path's real losses with its own run's final buffers.
