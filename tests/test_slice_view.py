@@ -227,8 +227,12 @@ def test_a_coarse_slice_comes_first_and_the_full_grid_evaluates_only_the_points_
 
     monkeypatch.setattr(slice_view.planes, "loss_grid", counted)
     coarse = []
-    result = slice_view.slice_comparison(comparison, tiny, grid=9, evaluation_images=24,
-                                         on_coarse=lambda loss_slice: (coarse.append(loss_slice), events.append("coarse")),
+
+    def handed(loss_slice) -> None:
+        coarse.append(loss_slice)
+        events.append("coarse")
+
+    result = slice_view.slice_comparison(comparison, tiny, grid=9, evaluation_images=24, on_coarse=handed,
                                          progress=lambda done, total: ticks.append((done, total)))
     assert events[:3] == ["grid", "grid", "coarse"], "the coarse training and validation grids, then handed over"
     assert sum(evaluated) == 2 * 9 * 9, "every point of both losses once: the coarse ones are reused"

@@ -111,15 +111,16 @@ class SlicePanel:
 
         def coarse(loss_slice) -> None:
             if self.comparison is comparison:
-                self.result, headline[0] = loss_slice, f"coarse {plan.coarse} x {plan.coarse} picture; {plan.remaining()}"
+                self.result = loss_slice
+                headline[0] = f"coarse {plan.coarse} x {plan.coarse} picture; {plan.remaining()}"
                 self._draw()
                 self.loss.layout.display = None
 
         try:
             result = slice_view.slice_comparison(
                 comparison, self.data, directions=self.directions.value, grid=plan.grid,
-                evaluation_images=self.images.value, status=lambda text: self.status.say(f"{headline[0]}\n{text}", "busy"),
-                progress=self._advance, on_coarse=coarse)
+                evaluation_images=self.images.value, progress=self._advance, on_coarse=coarse,
+                status=lambda text: self.status.say(f"{headline[0]}\n{text}", "busy"))
             if self.comparison is comparison:
                 self.result = result
                 self._draw()

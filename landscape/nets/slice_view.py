@@ -445,12 +445,11 @@ def _refined(model, plane: planes.Plane, alphas: Tensor, betas: Tensor, batches,
     """The full grid's loss given ``coarse``, its loss at every ``stride``-th point: the rows the
     coarse grid misses whole, then the columns it misses of the rows it holds."""
     grid = torch.empty(len(betas), len(alphas), dtype=torch.float64)
-    held = torch.arange(len(betas)) % stride == 0
-    columns, missing = held.nonzero()[:, 0], (~held).nonzero()[:, 0]
-    rows = columns[:, None]
-    grid[rows, columns] = coarse
-    grid[missing] = _loss_grid(model, plane, alphas, betas[missing], batches, counter)
-    grid[rows, missing] = _loss_grid(model, plane, alphas[missing], betas[columns], batches, counter)
+    held = torch.arange(len(betas)) % stride == 0  # the same on both axes: the grid is square
+    on, off = held.nonzero()[:, 0], (~held).nonzero()[:, 0]
+    grid[on[:, None], on] = coarse
+    grid[off] = _loss_grid(model, plane, alphas, betas[off], batches, counter)
+    grid[on[:, None], off] = _loss_grid(model, plane, alphas[off], betas[on], batches, counter)
     return grid
 
 
