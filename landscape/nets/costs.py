@@ -39,7 +39,7 @@ CPU = {  # docs/benchmarks.md, "Slice and sweep defaults" (python benchmarks/cos
 # (grid points per axis, evaluation images) a slice may take, finest first; odd grids, so that a
 # coarse grid of every other point is part of the full one
 SLICE_PRESETS = ((21, 1000), (21, 500), (17, 500), (15, 500), (15, 250), (13, 250), (11, 250), (11, 100),
-                 (9, 100), (7, 100), (5, 50))
+                 (9, 100), (7, 100), (7, 50), (5, 50))
 SLICE_BUDGET = 45.0  # seconds a default slice may take on the table's CPU (under a minute on a laptop)
 DEFAULT_PATHS = 2  # runs the defaults allow for: the tab's and the command's two optimizers
 LONG = 60.0  # seconds: an estimate above this is said as a warning
