@@ -56,8 +56,9 @@ class Probe:
         self.images = len(y)
         self.grid = max(2, min(121, round(budget / (self.images * guess.grid_point))))  # points, on one line
         self.points = max(2, round(budget / (self.images * guess.forward)))
-        self.steps = max(3, min(len(data.train_labels) // BATCH, round(budget / (COPIES * BATCH * guess.copy_step))))
-        self.batchable = not any(True for _ in self.model.buffers())
+        self.batchable = guess.copy_step is not None
+        if self.batchable:
+            self.steps = max(3, min(len(data.train_labels) // BATCH, round(budget / (COPIES * BATCH * guess.copy_step))))
         landscape_slice.loss_grid(self.model, self.plane, [0.0, 0.1], [0.0], self.batches)  # warm-up
         self.times = {"grid_point": [], "forward": [], "copy_step": []}
 
@@ -83,7 +84,8 @@ class Probe:
         for key, values in self.times.items():
             measured = (f"{statistics.median(values) * 1e6:8.2f} (min {min(values) * 1e6:8.2f})" if values
                         else "       - (min        -)")
-            cells.append(f"{key} {measured} us, table {getattr(table, key) * 1e6:8.2f}")
+            guess = getattr(table, key)
+            cells.append(f"{key} {measured} us, table " + ("       -" if guess is None else f"{guess * 1e6:8.2f}"))
         return f"{self.name:12s} " + ", ".join(cells)
 
 

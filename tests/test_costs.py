@@ -19,6 +19,7 @@ def test_a_slice_costs_its_two_grids_and_its_paths_points():
 def test_a_sweep_costs_cells_times_epochs_of_training_and_evaluation():
     assert costs.sweep_seconds(COST, 32, 2, 2000, 1000) == pytest.approx(32 * 2 * (2000 * 5e-4 + 1000 * 2e-4))
     assert costs.sweep_seconds(None, 32, 2, 2000, 1000) is None
+    assert costs.sweep_seconds(costs.CPU["seed-cnn"], 32, 2, 2000, 1000) is None, "its copies cannot be batched"
 
 
 @pytest.mark.parametrize("seconds, words", [(0.2, "1 s"), (7.2, "8 s"), (19.5, "20 s"), (42, "40 s"),

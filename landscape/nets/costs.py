@@ -26,15 +26,15 @@ class Cost:
 
     grid_point: float  # one grid point of a slice (its loss on one image; batched)
     forward: float  # one forward pass (a path's recorded point; a copy's evaluation)
-    copy_step: float  # one copy's training step in a batched sweep
+    copy_step: float | None  # one copy's training step in a batched sweep (None: it cannot be batched)
 
 
-CPU = {  # docs/benchmarks.md, "Slice and sweep defaults" (python benchmarks/costs.py)
-    "mlp": Cost(grid_point=2.6e-6, forward=11e-6, copy_step=45e-6),
-    "cnn": Cost(grid_point=330e-6, forward=250e-6, copy_step=1.0e-3),
-    "autoencoder": Cost(grid_point=31e-6, forward=22e-6, copy_step=80e-6),
-    "seed-cnn": Cost(grid_point=4e-3, forward=4e-3, copy_step=12e-3),
-    "mnist-mlp": Cost(grid_point=0.3e-6, forward=0.9e-6, copy_step=1.1e-6),
+CPU = {  # medians of 5 on the 2-core machine (python benchmarks/costs.py; docs/benchmarks.md, issue 22)
+    "mlp": Cost(grid_point=3.2e-6, forward=9.4e-6, copy_step=34e-6),
+    "cnn": Cost(grid_point=270e-6, forward=270e-6, copy_step=720e-6),
+    "autoencoder": Cost(grid_point=28e-6, forward=18e-6, copy_step=82e-6),
+    "seed-cnn": Cost(grid_point=2.6e-3, forward=1.9e-3, copy_step=None),  # BatchNorm: no batched copies
+    "mnist-mlp": Cost(grid_point=0.17e-6, forward=0.67e-6, copy_step=1.4e-6),
 }
 # (grid points per axis, evaluation images) a slice may take, finest first; odd grids, so that a
 # coarse grid of every other point is part of the full one
@@ -89,8 +89,9 @@ def coarse_stride(grid: int) -> int | None:
 def sweep_seconds(cost: Cost | None, cells: int, epochs: int, train_images: int,
                   validation_images: int) -> float | None:
     """The estimated time of a network sweep: ``cells`` copies trained for ``epochs`` on
-    ``train_images`` and evaluated after each on ``validation_images``; None without a cost."""
-    if cost is None:
+    ``train_images`` and evaluated after each on ``validation_images``; None without a cost (or
+    for a model whose copies cannot be batched)."""
+    if cost is None or cost.copy_step is None:
         return None
     return cells * epochs * (train_images * cost.copy_step + validation_images * cost.forward)
 
