@@ -18,7 +18,7 @@ comparison of sgd+momentum and adam (2 epochs on 2,000 training images, recorded
 at the model's default grid and images on the device (``nets.costs.slice_defaults``), a coarse
 picture first: the estimate said before it, the time to the coarse picture and to the full one.
 
-    python benchmarks/slice_grid.py --defaults [--models mlp cnn autoencoder mnist-mlp]
+    python benchmarks/slice_grid.py --defaults --models mlp cnn autoencoder mnist-mlp [--repeats 3]
 """
 
 from __future__ import annotations
@@ -90,20 +90,23 @@ def compare(name: str, batches: list, device: torch.device, grid: int, rows: int
           f"naive {naive_time:7.2f} s{note}, naive/batched {naive_time / batched_time:5.1f}x")
 
 
-def defaults(name: str, data_dir: Path, device: torch.device) -> None:
-    """Print the default slice's estimate and its measured times to the coarse and the full picture."""
+def defaults(name: str, data_dir: Path, device: torch.device, repeats: int) -> None:
+    """Print the default slice's estimate and its measured times to the coarse and the full picture
+    (medians of ``repeats`` slices of one comparison)."""
     data = datasets.DATASETS[models.MODELS[name].dataset].load(data_dir, device=device, train_size=2000,
                                                               download_missing=False)
     comparison = train.train_and_compare(name, ["sgd+momentum", "adam"], lr={"sgd+momentum": 0.01, "adam": 0.001},
                                          epochs=2, data=data, progress=False, record=True)
     plan = slice_view.plan_slice(comparison, data, coarse=True)
-    coarse = []
-    start = time.perf_counter()
-    slice_view.slice_comparison(comparison, data, on_coarse=lambda _: coarse.append(time.perf_counter() - start))
-    total = time.perf_counter() - start
+    coarse, total = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        slice_view.slice_comparison(comparison, data, on_coarse=lambda _: coarse.append(time.perf_counter() - start))
+        total.append(time.perf_counter() - start)
     print(f"{name:11s} {plan.work()}, {plan.path_points} path points: estimated {plan.seconds():6.1f} s "
-          f"(coarse {plan.coarse} x {plan.coarse}: {plan.seconds(plan.coarse):5.1f} s); measured {total:6.1f} s "
-          f"(coarse: {coarse[0]:5.1f} s)", flush=True)
+          f"(coarse {plan.coarse} x {plan.coarse}: {plan.seconds(plan.coarse):5.1f} s); measured "
+          f"{statistics.median(total):6.1f} s (coarse: {statistics.median(coarse):5.1f} s), medians of {repeats}",
+          flush=True)
 
 
 def main() -> None:
@@ -122,7 +125,7 @@ def main() -> None:
     if args.defaults:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {device}")
         for name in args.models:
-            defaults(name, args.data_dir.parent, device)
+            defaults(name, args.data_dir.parent, device, args.repeats)
         return
     if args.grid < 2 or args.images < 1:
         parser.error("--grid must be at least 2 and --images at least 1")
