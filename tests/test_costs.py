@@ -66,3 +66,9 @@ def test_the_coarse_grid_is_every_strideth_point_of_the_full_one_at_most_eleven(
     if stride is not None:
         coarse = torch.linspace(0, 1, grid)[::stride]
         assert coarse[-1] == 1 and 3 <= len(coarse) <= costs.COARSE_POINTS, "it spans the full grid's square"
+
+
+@pytest.mark.parametrize("count, word, said", [(1, "epoch", "1 epoch"), (2, "epoch", "2 epochs"),
+                                               (1000, "image", "1,000 images"), (0, "cell", "0 cells")])
+def test_counts_are_said_with_their_plural(count, word, said):
+    assert costs.counted(count, word) == said

@@ -108,6 +108,11 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def counted(count: int, word: str) -> str:
+    """``count`` ``word``s, as an estimate says them: "1 epoch", "2 epochs", "1,000 images"."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def estimate(seconds: float | None, work: str, device: str | torch.device) -> str:
     """What a person reads before ``work`` starts (e.g. "21 x 21 points on 500 images"):
     "about 40 s for …"; above ``LONG`` a warning; without an estimate, that none is known."""

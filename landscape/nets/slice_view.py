@@ -146,7 +146,7 @@ class LossSlice:
 
     def colour_label(self, which: str = "train") -> str:
         """What the contour's colours are, on two lines: "training loss\n(1,000 images)"."""
-        return f"{LOSS_NAMES[which]}\n({self.evaluation[f'{which}_images']:,} images)"
+        return f"{LOSS_NAMES[which]}\n({costs.counted(self.evaluation[f'{which}_images'], 'image')})"
 
     def surface(self, which: str = "train") -> Surface:
         """The slice as a surface: the grid's ``which`` loss, interpolated bilinearly between grid
@@ -282,8 +282,8 @@ class SlicePlan:
     def work(self, grid: int | None = None) -> str:
         """"21 x 21 points on 500 images"."""
         grid = grid or self.grid
-        images = (f"{self.train_images:,} images" if self.train_images == self.validation_images else
-                  f"{self.train_images:,} training and {self.validation_images:,} validation images")
+        images = (costs.counted(self.train_images, "image") if self.train_images == self.validation_images else
+                  f"{self.train_images:,} training and {costs.counted(self.validation_images, 'validation image')}")
         return f"{grid} x {grid} points on {images}"
 
     def estimate(self) -> str:

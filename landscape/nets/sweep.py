@@ -72,7 +72,7 @@ class NetworkSweep:
         diverged = int((self.run.diverged_at >= 0).sum())
         where = ("every cell diverged" if best is None else f"best validation loss at lr {best['lr']:.3g}"
                  + ("" if best["momentum"] is None else f", momentum {best['momentum']:.3g}"))
-        return f"{self.run.count} cells in one batched run, {diverged} diverged; {where}"
+        return f"{costs.counted(self.run.count, 'cell')} in one batched run, {diverged} diverged; {where}"
 
     def table(self) -> list[dict]:
         """Tidy rows: one per cell and epoch (a diverged cell's epochs after it diverged hold NaN)."""
@@ -231,8 +231,9 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
     if status is not None:
         train, validation = len(data.train_labels), len(data.val_labels)
         seconds = costs.sweep_seconds(costs.of(model, data.device), grid.cells, epochs, train, validation)
-        status(costs.estimate(seconds, f"{grid.cells} cells x {epochs} epoch{'s' if epochs != 1 else ''} on "
-                                       f"{train:,} training and {validation:,} validation images", data.device))
+        status(costs.estimate(seconds, f"{costs.counted(grid.cells, 'cell')} x {costs.counted(epochs, 'epoch')} on "
+                                       f"{train:,} training and {costs.counted(validation, 'validation image')}",
+                              data.device))
     rows = grid.rows()
     run = copies.train_copies(model, spec, data, lr=rows["lr"], momentum=rows.get("momentum"), epochs=epochs,
                               batch_size=batch_size, seed=seed, schedule=schedule, progress=progress,
