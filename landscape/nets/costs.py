@@ -5,8 +5,8 @@ What is known lives in one table, ``CPU``: for each model, seconds per image on 
 the project's 2-core machine with ``python benchmarks/costs.py`` (docs/benchmarks.md): one grid
 point of a slice (``slice.loss_grid``), one forward pass of one model (a path's recorded point,
 ``slice.losses_at``; a copy's evaluation in a sweep), one copy's training step in a batched sweep
-(``copies.train_copies``). A laptop's CPU is usually at least as fast, so an estimate is an upper
-guess there. No GPU has been measured: on one there is no estimate, and a slice takes the full
+(``copies.train_copies``). A laptop's CPU is usually at least as fast, so an estimate is usually
+an upper guess there. No GPU has been measured: on one there is no estimate, and a slice takes the full
 grid (``SLICE_PRESETS[0]``).
 """
 
@@ -29,7 +29,7 @@ class Cost:
     copy_step: float | None  # one copy's training step in a batched sweep (None: it cannot be batched)
 
 
-CPU = {  # the largest median of 5 of three runs on the 2-core machine (python benchmarks/costs.py;
+CPU = {  # the largest of the runs' medians on the 2-core machine (python benchmarks/costs.py;
     # docs/benchmarks.md, issue 22): the machine is shared, and its speed varies by up to 1.5x
     "mlp": Cost(grid_point=4.0e-6, forward=10e-6, copy_step=40e-6),
     "cnn": Cost(grid_point=410e-6, forward=340e-6, copy_step=1.0e-3),
