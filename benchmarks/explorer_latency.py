@@ -1,5 +1,7 @@
 """The explorer, driven from Python: slider change -> frame drawn (without frames drawn ahead),
-and the first computation for a new start and for each new surface; the Real networks tab's sweep
+also with a step's arrows shown, and ▶ (one iteration on) with them; the first computation for a
+new start and for each new surface (the sweep records every row's optimizer state); the Real
+networks tab's sweep
 sliders (a cell's picture looked up once drawn, and drawn on a miss). Targets: median slider
 update <= 50 ms; first computation for a new surface or start <= 1 s. In the browser:
 benchmarks/explorer_browser.py.
@@ -37,6 +39,22 @@ def main() -> None:
             explorer.controls.momentum.value = momentum
             explorer.wait()
             slider.append(time.perf_counter() - start)
+    explorer.vectors.value = "nesterov"  # its 4 arrows, from the cell's recorded state
+    explorer.iteration.value = 60
+    explorer.wait()
+    with_arrows, step_on = [], []
+    for lr in lrs:
+        explorer.controls.lr.value = lr
+        explorer.wait()
+        start = time.perf_counter()
+        explorer.controls.momentum.value = momenta[len(momenta) // 2 + len(with_arrows) % 2]
+        explorer.wait()
+        with_arrows.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        explorer.forward.click()
+        explorer.wait()
+        step_on.append(time.perf_counter() - start)
+    explorer.vectors.value = ""
     new_start = []
     for x, y in [(0.3, 1.0), (-1.5, 1.2), (1.6, -0.8), (0.0, -1.2), (1.0, 1.0)]:
         start = time.perf_counter()
@@ -50,8 +68,8 @@ def main() -> None:
         explorer.wait()
         new_surface[name] = time.perf_counter() - start
     specs, surface = ["sgd", "momentum", "nesterov", "adam"], surfaces.get("two-well")
-    separate, together = [], []
-    for _ in range(5):  # the explorer's precomputation, alternating the two ways
+    separate, together, recorded = [], [], []
+    for _ in range(5):  # the explorer's precomputation, alternating the ways
         start = time.perf_counter()
         for spec in specs:
             trajectory.sweep(surface, spec, app.LEARNING_RATES, app.MOMENTA if spec != "sgd" else None, steps=150)
@@ -59,11 +77,18 @@ def main() -> None:
         start = time.perf_counter()
         trajectory.sweeps(surface, specs, app.LEARNING_RATES, app.MOMENTA, steps=150)
         together.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        trajectory.sweeps(surface, specs, app.LEARNING_RATES, app.MOMENTA, steps=150, record_state=True)
+        recorded.append(time.perf_counter() - start)
     print(f"the 4 grids one by one: median {statistics.median(separate):.3f} s; stepped together "
           f"(trajectory.sweeps): {statistics.median(together):.3f} s "
-          f"({statistics.median(separate) / statistics.median(together):.2f}x)")
+          f"({statistics.median(separate) / statistics.median(together):.2f}x); recording the optimizers' "
+          f"state (the explorer's): {statistics.median(recorded):.3f} s")
     print(f"slider change -> figure updated (JPEG frame ready): median {statistics.median(slider) * 1e3:.1f} ms, "
           f"p90 {sorted(slider)[int(0.9 * len(slider))] * 1e3:.1f} ms over {len(slider)} changes")
+    print(f"with nesterov's arrows: slider change median {statistics.median(with_arrows) * 1e3:.1f} ms, max "
+          f"{max(with_arrows) * 1e3:.1f} ms; ▶ (one iteration on) median {statistics.median(step_on) * 1e3:.1f} ms, "
+          f"max {max(step_on) * 1e3:.1f} ms over {len(step_on)}")
     work = f"4 optimizers x {len(app.LEARNING_RATES)} lr x {len(app.MOMENTA)} momenta x 150 steps"
     print(f"new start ({work}, figure reused): median {statistics.median(new_start):.2f} s, "
           f"max {max(new_start):.2f} s over {len(new_start)}")

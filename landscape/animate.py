@@ -1,10 +1,13 @@
 """Animations of trajectories, and GIF export for lecture slides.
 
 Frames are drawn with blitting: the contours, minima, axes and legend are rendered once as a
-background; each frame restores it, draws only the growing paths, their start markers, the loss
-curves, and puts the legend's and the counter box's saved pixels back on top. Other runs on
-the same surface (another learning rate, another start) are shown without redrawing the figure
-(``set_runs`` redraws only the legend). The notebook shows the same frames (``TrajectoryAnimation.frame``).
+background; each frame restores it, draws only the growing paths, the minima over them, the
+start markers, the loss curves (a ✖ where a run blew up), and puts the legend's and the counter
+box's saved pixels back on top. Other runs on the same surface (another learning rate, another
+start) are shown without redrawing the figure (``set_runs`` redraws only the legend, placed for
+the runs shown). The notebook shows the same frames (``TrajectoryAnimation.frame_image``).
+With ``vectors`` (a run's spec) each frame also draws the arrows of that run's step from the
+frame's point (``anatomy``, ``draw.StepArrows``) and their key in the loss panel.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import numpy as np
 from PIL import GifImagePlugin, Image, ImageChops
 
 from . import draw
+from .anatomy import anatomy
 from .files import atomic_path, check_writable
+from .optim import parse, parse_list
 from .surfaces import Surface
 from .trajectory import Trajectories, compare
 
@@ -45,17 +50,14 @@ def _check_size(size) -> tuple[int, int]:
     return size
 
 
-# where the legend may go (the iteration counter holds the lower right corner), in preference order
-LEGEND_PLACES = ("upper right", "upper left", "lower left", "center left", "center right", "upper center",
-                 "lower center")
-
-
 class TrajectoryAnimation:
-    """Paths growing step by step on the lecture figure, with a live iteration counter."""
+    """Paths growing step by step on the lecture figure (``draw.lecture_figure``: ``text_size``
+    "projector" for larger text), with a live iteration counter."""
 
     def __init__(self, surface: Surface, trajectories: Sequence[Trajectories], *,
                  size: tuple[int, int] = (960, 540), stride: int = 1,
-                 loss: bool = True, title: str | None = None, dpi: float | None = None):
+                 loss: bool = True, title: str | None = None, dpi: float | None = None,
+                 text_size: str = "normal", vectors: str | None = None):
         if not trajectories:
             raise ValueError("nothing to animate: no trajectories")
         _check_size(size)
@@ -63,64 +65,65 @@ class TrajectoryAnimation:
         self.surface, self.trajectories = surface, list(trajectories)
         self.last_point = max(t.last_point for t in self.trajectories)
         drawn = draw.lecture_figure(surface, self.trajectories, loss=loss, size=size, title=title,
-                                    animated=True, dpi=dpi)
+                                    animated=True, dpi=dpi, text_size=text_size)
+        self.text_size = text_size
         self.figure = drawn.figure
         self.paths, self.starts, self.losses = drawn.path_lines, drawn.start_markers, drawn.loss_lines
+        self.blow_ups, self.minima = drawn.blow_ups, drawn.minima_markers
+        self.colours = draw.run_colours(self.trajectories)
+        self.loss_limits = draw.loss_limits(surface, self.trajectories) if loss else None  # the panel's
         self.canvas = self.figure.canvas  # Agg, outside pyplot (draw.PlainFigure)
         contour_axes = self.figure.axes[0]
+        self._key_axes = self.figure.axes[1] if loss else contour_axes
+        self.vectors: str | None = None  # whose step's arrows are drawn (a spec's text)
+        self.arrows: draw.StepArrows | None = None
         # a static dark box in the background, plain animated text on it (cheap to redraw)
         self._counter_box = contour_axes.text(
             0.98, 0.02, f"iteration {self._iteration(self.last_point)}", transform=contour_axes.transAxes, ha="right",
-            va="bottom", fontsize=12, color=(0, 0, 0, 0), bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
-        self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes,
-                                         ha="right", va="bottom", fontsize=12, color="white",
-                                         animated=True)
+            va="bottom", fontsize=draw.font_size("counter", text_size), color=(0, 0, 0, 0),
+            bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
+        self.counter = contour_axes.text(0.98, 0.02, "", transform=contour_axes.transAxes, ha="right", va="bottom",
+                                         fontsize=draw.font_size("counter", text_size), color="white", animated=True)
         self.legend = contour_axes.get_legend()
         self.legend.set_animated(True)  # its '[iterations]' change when the runs are swapped
         self.canvas.draw()
         self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
-        self._place_legend()
+        self._under_legend = self._without_legend  # and the arrows' key, when there is one
+        self._legend_place = self._place_legend()
         self._draw_background()
+        if vectors is not None:
+            self.set_vectors(vectors)
 
-    def _place_legend(self) -> None:
-        """Put the legend where it covers fewest points of the whole paths, in a corner or at an
-        edge's centre (anchored there, so longer labels later grow inwards), never in the counter's
-        corner; it stays there while the paths grow and when other runs are swapped in."""
-        renderer, axes = self.canvas.get_renderer(), self.figure.axes[0]
-        width = self.legend.get_window_extent(renderer).width
-        if width > 0.96 * axes.bbox.width:  # long specs: a smaller font, so that it fits the axes
-            for text in self.legend.get_texts():
-                text.set_fontsize(text.get_fontsize() * 0.96 * axes.bbox.width / width)
-        counter = self._counter_box.get_window_extent(renderer)
-        points = np.concatenate([line.get_xydata()[np.isfinite(line.get_xydata()).all(1)]
-                                 for line, _, _ in self.paths] or [np.zeros((0, 2))])
-        pixels = axes.transData.transform(points) if len(points) else points
-
-        def covered(place: str) -> int:
-            self.legend.set_loc(place)
-            box = self.legend.get_window_extent(renderer)
-            hidden = int(((pixels[:, 0] >= box.x0) & (pixels[:, 0] <= box.x1)
-                          & (pixels[:, 1] >= box.y0) & (pixels[:, 1] <= box.y1)).sum())
-            return hidden + (len(pixels) + 1) * box.overlaps(counter)  # over the counter: last resort
-
-        self.legend.set_loc(min(LEGEND_PLACES, key=covered))  # the first of equals: upper right
+    def _place_legend(self) -> tuple[str, str]:
+        """Place the legend for the runs shown (``draw.place_legend``), off the counter's box:
+        the same runs get the same place whatever was shown before; it stays while the paths grow."""
+        renderer = self.canvas.get_renderer()
+        clear = [self._counter_box.get_window_extent(renderer)]
+        if self.arrows is not None:  # nor the arrows' key
+            clear.append(self.arrows.key.get_window_extent(renderer))
+        return draw.place_legend(self.legend, self.trajectories, self.minima,
+                                 None if self.loss_limits is None else self.figure.axes[1], keep_clear=clear)
 
     def _draw_background(self) -> None:
-        """The frames' background: the figure plus the legend for the current runs (placed
-        once, see ``_place_legend``); and the pixels of the legend and the counter box, which each frame puts
-        back over the paths (re-rendering the legend's text cost 30 ms a frame)."""
-        self.canvas.restore_region(self._without_legend)
+        """The frames' background: the figure (with the arrows' key, see ``set_vectors``) plus the
+        legend for the current runs (placed by ``_place_legend``); and the pixels of the legend,
+        the key and the counter box, which each frame puts back over the paths (re-rendering the
+        legend's text cost 30 ms a frame)."""
+        self.canvas.restore_region(self._under_legend)
+        keys = [self.legend] + ([self.arrows.key] if self.arrows is not None else [])
         self.figure.draw_artist(self.legend)
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._on_top = [self.canvas.copy_from_bbox(artist.get_window_extent())
-                        for artist in (self.legend, self._counter_box.get_bbox_patch())]
+                        for artist in (*keys, self._counter_box.get_bbox_patch())]
 
     def can_show(self, trajectories: Sequence[Trajectories]) -> bool:
         """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
-        rows and points as the ones drawn."""
+        rows and points as the ones drawn, on the same loss axis (``draw.loss_limits``: a run
+        that blows up needs the taller one)."""
         return len(trajectories) == len(self.trajectories) and all(
             new.surface is self.surface and (new.rows, new.last_point) == (old.rows, old.last_point)
-            for new, old in zip(trajectories, self.trajectories))
+            for new, old in zip(trajectories, self.trajectories)) and (
+            self.loss_limits is None or draw.loss_limits(self.surface, trajectories) == self.loss_limits)
 
     def set_runs(self, trajectories: Sequence[Trajectories]) -> None:
         """Show other runs of the same optimizers on the same surface (another lr, momentum or
@@ -128,18 +131,55 @@ class TrajectoryAnimation:
         if not self.can_show(trajectories):
             raise ValueError(f"these runs need a new animation: expected {len(self.trajectories)} "
                              f"runs on {self.surface.name} with these (rows, last point): "
-                             f"{[(t.rows, t.last_point) for t in self.trajectories]}")
+                             f"{[(t.rows, t.last_point) for t in self.trajectories]}, and losses "
+                             f"in {self.loss_limits}")
         self.trajectories = list(trajectories)
         rows = [(t, r) for t in self.trajectories for r in range(t.rows)]
-        self.paths, self.starts, self.losses = (
+        self.paths, self.starts, self.losses, self.blow_ups = (
             [(artist, t, r) for (artist, _, _), (t, r) in zip(artists, rows)]
-            for artists in (self.paths, self.starts, self.losses))
-        labels = [runs.label() for runs in self.trajectories]
+            for artists in (self.paths, self.starts, self.losses, self.blow_ups))
+        if self.arrows is not None:
+            self.arrows.anatomy = anatomy(self._run_named(self.vectors))
+        labels, colours = [runs.label() for runs in self.trajectories], draw.run_colours(self.trajectories)
         texts = self.legend.get_texts()
-        if labels != [text.get_text() for text in texts]:  # else the background shows them already
-            for text, label in zip(texts, labels):
-                text.set_text(label)
-            self._draw_background()
+        shown = labels == [text.get_text() for text in texts] and colours == self.colours
+        for text, label in zip(texts, labels):
+            text.set_text(label)
+        place, self._legend_place = self._legend_place, self._place_legend()
+        if shown and place == self._legend_place:
+            return  # the background shows them already
+        if colours != self.colours:  # shades follow the learning rates
+            self.colours = colours
+            colour_of = {id(runs): colour for runs, colour in zip(self.trajectories, colours)}
+            for artist, runs, _ in (*self.paths, *self.starts, *self.losses, *self.blow_ups):
+                artist.set_color(colour_of[id(runs)])
+            for handle, colour in zip(self.legend.legend_handles, colours):
+                handle.set_color(colour)
+        self._draw_background()
+
+    def _run_named(self, vectors: str) -> Trajectories:
+        """The run whose spec's text is ``vectors``."""
+        for runs in self.trajectories:
+            if runs.spec is not None and runs.spec.text == vectors:
+                return runs
+        raise ValueError(f"Invalid vectors: {vectors!r} is none of the runs "
+                         f"{', '.join(runs.spec.text for runs in self.trajectories if runs.spec is not None)}")
+
+    def set_vectors(self, vectors: str | None) -> None:
+        """Draw the arrows of the step from each frame's point of the run whose spec's text is
+        ``vectors`` (e.g. 'adam'; its run recorded with ``record_state=True``), their key in the
+        loss panel; None: no arrows."""
+        chosen = None if vectors is None else anatomy(self._run_named(vectors))
+        if self.arrows is not None:
+            self.arrows.remove()
+        self.vectors = vectors
+        self.arrows = None if chosen is None else draw.StepArrows(self.figure.axes[0], chosen, self._key_axes)
+        self.canvas.restore_region(self._without_legend)
+        if self.arrows is not None:  # drawn once here, not with the legend at every swap of runs
+            self.figure.draw_artist(self.arrows.key)
+        self._under_legend = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._legend_place = self._place_legend()
+        self._draw_background()
 
     def data_point(self, x: float, y: float) -> tuple[float, float] | None:
         """The surface point under pixel (x, y) of a frame (from its top left), or None when the
@@ -170,6 +210,9 @@ class TrajectoryAnimation:
             end = min(point, trajectory.last_point) + 1
             line.set_data(trajectory.points[:end, row, 0].numpy(), trajectory.points[:end, row, 1].numpy())
             self.figure.draw_artist(line)
+        for marker in self.minima:  # no path hides a minimum
+            self.figure.draw_artist(marker)
+        factor = None if self.arrows is None else self.arrows.draw(point)  # under the start markers
         for marker, trajectory, row in self.starts:
             marker.set_data(trajectory.points[:1, row, 0].numpy(), trajectory.points[:1, row, 1].numpy())
             self.figure.draw_artist(marker)
@@ -177,8 +220,16 @@ class TrajectoryAnimation:
             end = min(point, trajectory.last_point) + 1
             line.set_data(trajectory.iteration_of_point[:end].numpy(), draw.loss_curve(trajectory)[:end, row])
             self.figure.draw_artist(line)
+        for marker, trajectory, row in self.blow_ups:  # once the run has blown up
+            last = draw.blow_up(trajectory, row)
+            if last is not None and last < point:
+                marker.set_data(trajectory.iteration_of_point[last:last + 1].numpy(),
+                                draw.loss_curve(trajectory)[last:last + 1, row])
+                self.figure.draw_artist(marker)
         for region in self._on_top:
             self.canvas.restore_region(region)
+        if self.arrows is not None:
+            self.arrows.draw_title(factor)
         self.counter.set_text(f"iteration {self._iteration(point)}")
         self.figure.draw_artist(self.counter)
         width, height = self.canvas.get_width_height()
@@ -213,9 +264,14 @@ def gif_fps(fps: float) -> float:
     return 100 / gif_delay(fps)
 
 
+MAX_FRAMES = 10_000  # frames in one GIF: minutes to encode, and far more than a slide shows
+
+
 def check_gif_options(path: str | os.PathLike, *, fps: float = 15, loop: int = 0, stride: int = 1,
-                      size: tuple[int, int] = (960, 540)) -> None:
-    """``ValueError`` for anything ``export_gif`` would refuse, before any work is done."""
+                      size: tuple[int, int] = (960, 540), text_size: str = "normal",
+                      steps: int | None = None) -> None:
+    """``ValueError`` for anything ``export_gif`` would refuse, before any work is done; with
+    ``steps``, also a GIF of more than ``MAX_FRAMES`` frames at ``stride``."""
     if Path(path).suffix.lower() != ".gif":
         raise ValueError(f"Invalid path: {str(path)!r} (a GIF is written to a name ending in .gif)")
     check_writable(path)
@@ -223,6 +279,12 @@ def check_gif_options(path: str | os.PathLike, *, fps: float = 15, loop: int = 0
     _check_loop(loop)
     _positive_int("stride", stride)
     _check_size(size)
+    draw.text_scale(text_size)
+    if steps is not None:
+        frames = -(-_positive_int("steps", steps) // stride) + 1
+        if frames > MAX_FRAMES:
+            raise ValueError(f"Invalid stride: {steps:,} steps at stride {stride} make {frames:,} frames (at most "
+                             f"{MAX_FRAMES:,}: a stride of {-(-steps // (MAX_FRAMES - 1))} or more)")
 
 
 def write_gif(path: str | os.PathLike, frames: Iterable[np.ndarray | Image.Image], *, fps: float = 15,
@@ -293,23 +355,52 @@ def _write_frame(file, image: Image.Image, offset: tuple[int, int], options: dic
 def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[str] | None = None, *,
                trajectories: Sequence[Trajectories] | None = None, lr=0.01, steps: int = 150,
                fps: float = 15, stride: int = 1, size: tuple[int, int] = (960, 540),
-               loop: int = 0, loss: bool = True, title: str | None = None,
+               loop: int = 0, loss: bool = True, title: str | None = None, vectors: str | None = None,
+               text_size: str = "normal",
                progress: Callable[[int, int], None] | None = None, **run_options) -> str:
     """Animate optimizers on a surface and write the GIF (16:9 by default) atomically.
 
     Either ``optimizers`` (specs, run here with ``lr``, ``steps`` and ``run_options``) or
-    precomputed ``trajectories``. Every option is checked before any work (``check_gif_options``).
+    precomputed ``trajectories``. ``vectors``, one of the specs, draws the arrows of its step at
+    each frame's point (``TrajectoryAnimation.set_vectors``; given trajectories must be recorded
+    with ``record_state=True``). ``text_size`` "projector" makes every text larger
+    (``draw.TEXT_SIZES``). Every option is checked before any work (``check_gif_options``).
     Frames are drawn and encoded one at a time (memory does not grow with their number);
     ``progress(done, total)`` is called after each frame. The GIF plays at ``gif_fps(fps)``.
     Returns the path written.
     """
-    check_gif_options(path, fps=fps, loop=loop, stride=stride, size=size)
+    check_gif_options(path, fps=fps, loop=loop, stride=stride, size=size, text_size=text_size,
+                      steps=steps if trajectories is None else max(t.last_point for t in trajectories))
     if trajectories is None:
         if not optimizers:
             raise ValueError("nothing to animate: give optimizers or trajectories")
-        trajectories = compare(surface, list(optimizers), lr=lr, steps=steps, **run_options)
+        specs = parse_list(list(optimizers))
+        draw.check_runs(len(specs))  # before any run
+        if vectors is not None and parse(vectors) not in specs:
+            raise ValueError(f"Invalid vectors: {vectors!r} is none of the optimizers "
+                             f"{', '.join(spec.text for spec in specs)}")
+        trajectories = compare(surface, specs, lr=lr, steps=steps, record_state=vectors is not None,
+                               **run_options)
     animation = TrajectoryAnimation(surface, trajectories, size=size, stride=stride, loss=loss,
-                                    title=title)
-    write_gif(path, animation.frame_images(progress), fps=fps, loop=loop,
-              last=animation.frame_image(animation.last_point))
+                                    title=title, text_size=text_size,
+                                    vectors=None if vectors is None else parse(vectors).text)
+    write_gif(path, animation.frame_images(progress), fps=fps, loop=loop, last=_palette_frame(animation))
     return str(path)
+
+
+def _palette_frame(animation: TrajectoryAnimation) -> Image.Image:
+    """What the GIF's palette is taken from: the last frame (every path); with arrows, also the
+    frame before (the last point takes no step, so shows none) and a band of the arrows' colours,
+    so that the palette keeps them however few pixels they cover."""
+    last = animation.frame_image(animation.last_point)
+    if animation.arrows is None or animation.last_point == 0:
+        return last
+    colours = [draw.ARROW_STYLES[kind]["color"] for kind in animation.arrows.anatomy.kinds]
+    band = last.height // 4
+    both = Image.new("RGB", (2 * last.width, last.height + band))
+    both.paste(last)
+    both.paste(animation.frame_image(animation.last_point - 1), (last.width, 0))
+    for index, colour in enumerate(colours):
+        width = 2 * last.width // len(colours)
+        both.paste(colour, (index * width, last.height, (index + 1) * width, last.height + band))
+    return both

@@ -3,6 +3,7 @@
     python -m landscape gif --surface two-well --optimizers sgd,momentum,nesterov,adam \\
         --lr 0.05 --out gifs/two_well.gif
     python -m landscape gif --surface quadratic --optimizers gd@0.01,gd@0.1,gd@0.21 --out lr.gif
+    python -m landscape gif --surface two-well --optimizers momentum,adam --vectors adam --out adam.gif
     python -m landscape phase --surface quadratic --optimizer momentum --out phase.png
     python -m landscape lecture --out gifs/
     python -m landscape app [--setting exercise1.json] [--port 8866]
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from contextlib import contextmanager
 
@@ -25,15 +27,13 @@ import matplotlib
 
 from . import optim, surfaces
 from .files import Terminated, termination_raises
-from .schedules import SCHEDULES
+from .schedules import SCHEDULES, SUMMARIES
+
+SCHEDULE_HELP = ", ".join(f"{name} ({SUMMARIES[name]})" for name in SCHEDULES if name != "none")
 
 DATA_DEFAULTS = {"dataset": "cifar10", "batch_size": 128, "seed": 0, "device": "auto"}
 # a network sweep's options that are None unless given (so a surface's sweep can refuse them)
 NETWORK_SWEEP_DEFAULTS = {**DATA_DEFAULTS, "epochs": 2, "overwrite": False}
-# requests beyond these are refused, saying their size (10**6 steps of one optimizer: minutes)
-MAX_STEPS = 100_000
-MAX_FRAMES = 10_000
-MAX_GRID_BYTES = 2e9  # the trajectories of a phase diagram: (steps + 1) x runs x 3 float64
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,7 +77,8 @@ def _point(text: str) -> tuple[float, float]:
 
 
 # a surface sweep's options (a network's sweep refuses them)
-SURFACE_OPTIONS = (("--steps", int, "iterations (300)"), ("--tolerance", _number, "convergence tolerance (0.001)"),
+SURFACE_OPTIONS = (("--steps", int, "iterations (300)"), ("--tolerance", _number,
+                   "distance from a minimum that counts as arrived (default: the surface's, 1%% of its view)"),
                    ("--start", _point, "start point x,y (default: the surface's)"))
 
 
@@ -99,12 +100,6 @@ def _grid(lr_range: tuple[float, float, int], momentum_range: tuple[float, float
         return Grid.from_ranges(lr_range, momentum_range)
     except ValueError as error:
         raise ValueError(f"Invalid --{error}") from None
-
-
-def _check_steps(steps: int) -> int:
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"Invalid steps: {steps:,} (expected 1 to {MAX_STEPS:,} iterations)")
-    return steps
 
 
 def _check_start(surface, start: tuple[float, float]) -> tuple[float, float]:
@@ -170,19 +165,20 @@ def _show_rule(args) -> None:
 
 
 def _gif(args) -> None:
+    from . import draw
     from .animate import check_gif_options, export_gif, gif_fps
 
     surface = surfaces.get(args.surface)
     specs = optim.parse_list(args.optimizers)
-    check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size)
-    frames = -(-_check_steps(args.steps) // args.stride) + 1
-    if frames > MAX_FRAMES:
-        raise ValueError(f"Invalid stride: {args.steps:,} steps at stride {args.stride} make "
-                         f"{frames:,} frames (at most {MAX_FRAMES:,}: use --stride "
-                         f"{-(-args.steps // (MAX_FRAMES - 1))} or more)")
+    if args.vectors is not None and optim.parse(args.vectors) not in specs:
+        raise ValueError(f"Invalid --vectors: {args.vectors!r} is none of --optimizers "
+                         f"{', '.join(spec.text for spec in specs)}")
+    check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size,
+                      text_size=args.text_size, steps=args.steps)
     options = dict(lr=surface.default_lr if args.lr is None else _check_learning_rates(args.lr),
                    steps=args.steps, fps=args.fps, stride=args.stride, size=args.size,
-                   loop=args.loop, loss=not args.no_loss, seed=args.seed)
+                   loop=args.loop, loss=not args.no_loss, seed=args.seed, vectors=args.vectors,
+                   text_size=args.text_size)
     if args.start is not None:
         options["starts"] = [_check_start(surface, args.start)]
     if args.momentum is not None:
@@ -190,12 +186,15 @@ def _gif(args) -> None:
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
     if args.schedule != "none":
-        options.update(schedule=args.schedule, title=f"{surface.formula}   (η: {args.schedule} schedule)")
+        options.update(schedule=args.schedule, title=draw.title(surface, args.schedule))
+    frames = []  # what the frame counter counted
+
     with _progress_bar() as advance:
-        path = export_gif(args.out, surface, specs, progress=advance, **options)
+        path = export_gif(args.out, surface, specs, progress=lambda done, total: (advance(done, total),
+                                                                                  frames.append(done)), **options)
     fps = gif_fps(args.fps)
     note = "" if fps == args.fps else f" (asked {args.fps:g}; GIF delays are whole 1/100 s, at least 2)"
-    print(f"wrote {path}: {frames} frames at {fps:.3g} fps{note}")
+    print(f"wrote {path}: {frames[-1]} frames at {fps:.3g} fps{note}")
 
 
 def _phase(args) -> None:
@@ -212,21 +211,14 @@ def _phase(args) -> None:
     if given:
         raise ValueError(f"{', '.join(given)} applies to a network's sweep (--model), not a surface's (--surface)")
     steps = 300 if args.steps is None else args.steps
-    tolerance = 1e-3 if args.tolerance is None else args.tolerance
     check_writable(args.out)
     optim.parse(args.optimizer)
     grid = _grid(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
-    lr_count, m_count = grid.shape
-    size = 24 * lr_count * m_count * (_check_steps(steps) + 1)
-    if size > MAX_GRID_BYTES:
-        raise ValueError(f"Invalid grid: {lr_count:,} lrs x {m_count:,} momenta x {steps + 1:,} "
-                         f"points would hold {size / 1e9:,.1f} GB of trajectories (at most "
-                         f"{MAX_GRID_BYTES / 1e9:g} GB: fewer --lrs, --momenta or --steps)")
     surface = surfaces.get(args.surface)
     if args.start is not None:
         _check_start(surface, args.start)
     runs = sweep(surface, args.optimizer, grid.lrs, grid.momenta, start=args.start, steps=steps,
-                 tolerance=tolerance, schedule=args.schedule)
+                 tolerance=args.tolerance, schedule=args.schedule)
     ax = phase_diagram(runs)
     with atomic_path(args.out) as temporary:
         ax.figure.savefig(temporary, format=args.out.rsplit(".", 1)[-1] if "." in args.out else "png")
@@ -256,7 +248,7 @@ def _network_sweep(args) -> None:
 
 def _compare(args) -> None:
     from .nets.report import summary_text
-    from .nets.train import train_and_compare
+    from .nets.train import interrupted_folder, train_and_compare
 
     specs = optim.parse_list(args.optimizers)
     try:
@@ -265,16 +257,14 @@ def _compare(args) -> None:
                                    batch_size=args.batch_size, train_size=args.train_size,
                                    val_size=args.val_size, seed=args.seed, device=args.device, amp=args.amp,
                                    data_dir=args.data_dir, out=args.out, overwrite=args.overwrite)
-    except KeyboardInterrupt:  # before training (loading data) or while saving: nothing was written
-        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as interruption:  # before training (loading data) or while saving
+        _stopped(interruption, f"nothing written; {args.out} is as it was")
     print(summary_text(result.summary()))
-    if result.interrupted:  # exit 130, as an interrupted command should, after saving what finished
-        finished = [run.optimizer for run in result.runs if run.status == "finished"]
-        print(f"interrupted: wrote {args.out}/comparison.json, .csv, .png with the finished runs "
-              f"({', '.join(finished) or 'none'}); the others are marked interrupted or not started",
-              file=sys.stderr)
-        raise SystemExit(130)
+    if result.interrupted:  # the finished runs beside --out, never over an earlier comparison
+        kept = (f"wrote the runs that completed ({', '.join(result.completed)}) to {interrupted_folder(args.out)}/"
+                f"comparison.json, .csv, .png" if result.completed else "no run completed: nothing written")
+        print(f"interrupted ({result.interrupted}): {kept}; {args.out} is as it was", file=sys.stderr)
+        raise SystemExit(143 if result.interrupted == "SIGTERM" else 130)
     print(f"wrote {args.out}/comparison.json, .csv, .png")
 
 
@@ -297,8 +287,8 @@ def _slice(args) -> None:
         comparison = train_and_compare(model, specs, epochs=args.epochs, lr=args.lr,
                                        batch_size=args.batch_size, seed=args.seed, device=device, data=data,
                                        record=True, record_every=args.record_every, schedule=args.schedule)
-        if comparison.interrupted:  # the trainer kept what finished; a slice needs every run
-            raise KeyboardInterrupt
+        if comparison.interrupted:  # the trainer kept what completed; a slice needs every run
+            raise Terminated() if comparison.interrupted == "SIGTERM" else KeyboardInterrupt()
         print(summary_text(comparison.summary()))
         plan = slice_view.plan_slice(comparison, data, grid=args.grid, evaluation_images=args.evaluation_images)
         print(f"slice: {plan.estimate()}")
@@ -310,8 +300,7 @@ def _slice(args) -> None:
         print("drawing slice.png and slice.gif …")
         result.save(args.out, overwrite=args.overwrite)
     except KeyboardInterrupt as interruption:
-        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
-        raise SystemExit(143 if isinstance(interruption, Terminated) else 130) from None
+        _stopped(interruption, f"nothing written; {args.out} is as it was")
     for note in result.notes:
         print(f"note: {note}")
     if result.explained_variance is not None:
@@ -325,7 +314,7 @@ def _lecture(args) -> None:
     from .lecture import render_all
 
     with _progress_bar() as advance:
-        render_all(args.out, progress=advance)
+        render_all(args.out, progress=advance, text_size=args.text_size)
 
 
 def _training_arguments(command: argparse.ArgumentParser, epochs: int) -> None:
@@ -355,8 +344,7 @@ def _data_arguments(command, defaults: bool = True) -> None:
                          help=f"default {DATA_DEFAULTS['batch_size']}")
     if defaults:
         command.add_argument("--schedule", default="none", choices=SCHEDULES,
-                             help="the lr from epoch to epoch: step (x0.1 every third of the run), cosine, "
-                                  "plateau (x0.1 when the validation loss stops falling)")
+                             help=f"the lr from epoch to epoch: {SCHEDULE_HELP} (the validation loss)")
     command.add_argument("--train-size", type=int, help="training images (default: all)")
     command.add_argument("--val-size", type=int, help="validation images from the test batch (default 1000)")
     command.add_argument("--seed", type=int, default=default("seed"), help=f"default {DATA_DEFAULTS['seed']}")
@@ -376,6 +364,8 @@ def _app(arguments) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .draw import TEXT_SIZES
+
     root = _Parser(prog="python -m landscape",
                    description="2-D loss landscapes and the optimizers that walk them.")
     commands = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -404,13 +394,18 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--batch-size", type=int, help="minibatch size on the stochastic surface "
                                                    "(every optimizer but gd)")
     gif.add_argument("--schedule", default="none", choices=SCHEDULES,
-                     help="the lr from iteration to iteration: step (x0.1 every third of the steps), cosine "
-                          "(to 0 at the last step), plateau (x0.1 when the loss stops falling)")
+                     help=f"the lr from iteration to iteration: {SCHEDULE_HELP}")
     gif.add_argument("--fps", type=_number, default=15.0)
     gif.add_argument("--stride", type=int, default=1, help="iterations per frame")
     gif.add_argument("--size", type=_size, default=(960, 540), help="WIDTHxHEIGHT, 16:9 for slides")
     gif.add_argument("--loop", type=int, default=0, help="0 loops forever")
     gif.add_argument("--no-loss", action="store_true", help="leave out the loss panel")
+    gif.add_argument("--vectors", metavar="SPEC",
+                     help="draw the arrows of this optimizer's step at each frame (its gradient step, "
+                          "momentum term, …, and the step taken), with their key; one of --optimizers")
+    text_size = dict(default="normal", choices=list(TEXT_SIZES),
+                     help="projector: every text of the figure larger, for slides read from the back of a hall")
+    gif.add_argument("--text-size", **text_size)
     gif.add_argument("--seed", type=int, default=0)
     gif.add_argument("--out", required=True)
     gif.set_defaults(run=_gif)
@@ -418,10 +413,12 @@ def parser() -> argparse.ArgumentParser:
     from .nets.models import MODELS
 
     phase = commands.add_parser(
-        "phase", aliases=["sweep"], help="lr x momentum phase diagram: of iterations on a surface (PNG), or of a "
-                                         "network's validation loss (JSON, CSV, PNG); phase and sweep are one command",
-        description="The lr x momentum phase diagram of one optimizer: on a surface (--surface: iterations to "
-                    "converge, a PNG) or a network (--model: final validation loss, trained once per cell, every "
+        "phase", aliases=["sweep"], help="lr x momentum phase diagram: of the minimum reached and the iterations on "
+                                         "a surface (PNG), or of a network's validation loss (JSON, CSV, PNG); phase "
+                                         "and sweep are one command",
+        description="The lr x momentum phase diagram of one optimizer: on a surface (--surface: which minimum each "
+                    "run reached, global ★ or another ✖, and in how many iterations, a PNG) or a network (--model: "
+                    "final validation loss, trained once per cell, every "
                     "cell in one batched run; sweep.json, .csv, .png in a folder). The options under 'surface' "
                     "and 'network' apply to that one only.")
     what = phase.add_mutually_exclusive_group(required=True)
@@ -433,8 +430,7 @@ def parser() -> argparse.ArgumentParser:
                        help="low:high:count (surface 0:0.98:40, network 0:0.95:8); leave it out for a rule "
                             "without momentum")
     phase.add_argument("--schedule", default="none", choices=SCHEDULES,
-                       help="the lr over the run: step (x0.1 every third), cosine, plateau (x0.1 when the loss "
-                            "stops falling)")
+                       help=f"the lr over the run: {SCHEDULE_HELP}")
     phase.add_argument("--out", required=True, help="surface: the PNG; network: a folder for sweep.json, .csv, .png")
     on_surface = phase.add_argument_group("surface (with --surface)")
     for option, kind, text in SURFACE_OPTIONS:
@@ -489,15 +485,30 @@ def parser() -> argparse.ArgumentParser:
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
     lecture.add_argument("--out", default="gifs")
+    lecture.add_argument("--text-size", **text_size)
     lecture.set_defaults(run=_lecture)
     return root
+
+
+def _negative_values_joined(argv: list[str]) -> list[str]:
+    """``--lrs -1:1:3`` as ``--lrs=-1:1:3``: argparse takes a value that starts with '-' (and is
+    not a plain number) for an option, and would answer "expected one argument" instead of saying
+    what is wrong with the value."""
+    joined = []
+    for token in argv:
+        if (joined and joined[-1].startswith("--") and "=" not in joined[-1]
+                and re.match(r"-\.?\d", token) and not re.fullmatch(r"-\d+(\.\d*)?|-\.\d+", token)):
+            joined[-1] = f"{joined[-1]}={token}"
+        else:
+            joined.append(token)
+    return joined
 
 
 def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     try:
         with termination_raises():  # SIGTERM, like Ctrl-C, unwinds: no temporaries are left
-            arguments = parser().parse_args(argv)
+            arguments = parser().parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))
             arguments.run(arguments)
     except (_UsageError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -506,8 +517,16 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet
         return 0
     except KeyboardInterrupt as interruption:
-        terminated = isinstance(interruption, Terminated)
-        print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): stopped; no file was left "
-              f"half-written", file=sys.stderr)
-        return 143 if terminated else 130
+        try:
+            _stopped(interruption, "stopped; no file was left half-written (files appear whole or not at all)")
+        except SystemExit as stopped:
+            return stopped.code
     return 0
+
+
+def _stopped(interruption: KeyboardInterrupt, kept: str) -> None:
+    """Say what an interruption kept, and exit as an interrupted command does: status 130 for
+    Ctrl-C, 143 for SIGTERM."""
+    terminated = isinstance(interruption, Terminated)
+    print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): {kept}", file=sys.stderr)
+    raise SystemExit(143 if terminated else 130) from None

@@ -1,4 +1,5 @@
-"""Matplotlib figures: contours with paths, loss curves, 3-D view, lr x momentum phase diagram.
+"""Matplotlib figures: contours with paths, loss curves, 3-D view, lr x momentum phase diagram,
+and the arrows of one step with their key (``StepArrows``).
 
 Every figure is a ``PlainFigure``: a matplotlib Figure with its own Agg canvas, never registered
 with pyplot. A notebook backend (``%matplotlib widget``: ipympl) therefore cannot swap its
@@ -7,40 +8,96 @@ canvas or re-display it from another kernel thread; notebooks show it as a PNG.
 
 from __future__ import annotations
 
+import colorsys
 import io
 import math
+import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
 import matplotlib.colors as mcolors
+import matplotlib.patheffects as patheffects
 import matplotlib.ticker as mticker
 import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.legend_handler import HandlerPatch
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox, IdentityTransform
 
 from . import optim, theory
-from .surfaces import VIEW_RESOLUTION, Surface, view_grid
-from .trajectory import Trajectories
+from .anatomy import Anatomy
+from .surfaces import VIEW_RESOLUTION, Bounds, Surface, view_grid
+from .trajectory import Trajectories, escape_bounds
 
-COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-           "#bfef45", "#9a6324", "#000075"]
 DIVERGED_COLOUR = "#222222"
 NOT_CONVERGED_COLOUR = "#d9d9d9"
+NO_RULE_COLOUR = "#7f7f7f"  # a run without an optimizer spec (Newton's method)
+SHADE_LIGHTNESS = (0.36, 0.7)  # HLS lightness of shades: visible on the contours and on white
+SHADE_SPREAD = 0.34  # the most lightness between the lightest and the darkest shade of one colour
 
 
-def colour(index: int) -> str:
-    return COLOURS[index % len(COLOURS)]
+def shades(colour: str, count: int) -> list[str]:
+    """``count`` shades of ``colour``, light to dark (``colour`` itself for one): its hue and
+    saturation, lightness (HLS) 0.2 apart, or closer to keep within ``SHADE_SPREAD``, centred on its
+    own and moved into ``SHADE_LIGHTNESS`` (widened to hold the colour's own: black's are greys)."""
+    if count == 1:
+        return [colour]
+    hue, lightness, saturation = colorsys.rgb_to_hls(*mcolors.to_rgb(colour))
+    step = min(0.2, SHADE_SPREAD / (count - 1))
+    span = step * (count - 1)
+    darkest, lightest = min(SHADE_LIGHTNESS[0], lightness), max(SHADE_LIGHTNESS[1], lightness)
+    lightest = max(min(lightness + span / 2, lightest), darkest + span)
+    return [mcolors.to_hex(colorsys.hls_to_rgb(hue, lightest - step * i, saturation)) for i in range(count)]
+
+
+def colours(specs: Sequence[optim.Spec | None], lrs: Sequence[float | None] | None = None) -> list[str]:
+    """Each run's colour in a picture of these runs, given each one's spec (None: a run without
+    one) and learning rate (a spec's own comes first): its rule's (``optim.BASE_RULES``, one colour
+    per rule everywhere). Runs that would share a colour (one rule at several learning rates,
+    'adam, adam+lookahead') get ``shades`` of it instead, light to dark by learning rate, then in
+    list order."""
+    lrs = [None] * len(specs) if lrs is None else lrs
+    rates = [lr if spec is None or spec.lr is None else spec.lr for spec, lr in zip(specs, lrs)]
+    base = [NO_RULE_COLOUR if spec is None else spec.info.colour for spec in specs]
+    chosen = list(base)
+    for colour in dict.fromkeys(base):
+        sharing = sorted((index for index, c in enumerate(base) if c == colour),
+                         key=lambda index: (rates[index] or 0.0, index))
+        for index, shade in zip(sharing, shades(colour, len(sharing))):
+            chosen[index] = shade
+    return chosen
+
+
+def run_colours(trajectories: Sequence[Trajectories]) -> list[str]:
+    """``colours`` of these runs, by each one's spec and (first row's) learning rate."""
+    return colours([runs.spec for runs in trajectories],
+                   [float(runs.settings["lr"][0]) if "lr" in runs.settings else None for runs in trajectories])
+
+
+# matplotlib parses every formula ("$f = ...$") with one parser shared by all figures, which is not
+# thread-safe: figures drawn whole on several threads (the explorer's views, an export) take turns
+DRAWING = threading.RLock()
 
 
 class PlainFigure(Figure):
-    """A Figure on its own Agg canvas, outside pyplot; a notebook shows it as a PNG."""
+    """A Figure on its own Agg canvas, outside pyplot; a notebook shows it as a PNG. Whole draws
+    take turns across threads (``DRAWING``); a blitted frame's artists draw freely."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         FigureCanvasAgg(self)
+
+    def draw(self, renderer) -> None:
+        with DRAWING:
+            super().draw(renderer)
 
     def png(self) -> bytes:
         buffer = io.BytesIO()
@@ -54,18 +111,27 @@ class PlainFigure(Figure):
 LOSS_GAP_FLOOR = 1e-12  # the loss panel's lowest gap: float64 rounding of f is ~1e-16·|f|
 
 
-def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION) -> tuple[np.ndarray, ...]:
-    """X, Y, Z arrays of ``surface`` over its bounds (Z computed in one batched torch call)."""
-    points = view_grid(surface.bounds, resolution)
+def surface_values(surface: Surface, resolution: int = VIEW_RESOLUTION,
+                   bounds: Bounds | None = None) -> tuple[np.ndarray, ...]:
+    """X, Y, Z arrays of ``surface`` over its view, or ``bounds`` (Z computed in one batched torch
+    call)."""
+    points = view_grid(surface.bounds if bounds is None else bounds, resolution)
     with torch.no_grad():
         z = surface(points)
     return points[..., 0].numpy(), points[..., 1].numpy(), z.numpy()
 
 
+def title(surface: Surface, schedule: str = "none") -> str:
+    """A lecture figure's title: the surface's formula, and under it the learning-rate schedule if any."""
+    return surface.formula if schedule == "none" else f"{surface.formula}\n(η: {schedule} schedule)"
+
+
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
-            cmap: str = "viridis", equal_aspect: bool = True):
-    """Filled contours (log-spaced levels where the surface needs them), minima marked; the filled
-    contours' artist (for a colour bar).
+            cmap: str = "viridis", equal_aspect: bool = True, text_size: str = "normal") -> list:
+    """Filled contours (log-spaced levels where the surface needs them), minima marked; returns
+    the minima's markers (one artist per kind). Where the surface has a ``colour_label`` (a real
+    network's loss), a colour bar beside the panel, as tall, says what the colours are: an inset
+    of ``ax`` (``ax.child_axes``), so the figure's axes stay its panels.
 
     ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
     wells look round and a gradient step is drawn perpendicular to the level sets."""
@@ -83,11 +149,12 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         filled = ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
-    for is_global in (False, True):  # one artist per kind
+    markers = []
+    for is_global in (False, True):  # one artist per kind, above the paths: a path never hides a minimum
         points = np.array([m.point for m in surface.minima if m.is_global == is_global]).reshape(-1, 2)
-        ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
-                markersize=13 if is_global else 4 if many else 8, color="white", markeredgecolor="black",
-                markeredgewidth=0.5 if many and not is_global else 1, linestyle="none", zorder=4)
+        markers += ax.plot(points[:, 0], points[:, 1], marker="*" if is_global else "X",
+                           markersize=13 if is_global else 4 if many else 8, color="white", markeredgecolor="black",
+                           markeredgewidth=0.5 if many and not is_global else 1, linestyle="none", zorder=5.5)
     (x0, x1), (y0, y1) = surface.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -95,22 +162,31 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
-    return filled
+    if surface.colour_label:
+        bar = ax.inset_axes([1.03, 0, 0.035, 1])
+        ax.figure.colorbar(filled, cax=bar, format="%.2g")
+        _label_sizes(bar, font_size("label", text_size))
+        # above it: clear of the loss panel's label
+        bar.set_title(surface.colour_label, fontsize=font_size("legend", text_size), loc="left")
+    return markers
+
+
+START_SIZE = 7  # points: the start markers' diameter
 
 
 def paths(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
           animated: bool = False) -> tuple[list, list]:
-    """One colour per trajectory (all its rows), start points marked. Returns the path lines
-    and the start markers, as (artist, trajectory, row) each."""
+    """One colour per trajectory (all its rows; ``run_colours``), start points marked. Returns the
+    path lines and the start markers, as (artist, trajectory, row) each."""
     lines, starts = [], []
-    for index, trajectory in enumerate(trajectories):
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         points = trajectory.points.numpy()
         end = points.shape[0] if upto is None else upto + 1
         for row in range(trajectory.rows):
-            (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour(index),
+            (line,) = ax.plot(points[:end, row, 0], points[:end, row, 1], color=colour,
                               linewidth=2, marker="o", markersize=2.5, animated=animated, zorder=5,
                               label=trajectory.label() if row == 0 else None)
-            (start,) = ax.plot(*points[0, row], marker="o", markersize=7, color=colour(index),
+            (start,) = ax.plot(*points[0, row], marker="o", markersize=START_SIZE, color=colour,
                                markeredgecolor="white", zorder=6, animated=animated)
             lines.append((line, trajectory, row))
             starts.append((start, trajectory, row))
@@ -139,27 +215,35 @@ def power_of_ten(value: float, _position=None) -> str:
 
 
 def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None = None,
-               animated: bool = False) -> list:
+               animated: bool = False) -> tuple[list, list]:
     """Loss gap f(p_k) − f* against iteration k, log y (f(p_k) on a symlog axis for a surface
-    without a minimum); the y range is the surface's (see ``loss_limits``), so runs on one
-    surface share the axis."""
-    lines = []
-    for index, trajectory in enumerate(trajectories):
+    without a minimum), in the y range ``loss_limits`` gives these runs; a ✖ ends the curve of a
+    row that diverged (``blow_up``). Returns the loss lines and the ✖ markers (empty where a
+    row did not diverge, or not by ``upto``), as (artist, trajectory, row) each."""
+    lines, blow_ups = [], []
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         values = loss_curve(trajectory)
         end = values.shape[0] if upto is None else upto + 1
         iterations = trajectory.iteration_of_point.numpy()
         for row in range(trajectory.rows):
-            (line,) = ax.plot(iterations[:end], values[:end, row], color=colour(index),
+            (line,) = ax.plot(iterations[:end], values[:end, row], color=colour,
                               linewidth=1.6, animated=animated)
             lines.append((line, trajectory, row))
+    for line, trajectory, row in lines:  # the curves first: ax.lines[i] is row i's
+        (marker,) = ax.plot([], [], marker="X", markersize=BLOW_UP_SIZE, color=line.get_color(),
+                            markeredgecolor="white", linestyle="none", clip_on=False, zorder=3, animated=animated)
+        last = blow_up(trajectory, row)
+        if last is not None and last + 1 < len(line.get_xdata()):
+            marker.set_data([float(trajectory.iteration_of_point[last])], [loss_curve(trajectory)[last, row]])
+        blow_ups.append((marker, trajectory, row))
     surface = trajectories[0].surface
-    bottom, top = loss_limits(surface)
+    bottom, top = loss_limits(surface, trajectories)
     log = surface.minimum_value is not None or surface.loss_range is not None
     if log:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=6))
     else:  # linear near 0 only: a run falling through 0 and on is seen falling, decade by decade
-        linthresh = top * SYMLOG_LINEAR_FRACTION
+        linthresh = _symlog_threshold(surface)
         ax.set_yscale("symlog", linthresh=linthresh)
         decades = 10.0 ** np.arange(math.ceil(math.log10(linthresh)),
                                     math.log10(max(top, -bottom)) + 1)
@@ -175,26 +259,187 @@ def loss_panel(ax: Axes, trajectories: Sequence[Trajectories], upto: int | None 
     ax.set_xlabel("iteration k")
     ax.set_ylabel("real loss at the weights" if surface.loss_range else "f(p_k) − f*" if log else "f(p_k)")
     ax.grid(True, which="major", alpha=0.3)
-    return lines
+    return lines, blow_ups
 
 
-SYMLOG_LINEAR_FRACTION = 3e-3  # the symlog loss axis is linear within ± this x its top
-SYMLOG_ROOM_BELOW = 1000  # and reaches this x the lowest value in view, when that is below 0
+BLOW_UP_SIZE = 11  # points: the ✖ that ends the loss curve of a run that blew up
 
 
-def loss_limits(surface: Surface) -> tuple[float, float]:
-    """The loss panel's y range from the surface over its view: gap from ``LOSS_GAP_FLOOR`` to 3x
-    the largest. Without a minimum, f itself up to 3x the largest |f| in view, and down to 0, or
-    far below the lowest value in view when the view goes below 0: there f may fall without
-    bound once a run leaves the view (until it counts as diverged). A surface's own
-    ``loss_range`` (a real network's slice) comes first."""
+def blow_up(trajectory: Trajectories, row: int) -> int | None:
+    """The last point with a finite loss of row ``row`` if the row diverged (its loss curve
+    ends there, and a ✖ marks the end once the next point is shown); None if it did not."""
+    if trajectory.diverged_at[row] < 0:
+        return None
+    finite = np.flatnonzero(np.isfinite(loss_curve(trajectory)[:, row]))
+    return int(finite[-1]) if finite.size else None
+
+
+SYMLOG_LINEAR_FRACTION = 3e-3  # the symlog loss axis is linear within ± this x 3x the largest |f| in view
+
+
+def loss_limits(surface: Surface, trajectories: Sequence[Trajectories] = ()) -> tuple[float, float]:
+    """The loss panel's y range for these runs, from the surface alone, so that runs on one
+    surface share it: over the view, the gap from ``LOSS_GAP_FLOOR`` to 3x the largest gap
+    (without a minimum: f itself within 3x its extremes, and 0). Where a loss of
+    ``trajectories`` falls outside that, the same over ``trajectory.escape_bounds``, which holds
+    every loss a run shows before it counts as diverged: the axis grows to that cap, and a run
+    that leaves the view and blows up is seen rising to its end. A surface's own ``loss_range``
+    (a real network's slice) comes first."""
     if surface.loss_range is not None:
         return surface.loss_range
-    values = surface_values(surface, 60)[2]
-    if surface.minimum_value is None:
-        lowest, largest = float(values.min()), float(np.abs(values).max())
-        return min(0.0, SYMLOG_ROOM_BELOW * lowest), 3 * max(largest, 1.0)
-    return LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
+    bottom, top = _loss_range(surface, surface.bounds)
+    drawn = np.concatenate([_finite(loss_curve(runs)) for runs in trajectories] or [np.zeros(0)])
+    if ((drawn <= top) & ((drawn >= bottom) | (surface.minimum_value is not None))).all():
+        return bottom, top
+    return _loss_range(surface, escape_bounds(surface))
+
+
+_LOSS_RANGES: dict[tuple[int, Bounds], tuple[Surface, tuple[float, float]]] = {}  # the last few
+
+
+def _loss_range(surface: Surface, bounds: Bounds) -> tuple[float, float]:
+    """``loss_limits`` over ``bounds``, kept for the last few surfaces (by identity: the explorer
+    asks again for every slider position it swaps in)."""
+    key = (id(surface), bounds)
+    kept = _LOSS_RANGES.get(key)
+    if kept is None or kept[0] is not surface:
+        values = _finite(surface_values(surface, 60, bounds)[2])
+        if surface.minimum_value is None:
+            limits = 3 * min(float(values.min()), 0.0), 3 * max(float(values.max()), 1.0)
+        else:
+            limits = LOSS_GAP_FLOOR, 3 * max(float(values.max()) - surface.minimum_value, 1.0)
+        for oldest in list(_LOSS_RANGES)[:-31]:  # drawing threads may share it: no iteration over it
+            _LOSS_RANGES.pop(oldest, None)
+        kept = _LOSS_RANGES[key] = surface, limits
+    return kept[1]
+
+
+def _symlog_threshold(surface: Surface) -> float:
+    """Where the symlog loss axis of a surface without a minimum turns logarithmic: a small
+    fraction of the values in view, so that a run falling through 0 is seen decade by decade."""
+    return SYMLOG_LINEAR_FRACTION * 3 * max(float(np.abs(_finite(surface_values(surface, 60)[2])).max()), 1.0)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The finite values of an array, flattened (a zero where there is none)."""
+    finite = values[np.isfinite(values)]
+    return finite if finite.size else np.zeros(1)
+
+
+FONT_SIZES = {"legend": 8, "title": 9, "label": 10, "counter": 12}  # in points, at text size "normal"
+# a text size → the factor on every font and margin of a lecture figure: "projector" for slides read
+# from the back of a lecture hall
+TEXT_SIZES = {"normal": 1.0, "projector": 1.5}
+
+
+def text_scale(text_size: str) -> float:
+    """The factor ``text_size`` (a key of ``TEXT_SIZES``) sets on fonts and margins."""
+    if text_size not in TEXT_SIZES:
+        raise ValueError(f"Invalid text size {text_size!r}; valid: {', '.join(TEXT_SIZES)}")
+    return TEXT_SIZES[text_size]
+
+
+def font_size(what: str, text_size: str = "normal") -> float:
+    """The font size of ``what`` (a key of ``FONT_SIZES``) at ``text_size``, in points."""
+    return FONT_SIZES[what] * text_scale(text_size)
+
+
+def _label_sizes(ax, size: float) -> None:
+    """Tick labels and axis labels of ``ax`` (2-D or 3-D) at ``size`` points."""
+    for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])):
+        axis.set_tick_params(labelsize=size)
+        axis.label.set_size(size)
+
+
+# where the contour panel's legend may go, in preference order, with the side of the panel each
+# place anchors it to (as matplotlib does: longer labels grow inwards)
+LEGEND_PLACES = {"upper right": "NE", "upper left": "NW", "lower left": "SW", "lower right": "SE",
+                 "center left": "W", "center right": "E", "upper center": "N", "lower center": "S"}
+FIRST_STEPS = 10  # a path's first points: how the rule sets off, which the legend keeps clear of
+LEGEND_SHRINKS = (1.0, 0.85, 0.7)  # the legend's text, smaller until it finds a place that hides no mark
+
+
+def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: Sequence[Line2D],
+                 loss_axes: Axes | None = None, keep_clear: Sequence[Bbox] = ()) -> tuple[str, str]:
+    """Place the legend of the contour panel where it hides least of what is drawn, judged in
+    this order: over none of the ``keep_clear`` boxes (display pixels: an animation's counter),
+    then over the fewest start markers and ✖ of runs that blew up, then ``minima`` (their
+    markers, ``contour``), then points of the first ``FIRST_STEPS`` steps of the paths and of the
+    loss curves, then points along the rest of them; the first of equals in ``LEGEND_PLACES``.
+
+    It goes in the contour panel where a place there hides none of the starts, minima and first
+    steps, else in the loss panel (``loss_axes``) where one does there; else its text is made
+    smaller (``LEGEND_SHRINKS``: a projector's large text in a small figure) and both are tried
+    again; else it goes where it hides least. Its text is the legend's font size, or smaller where
+    the legend would be wider than the contour panel. The place depends on the runs and the figure
+    only: every figure of the same runs and size, live or exported, puts it in the same place.
+    Returns the place: ("contour" or "loss", a key of ``LEGEND_PLACES``)."""
+    ax, renderer = legend.axes, legend.figure.canvas.get_renderer()
+    ax.apply_aspect()  # the panel's final box: one unit as long on both axes
+    pixels = ax.figure.dpi / 72  # per point
+    rows = [(run, row) for run in trajectories for row in range(run.rows)]
+    ends = [(run, row, blow_up(run, row)) for run, row in rows]
+    starts = ax.transData.transform([run.points[0, row].tolist() for run, row in rows])
+    marks = [(starts, (START_SIZE / 2 + 1) * pixels)]
+    if loss_axes is not None:
+        marks.append((loss_axes.transData.transform(
+            [(float(run.iteration_of_point[end]), loss_curve(run)[end, row]) for run, row, end in ends if end is not None]
+            or np.zeros((0, 2))), (BLOW_UP_SIZE / 2 + 1) * pixels))
+    marks += [(ax.transData.transform(np.reshape(marker.get_xydata(), (-1, 2))),
+               (marker.get_markersize() / 2 + 1) * pixels) for marker in minima]
+    steps = [_along(ax.transData.transform(run.points[:, row].numpy()), 2 * pixels) for run, row in rows]
+    if loss_axes is not None:
+        steps += [_along(loss_axes.transData.transform(np.column_stack([run.iteration_of_point.numpy(),
+                                                                        loss_curve(run)[:, row]])), 2 * pixels)
+                  for run, row in rows]
+    marks += [(np.concatenate([first for first, _ in steps]), 2 * pixels),
+              (np.concatenate([rest for _, rest in steps]), 2 * pixels)]
+    avoided = len(marks) - 1  # all but the rest of the paths and curves
+    panels = {"contour": ax, **({} if loss_axes is None else {"loss": loss_axes})}
+    # the legend's box at each place, as matplotlib anchors it (a test holds them equal)
+    pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
+
+    def hidden(box: Bbox, panel: str, place: str) -> tuple:
+        at = box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
+        return (sum(at.overlaps(other) for other in keep_clear),
+                *(int(((points[:, 0] > at.x0 - radius) & (points[:, 0] < at.x1 + radius)
+                       & (points[:, 1] > at.y0 - radius) & (points[:, 1] < at.y1 + radius)).sum())
+                  for points, radius in marks))
+
+    fontsize = legend.prop.get_size_in_points()
+    for shrink in LEGEND_SHRINKS:
+        for text in legend.get_texts():
+            text.set_fontsize(fontsize * shrink)
+        size = legend.get_window_extent(renderer)
+        if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
+            for text in legend.get_texts():
+                text.set_fontsize(fontsize * shrink * 0.96 * ax.bbox.width / size.width)
+            size = legend.get_window_extent(renderer)
+        box = Bbox.from_bounds(0, 0, size.width, size.height)
+        fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
+        choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
+        free = [choice for choice in choices if not any(hidden(box, *choice)[:avoided])]
+        if free:  # in the first panel that has a free place
+            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=lambda choice: hidden(box, *choice))
+            break
+    else:
+        chosen = min(choices, key=lambda choice: hidden(box, *choice))
+    legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
+    legend.set_loc(chosen[1])
+    return chosen
+
+
+def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels along a path given as display points (NaN where it diverged), at most ``spacing``
+    apart (at most 400 a step): those on its first ``FIRST_STEPS`` steps, and the rest."""
+    points = points[np.isfinite(points).all(1)]
+    segments = np.diff(points, axis=0)
+    counts = np.clip(np.ceil(np.linalg.norm(segments, axis=1) / spacing), 1, 400).astype(int)
+    step = np.repeat(np.arange(len(segments)), counts)
+    fractions = (np.arange(len(step)) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
+    along = np.concatenate([points[step] + segments[step] * fractions[:, None], points[-1:]])
+    step = np.append(step, len(segments))[:len(along)]  # the last point: after the last step
+    return along[step < FIRST_STEPS], along[step >= FIRST_STEPS]
 
 
 @dataclass
@@ -205,40 +450,65 @@ class LectureFigure:
     path_lines: list
     start_markers: list
     loss_lines: list
+    blow_ups: list  # the ✖ that ends a diverged row's loss curve
+    minima_markers: list  # one artist per kind of minimum (``contour``), drawn above the paths
+
+
+MAX_RUNS = 12  # optimizers in one lecture figure: each its own legend line and colour, a legend a class can read
+
+
+def check_runs(count: int) -> None:
+    """``ValueError`` for more optimizers than one figure shows (``MAX_RUNS``)."""
+    if count > MAX_RUNS:
+        raise ValueError(f"Invalid optimizers: {count} in one figure (at most {MAX_RUNS}, so that each keeps "
+                         f"a legend line a class can read and a colour of its own; split them over slides)")
 
 
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, loss: bool = True,
                    three_d: bool = False, size: tuple[int, int] = (960, 540),
                    title: str | None = None, animated: bool = False,
-                   dpi: float | None = None) -> LectureFigure:
-    """Contour with paths and '[iterations]' legend, optional loss panel and 3-D view, sized
-    in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal draws (blitting).
+                   dpi: float | None = None, text_size: str = "normal") -> LectureFigure:
+    """Contour with paths and '[iterations]' legend (``place_legend``), optional loss panel and
+    3-D view, sized in pixels for 16:9 slides. ``animated`` leaves the run artists out of normal
+    draws (blitting). ``text_size`` ("normal", "projector": ``TEXT_SIZES``) scales every font and
+    the margins that hold text.
 
     By default the figure is 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
     like the same slide, scaled (fonts and margins included); a given ``dpi`` keeps the fonts'
     pixel size instead (a smaller figure for a screen)."""
+    check_runs(len(trajectories))
+    scale = text_scale(text_size)
     dpi = dpi or size[0] / 9.6
     fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     panels = 1 + loss + three_d
     # fixed margins: the figure has a fixed pixel size, and constrained layout costs ~1 s here
-    # side margins in inches (the y labels; the last x tick label), whatever the figure's width
+    # side margins and the gaps between panels in inches (the y labels; the last x tick label),
+    # whatever the figure's width
     inches = size[0] / dpi
-    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=0.672 / inches,
-                            right=1 - 0.2 / inches, bottom=0.09, top=0.94,
-                            wspace=0.52 if surface.colour_label else 0.22)  # room for the colour bar
+    # a colour bar (``contour``) takes about an inch more between the contour and the next panel
+    left, right, gap = 0.672 * scale, 0.2 * scale, (0.86 + 0.95 * bool(surface.colour_label)) * scale
+    mean_width = (inches - left - right - (panels - 1) * gap) / panels
+    grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=left / inches,
+                            right=1 - right / inches, bottom=0.09 * scale, top=1 - 0.06 * scale,
+                            wspace=gap / mean_width)
     ax = fig.add_subplot(grid[0, 0])
-    filled = contour(ax, surface)
-    if surface.colour_label:  # an inset of the contour's axes (fig.axes stays the panels): beside it, as tall
-        bar = ax.inset_axes([1.03, 0, 0.035, 1])
-        fig.colorbar(filled, cax=bar, format="%.2g")
-        bar.set_title(surface.colour_label, fontsize=8, loc="left")  # above it: clear of the loss panel's label
+    minima = contour(ax, surface, text_size=text_size)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
-    ax.legend(loc="best", fontsize=8, framealpha=0.85)
-    ax.set_title(title or surface.formula, fontsize=9)
-    loss_lines = loss_panel(fig.add_subplot(grid[0, 1]), trajectories, animated=animated) if loss else []
+    legend = ax.legend(fontsize=font_size("legend", text_size), framealpha=0.85)
+    heading = ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))
+    loss_lines, blow_ups = ([], []) if not loss else loss_panel(fig.add_subplot(grid[0, 1]), trajectories,
+                                                                  animated=animated)
     if three_d:
         surface_3d(fig.add_subplot(grid[0, panels - 1], projection="3d"), surface, trajectories)
-    return LectureFigure(fig, path_lines, start_markers, loss_lines)
+    for axes in fig.axes:
+        _label_sizes(axes, font_size("label", text_size))
+    place_legend(legend, trajectories, minima, fig.axes[1] if loss else None)
+    # a long title (a formula, a slide's sentence) smaller, to span no more than its panel
+    with DRAWING:  # measuring parses a formula
+        room, width = ax.bbox.width, heading.get_window_extent(fig.canvas.get_renderer()).width
+    if width > room:
+        heading.set_fontsize(heading.get_fontsize() * room / width)
+    return LectureFigure(fig, path_lines, start_markers, loss_lines, blow_ups, minima)
 
 
 def figure(surface: Surface, trajectories: Sequence[Trajectories], **options) -> Figure:
@@ -250,27 +520,53 @@ def surface_3d(ax, surface: Surface, trajectories: Sequence[Trajectories] = ()) 
     """The surface as a 3-D plot with the paths lifted onto it."""
     x, y, z = surface_values(surface, 120)
     ax.plot_surface(x, y, z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.85)
-    for index, trajectory in enumerate(trajectories):
+    for trajectory, colour in zip(trajectories, run_colours(trajectories)):
         points, losses = trajectory.points.numpy(), trajectory.losses.numpy()
         for row in range(trajectory.rows):
-            ax.plot(points[:, row, 0], points[:, row, 1], losses[:, row], color=colour(index),
+            ax.plot(points[:, row, 0], points[:, row, 1], losses[:, row], color=colour,
                     linewidth=2, zorder=10)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
 
 
+@dataclass(frozen=True)
+class Shade:
+    """One family of a phase diagram's cells, coloured by its own map: ``cells`` (L, M) bool
+    (None: every cell), ``cmap`` (light for low values), ``label`` for its colour bar."""
+
+    label: str
+    cmap: str | mcolors.Colormap = "viridis_r"
+    cells: np.ndarray | None = None
+
+
+def _light_to_dark(name: str, light: float, dark: float) -> mcolors.Colormap:
+    """Part of a sequential matplotlib map, from ``light`` to ``dark`` (fractions of it): its
+    hue stays recognisable at both ends, never grey-white or black."""
+    return mcolors.ListedColormap(matplotlib.colormaps[name](np.linspace(light, dark, 256)), name=f"{name} part")
+
+
+# a phase diagram's cells by the minimum their run reached: blue for ★, orange for ✖ (told apart
+# with any colour vision), light where it arrived fast, dark where slowly
+GLOBAL_SHADE = _light_to_dark("Blues", 0.25, 0.9)
+OTHER_SHADE = _light_to_dark("Oranges", 0.2, 0.8)
+MAX_TICK_LABELS = 7  # on a phase diagram's axis; a longer axis labels a subset of its cells
+
+
 def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np.ndarray,
-               diverged: np.ndarray, *, colour_label: str, missing_label: str, momentum_label: str,
+               diverged: np.ndarray, *, shades: Sequence[Shade], missing_label: str, momentum_label: str,
                title: str, colour_floor: float = 1e-12, current: tuple[float, float] | None = None) -> Axes:
     """The lr x momentum heatmap every phase diagram shares: ``values`` (len(lrs), len(momenta)),
-    lower is better (log colours from ``colour_floor`` up), NaN where a cell has none (grey,
-    ``missing_label``), ``diverged`` cells dark; log lr axis; ``current`` (lr, momentum) ringed,
-    e.g. the sliders'. The legend is left to the caller (``ax.legend``), who may overlay more first."""
+    lower is better, log colours from ``colour_floor`` up on one scale for every shade (each
+    ``Shade`` colours its cells with its own map and colour bar; no bar where no cell has a
+    value: a scale of nothing teaches nothing), NaN where a cell has none (grey,
+    ``missing_label``), ``diverged`` cells dark; log lr axis; ticks at the cells' lrs and
+    momenta (``cell_ticks``); ``current`` (lr, momentum) ringed, e.g. the sliders'. The legend is
+    left to the caller (``ax.legend``), who may overlay more first."""
     if ax is None:
         ax = PlainFigure(figsize=(7.2, 5.4), dpi=100, layout="constrained").add_subplot()
     values, diverged = values.astype(float).T, diverged.T
     ax.set_facecolor(NOT_CONVERGED_COLOUR)
-    lr_edges = _edges(np.log10(lrs))
+    lr_edges = 10 ** _edges(np.log10(lrs))
     momentum_edges = _edges(momenta)
     finite = np.isfinite(values) & ~diverged
     shown = np.where(finite, values, np.nan)
@@ -278,22 +574,60 @@ def phase_grid(ax: Axes | None, lrs: np.ndarray, momenta: np.ndarray, values: np
     if finite.any():
         norm = mcolors.LogNorm(vmin=max(np.nanmin(shown), colour_floor),
                                vmax=max(np.nanmax(shown), 2 * colour_floor))
-    mesh = ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_invalid(shown), cmap="viridis_r", norm=norm)
-    ax.pcolormesh(10**lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
+    meshes = [ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(
+        ~(finite if shade.cells is None else finite & shade.cells.T), shown), cmap=shade.cmap, norm=norm)
+              for shade in shades]
+    for shade, mesh in reversed(list(zip(shades, meshes)) if norm else []):  # the first bar ends next to the axes
+        bar = ax.figure.colorbar(mesh, ax=ax, label=shade.label, pad=0.02)
+        plain = mticker.FuncFormatter(lambda value, _: f"{value:.4g}")  # 60, 2.34: not 6 × 10¹, 2.34 × 10⁰
+        bar.ax.yaxis.set_major_formatter(plain)
+        if norm.vmax < 10 * norm.vmin:  # within a decade: matplotlib's ticks, the minor ones labelled too
+            bar.ax.yaxis.set_minor_formatter(plain)
+        else:  # 10, 20, 50, 100, …
+            bar.ax.yaxis.set_major_locator(mticker.LogLocator(subs=(1, 2, 5)))
+            bar.ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+        bar.ax.tick_params(which="both", labelsize=8)
+    ax.pcolormesh(lr_edges, momentum_edges, np.ma.masked_where(~diverged, diverged),
                   cmap=mcolors.ListedColormap([DIVERGED_COLOUR]))
     ax.set_xscale("log")
-    ax.figure.colorbar(mesh, ax=ax, label=colour_label)
-    if current is not None:
-        ax.plot(*current, marker="o", markersize=11, markerfacecolor="none", markeredgecolor="red",
-                markeredgewidth=2.5, linestyle="none", label="current")
+    if current is not None:  # a black ring edged in white: seen on light and dark cells alike
+        ax.plot(*current, marker="o", markersize=12, markerfacecolor="none", markeredgecolor="black",
+                markeredgewidth=2, linestyle="none", label="current",
+                path_effects=[patheffects.withStroke(linewidth=4, foreground="white")])
     ax.plot([], [], marker="s", color=DIVERGED_COLOUR, linestyle="none", label="diverged")
     ax.plot([], [], marker="s", color=NOT_CONVERGED_COLOUR, linestyle="none", label=missing_label)
-    ax.set_xlim(10 ** lr_edges[0], 10 ** lr_edges[-1])
+    ax.set_xlim(lr_edges[0], lr_edges[-1])
     ax.set_ylim(momentum_edges[0], momentum_edges[-1])
+    for axis, cells in ((ax.xaxis, lrs), (ax.yaxis, momenta)):
+        labelled = cell_ticks(cells)
+        axis.set_ticks(labelled, labels=[f"{value:.3g}" for value in labelled])
+        axis.set_ticks(cells if len(labelled) < len(cells) else [], minor=True)
+        axis.set_minor_formatter(mticker.NullFormatter())
     ax.set_xlabel("learning rate η")
     ax.set_ylabel(momentum_label)
     ax.set_title(title, fontsize=10)
     return ax
+
+
+def cell_ticks(values: np.ndarray) -> np.ndarray:
+    """The cell values an axis of a phase diagram labels: all of them, up to ``MAX_TICK_LABELS``;
+    else every k-th from some offset: the smallest k (at least 3 labels) whose labels are all
+    round, one significant digit (0.001, 0.01, 0.1, 1 of 31 or of 40 log-spaced lrs; 0, 0.2, …
+    0.8 of the momenta 0, 0.05, … 0.95), else the smallest k that labels at most
+    ``MAX_TICK_LABELS``, from the offset with the shortest labels. The other cells get
+    unlabelled minor ticks."""
+    values = np.asarray(values, dtype=float)
+    count = len(values)
+    if count <= MAX_TICK_LABELS:
+        return values
+    digits = np.array([max(len(f"{v:.2e}".split("e")[0].replace(".", "").rstrip("0")), 1) for v in values])
+    strides = range(-(-count // MAX_TICK_LABELS), (count - 1) // 2 + 1)
+    for stride in strides:
+        for offset in range(stride):
+            if (digits[offset::stride] == 1).all():
+                return values[offset::stride]
+    offset = min(range(strides[0]), key=lambda offset: digits[offset::strides[0]].mean())
+    return values[offset::strides[0]]
 
 
 def momentum_label(spec: optim.Spec) -> str:
@@ -303,37 +637,51 @@ def momentum_label(spec: optim.Spec) -> str:
 
 def phase_diagram(sweep: Trajectories, ax: Axes | None = None,
                   current: tuple[float, float] | None = None) -> Axes:
-    """Heatmap of iterations-to-converge over the lr x momentum sweep of one optimizer
-    (``trajectory.sweep``), drawn by ``phase_grid``.
+    """Heatmap of where and how fast each run of the lr x momentum sweep of one optimizer
+    (``trajectory.sweep``) arrived, drawn by ``phase_grid``: outcome first, then speed.
 
-    Diverged cells are dark, not-converged cells grey. On a quadratic, for gradient descent and
-    heavy ball (``Spec.is_heavy_ball``), theory's stability limit lr·λmax < 2(1 + β) and the
-    optimal (lr*, β*) are overlaid (``landscape.theory``). ``current`` marks a (lr, momentum)
-    position, e.g. the sliders'. The y axis is the spec's momentum (``Spec.momentum_parameter``): β
-    of heavy ball / Nesterov, or β1 for the Adam family.
+    A cell whose run reached a global minimum ★ is blue, one that reached another minimum ✖
+    orange (a colour bar each, on a surface that has both kinds), light where it arrived in few
+    iterations and dark in many; diverged cells are dark grey, not-arrived cells light grey. On
+    a quadratic, for gradient descent and heavy ball (``Spec.is_heavy_ball``), theory's stability
+    limit lr·λmax < 2(1 + β) and the optimal (lr*, β*) are overlaid (``landscape.theory``).
+    ``current`` marks a (lr, momentum) position, e.g. the sliders'. The y axis is the spec's
+    momentum (``Spec.momentum_parameter``): β of heavy ball / Nesterov, or β1 for the Adam family.
+    The legend sits under the axes, hiding no cell.
     """
     grid = sweep.grid
     if grid is None:
         raise ValueError("phase_diagram needs an lr x momentum sweep (landscape.trajectory.sweep)")
     momenta = np.zeros(1) if grid.momenta is None else grid.momenta.numpy()
     iterations = grid.values(sweep.iterations).numpy().astype(float)
+    within = f"iterations to within {sweep.tolerance:.3g}"
+    shades = [Shade(f"reached ★ (global): {within}" if sweep.marks_minima else within, GLOBAL_SHADE,
+                    basin_of(sweep, True))]
+    if sweep.marks_minima:
+        shades.append(Shade(f"reached ✖ (not global): {within}", OTHER_SHADE, basin_of(sweep, False)))
     ax = phase_grid(ax, grid.lrs.numpy(), momenta, np.where(iterations >= 0, iterations, np.nan),
-                    grid.values(sweep.diverged_at).numpy() >= 0,
-                    colour_label=f"iterations to within {sweep.tolerance:g}",
-                    missing_label=f"not converged in {sweep.last_iteration}",
+                    grid.values(sweep.diverged_at).numpy() >= 0, shades=shades,
+                    missing_label=f"not arrived in {sweep.last_iteration}",
                     momentum_label=momentum_label(sweep.spec),
                     title=f"{sweep.spec.text} on {sweep.surface.name}", colour_floor=1, current=current)
     eigenvalues = getattr(sweep.surface, "eigenvalues", None)
     if eigenvalues is not None and sweep.spec.is_heavy_ball:
         low, high = ax.get_ylim()
         beta = np.linspace(low, high, 200)
-        ax.plot(theory.stability_limit(beta, max(eigenvalues)), beta, color="#42d4f4", linestyle="--",
+        ax.plot(theory.stability_limit(beta, max(eigenvalues)), beta, color="#f032e6", linestyle="--",
                 linewidth=2, label="stability limit  lr·λmax = 2(1+β)")
         lr_best, beta_best = theory.optimal_heavy_ball(eigenvalues)
         ax.plot(lr_best, beta_best, marker="*", markersize=16, color="#f58231",
                 markeredgecolor="black", linestyle="none", label=f"optimal ({lr_best:.3g}, {beta_best:.3g})")
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3, fontsize=8, frameon=False)
     return ax
+
+
+def basin_of(sweep: Trajectories, is_global: bool) -> np.ndarray:
+    """(L, M): the cells of ``sweep`` whose run arrived at a global minimum (``is_global``) or
+    at another one."""
+    kinds = torch.tensor([m.is_global == is_global for m in sweep.surface.minima] + [False])
+    return sweep.grid.values(kinds[sweep.minimum]).numpy()  # minimum -1 (none): the False
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:
@@ -342,3 +690,140 @@ def _edges(centres: np.ndarray) -> np.ndarray:
         return np.array([centres[0] - 0.5, centres[0] + 0.5])
     middle = (centres[1:] + centres[:-1]) / 2
     return np.concatenate([[2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]])
+
+
+
+# the arrows of a step, by kind (optim.base.KINDS): light colours outlined in black, which read on
+# every viridis contour and differ from the paths' COLOURS; drawn in this order, widest first, so
+# that an arrow lying along another still shows
+ARROW_STYLES = {
+    "step": {"color": "#ffffff", "linestyle": "-", "width": 5.0},
+    "first moment": {"color": "#8ff0ff", "linestyle": "-", "width": 4.0},
+    "momentum": {"color": "#ff9ecf", "linestyle": "-", "width": 3.2},
+    "next momentum": {"color": "#ff9ecf", "linestyle": (0, (2, 1.2)), "width": 3.2},
+    "scaled gradient": {"color": "#ffc38a", "linestyle": "-", "width": 2.4},
+    "gradient": {"color": "#ffe119", "linestyle": "-", "width": 1.6},
+}
+# lengths as shares of the contour panel's shorter side: the longest arrow of a step is drawn
+# between LONGEST_ARROW (magnified when shorter) and 2.5x that (shrunk when longer than
+# ARROW_ROOM), by a 1-2-5 factor; an arrow still shorter than SHORTEST_ARROW is drawn longer,
+# its own factor written at its head
+LONGEST_ARROW, ARROW_ROOM, SHORTEST_ARROW = 0.2, 0.5, 0.08
+WIDEST_FACTOR = 0.005  # the key's title leaves room for this factor
+
+
+def _outline(width: float) -> list:
+    return [patheffects.withStroke(linewidth=width + 1.2, foreground="black")]
+
+
+def _arrow(kind: str, start=(0.0, 0.0), end=(0.0, 0.0), scale: float = 1.0, **options) -> FancyArrowPatch:
+    """An arrow of ``kind`` in its style (``ARROW_STYLES``), its width and head ``scale``d."""
+    style = ARROW_STYLES[kind]
+    width = style["width"] * scale
+    return FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=(8 + 1.5 * width) * scale, shrinkA=0,
+                           shrinkB=0, color=style["color"], linestyle=style["linestyle"], linewidth=width,
+                           path_effects=_outline(width), **options)
+
+
+def nice_factor(ratio: float, up: bool) -> float:
+    """The 1-2-5 number (…, 0.5, 1, 2, 5, 10, …) nearest ``ratio`` from above (``up``) or below."""
+    exponent = math.floor(math.log10(ratio))
+    candidates = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    return min(c for c in candidates if c >= ratio) if up else max(c for c in candidates if c <= ratio)
+
+
+class _ArrowHandler(HandlerPatch):
+    """A key entry for an arrow: the arrow itself, in its kind's style."""
+
+    def create_artists(self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans):
+        middle = height / 2 - ydescent
+        return [_arrow(orig_handle.kind, (-xdescent, middle), (width - xdescent, middle), scale=0.7,
+                       transform=trans)]
+
+
+class StepArrows:
+    """The arrows of one step of a run (an ``anatomy.Anatomy``) on the contour panel ``ax``, and
+    their key on ``key_axes`` (a legend: what each arrow is, whose step, the factor drawn at),
+    as animated artists: ``draw(point)`` draws the arrows of the step from ``point`` and returns
+    the factor they are drawn at (1: true length; None: nothing to draw, as at the last point);
+    ``draw_title(factor)`` then writes the key's title (``key`` itself is drawn by the caller).
+
+    A step can be far shorter or longer than the view: every arrow of a step is drawn at one
+    factor (a 1-2-5 number), so that the longest is LONGEST_ARROW to ARROW_ROOM of the panel and
+    the arrows keep their proportions and their chains; an arrow that would still be hard to see
+    is drawn SHORTEST_ARROW long, its own factor "×N" at its head."""
+
+    def __init__(self, ax: Axes, anatomy: Anatomy, key_axes: Axes):
+        self.ax, self.anatomy = ax, anatomy
+        rows = anatomy.tails.shape[2]
+        order = sorted(range(len(anatomy.kinds)), key=lambda a: list(ARROW_STYLES).index(anatomy.kinds[a]))
+        self.arrows = [(a, b, ax.add_patch(_arrow(anatomy.kinds[a], zorder=7, animated=True)),
+                        ax.text(0, 0, "", fontsize=7, color="white", ha="left", va="bottom", zorder=8,
+                                path_effects=_outline(1.0), animated=True))
+                       for a in order for b in range(rows)]
+        handles = []
+        for kind in anatomy.kinds:
+            handle = FancyArrowPatch((0, 0), (1, 1))
+            handle.kind = kind
+            handles.append(handle)
+        self.key = Legend(key_axes, handles, list(anatomy.labels), loc="lower left", fontsize=7,
+                          title=self._title(WIDEST_FACTOR), title_fontsize=7, framealpha=0.92,
+                          handler_map={FancyArrowPatch: _ArrowHandler()}, handlelength=2.6, alignment="left")
+        self.key.get_title().set_color((0, 0, 0, 0))  # a placeholder: draw_title writes it
+        self.key.set_animated(True)
+        key_axes.add_artist(self.key)
+        self.title = Text(0, 0, "", fontsize=7, ha="left", va="bottom", animated=True,
+                          transform=IdentityTransform(), figure=ax.figure)
+
+    def _title(self, factor: float | None) -> str:
+        lines = [f"{self.anatomy.name}: the step from θₖ, drawn ×{factor:g}" if factor is not None
+                 else f"{self.anatomy.name}: no step from the last point"]
+        return "\n".join(lines + [textwrap.fill(note, 60) for note in self.anatomy.notes])
+
+    def remove(self) -> None:
+        for _, _, arrow, text in self.arrows:
+            arrow.remove()
+            text.remove()
+        self.key.remove()
+
+    def draw(self, point: int) -> float | None:
+        step = self.anatomy.at(point)
+        if step is None:
+            return None
+        tails, vectors = (t.numpy() for t in step)  # (A, B, 2) in data units
+        bbox, (x0, x1), (y0, y1) = self.ax.bbox, self.ax.get_xlim(), self.ax.get_ylim()
+        per_unit = np.array([bbox.width / (x1 - x0), bbox.height / (y1 - y0)])  # pixels per unit
+        side = min(bbox.width, bbox.height)
+        lengths = np.linalg.norm(vectors * per_unit, axis=-1)  # (A, B) in pixels
+        drawn = np.isfinite(lengths) & np.isfinite(tails).all(-1) & (lengths > 1e-9 * side)
+        if not drawn.any():
+            return None
+        longest = lengths[drawn].max()
+        factor = 1.0
+        if longest < LONGEST_ARROW * side:
+            factor = nice_factor(LONGEST_ARROW * side / longest, up=True)
+        elif longest > ARROW_ROOM * side:
+            factor = nice_factor(ARROW_ROOM * side / longest, up=False)
+        figure, origin = self.ax.figure, tails[-1]  # θ_k: the step taken starts there
+        for a, b, arrow, text in self.arrows:
+            if not drawn[a, b]:
+                continue
+            own = factor
+            if factor * lengths[a, b] < SHORTEST_ARROW * side:
+                own = factor * nice_factor(SHORTEST_ARROW * side / (factor * lengths[a, b]), up=True)
+            start = origin[b] + factor * (tails[a, b] - origin[b])
+            end = start + own * vectors[a, b]
+            arrow.set_positions(start, end)
+            figure.draw_artist(arrow)
+            if own != factor:
+                text.set_position(end)
+                text.set_text(f"×{own:g}")
+                figure.draw_artist(text)
+        return factor
+
+    def draw_title(self, factor: float | None) -> None:
+        """The key's title for arrows drawn at ``factor``, where the key's placeholder is."""
+        place = self.key.get_title().get_window_extent()
+        self.title.set_position((place.x0, place.y0))
+        self.title.set_text(self._title(factor))
+        self.ax.figure.draw_artist(self.title)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 def check_writable(path: str | os.PathLike) -> Path:
     """The path, if a file can be written there; otherwise ``ValueError`` saying why."""
+    if not str(path).strip():
+        raise ValueError("cannot write to '': give a file name")
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -78,6 +80,25 @@ def _atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.unlink(temporary)
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM wait: one that arrives is delivered again after it (in
+    the main thread; a process-wide signal may reach any thread, so masking one would not do)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    previous = {held: signal.signal(held, lambda signum, frame: arrived.append(signum))
+                for held in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for signum in arrived:
+            signal.raise_signal(signum)
+
+
 def strict(value):
     """``value`` (nested dicts, lists, tuples) with every non-finite float replaced by None: what
     strict JSON and CSV readers take."""
@@ -94,6 +115,8 @@ def check_results_folder(folder: str | os.PathLike, names: Sequence[str], what: 
                          overwrite: bool = False) -> Path:
     """``folder``, if results (the files ``names``) can be written there; else ``ValueError``
     saying why. Earlier results there are replaced only with ``overwrite``. Creates nothing."""
+    if not str(folder).strip():
+        raise ValueError(f"cannot write the {what} to '': give a folder")
     folder = Path(folder)
     earlier = [name for name in names if (folder / name).exists()]
     if earlier and not overwrite:
@@ -123,8 +146,9 @@ def write_together(folder: str | os.PathLike, names: Sequence[str], write: Calla
     try:
         write(staging)
         if existed:
-            for name in names:
-                os.replace(staging / name, folder / name)
+            with _signals_held():  # Ctrl-C or SIGTERM between two renames would mix two runs
+                for name in names:
+                    os.replace(staging / name, folder / name)
         else:
             umask = os.umask(0)
             os.umask(umask)

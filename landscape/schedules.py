@@ -30,6 +30,8 @@ from torch import Tensor
 from torch.optim import lr_scheduler
 
 SCHEDULES = ("none", "step", "cosine", "plateau")
+SUMMARIES = {"none": "constant η", "step": "x0.1 every third of the run", "cosine": "to 0 at the end",
+             "plateau": "x0.1 when the loss stops falling"}  # what each does, in a few words
 GAMMA = 0.1
 PLATEAU_EPS = 1e-8  # ReduceLROnPlateau's default eps: a smaller reduction of an lr is skipped
 

@@ -24,7 +24,7 @@ import psutil
 from PIL import Image
 
 from landscape.app.standalone import free_port
-from landscape.draw import colour
+from landscape import draw, optim
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -283,15 +283,24 @@ def drag(page, handle, dx: float, steps: int = 8) -> None:
     page.mouse.up()
 
 
+def spec_colours(specs: str) -> list[str]:
+    """The colours of the runs of ``specs`` (a comma-separated list) in a figure of them (each spec
+    at its own learning rate, or all at one)."""
+    return draw.colours(optim.parse_list(specs))
+
+
 def drawn(page, runs: int) -> tuple[np.ndarray, np.ndarray]:
     """The landscape picture's contour and loss panels as the page holds them, after checking
-    that each of the first ``runs`` colours is drawn in the loss panel (a white background:
-    only the curves are coloured)."""
+    that the ``runs`` optimizers the optimizers field lists are drawn in the loss panel, each in
+    its colour (a white background: only the curves are coloured)."""
+    specs = widget(page, "optimizers").locator("input").first.input_value()
+    colours = spec_colours(specs)
+    assert len(colours) == runs, f"{specs!r}: {runs} optimizers"
     image = shown_image(widget(page, "figure"))
     width = image.shape[1]
     contour, loss = image[:, : int(0.55 * width)], image[:, int(0.62 * width):]
-    for index in range(runs):  # JPEG blurs the colour of thin lines: a wide tolerance
-        assert colour_pixels(loss, colour(index), 60) > 150, f"loss curve {index} ({colour(index)}) is drawn"
+    for spec, colour in zip(specs.split(","), colours):  # JPEG blurs the colour of thin lines: a wide tolerance
+        assert colour_pixels(loss, colour, 60) > 150, f"the loss curve of {spec.strip()} ({colour}) is drawn"
     return contour, loss
 
 

@@ -2,6 +2,7 @@
 wired explorer. The browser journeys are in test_browser.py."""
 
 import io
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 import torch
 from PIL import Image
 
-from landscape import animate, draw, surfaces, trajectory
+from landscape import animate, draw, optim, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
+from landscape.app.explorer import gif_name
 from landscape.app import views
 from landscape.app.common import LatestOnly, Mute
 
@@ -32,6 +34,7 @@ from landscape.app.common import LatestOnly, Mute
     ({"optimizers": "sgd, sgd"}, "optimizers is 'sgd, sgd': Invalid optimizers: 'sgd' given twice; one rule at "
                                  "several learning rates is e.g. 'sgd@0.01, sgd@0.1'"),
     ({"optimizers": " , "}, "optimizers is ' , ': Invalid optimizers: give at least one"),
+    ({"optimizers": ", ".join(f"sgd@{(k + 1) / 1000}" for k in range(13))}, "Invalid optimizers: 13 in one figure"),
     ({"start": [1e300, 0.0]}, "start is (1e+300, 0); expected a point in the view of two-well: x in [-2, 2]"),
 ])
 def test_a_bad_setting_is_refused_naming_the_field(values, message):
@@ -102,9 +105,13 @@ def test_mute_nests_and_always_unmutes():
     assert not mute
 
 
-def test_default_gif_folder_is_the_repositorys_gifs_else_here(tmp_path):
+def test_default_gif_folder_is_the_repositorys_ignored_exports_else_here(tmp_path):
     repository = Path(__file__).resolve().parents[1]
-    assert default_gif_folder(repository / "notebooks") == repository / "gifs"
+    assert default_gif_folder(repository / "notebooks") == repository / "gifs" / "exports"
+    assert (repository / "gifs" / "exports").is_dir()
+    for made in ("gifs/exports/x.gif", "notebooks/.ipynb_checkpoints/x-checkpoint.ipynb"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", made], cwd=repository, capture_output=True)
+        assert ignored.returncode == 0, f"{made} leaves git status clean"
     assert default_gif_folder(tmp_path) == tmp_path.resolve()
 
 
@@ -122,13 +129,15 @@ def shared_explorer():
 @pytest.fixture
 def explorer(shared_explorer):
     """The shared explorer as every test finds it: what a test changes (the setting, what the
-    controls say, the iteration, the GIF folder, the phase tab) is set back when it ends, also
-    when it fails midway, so that one failure does not spill into the tests after it."""
+    controls say, the iteration, the text size, the GIF folder, the phase tab) is set back when it
+    ends, also when it fails midway, so that one failure does not spill into the tests after it."""
     explorer = shared_explorer
     setting, folder = explorer.setting, explorer.gif_folder.value
     yield explorer
     explorer.phase.visible = False
     explorer.gif_folder.value = folder
+    explorer.vectors.value = ""
+    explorer.controls.text_size.value = "normal"
     if (explorer.setting != setting or explorer.controls.values(setting.seed) != setting.to_dict()
             or explorer.iteration.value != setting.steps):
         explorer.recompute(setting)  # the controls, the iteration and the picture with it
@@ -140,8 +149,8 @@ def test_a_new_explorer_already_holds_its_first_picture():
     drawing thread while it does so could be lost and leave the figure blank."""
     fresh = Explorer(surface="quadratic", optimizers="gd, adam", steps=20)
     picture = np.asarray(Image.open(io.BytesIO(fresh.landscape.image.value)).convert("RGB")).astype(int)
-    assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20)
-    assert all(_pixels_of(picture, index) > 100 for index in range(2)), "both paths drawn"
+    assert fresh.landscape.shown[1:] == (fresh.setting.lr, fresh.setting.momentum, 20, None)
+    assert all(_pixels_of(picture, spec) > 100 for spec in ("gd", "adam")), "both paths drawn"
 
 
 def _image(explorer) -> np.ndarray:
@@ -149,12 +158,13 @@ def _image(explorer) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(explorer.landscape.image.value)).convert("RGB")).astype(int)
 
 
-def _rgb(index: int) -> list[int]:
-    return [int(draw.colour(index)[i:i + 2], 16) for i in (1, 3, 5)]
+def _rgb(spec: str) -> list[int]:
+    """The colour of ``spec``'s rule (alone of its rule in a list, a run has it)."""
+    return [int(optim.parse(spec).info.colour[i:i + 2], 16) for i in (1, 3, 5)]
 
 
-def _pixels_of(image: np.ndarray, index: int) -> int:
-    return int((np.abs(image - _rgb(index)) < 40).all(-1).sum())
+def _pixels_of(image: np.ndarray, spec: str) -> int:
+    return int((np.abs(image - _rgb(spec)) < 40).all(-1).sum())
 
 
 def test_sliders_show_the_runs_of_that_setting(explorer):
@@ -162,7 +172,7 @@ def test_sliders_show_the_runs_of_that_setting(explorer):
     explorer.controls.momentum.value = 0.7
     explorer.wait()
     assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.7)
-    assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30), "the image shows the newest"
+    assert explorer.landscape.shown[1:] == (explorer.setting.lr, 0.7, 30, None), "the image shows the newest"
     shown = {t.spec.text: t for t in explorer.current_runs()}
     expected = trajectory.run(surfaces.get("quadratic"), "momentum", lr=0.1, momentum=0.7,
                               starts=[explorer.setting.start], steps=30)
@@ -175,17 +185,78 @@ def test_sliders_show_the_runs_of_that_setting(explorer):
 def test_every_optimizer_is_drawn_and_scrubbing_shows_the_path_up_to_the_iteration(explorer):
     explorer.controls.lr.value = 0.1
     full = _image(explorer)
-    assert all(_pixels_of(full, index) > 100 for index in range(3)), "paths and loss curves drawn"
+    assert all(_pixels_of(full, spec) > 100 for spec in ("gd", "momentum", "adam")), "paths and loss curves drawn"
     explorer.iteration.value = 2
     early = _image(explorer)
     assert explorer.landscape.shown[3] == 2
-    assert _pixels_of(early, 0) < _pixels_of(full, 0)
+    assert _pixels_of(early, "gd") < _pixels_of(full, "gd")
 
 
 def _click(explorer, x: int, y: int) -> None:
     """What ipyevents sends for a click at pixel (x, y) of the shown image."""
     explorer.landscape._clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": y}, [])
     explorer.wait()
+
+
+def _colour_pixels(image: np.ndarray, hex_colour: str, tolerance: int = 30) -> int:
+    rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return int((np.abs(image - rgb) < tolerance).all(-1).sum())
+
+
+def test_the_arrows_of_a_chosen_optimizers_step_are_drawn_and_said_under_the_figure(explorer):
+    assert explorer.vectors.options == (("none", ""), ("gd", "gd"), ("momentum", "momentum"), ("adam", "adam"))
+    assert explorer.vectors.value == "" and "arrows of" not in explorer.landscape.key.value, "none at first"
+    explorer.controls.lr.value = 0.1
+    explorer.iteration.value = 5
+    plain = _image(explorer)
+    plain_bytes = bytes(explorer.landscape.image.value)
+    explorer.vectors.value = "momentum"
+    arrows = _image(explorer)
+    arrows_bytes = bytes(explorer.landscape.image.value)
+    assert explorer.landscape.shown[3:] == (5, "momentum")
+    pink = draw.ARROW_STYLES["momentum"]["color"]
+    contour = slice(0, int(0.55 * arrows.shape[1]))
+    assert _colour_pixels(arrows[:, contour], pink) > 40 and _colour_pixels(plain[:, contour], pink) == 0
+    key = explorer.landscape.key.value
+    assert "<b>arrows of momentum</b>" in key and "−ηβuₖ₋₁: momentum term" in key and "−ηgₖ: gradient step" in key
+    row = explorer.current_runs()[1]  # the recorded state of the cell shown, as a run of its own records it
+    alone = trajectory.run(surfaces.get("quadratic"), "momentum", lr=explorer.setting.lr, momentum=0.5,
+                           starts=[explorer.setting.start], steps=30, record_state=True)
+    torch.testing.assert_close(row.recorded.state["momentum_buffer"], alone.recorded.state["momentum_buffer"],
+                               rtol=1e-8, atol=1e-8)
+    explorer.vectors.value = ""
+    _image(explorer)
+    assert bytes(explorer.landscape.image.value) == plain_bytes and "arrows of" not in explorer.landscape.key.value
+    explorer.vectors.value = "momentum"
+    _image(explorer)
+    assert bytes(explorer.landscape.image.value) == arrows_bytes, "frames are kept per choice of arrows"
+
+
+def test_the_step_buttons_move_one_iteration_within_the_run(explorer):
+    explorer.iteration.value = 5
+    explorer.forward.click()
+    explorer.wait()
+    assert explorer.iteration.value == 6 and explorer.landscape.shown[3] == 6
+    for _ in range(2):
+        explorer.back.click()
+    explorer.wait()
+    assert explorer.iteration.value == 4 and explorer.landscape.shown[3] == 4
+    explorer.iteration.value = 0
+    explorer.back.click()
+    assert explorer.iteration.value == 0, "not before the start"
+    explorer.iteration.value = 30
+    explorer.forward.click()
+    assert explorer.iteration.value == 30, "not past the last step"
+
+
+def test_arrows_chosen_at_the_last_iteration_show_the_last_step_taken(explorer):
+    assert explorer.iteration.value == 30
+    explorer.vectors.value = "adam"
+    explorer.wait()
+    assert explorer.iteration.value == 29 and explorer.landscape.shown[3:] == (29, "adam")
+    explorer.iteration.value = 30  # moved there by hand: no step from the last point
+    explorer.wait()
+    assert explorer.landscape.shown[3:] == (30, "adam")
 
 
 def test_a_click_on_the_landscape_moves_the_start_under_the_pointer(explorer):
@@ -202,7 +273,7 @@ def test_a_click_on_the_landscape_moves_the_start_under_the_pointer(explorer):
     explorer.iteration.value = 0
     frame = _image(explorer)  # the last optimizer's start marker (on top) is on the clicked pixel
     window = frame[click[1] - 12:click[1] + 13, click[0] - 12:click[0] + 13]
-    ys, xs = np.nonzero((np.abs(window - _rgb(2)) < 40).all(-1))
+    ys, xs = np.nonzero((np.abs(window - _rgb("adam")) < 40).all(-1))
     assert len(xs) > 20 and abs(xs.mean() - 12) < 1.5 and abs(ys.mean() - 12) < 1.5
 
 
@@ -225,7 +296,8 @@ def _far_from_a_new_drawing(explorer, image: np.ndarray) -> int:
     """Pixels of ``image`` (the JPEG shown) beyond JPEG rounding from the figure of the runs at
     the sliders, drawn anew at the iteration shown: what the view should show."""
     drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=views.FIGURE_SIZE,
-                                        dpi=views.FIGURE_DPI).frame_image(explorer.landscape.shown[3])
+                                        dpi=views.FIGURE_DPI, text_size=explorer.controls.text_size.value,
+                                        ).frame_image(explorer.landscape.shown[3])
     return int((np.abs(image - np.asarray(drawn).astype(int)).max(-1) > 80).sum())
 
 
@@ -233,8 +305,8 @@ def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
     explorer.controls.optimizers.value = "sgd, adam"
     first = _image(explorer)
     assert explorer.landscape.shown[0] is explorer.sweep and explorer.landscape.shown[3] == 30
-    third_colour, far_off = _pixels_of(first, 2), _far_from_a_new_drawing(explorer, first)
-    assert third_colour < 20, "the earlier figure's third path (adam's colour then) is gone"
+    momentum_colour, far_off = _pixels_of(first, "momentum"), _far_from_a_new_drawing(explorer, first)
+    assert momentum_colour < 20, "the earlier figure's momentum path is gone"
     assert far_off < 300, "the figure of sgd and adam: paths, legend, losses"
     explorer.controls.steps.value = 60
     second = _image(explorer)
@@ -242,7 +314,7 @@ def test_new_optimizers_and_steps_draw_a_new_figure_with_every_path(explorer):
     far_off = _far_from_a_new_drawing(explorer, second)
     assert far_off < 300, "paths and losses to iteration 60, a 0-60 axis"
     for image in (first, second):
-        assert _pixels_of(image, 0) > 100 and _pixels_of(image, 1) > 100
+        assert _pixels_of(image, "sgd") > 100 and _pixels_of(image, "adam") > 100
 
 
 def test_one_optimizer_at_several_learning_rates_keeps_its_own_rates(explorer):
@@ -285,6 +357,35 @@ def test_bad_optimizer_spec_is_a_message_and_keeps_the_runs(explorer):
     assert explorer.status.text.startswith("computed")
 
 
+def test_the_schedule_control_runs_every_optimizer_on_that_schedule_and_says_so(explorer):
+    explorer.controls.schedule.value = "cosine"
+    explorer.wait()
+    assert explorer.setting.schedule == "cosine" and explorer.sweep.setting.schedule == "cosine"
+    expected = trajectory.run(surfaces.get("quadratic"), "momentum", lr=explorer.setting.lr,
+                              momentum=explorer.setting.momentum, starts=[explorer.setting.start], steps=30,
+                              schedule="cosine")
+    shown = {run.spec.text: run for run in explorer.current_runs()}
+    torch.testing.assert_close(shown["momentum"].points, expected.points, rtol=1e-8, atol=1e-8)
+    assert explorer.landscape.animation.figure.axes[0].get_title() == draw.title(surfaces.get("quadratic"), "cosine")
+    assert "(η: cosine schedule)" in explorer.landscape.animation.figure.axes[0].get_title()
+    assert Setting.from_json(explorer.setting.to_json()).schedule == "cosine", "saved with the setting"
+    assert gif_name(explorer.setting).endswith("_cosine.gif")
+
+
+@pytest.mark.parametrize("values, name", [
+    ({"surface": "two-well", "optimizers": "sgd, adam", "lr": 0.01, "momentum": 0.9},
+     "two-well_sgd_adam_lr0.01_m0.9.gif"),
+    ({"surface": "quadratic", "optimizers": "gd@0.02, gd@0.1", "lr": 0.5, "momentum": 0.9},
+     "quadratic_gd@0.02_gd@0.1.gif"),
+    ({"surface": "quadratic", "optimizers": "gd@0.02, momentum@0.1", "lr": 0.5, "momentum": 0.3},
+     "quadratic_gd@0.02_momentum@0.1_m0.3.gif"),
+    ({"surface": "quadratic", "optimizers": "gd, adagrad", "lr": 0.1, "schedule": "step"},
+     "quadratic_gd_adagrad_lr0.1_step.gif"),
+])
+def test_a_gif_s_name_says_what_its_runs_are(values, name):
+    assert gif_name(Setting.checked(values)) == name
+
+
 def test_select_snaps_sliders_to_the_grid(explorer):
     explorer.select(0.0123, 0.62)
     assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(10 ** -1.9), 0.6)
@@ -318,6 +419,35 @@ def test_export_writes_the_runs_shown_where_the_message_says(explorer, tmp_path)
     explorer.export_in_background()
     explorer.wait()
     assert f"the GIF folder {tmp_path / 'missing'} does not exist" in explorer.status.text
+
+
+def test_export_draws_the_arrows_shown(explorer, tmp_path):
+    explorer.vectors.value = "adam"
+    explorer.iteration.value = 10
+    written = explorer.export(tmp_path / "arrows.gif")
+    frames = iio.imread(written, index=None)[..., :3].astype(int)
+    cyan = draw.ARROW_STYLES["first moment"]["color"]  # Adam's −ηm̂_k, in no path's colour
+    assert frames.shape[0] == 31 and all(_colour_pixels(frames[k], cyan, 20) > 20 for k in (0, 10, 29))
+
+
+def test_the_projector_text_size_redraws_the_figure_and_the_gif(explorer, tmp_path):
+    """A lecturer's control: the figure drawn anew with projector text, and GIFs exported so."""
+    normal = _image(explorer)
+    assert _far_from_a_new_drawing(explorer, normal) < 300
+    explorer.controls.text_size.value = "projector"
+    projector = _image(explorer)
+    assert explorer.landscape.animation.text_size == "projector"
+    assert _far_from_a_new_drawing(explorer, projector) < 300, "the projector figure of the same runs"
+    assert (np.abs(projector - normal).max(-1) > 80).sum() > 2000, "not the normal one"
+    explorer.gif_folder.value = str(tmp_path)
+    explorer.export_in_background()
+    explorer.wait()
+    (written,) = tmp_path.glob("*.gif")
+    last = iio.imread(written, index=explorer.setting.steps)[..., :3].astype(int)
+    for text_size, close in (("projector", True), ("normal", False)):
+        drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), text_size=text_size)
+        far_off = (np.abs(last - np.asarray(drawn.frame_image(explorer.setting.steps))).max(-1) > 80).sum()
+        assert bool(far_off < 50) == close, (text_size, far_off)
 
 
 def test_a_folder_that_refuses_files_is_one_line(explorer, tmp_path, monkeypatch):
@@ -384,6 +514,42 @@ def test_phase_diagram_is_drawn_when_shown_and_a_click_sets_the_sliders(explorer
     assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.1), 0.3)
 
 
+def _click_phase_cell(explorer, lr: float, momentum: float) -> None:
+    axes = explorer.phase._drawn[1]
+    height = axes.figure.canvas.get_width_height()[1]
+    x, y = axes.transData.transform((lr, momentum))
+    explorer.phase._clicks._handle_mouse_msg(None, {"event": "click", "dataX": x, "dataY": height - y}, [])
+    explorer.wait()
+
+
+def test_a_click_on_a_phase_cell_reads_out_its_setting_and_outcome(explorer):
+    """Under the picture, in words: the clicked (now ringed) cell's η, β and what its run did,
+    the same as that setting run on its own."""
+    explorer.recompute(explorer.setting.changed(surface="two-well", optimizers="momentum", start=[1.5, 1.0],
+                                                steps=150))
+    explorer.phase.visible = True
+    explorer.phase.show(explorer.sweep, explorer.setting.lr, explorer.setting.momentum)
+    explorer.wait()
+    surface = surfaces.get("two-well")
+    for lr, momentum, outcome in ((0.0631, 0.1, "reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in "),
+                                  (0.0316, 0.9, "reached ★ at (-0.97, 0.00), the global minimum, in "),
+                                  (0.001, 0.0, "not at a minimum after 150 iterations (f − f* = ")):
+        _click_phase_cell(explorer, lr, momentum)
+        assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(lr, rel=1e-3), momentum)
+        alone = trajectory.run(surface, "momentum", lr=explorer.setting.lr, momentum=momentum,
+                               starts=[(1.5, 1.0)], steps=150)
+        assert alone.describe(0).startswith(outcome)
+        assert explorer.phase.readout.value == (f"<b>η = {lr:g}, β = {momentum:g}</b> (the ringed cell): "
+                                                f"{alone.describe(0)}")
+    _click_phase_cell(explorer, 0.002, -0.02)  # the lower half of the β = 0 row: below 0 on the axis
+    assert (explorer.setting.lr, explorer.setting.momentum) == (pytest.approx(0.002, rel=0.01), 0.0)
+    assert explorer.phase.readout.value.startswith("<b>η = 0.002, β = 0</b>")
+    explorer.recompute(explorer.setting.changed(surface="quadratic", start=[-4.0, 3.5]))
+    _click_phase_cell(explorer, 1.0, 0.5)
+    diverged = trajectory.run(surfaces.get("quadratic"), "momentum", lr=1.0, momentum=0.5, steps=150)
+    assert explorer.phase.readout.value.endswith(f": diverged at iteration {int(diverged.diverged_at[0])}")
+
+
 def test_networks_tab_reports_a_missing_data_folder_and_creates_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_CIFAR_URL", "http://127.0.0.1:9/cifar.tar.gz")
     tab = NetworksTab()
@@ -418,7 +584,7 @@ def test_after_a_run_the_networks_tab_draws_the_landscape_slice_and_exports_its_
     train_png = Image.open(io.BytesIO(train_bytes))
     assert train_png.size == (960, 540)
     picture = np.asarray(train_png.convert("RGB")).astype(int)
-    assert _pixels_of(picture, 0) > 20 and _pixels_of(picture, 1) > 20, "both paths and real losses"
+    assert _pixels_of(picture, "sgd") > 20 and _pixels_of(picture, "adam") > 20, "both paths and real losses"
     panel.loss.value = "validation"
     assert panel.figure.value != train_bytes, "the validation loss's slice replaces the training loss's"
     written = panel.export()
@@ -548,3 +714,10 @@ def test_one_job_at_a_time_says_so_when_busy():
     release.set()
     jobs.join(10)
     assert not first.is_alive() and jobs.start(lambda: None) is not None
+
+
+def test_the_key_explains_every_mark_an_outcome_can_carry():
+    """The legend's '[12 ✖]' and '[40 ★]' are explained under the picture."""
+    for is_global, mark in trajectory.MARKS.items():
+        assert f"<b>[n {mark}]</b>" in views.KEY
+        assert f"{mark} {'global' if is_global else 'other'} minimum" in views.KEY

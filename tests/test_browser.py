@@ -11,20 +11,24 @@ import shutil
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 
 from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
                      image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
-                     shown_image, text_input, wait_for_new_image, wait_for_picture, wait_for_status, widget)
+                     shown_image, spec_colours, text_input, wait_for_new_image, wait_for_picture, wait_for_status,
+                     wait_until, widget)
 from helpers import data_root
-from landscape.draw import colour
+from landscape.draw import ARROW_STYLES
 from landscape.lecture import LECTURE_GIFS
+from landscape.schedules import SUMMARIES
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Chromium is not installed (apt-get install chromium)")
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "landscape.ipynb"
 EXPLORER = ("%matplotlib widget\nfrom landscape.app import explore", "explore()")  # a course's usual backend
+SLICED = ("sgd+momentum", "adam", "radamw+lookahead")  # the notebook's network comparison
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +86,9 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
     assert images.count() >= 5, "the explorer and the lecture figures are shown"
     slides = page.locator(".jp-CodeCell").filter(has_text="lecture.LECTURE_GIFS").locator(".jp-OutputArea-output img")
     assert slides.count() == len(LECTURE_GIFS), "one figure per slide of the lecture table"
-    for index in range(slides.count()):  # each slide shows its paths: the first run's colour is there
-        assert colour_pixels(shown_image(slides.nth(index)), colour(0), 40) > 200, f"slide {index} has paths"
+    for index, entry in enumerate(LECTURE_GIFS):  # each slide shows its paths: the first run's colour is there
+        first = spec_colours(", ".join(entry.optimizers))[0]
+        assert colour_pixels(shown_image(slides.nth(index)), first, 40) > 200, f"slide {index} has paths"
     notebook_width = page.locator(".jp-Notebook").bounding_box()["width"]
     for index in range(images.count()):
         assert images.nth(index).bounding_box()["width"] <= notebook_width, "figures fit the column"
@@ -92,8 +97,8 @@ def test_the_notebook_runs_in_a_fresh_kernel_without_errors_or_stray_output(lab,
     curves, landscape = (real.nth(index) for index in range(2))
     assert abs(curves.bounding_box()["y"] - landscape.bounding_box()["y"]) < 5, "side by side"
     slice_picture = shown_image(landscape)
-    for index in range(3):  # every optimizer's path and real loss
-        assert colour_pixels(slice_picture, colour(index), 40) > 100, f"optimizer {index} is drawn on the slice"
+    for spec, colour in zip(SLICED, spec_colours(", ".join(SLICED))):  # every optimizer's path and real loss
+        assert colour_pixels(slice_picture, colour, 40) > 100, f"{spec} is drawn on the slice"
     wait_for_status(page, "computed")
     drawn(page, 4)
 
@@ -111,11 +116,34 @@ def test_new_specs_twice_and_new_steps_still_draw_paths_and_loss_curves(lab, pag
     wait_for_new_image(page, before)
     kernel_idle(page)
     contour, _ = drawn(page, 2)
-    # sgd's red path (green would match the contours' colours): ~20 red pixels in the legend and
-    # the start marker without it, ~400 with it
-    assert colour_pixels(contour, colour(0), 60) > 150, "sgd's path is drawn"
+    # sgd's crimson path: ~20 such pixels in the legend and the start marker without it, ~400 with it
+    assert colour_pixels(contour, spec_colours("sgd")[0], 60) > 150, "sgd's path is drawn"
     # the iteration scrubber reaches the new step count
     assert widget(page, "iteration").locator(".widget-readout").inner_text().strip() == "300"
+    # a learning-rate schedule: every run on it, and the title says so
+    constant = shown_image(widget(page, "figure"))
+    before = image_source(page)
+    widget(page, "schedule").locator("select").select_option(label=f"cosine: {SUMMARIES['cosine']}")
+    wait_for_new_image(page, before)
+    wait_for_status(page, "computed 2 optimizers")
+    kernel_idle(page)
+    cosine = shown_image(widget(page, "figure"))
+    title = slice(0, constant.shape[0] // 5)  # the figure's top strip: above the contour panel, its title
+    assert (abs(cosine[title] - constant[title]).max(-1) > 100).sum() > 50, "the title names the schedule"
+    drawn(page, 2)
+    # a lecturer's projector: the figure drawn anew with larger text, every run still drawn
+    text = {}
+    for size in ("normal", "projector"):
+        if size == "projector":
+            before = image_source(page)
+            widget(page, "text-size").locator("button", has_text=size).click()
+            wait_for_new_image(page, before)
+            kernel_idle(page)
+        _, loss = drawn(page, 2)
+        dark = (loss < 90).all(-1)
+        spine = np.flatnonzero(dark.sum(1) > 0.5 * dark.shape[1]).max()  # the loss panel's lower edge
+        text[size] = int(dark[spine + 3:].sum())  # its tick labels and "iteration k", below it
+    assert text["projector"] > 1.6 * text["normal"], text
 
 
 def test_after_a_page_reload_a_slider_move_still_redraws_the_paths(lab, page):
@@ -147,7 +175,7 @@ def test_export_gif_writes_many_distinct_frames_where_the_message_says(lab, page
     assert frames.shape[0] == 151 and frames.shape[1:3] == (540, 960)
     assert len({frame.tobytes() for frame in frames}) > 100, "the paths grow from frame to frame"
     last = frames[-1][..., :3].astype(int)
-    assert colour_pixels(last[:, 600:], colour(0)) > 40, "the GIF shows the loss curves"
+    assert colour_pixels(last[:, 600:], spec_colours("sgd")[0]) > 40, "the GIF shows the loss curves"
     preview = widget(page, "gif-preview")
     assert preview.is_visible() and pixels(preview).std() > 10, "the GIF is shown in the tab"
 
@@ -169,6 +197,115 @@ def test_the_phase_dropdown_replaces_its_figure(lab, page):
     assert box["x"] + box["width"] <= viewport["width"], "on screen"
 
 
+def _inside_cells(image: np.ndarray, family) -> np.ndarray:
+    """(N, 2) pixels (x, y) of the phase picture's plot area (left of its colour bars) inside a
+    cell of one colour family (``family(r, g, b)``: a boolean mask), 4 pixels from its edges."""
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    mask = family(r, g, b)
+    mask[:, int(0.68 * image.shape[1]):] = False  # the colour bars
+    inside = mask.copy()
+    for dy in range(-4, 5):
+        for dx in range(-4, 5):
+            inside &= np.roll(mask, (dy, dx), axis=(0, 1))
+    return np.argwhere(inside)[:, ::-1]
+
+
+def test_a_click_on_a_phase_cell_moves_the_sliders_and_says_what_its_run_did(lab, page):
+    """The student clicks an orange cell and a blue one of the momentum phase diagram: the
+    sliders move to that cell, the ring is drawn there, and under the picture the cell's η, β
+    and outcome are read out: orange is '✖' (another minimum), blue '★' (the global one)."""
+    _explorer(page, lab, "phase-click.ipynb")
+    page.locator(".lm-TabBar-tab", has_text="Phase diagram").first.click()
+    figure = widget(page, "phase-figure")
+    wait_for_picture(page, "phase-figure")
+    readout = widget(page, "phase-readout")
+    wait_for_status(page, r"^η = 0\.02, β = 0\.9 \(the ringed cell\): reached ★ ", "phase-readout", timeout=30_000)
+    families = {"✖": lambda r, g, b: (r > 200) & (r - b > 60), "★": lambda r, g, b: (b - r > 60) & (b > 120)}
+    for mark in ("✖", "★"):
+        image = shown_image(figure)
+        cells = _inside_cells(image, families[mark])
+        assert len(cells) > 50, f"the picture shows {mark} cells"
+        x, y = cells[len(cells) // 2]
+        window = lambda picture: picture[y - 15:y + 16, x - 15:x + 16]
+        assert (window(image).max(-1) < 60).sum() < 5, "no ring there yet"
+        sliders = [widget(page, name).locator(".widget-readout") for name in ("lr", "momentum")]
+        before, set_before = image_source(page, "phase-figure"), [float(s.inner_text()) for s in sliders]
+        said_before = readout.text_content()
+        box = figure.bounding_box()
+        page.mouse.click(box["x"] + (x + 0.5) * box["width"] / image.shape[1],
+                         box["y"] + (y + 0.5) * box["height"] / image.shape[0])
+        wait_for_new_image(page, before, "phase-figure")
+        wait_until(page, ".lsc-phase-readout", "(element, old) => element.textContent !== old", said_before)
+        said = re.match(r"η = (\S+), β = (\S+) \(the ringed cell\): reached (\S) at \(", readout.text_content())
+        assert said and said.group(3) == mark, readout.text_content()
+        now = [float(s.inner_text()) for s in sliders]
+        assert now == [float(said.group(1)), float(said.group(2))] and now != set_before, "the sliders moved there"
+        assert (window(shown_image(figure)).max(-1) < 60).sum() > 30, "the ring is drawn on the clicked cell"
+
+
+def _arrow_pixels(picture):
+    """Where the contour panel shows heavy ball's momentum term: a (H, W) mask (its pink is in
+    no path's colour and not in viridis; the gradient step's yellow is near viridis's top)."""
+    contour = picture[:, : int(0.55 * picture.shape[1])]
+    rgb = [int(ARROW_STYLES["momentum"]["color"][i:i + 2], 16) for i in (1, 3, 5)]
+    return (np.abs(contour - rgb) < 40).all(-1)
+
+
+def _readout(page) -> int:
+    return int(widget(page, "iteration").locator(".widget-readout").inner_text().strip())
+
+
+def test_a_steps_arrows_at_a_scrubbed_iteration_and_the_step_buttons(lab, page):
+    """Heavy ball's arrows: chosen, scrubbed to an iteration, ▶ moves one iteration on and the
+    arrows with it, ◀ brings back the very picture of the iteration before (the frame kept)."""
+    _explorer(page, lab, "arrows.ipynb")
+    assert not page.locator(".lsc-arrows-key").count(), "no arrows at first"
+    before = image_source(page)
+    widget(page, "vectors").locator("select").select_option("momentum")
+    wait_for_new_image(page, before)
+    key = page.locator(".lsc-arrows-key").first
+    key.wait_for()
+    assert "arrows of momentum" in key.inner_text() and "−ηβuₖ₋₁: momentum term" in key.inner_text()
+    assert _readout(page) == 149, "arrows chosen at the last iteration show the last step taken"
+    before = image_source(page)
+    track = widget(page, "iteration").locator(".noUi-target").bounding_box()["width"]
+    drag(page, widget(page, "iteration").locator(".noUi-handle"), -0.6 * track)  # scrub back
+    wait_for_new_image(page, before)
+    page.wait_for_timeout(1500)  # the frame of the drag's last value
+    kernel_idle(page)
+    k = _readout(page)
+    assert 5 < k < 140, k
+    wait_until(page, ".lsc-iteration .widget-readout", "(element, k) => element.textContent.trim() == k", k)
+    scrubbed_source = image_source(page)
+    scrubbed = shown_image(widget(page, "figure"))
+    at_k = _arrow_pixels(scrubbed)
+    assert at_k.sum() > 40, "the momentum term is drawn"
+    widget(page, "step-forward").click()
+    wait_for_new_image(page, scrubbed_source)
+    wait_until(page, ".lsc-iteration .widget-readout", "(element, k) => element.textContent.trim() == k", k + 1)
+    page.wait_for_timeout(500)
+    after = shown_image(widget(page, "figure"))
+    at_next = _arrow_pixels(after)
+    assert at_next.sum() > 40 and (at_k != at_next).sum() > 20, "the arrows moved with the iteration"
+    changed = (np.abs(after - scrubbed).max(-1) > 60)[:, : at_k.shape[1]]
+    near_arrows = at_k | at_next
+    for _ in range(6):  # within a few pixels of an arrow: their outlines and heads
+        near_arrows = near_arrows | np.roll(near_arrows, 1, 0) | np.roll(near_arrows, -1, 0) \
+            | np.roll(near_arrows, 1, 1) | np.roll(near_arrows, -1, 1)
+    assert (changed & near_arrows).sum() > 0.5 * (changed & ~near_arrows).sum(), \
+        "the picture changed where the arrows are (elsewhere: the new path segment, the counter)"
+    forward_source = image_source(page)
+    widget(page, "step-back").click()
+    wait_until(page, ".lsc-iteration .widget-readout", "(element, k) => element.textContent.trim() == k", k)
+    wait_for_new_image(page, forward_source)
+    page.wait_for_timeout(500)
+    assert np.array_equal(shown_image(widget(page, "figure")), scrubbed), "◀: the picture of iteration k again"
+    widget(page, "vectors").locator("select").select_option(label="none")
+    wait_until(page, ".lsc-key", "element => !element.querySelector('.lsc-arrows-key')")
+    wait_for_picture(page)
+    assert _arrow_pixels(shown_image(widget(page, "figure"))).sum() < 10, "no arrows once none is chosen (JPEG: a few)"
+
+
 def _small_run(page, train_size: int, epochs: int) -> str:
     """In the Real networks tab: sgd and adam on a few images; the status line once it ends."""
     page.locator(".lm-TabBar-tab", has_text="Real networks").first.click()
@@ -185,7 +322,7 @@ def test_a_small_real_network_run_shows_curves_and_the_final_status(lab, page, d
     message = _small_run(page, train_size=300, epochs=2)
     assert message.startswith("finished") and "sgd finished" in message and "adam finished" in message
     curves = shown_image(widget(page, "net-curves"))
-    assert colour_pixels(curves, colour(0)) > 100 and colour_pixels(curves, colour(1)) > 100
+    assert all(colour_pixels(curves, colour) > 100 for colour in spec_colours("sgd, adam")), "each in its colour"
     table = widget(page, "net-table").inner_text()
     assert table.count("finished") == 2
     assert "2/2 epochs" in widget(page, "net-progress").inner_text()
@@ -215,8 +352,9 @@ def _slice_of_a_small_run(page) -> None:
     picture = shown_image(widget(page, "slice-figure"))
     width = picture.shape[1]
     contour, loss = picture[:, : int(0.55 * width)], picture[:, int(0.62 * width):]
-    assert colour_pixels(contour, colour(0)) > 30, "sgd's path on the contour"
-    assert colour_pixels(loss, colour(0)) > 100 and colour_pixels(loss, colour(1)) > 100, "both real losses"
+    sgd, adam = spec_colours("sgd, adam")
+    assert colour_pixels(contour, sgd) > 30, "sgd's path on the contour"
+    assert colour_pixels(loss, sgd) > 100 and colour_pixels(loss, adam) > 100, "both real losses"
     before = image_source(page, "slice-figure")
     widget(page, "slice-loss").locator("button", has_text="validation").click()
     wait_for_new_image(page, before, "slice-figure")
@@ -284,13 +422,15 @@ def _sweep_in_the_tab(page, mnist_data) -> None:
     wait_for_picture(page, "sweep-figure")
     picture = shown_image(figure)
     width = picture.shape[1]
-    assert colour_pixels(picture[:, : width // 2], "#ff0000", 40) > 30, "the sliders' cell is marked"
     curves = picture[:, int(0.6 * width):]
-    assert colour_pixels(curves, colour(0)) > 50 and colour_pixels(curves, colour(2)) > 50, "its loss curves"
+    assert colour_pixels(curves, spec_colours("momentum")[0]) > 50, "its loss curves, in the optimizer's colour"
     before = image_source(page, "sweep-figure")
     drag(page, widget(page, "sweep-lr").locator(".noUi-handle"), -200)
     wait_for_new_image(page, before, "sweep-figure")
-    assert shown_image(figure).shape == picture.shape
+    other = shown_image(figure)
+    assert other.shape == picture.shape
+    moved = (abs(other[:, : width // 2] - picture[:, : width // 2]).max(-1) > 100).sum()
+    assert moved > 30, "the ring marking the sliders' cell moved to the other cell"
 
 
 def test_a_sweep_in_the_real_networks_tab_after_a_reload_and_in_a_fresh_kernel(lab, page, mnist_data):
@@ -323,7 +463,24 @@ def test_the_explorer_fits_a_laptop_screen_with_the_file_browser_open(lab):
         column = page.locator(".jp-NotebookPanel-notebook").first.bounding_box()
         assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, "no horizontal overflow"
         assert box["height"] <= column["height"], f"{box['height']:.0f} px tall for {column['height']:.0f} px"
-        for name in ("surface", "lr", "momentum", "figure", "play", "iteration", "export", "save", "load", "key"):
+        for name in ("surface", "lr", "momentum", "figure", "play", "step-back", "step-forward", "iteration", "vectors",
+                     "export", "save", "load", "key"):
             element = widget(page, name).bounding_box()
             assert column["y"] <= element["y"] and element["y"] + element["height"] <= column["y"] + column["height"] + 1, \
                 f"{name} is visible together with the others"
+        for tab in ("Landscape", "Phase diagram", "Real networks"):
+            page.locator(".lm-TabBar-tabLabel", has_text=tab).first.click()
+            page.wait_for_timeout(500)
+            assert page.evaluate(OVERFLOWING) == [], f"{tab}: no box wider than its place (a scroll bar)"
+            assert page.evaluate(CUT_INPUTS) == [], f"{tab}: every text box shows its right border"
+
+
+# boxes shown whose content is wider than they are (a horizontal scroll bar), and text boxes whose
+# right edge lies beyond their container's
+OVERFLOWING = """() => [...document.querySelectorAll('.lsc-explorer .widget-box')]
+    .filter(box => box.offsetParent && box.scrollWidth > box.clientWidth + 1)
+    .map(box => `${box.className} ${box.scrollWidth} > ${box.clientWidth}`)"""
+CUT_INPUTS = """() => [...document.querySelectorAll('.lsc-explorer input[type=text], .lsc-explorer input[type=number]')]
+    .filter(input => input.offsetParent)
+    .filter(input => input.getBoundingClientRect().right > input.closest('.widget-box').getBoundingClientRect().right + 0.5)
+    .map(input => input.closest('[class*=lsc-]')?.className || input.outerHTML)"""

@@ -7,8 +7,9 @@ Needs Chromium, as test_browser.py."""
 
 import json
 import re
-import secrets
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -40,12 +41,8 @@ def app(tmp_path_factory):
 def page(page, request):
     """The journey's page (conftest's). When the journey ends, passed or failed, its tab is closed,
     and then the app must run no kernel: a page's kernel (~500 MB) left behind would run until
-    culled (KEEP_UNCONNECTED, 5 minutes) beside the next journeys'.
-
-    A closing page asks Voilà to shut its kernel down, sending the page's ``_xsrf`` cookie; but
-    Voilà 0.5 sets no such cookie and refuses the request (403 "'_xsrf' argument missing from
-    POST", voila-dashboards/voila#1458), so the browser is given one here."""
-    page.context.add_cookies([{"name": "_xsrf", "value": secrets.token_hex(16), "domain": "127.0.0.1", "path": "/"}])
+    culled (KEEP_UNCONNECTED, 5 minutes) beside the next journeys'. The page's own goodbye does it
+    (a shutdown request with the page's ``_xsrf`` cookie, which ``voila_page`` makes Voilà set)."""
     yield page
     if "app" in request.fixturenames:  # a journey with a server of its own stops it, kernels and all
         close_the_tab(page)
@@ -84,6 +81,17 @@ def _download(page, name: str, into: Path) -> Path:
     path = into / download.value.suggested_filename
     download.value.save_as(path)
     return path
+
+
+def _upload_label(page) -> list:
+    """What the Load button shows: the text it draws after its icon, and the on-screen width of
+    ipywidgets' own label text ("Load (0)"), 0 when hidden."""
+    return widget(page, "upload").evaluate("""button => {
+        const text = [...button.childNodes].find(node => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+        const range = document.createRange();
+        if (text) range.selectNode(text);
+        return [getComputedStyle(button, '::after').content.replaceAll('"', ''),
+                text ? range.getBoundingClientRect().width : 0]; }""")
 
 
 def _upload(page, path: Path) -> None:
@@ -132,8 +140,10 @@ def test_save_offers_the_setting_and_loading_a_changed_one_redraws(app, page, tm
     changed = tmp_path / "mine.json"
     changed.write_text(json.dumps({**saved, "surface": "quadratic", "start": [1.5, 1.0]}))
     before = image_source(page)
+    assert _upload_label(page) == ["Load", 0], "the button shows Load, not 'Load (0)': no count of files held"
     _upload(page, changed)
     wait_for_status(page, r"loaded the setting from mine.json; computed .* on quadratic from \(1.5, 1.0\)")
+    assert _upload_label(page) == ["Load", 0], "and after a file was loaded"
     wait_for_new_image(page, before)
     assert widget(page, "surface").locator("select").input_value() == "quadratic"
     page.wait_for_timeout(1000)
@@ -167,6 +177,26 @@ def test_a_wrong_link_says_why_on_the_page_and_shows_the_default(app, page, sett
     assert re.search(problem, status_text(page)), status_text(page)
     assert widget(page, "surface").locator("select").input_value() == "two-well"
     assert np.asarray(drawn(page, 4)[0]).std() > 10
+
+
+def test_a_reload_gives_the_old_kernel_back_and_a_cross_site_shutdown_is_still_refused(app, page):
+    _open(page, app.page())
+    assert app.wait_for_kernels(1) == 1
+    page.reload()  # the old page says goodbye (its kernel is shut down), the new one starts its own
+    _shown(page)
+    assert app.wait_for_kernels(1) == 1, "one page, one kernel: the reloaded page's kernel was shut down"
+    assert any(cookie["name"] == "_xsrf" for cookie in page.context.cookies()), "the page set its xsrf cookie"
+    kernel = _kernel_id(page)
+    request = urllib.request.Request(f"{app.url}/voila/api/shutdown/{kernel}", data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:  # what another site's page could send: no token
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403 and app.kernels() == 1, "the server's xsrf check still holds"
+    drawn(page, 4)
+
+
+def _kernel_id(page) -> str:
+    """The page's kernel id, as Voilà writes it into the page's configuration."""
+    return json.loads(page.locator("#jupyter-config-data").inner_text())["kernelId"]
 
 
 def test_a_page_whose_browser_went_away_without_closing_it_gives_its_kernel_back(page, tmp_path):

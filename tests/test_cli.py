@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -86,6 +87,22 @@ def test_gif_command_writes_a_gif(tmp_path, capsys):
     assert iio.imread(out, index=None).shape[:3] == (13, 180, 320)
 
 
+def test_gif_command_draws_the_arrows_of_one_optimizers_step(tmp_path, capsys, runs_made):
+    out, plain = tmp_path / "v.gif", tmp_path / "p.gif"
+    arguments = ["gif", "--surface", "quadratic", "--optimizers", "gd,momentum", "--steps", "12", "--size",
+                 "480x270"]
+    assert main(arguments + ["--vectors", "momentum", "--out", str(out)]) == 0
+    assert [run.recorded is not None for run in runs_made] == [True, True]
+    assert main(arguments + ["--out", str(plain)]) == 0
+    frames, without = iio.imread(out, index=None)[..., :3].astype(int), iio.imread(plain, index=None)[..., :3].astype(int)
+    pink = [int(c, 16) for c in ("ff", "9e", "cf")]  # the momentum term's colour (the magenta momentum
+    pinks = [int((np.abs(frame[5] - pink) < 30).all(-1).sum()) for frame in (frames, without)]  # path's legend
+    assert pinks[0] > 5 * pinks[1] + 20, pinks  # line, antialiased on white, has a few pixels near it)
+    assert main(arguments + ["--vectors", "adam", "--out", str(tmp_path / "x.gif")]) == 2
+    assert capsys.readouterr().err.endswith("error: Invalid --vectors: 'adam' is none of --optimizers gd, momentum\n")
+    assert not (tmp_path / "x.gif").exists() and len(runs_made) == 4, "refused before any run"
+
+
 @pytest.fixture
 def runs_made(monkeypatch):
     """The trajectories the command computes (``trajectory.run``, which ``compare`` calls)."""
@@ -144,12 +161,21 @@ def test_phase_command_writes_a_png(tmp_path):
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--start", "1e300,0"],
      "Invalid start: 1e+300,0 is outside the view of two-well: x in [-2, 2], y in [-1.5, 1.5]"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "1000000"],
-     "Invalid steps: 1,000,000 (expected 1 to 100,000"),
+     "Invalid stride: 1,000,000 steps at stride 1 make 1,000,001 frames (at most 10,000: a stride of 101 or more)"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "50000"],
-     "50,000 steps at stride 1 make 50,001 frames (at most 10,000: use --stride 6"),
+     "50,000 steps at stride 1 make 50,001 frames (at most 10,000: a stride of 6 or more"),
     (["phase", "--surface", "quadratic", "--lrs", "0.001:1:100000", "--momenta", "0:0.9:1000"],
-     "100,000 lrs x 1,000 momenta x 301 points would hold 722.4 GB"),  # 1e8 runs x 301 x 24 B
+     "Invalid run: 100,000,000 rows x 301 points would keep 722.4 GB (at most 2 GB)"),  # 1e8 rows x 301 x 24 B
     (["phase", "--surface", "quadratic", "--start", "1e300,0"], "outside the view of quadratic"),
+    (["phase", "--surface", "quadratic", "--lrs", "-1:1:3"], "Invalid --lrs: need 0 < low < high < inf and count "
+                                                               ">= 2, got -1:1:3"),
+    (["phase", "--surface", "quadratic", "--momenta", "-0.5:0.5:3"], "Invalid --momenta: need 0 <= low <= high < 1"),
+    (["phase", "--surface", "quadratic", "--epochs", "3"], "--epochs applies to a network's sweep (--model)"),
+    (["sweep", "--model", "mnist-mlp", "--steps", "3"], "--steps applies to a surface's sweep (--surface)"),
+    (["gif", "--surface", "quadratic", "--optimizers", "sgd@0.1", "--lr", "sgd=0.5"],
+     "Invalid lr: sgd=0.5 would be ignored: sgd@0.1 keep their own learning rate"),
+    (["gif", "--surface", "quadratic", "--optimizers", ",".join(f"sgd@{(k + 1) / 1000}" for k in range(13))],
+     "Invalid optimizers: 13 in one figure (at most 12, so that each keeps a legend line a class can read"),
     (["bogus"], "invalid choice: 'bogus'"),
 ])
 def test_errors_are_one_line_with_status_2_and_no_file(tmp_path, capsys, argv, message):
@@ -277,3 +303,33 @@ def test_sigterm_in_gif_mid_write_leaves_no_temporary(tmp_path):
     assert result.returncode == 143, result.stderr
     assert result.stderr.startswith("interrupted (SIGTERM)") and result.stderr.count("\n") == 1
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"] and out.read_bytes() == b"the earlier GIF"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["gif", "--surface", "quadratic", "--optimizers", "sgd"], "Invalid path: '' (a GIF is written to a name"),
+    (["phase", "--surface", "quadratic", "--lrs", "0.1:1:3", "--momenta", "0:0.5:2"], "cannot write to '': give a"),
+    (["compare"], "cannot write the comparison to '': give a folder"),
+    (["slice"], "cannot write the slice to '': give a folder"),
+    (["sweep", "--model", "mnist-mlp", "--dataset", "mnist", "--lrs", "0.1:1:2"],
+     "cannot write the sweep to '': give a folder"),
+])
+def test_an_empty_out_is_refused_before_any_work(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv + ["--out", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == [], "nothing written into the current folder"
+
+
+def test_gif_command_draws_projector_text(tmp_path):
+    """``--text-size projector``: the GIF's frames are the projector figure's, not the normal one's."""
+    out = tmp_path / "p.gif"
+    assert main(["gif", "--surface", "quadratic", "--optimizers", "gd,adam", "--steps", "6", "--size", "480x270",
+                 "--text-size", "projector", "--out", str(out)]) == 0
+    surface = surfaces.get("quadratic")
+    runs = trajectory.compare(surface, "gd, adam", lr=surface.default_lr, steps=6)
+    written = iio.imread(out, index=6)[..., :3].astype(int)
+    for text_size, close in (("projector", True), ("normal", False)):
+        drawn = np.asarray(animate.TrajectoryAnimation(surface, runs, size=(480, 270), text_size=text_size)
+                           .frame_image(6)).astype(int)
+        assert bool(np.abs(written - drawn).mean() < 4) == close, text_size  # palette quantization only

@@ -17,7 +17,11 @@ import torch
 
 from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 from landscape.cli import main
-from landscape.nets import data, devices, loop, models, report, train
+from landscape import draw, optim
+from landscape.files import Terminated
+from landscape.nets import data, devices, loop, mnist, models, report, train
+from landscape.nets.loop import Epoch
+from landscape.nets.train import Comparison, Run
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared CIFAR-10 subset not at {SHARED}")
 
@@ -116,6 +120,28 @@ def test_offline_without_data_says_where_it_looked_and_what_to_do(tmp_path, monk
     assert str(tmp_path / "env") in str(error.value), "without a folder: LANDSCAPE_DATA, then the cache"
 
 
+@pytest.mark.parametrize("dataset", [data, mnist])
+def test_a_mistyped_landscape_data_is_not_left_behind_by_a_failed_download(tmp_path, monkeypatch, dataset):
+    monkeypatch.setenv("LANDSCAPE_DATA", str(tmp_path / "typo" / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(data.DataUnavailable, match="download failed"):
+        dataset.locate(url="http://127.0.0.1:9/offline", progress=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [], "no folder made for a download that failed"
+
+
+@pytest.mark.parametrize("given, message", [
+    ("", "the data folder is empty text; give the folder that holds"),
+    ("file.txt", "is a file, not a folder; give the folder that holds"),
+])
+def test_a_data_folder_that_is_empty_text_or_a_file_says_so(tmp_path, monkeypatch, given, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("not data")
+    for dataset in (data, mnist):
+        with pytest.raises(data.DataUnavailable, match=message):
+            dataset.locate(given, url="http://127.0.0.1:9/offline", progress=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file.txt"], "nothing made"
+
+
 def test_a_data_folder_that_does_not_exist_is_an_error_and_is_not_created(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_DATA", str(SHARED))  # real data elsewhere must not be used instead
     typo = tmp_path / "typo" / "deep"
@@ -194,33 +220,37 @@ def test_a_diverging_run_is_marked_and_the_others_continue(small_cifar):
     assert healthy.status == "finished" and len(healthy.epochs) == 2
 
 
-def _interrupt_at_call(monkeypatch, count: int) -> list:
-    """Make the count-th forward pass (training step or evaluation) raise KeyboardInterrupt, as Ctrl-C."""
+def _interrupt_at_call(monkeypatch, count: int, interruption=KeyboardInterrupt) -> list:
+    """Make the count-th forward pass (training step or evaluation) raise ``interruption``: Ctrl-C,
+    or SIGTERM (``files.Terminated``)."""
     real, calls = models.loss_and_correct, []
 
     def forward(*args):
         calls.append(1)
         if len(calls) == count:
-            raise KeyboardInterrupt
+            raise interruption()
         return real(*args)
 
     monkeypatch.setattr(models, "loss_and_correct", forward)
     return calls
 
 
-def test_ctrl_c_keeps_finished_runs_and_records_the_rest(small_cifar, tmp_path, monkeypatch):
+def test_ctrl_c_keeps_the_runs_that_completed_beside_the_results_folder(small_cifar, tmp_path, monkeypatch):
     _interrupt_at_call(monkeypatch, 8 + 1 + 3)  # adam: 8 steps and 1 evaluation; rmsprop: its 3rd step
     result = train.train_and_compare("autoencoder", ["adam", "rmsprop", "sgd"], epochs=1, batch_size=64,
                                      lr=1e-3, data=small_cifar, progress=False, out=tmp_path / "results")
     statuses = ["finished", "interrupted", "not started"]
-    assert result.interrupted and [r.status for r in result.runs] == statuses
-    saved = json.loads((tmp_path / "results" / "comparison.json").read_text())
-    assert [r["status"] for r in saved["runs"]] == statuses and saved["interrupted"] is True
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "results" / "comparison.csv").read_text())))
+    assert result.interrupted == "Ctrl-C" and [r.status for r in result.runs] == statuses
+    assert not (tmp_path / "results").exists(), "the results folder holds complete comparisons only"
+    kept = tmp_path / "results.interrupted"
+    assert train.interrupted_folder(tmp_path / "results") == kept
+    saved = json.loads((kept / "comparison.json").read_text())
+    assert [r["status"] for r in saved["runs"]] == statuses and saved["interrupted"] == "Ctrl-C"
+    rows = list(csv.DictReader(io.StringIO((kept / "comparison.csv").read_text())))
     assert [(r["optimizer"], r["status"], r["epoch"]) for r in rows] == [
         ("adam", "finished", "1"), ("rmsprop", "interrupted", ""), ("sgd", "not started", "")]
     assert rows[0]["val_accuracy"] == "", "an autoencoder has no accuracy"
-    assert (tmp_path / "results" / "comparison.png").stat().st_size > 0
+    assert (kept / "comparison.png").stat().st_size > 0
 
 
 def _tiny_compare(folder: Path, out: Path, *options: str) -> list[str]:
@@ -229,20 +259,40 @@ def _tiny_compare(folder: Path, out: Path, *options: str) -> list[str]:
             "--out", str(out), *options]
 
 
-def test_cli_ctrl_c_exits_130_with_the_finished_runs_saved(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("interruption, code, name", [(KeyboardInterrupt, 130, "Ctrl-C"), (Terminated, 143, "SIGTERM")])
+def test_an_interrupted_compare_overwrite_keeps_the_earlier_results(tmp_path, capsys, monkeypatch, interruption,
+                                                                     code, name):
     folder = official_folder(tmp_path / "data", per_batch=20)  # 100 training images: 4 steps an epoch
-    _interrupt_at_call(monkeypatch, 4 + 1 + 2)
+    out = tmp_path / "r"
+    assert main(_tiny_compare(folder, out, "--optimizers", "sgd")) == 0
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+    _interrupt_at_call(monkeypatch, 4 + 1 + 2, interruption)
     with pytest.raises(SystemExit) as exit:
-        main(_tiny_compare(folder, tmp_path / "r", "--optimizers", "adam,rmsprop,sgd"))
-    assert exit.value.code == 130
+        main(_tiny_compare(folder, out, "--optimizers", "adam,rmsprop,sgd", "--overwrite"))
+    assert exit.value.code == code
     captured = capsys.readouterr()
-    assert captured.err.splitlines()[-1].startswith(f"interrupted: wrote {tmp_path / 'r'}/comparison.json")
+    assert captured.err.splitlines()[-1] == (
+        f"interrupted ({name}): wrote the runs that completed (adam) to {tmp_path / 'r.interrupted'}/comparison.json, "
+        f".csv, .png; {out} is as it was")
     assert [(cells[0], cells[2]) for cells in map(str.split, captured.out.splitlines()[1:])] == [
         ("adam", "finished"), ("rmsprop", "interrupted"), ("sgd", "not")], "optimizer, lr, status"
-    saved = json.loads((tmp_path / "r" / "comparison.json").read_text())
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier, "the complete comparison, untouched"
+    saved = json.loads((tmp_path / "r.interrupted" / "comparison.json").read_text())
     assert [r["status"] for r in saved["runs"]] == ["finished", "interrupted", "not started"]
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(train.RESULTS), "no temporaries"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "r"]
+    assert sorted(p.name for p in (tmp_path / "r.interrupted").iterdir()) == sorted(train.RESULTS), "no temporaries"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "r", "r.interrupted"]
+
+
+def test_an_interrupted_compare_with_no_run_completed_writes_nothing(tmp_path, capsys, monkeypatch):
+    folder = official_folder(tmp_path / "data", per_batch=20)
+    _interrupt_at_call(monkeypatch, 2, Terminated)
+    with pytest.raises(SystemExit) as exit:
+        main(_tiny_compare(folder, tmp_path / "r", "--optimizers", "adam,sgd"))
+    assert exit.value.code == 143
+    assert capsys.readouterr().err.splitlines()[-1] == (f"interrupted (SIGTERM): no run completed: nothing written; "
+                                                        f"{tmp_path / 'r'} is as it was")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
 def _strict_json(path: Path) -> dict:
@@ -556,3 +606,17 @@ def test_a_bad_record_every_is_refused_before_any_training(small_cifar, monkeypa
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         train.train_and_compare("mlp", "adam", data=small_cifar, progress=False, **options)
     assert steps == []
+
+
+def test_network_loss_curves_are_in_each_optimizers_colour_as_on_the_surfaces():
+    """sgd at two learning rates and adam: shades of sgd's colour by lr, adam's own, as in the
+    surfaces' figures of the same list."""
+    runs = [Run(spec, lr, step_losses=[2.3, 2.0, 1.8, 1.7],
+                epochs=[Epoch(epoch, 1.0, 2.0 / epoch, 2.1 / epoch, 0.5, 0.1) for epoch in (1, 2)], status="finished")
+            for spec, lr in (("sgd@0.5", 0.5), ("adam", 1e-3), ("sgd@0.05", 0.05))]
+    comparison = Comparison("mlp", "cpu", {"train_size": 4, "batch_size": 2, "epochs": 2}, runs)
+    train_ax, val_ax = report.curves_figure(comparison).axes
+    sgd = draw.shades(optim.BASE_RULES["sgd"].colour, 2)
+    expected = [sgd[1], optim.BASE_RULES["adam"].colour, sgd[0]]  # light to dark as the lr grows
+    assert [line.get_color() for line in val_ax.get_lines()] == expected
+    assert [line.get_color() for line in train_ax.get_lines()] == [c for c in expected for _ in range(2)]

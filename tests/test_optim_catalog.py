@@ -1,7 +1,11 @@
 """The optimizer catalog is declared, not inspected: hold each row to the class it names."""
 
 import inspect
+import itertools
 
+import matplotlib
+import matplotlib.colors as mcolors
+import numpy as np
 import pytest
 import torch
 
@@ -65,3 +69,27 @@ def test_adabound_takes_its_own_keywords_and_no_others():
     adabound = dict(lr=1e-3, betas=(0.9, 0.999), final_lr=0.1, gamma=1e-3, eps=1e-8, weight_decay=0.0)
     assert constructor_defaults(lo.AdaBound) == {**adabound, "amsbound": False, "decoupled_weight_decay": False}
     assert constructor_defaults(lo.AMSBound) == {**adabound, "decoupled_weight_decay": False}
+
+
+def _lab(colour: str) -> np.ndarray:
+    """CIELAB of an sRGB colour (D65): distances in it are differences a person sees."""
+    rgb = np.asarray(mcolors.to_rgba_array(colour)[..., :3], dtype=float)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    f = np.cbrt(np.maximum(xyz / [0.95047, 1.0, 1.08883], 0.008856))
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def test_each_rule_has_its_own_colour_visible_on_the_contours_and_on_white():
+    """Paths are drawn on viridis contours (dark purple, blue, green, yellow) and loss curves on
+    white: a rule's colour keeps off both, and off every other rule's."""
+    colours = {word: info.colour for word, info in lo.BASE_RULES.items()}
+    viridis = _lab(matplotlib.colormaps["viridis"](np.linspace(0, 1, 256)))
+    white = _lab("#ffffff")
+    for word, colour in colours.items():
+        lab = _lab(colour)
+        assert np.linalg.norm(viridis - lab, axis=-1).min() > 35, f"{word}'s {colour} is a contour colour"
+        assert np.linalg.norm(white - lab) > 40, f"{word}'s {colour} is too pale on white"
+    labs = {word: _lab(colour) for word, colour in colours.items()}
+    for first, second in itertools.combinations(labs, 2):
+        assert np.linalg.norm(labs[first] - labs[second]) > 10, f"{first} and {second} look alike"

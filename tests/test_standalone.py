@@ -17,7 +17,8 @@ import pytest
 
 from browser import App
 from landscape.app import LEARNING_RATES, MOMENTA, Explorer, Setting, page
-from landscape.app.model import nearest
+from landscape.setting import nearest
+from landscape.app.common import SETTINGS_FOLDER, settings_folder
 from landscape.app.standalone import KEEP_UNCONNECTED, linked_setting, notebook, page_url
 from landscape.cli import main
 
@@ -63,6 +64,24 @@ def test_a_link_to_a_wrong_setting_names_it_and_what_is_wrong(folder):
     (folder / "bad.json").write_text('{"surface": "nowhere"}')
     with pytest.raises(ValueError, match=r"the link's setting 'bad.json'.*nowhere"):
         linked_setting("setting=bad.json", folder)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"surface": {"name": "quadratic"}}', "surface is {'name': 'quadratic'}; expected one of quadratic"),
+    ('{"surface": ["quadratic"]}', "surface is ['quadratic']; expected one of quadratic"),
+    ('{"schedule": ["cosine"]}', "schedule is ['cosine']; expected one of none, step"),
+    ("[" * 5_000 + "]" * 5_000, "is not a setting: nested too deeply"),
+    ('{"seed": 18446744073709551616}', "seed is 18446744073709551616; expected an integer from 0 to 2**63 - 1"),
+    ('{"seed": -1}', "seed is -1; expected an integer from 0 to 2**63 - 1"),
+    ('{"optimizers": "sgd", "lr": 0.1, "x": "' + "a" * 200_000 + '"}', "is not a setting: 200,"),
+])
+def test_a_malformed_setting_is_refused_and_the_page_opens_the_default_with_why(folder, content, message):
+    (folder / "odd.json").write_text(content)
+    with pytest.raises(ValueError) as error:
+        linked_setting("setting=odd.json", folder)
+    assert message in str(error.value)
+    tabs = page("setting=odd.json", folder)
+    assert _status(tabs).startswith("⚠ the link's setting 'odd.json'") and message in _status(tabs)
 
 
 def test_the_page_opens_the_linked_setting_or_says_why_not(folder):
@@ -175,3 +194,25 @@ def test_a_binary_file_is_not_a_setting_whether_read_or_uploaded(tmp_path):
     assert explorer.status.text.startswith("loaded the setting from ex.json; computed") and \
         explorer.setting.surface == "quadratic"
     explorer.wait()
+
+
+def test_save_and_the_link_agree_on_one_settings_folder_and_a_refusal_names_it(tmp_path, monkeypatch):
+    """The notebook's Save writes a plain name where the app's link looks: inside a checkout its
+    settings/ folder (the notebook runs in notebooks/, the app in the checkout's top folder)."""
+    checkout = tmp_path / "checkout"
+    for folder in ("gifs", "landscape", "notebooks"):
+        (checkout / folder).mkdir(parents=True)
+    (checkout / "landscape" / "__init__.py").write_text("")
+    monkeypatch.delenv(SETTINGS_FOLDER, raising=False)
+    monkeypatch.chdir(checkout / "notebooks")
+    explorer = Explorer(surface="quadratic", optimizers="gd", steps=10)
+    explorer.save_state("exercise.json")
+    assert (checkout / "settings" / "exercise.json").is_file()
+    assert explorer.status.text.endswith("the app opens it as …/?setting=exercise.json")
+    monkeypatch.chdir(checkout)  # where make app runs
+    assert settings_folder() == checkout / "settings"
+    setting, _ = linked_setting("setting=exercise.json", settings_folder())
+    assert setting == explorer.setting
+    with pytest.raises(ValueError, match=r"cannot read the link's setting 'missing.json' \(in the settings folder "
+                                         r"'settings'\)"):
+        linked_setting("setting=missing.json", settings_folder())

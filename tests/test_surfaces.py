@@ -197,3 +197,34 @@ def test_a_user_surface_has_a_default_learning_rate_and_a_bad_one_is_refused():
     for bad in (0.0, -0.1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match=f"Invalid default_lr: {bad!r}"):
             surfaces.Surface.from_function(bowl, default_lr=bad)
+
+
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
+def test_the_default_learning_rate_lies_inside_the_lr_slider_with_values_on_both_sides(name):
+    """A student can try a smaller and a larger lr than the default on the explorer's slider."""
+    from landscape.setting import LEARNING_RATES
+
+    default = surfaces.get(name).default_lr
+    assert LEARNING_RATES[0] < default < LEARNING_RATES[-1]
+    below, above = (LEARNING_RATES < default / 1.1).sum(), (LEARNING_RATES > default * 1.1).sum()
+    assert below >= 2 and above >= 2, (below, above)
+
+
+@pytest.mark.parametrize("name", [name for name in surfaces.SURFACES if name != "saddle"])
+def test_arrival_lies_inside_the_star_the_lecture_figure_draws(name):
+    """The default tolerance is 1% of the view's longer side; a run that close to a minimum
+    is drawn on its ★ (radius measured on the figure: half the marker's size, in data units)."""
+    from landscape import draw, trajectory
+
+    surface = surfaces.get(name)
+    (x0, x1), (y0, y1) = surface.bounds
+    assert surface.tolerance == pytest.approx(0.01 * max(x1 - x0, y1 - y0))
+    runs = trajectory.compare(surface, ["sgd"], lr=surface.default_lr, steps=2)
+    for size, dpi in (((960, 540), None), ((800, 450), 100)):  # a slide, the explorer
+        figure = draw.lecture_figure(surface, runs, size=size, dpi=dpi).figure
+        figure.canvas.draw()
+        ax = figure.axes[0]
+        (star,) = [line for line in ax.lines if line.get_marker() == "*"]
+        pixels_per_unit = ax.get_window_extent().width / (x1 - x0)
+        radius = star.get_markersize() / 2 * figure.dpi / 72 / pixels_per_unit
+        assert surface.tolerance < 0.6 * radius, (size, surface.tolerance, radius)

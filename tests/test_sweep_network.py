@@ -11,8 +11,9 @@ import torch
 from PIL import Image
 
 from helpers import MNIST_SHARED, float32_default, mnist_folder  # noqa: F401 - an autouse fixture
-from landscape import cli
-from landscape.nets import copies, costs, mnist, sweep
+from landscape import cli, draw, optim
+from landscape.files import Terminated
+from landscape.nets import copies, costs, mnist, models, sweep
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +109,14 @@ def test_sweep_command_refuses_bad_input_in_one_line(tmp_path, capsys, arguments
 
 
 def test_a_sweep_that_does_not_fit_is_refused_with_the_estimate(tiny, monkeypatch):
-    one = copies.memory_estimate("mnist-mlp", 1, 16)
+    one = copies.memory_estimate("mnist-mlp", 1, 16, evaluation_images=len(tiny.val_labels))
     monkeypatch.setattr(copies, "available_memory", lambda device: 10 * one)
     with pytest.raises(ValueError, match=r"Invalid sweep: 12 copies of mnist-mlp would take about .* GB on cpu, "
                                          r"which has .* GB free; at most about 8 copies fit"):
         sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1, 0.2], [0.0, 0.3, 0.6, 0.9], data=tiny,
                             batch_size=16)
-    assert copies.memory_estimate("mnist-mlp", 12, 16) == 12 * one, "the estimate grows with the copies"
+    assert copies.memory_estimate("mnist-mlp", 12, 16, evaluation_images=len(tiny.val_labels)) == 12 * one, \
+        "the estimate grows with the copies"
 
 
 def test_a_scheduled_sweep_records_its_schedule_and_factors(tiny, tmp_path):
@@ -133,3 +135,96 @@ def test_a_surfaces_phase_diagram_takes_a_schedule(tmp_path, capsys):
         assert cli.main(["phase", "--surface", "quadratic", "--lrs", "0.01:1:4", "--momenta", "0:0.9:3",
                          "--steps", "40", "--schedule", schedule, "--out", str(out)]) == 0
     assert (tmp_path / "none.png").read_bytes() != (tmp_path / "cosine.png").read_bytes()
+
+
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_the_phase_diagram_labels_each_cells_lr_and_momentum_and_counts_epochs(tiny, epochs):
+    """0.01:0.3:3 x {0, 0.9}: a tick at each of the three lrs and the two momenta, nothing between
+    (no -0.4 … 1.2 momentum axis), in the saved figure and in the tab's cell figure alike."""
+    result = sweep.sweep_network("mnist-mlp", "momentum", np.logspace(-2, np.log10(0.3), 3), [0.0, 0.9],
+                                 data=tiny, epochs=epochs, batch_size=16)
+    for figure in (result.figure(), result.cell_figure(1, 1)):
+        figure.canvas.draw()
+        phase = figure.axes[0]
+        assert [t.get_text() for t in phase.get_xticklabels()] == ["0.01", "0.0548", "0.3"]
+        assert [t.get_text() for t in phase.get_yticklabels()] == ["0", "0.9"]
+        np.testing.assert_allclose(phase.get_xticks(), result.grid.lrs.numpy(), rtol=1e-12)
+        assert not any(t.get_text() for t in phase.get_xticklabels(minor=True))
+        colour_bar = [axes.get_ylabel() for axes in figure.axes
+                      if axes.get_ylabel().startswith("validation loss after")]
+        assert colour_bar == [f"validation loss after {epochs} epoch{'s' if epochs > 1 else ''}"]
+
+
+def test_the_memory_check_sizes_a_batch_by_the_images_it_holds(tiny, monkeypatch):
+    """A full-batch sweep (batch size beyond the data) takes the memory of the images there are."""
+    images = len(tiny.train_labels)
+    fits = copies.memory_estimate("mnist-mlp", 2, images, evaluation_images=len(tiny.val_labels))
+    assert copies.memory_estimate("mnist-mlp", 2, 10**6) > 1000 * fits, "what the batch size alone would say"
+    monkeypatch.setattr(copies, "available_memory", lambda device: 2 * fits)
+    result = sweep.sweep_network("mnist-mlp", "sgd", [0.01, 0.1], data=tiny, batch_size=10**6, epochs=1)
+    assert result.run.step_losses.shape == (1, 2), "one full batch a step"
+    with pytest.raises(ValueError, match="Invalid sweep: 2 copies of mnist-mlp would take about"):
+        sweep.sweep_network("mnist-mlp", "sgd", [0.01, 0.1], data_dir="/nowhere", dataset="mnist",
+                            batch_size=10**6, device="cpu")  # no data, no train_size: the batch size is all it knows
+    fits_500 = copies.memory_estimate("mnist-mlp", 2, 500, evaluation_images=1000)
+    monkeypatch.setattr(copies, "available_memory", lambda device: 2 * fits_500)
+    with pytest.raises(ValueError, match="the data folder /nowhere does not exist"):  # past the memory check
+        sweep.sweep_network("mnist-mlp", "sgd", [0.01, 0.1], data_dir="/nowhere", dataset="mnist",
+                            batch_size=10**6, train_size=500, device="cpu")
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(copies=0), "Invalid copies: 0 (expected an integer >= 1)"),
+    (dict(copies=2.5), "Invalid copies: 2.5 (expected an integer >= 1)"),
+    (dict(copies=10**12), "Invalid sweep: 1,000,000,000,000 copies of mnist-mlp would take about"),
+    (dict(seed=2**64), "Invalid seed: 18446744073709551616"),
+    (dict(progress=False), "Invalid progress: False (expected a function, or None)"),
+])
+def test_bad_copies_are_refused_before_anything_is_allocated(tiny, options, message):
+    with pytest.raises(ValueError) as error:
+        copies.train_copies("mnist-mlp", "sgd", tiny, lr=0.1, **options)
+    assert message in str(error.value)
+
+
+def test_a_model_without_parameters_is_refused(monkeypatch):
+    monkeypatch.setitem(models.MODELS, "nothing", torch.nn.Identity)
+    with pytest.raises(ValueError, match="Invalid model 'nothing' for batched copies: it has no parameters to train"):
+        copies.check_model("nothing")
+
+
+def test_a_sweep_refuses_a_progress_that_is_no_function_before_loading_data():
+    with pytest.raises(ValueError, match="Invalid progress: False"):
+        sweep.sweep_network("mnist-mlp", "sgd", [0.1, 0.2], dataset="mnist", data_dir="/nowhere", progress=False)
+
+
+def test_the_sweeps_curves_are_in_the_optimizers_colour_shaded_by_lr(tiny):
+    """The lr variations around the best cell: shades of the rule's colour, light to dark as the lr
+    grows (as one rule at several lrs on a surface); a cell's curves in the rule's colour."""
+    result = sweep.sweep_network("mnist-mlp", "momentum", [0.001, 0.003, 0.01, 0.03, 0.1], [0.9], data=tiny,
+                                 epochs=1, batch_size=16)
+    best, _ = result.best()
+    lines = result.figure().axes[1].get_lines()  # beside the phase diagram (its colour bar is last)
+    shown = [i for i in range(5) if abs(i - best) <= sweep.NEIGHBOURS]
+    assert [line.get_color() for line in lines] == draw.shades(optim.BASE_RULES["momentum"].colour, len(shown))
+    cell = result.cell_figure(1, 0).axes[1].get_lines()
+    assert {line.get_color() for line in cell} == {optim.BASE_RULES["momentum"].colour}
+
+
+@pytest.mark.parametrize("interruption, code, name", [(KeyboardInterrupt, 130, "Ctrl-C"), (Terminated, 143, "SIGTERM")])
+def test_an_interrupted_sweep_command_keeps_the_earlier_sweep(tmp_path, capsys, monkeypatch, interruption, code, name):
+    folder = mnist_folder(tmp_path / "data", train=60, test=20)
+    out = tmp_path / "sweep"
+    arguments = ["sweep", "--model", "mnist-mlp", "--dataset", "mnist", "--lrs", "0.01:0.1:2", "--momenta", "0:0.9:2",
+                 "--epochs", "1", "--batch-size", "20", "--data-dir", str(folder), "--out", str(out)]
+    assert cli.main(arguments) == 0
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+
+    def interrupted(*args, **kwargs):
+        raise interruption()
+
+    monkeypatch.setattr(copies, "train_copies", interrupted)
+    assert cli.main(arguments + ["--overwrite"]) == code
+    assert capsys.readouterr().err.splitlines()[-1] == (f"interrupted ({name}): stopped; no file was left "
+                                                        f"half-written (files appear whole or not at all)")
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier, "the earlier sweep, whole"

@@ -6,7 +6,7 @@ the setting as JSON), **Phase diagram** (iterations over the lr x momentum grid;
 the sliders) and **Real networks** (the CIFAR-10 comparison, run in the background, and the
 landscape slice of its recorded paths).
 
-    model.py     Setting (validated, JSON) and Sweep (one batched run for every slider position)
+    (landscape.setting: Setting, validated, JSON, and Sweep, one batched run for every slider position)
     views.py     the landscape and phase pictures, each drawn by a latest-only worker thread
     controls.py  the Landscape tab's controls;  networks.py  the Real networks tab
     slice_panel.py  its Landscape slice: the run's paths in one plane of the loss, GIF export
@@ -18,7 +18,7 @@ cannot swap its canvas from another kernel thread, and a page reload shows the l
 """
 
 from .explorer import Explorer, default_gif_folder, explore
-from .model import BETA2S, LEARNING_RATES, MOMENTA, Setting, Sweep
+from ..setting import BETA2S, LEARNING_RATES, MOMENTA, Setting, Sweep
 from .networks import NetworksTab
 from .standalone import page
 

@@ -1,5 +1,6 @@
 """What the explorer's views share: a status line, callbacks that report instead of raise,
-muting of callbacks, and a latest-only background worker for rendering."""
+muting of callbacks, a latest-only background worker for rendering, and the folders files go
+to (exported GIFs, saved settings)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import base64
 import functools
 import html
 import io
+import os
 import threading
 import time
 import traceback
@@ -237,11 +239,41 @@ def jpeg(image, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def default_gif_folder(here: Path | None = None) -> Path:
-    """The repository's top-level ``gifs/`` when ``here`` (default: the working folder, i.e.
-    the notebook's) is inside a landscape checkout, else ``here``."""
-    here = (here or Path.cwd()).resolve()
+SETTINGS_FOLDER = "LANDSCAPE_SETTINGS"  # the variable that names the settings folder
+
+
+def _checkout(here: Path) -> Path | None:
+    """The landscape checkout ``here`` lies in (its top folder), or None."""
     for folder in (here, *here.parents):
         if (folder / "gifs").is_dir() and (folder / "landscape" / "__init__.py").is_file():
-            return folder / "gifs"
-    return here
+            return folder
+    return None
+
+
+def default_gif_folder(here: Path | None = None) -> Path:
+    """The repository's ``gifs/exports/`` (made if missing; git ignores it, so exports leave a
+    checkout clean) when ``here`` (default: the working folder, i.e. the notebook's) is inside a
+    landscape checkout, else ``here``."""
+    here = (here or Path.cwd()).resolve()
+    checkout = _checkout(here)
+    if checkout is None:
+        return here
+    exports = checkout / "gifs" / "exports"
+    exports.mkdir(exist_ok=True)
+    return exports
+
+
+def settings_folder(here: Path | None = None) -> Path:
+    """Where the explorer saves settings and a page's link (``?setting=NAME``) finds them, one
+    folder for both: ``$LANDSCAPE_SETTINGS`` if set, else the repository's ``settings/`` (made if
+    missing; git ignores the settings saved there) when ``here`` (default: the working folder) is
+    inside a landscape checkout, else ``here``."""
+    if os.environ.get(SETTINGS_FOLDER):
+        return Path(os.environ[SETTINGS_FOLDER]).expanduser().resolve()
+    here = (here or Path.cwd()).resolve()
+    checkout = _checkout(here)
+    if checkout is None:
+        return here
+    folder = checkout / "settings"
+    folder.mkdir(exist_ok=True)
+    return folder

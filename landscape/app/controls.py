@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from .. import surfaces
+from .. import schedules, surfaces
+from ..draw import TEXT_SIZES
 from .common import named
-from .model import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
+from ..setting import BETA2S, LEARNING_RATES, MOMENTA, NOISE_LEVELS, STEPS_RANGE, Setting
 
 LABEL = {"description_width": "92px"}
 WIDE = {"width": "98%"}  # of the column, borders included
@@ -20,7 +21,9 @@ def _exponent_range(values) -> tuple[float, float, float]:
 
 class Controls:
     """The setting's widgets in a column: surface, optimizers, steps, start, lr, momentum, β2,
-    gradient noise; ``values()`` reads them, ``show(setting)`` writes them (callers mute)."""
+    gradient noise, learning-rate schedule; ``values()`` reads them, ``show(setting)`` writes them
+    (callers mute). Below them the figure's text size (``draw.TEXT_SIZES``), which is how the
+    setting is shown, not part of it."""
 
     def __init__(self, setting: Setting):
         low, high, step = _exponent_range(LEARNING_RATES)
@@ -49,18 +52,27 @@ class Controls:
         self.noise = named(widgets.SelectionSlider(options=[("off", 0.0)] + [(f"{v:g}", v) for v in NOISE_LEVELS[1:]],
                                                    value=setting.noise, description="grad. noise",
                                                    layout=WIDE, style=LABEL), "noise")
+        self.schedule = named(widgets.Dropdown(options=[(f"{name}: {schedules.SUMMARIES[name]}", name)
+                                                        for name in schedules.SCHEDULES],
+                                               value=setting.schedule, description="η schedule", layout=WIDE,
+                                               style=LABEL), "schedule")
+        self.text_size = named(widgets.ToggleButtons(options=list(TEXT_SIZES), value="normal",
+                                                     description="text size", layout=WIDE,
+                                                     tooltips=["as on a screen", "larger, for a projector"],
+                                                     style={**LABEL, "button_width": "88px"}), "text-size")
 
     @property
     def setting_widgets(self) -> tuple:
         """The widgets whose change needs a new sweep (lr and momentum do not)."""
-        return (self.surface, self.optimizers, self.steps, self.x0, self.y0, self.beta2, self.noise)
+        return (self.surface, self.optimizers, self.steps, self.x0, self.y0, self.beta2, self.noise, self.schedule)
 
     def values(self, seed: int) -> dict:
         """What the widgets say, as the fields of a ``Setting`` (unchecked)."""
         return {
             "surface": self.surface.value, "optimizers": self.optimizers.value, "lr": self.lr.value,
             "momentum": self.momentum.value, "beta2": self.beta2.value, "steps": int(self.steps.value),
-            "start": [float(self.x0.value), float(self.y0.value)], "noise": self.noise.value, "seed": seed}
+            "start": [float(self.x0.value), float(self.y0.value)], "noise": self.noise.value, "seed": seed,
+            "schedule": self.schedule.value}
 
     def show(self, setting: Setting) -> None:
         """Set every widget from ``setting`` (its values are on the sliders: see Setting.snapped)."""
@@ -71,6 +83,7 @@ class Controls:
         self.lr.value, self.momentum.value = setting.lr, setting.momentum
         self.beta2.value = setting.beta2
         self.noise.value = setting.noise
+        self.schedule.value = setting.schedule
 
     def offer_beta2(self, offered: bool) -> None:
         """Show the β2 slider only when an optimizer in the list has a β2."""
@@ -78,4 +91,4 @@ class Controls:
 
     def column(self) -> list:
         return [self.surface, self.optimizers, self.steps, widgets.HBox([self.x0, self.y0]),
-                self.lr, self.momentum, self.beta2, self.noise]
+                self.lr, self.momentum, self.beta2, self.noise, self.schedule, self.text_size]

@@ -1,8 +1,9 @@
 """The explorer: wires the controls, the model (``Setting`` → ``Sweep``) and the views.
 
 A change of a setting that a sweep depends on (surface, optimizers, steps, start, β2, noise)
-computes a new sweep; lr, momentum and the iteration only pick what to show. Views draw on
-their own worker threads (latest request only), so a slider drag never queues stale frames.
+computes a new sweep; lr, momentum, the iteration (its slider, ◀ ▶ one step) and whose step's
+arrows to draw only pick what to show. Views draw on their own worker threads (latest request
+only), so a slider drag never queues stale frames.
 
 In a notebook, GIFs and settings are files in folders the user names. On a standalone page
 (``in_page``, see ``standalone.py``) files travel through the browser: Save and Export GIF offer a
@@ -22,32 +23,51 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
-from .common import Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported, show_gif
+from .common import (CSS_PREFIX, Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported,
+                     settings_folder, show_gif)
 from .controls import Controls
-from .model import Setting, Sweep
+from ..setting import Setting, Sweep
 from .networks import NetworksTab
 from .views import LandscapeView, PhaseView
 
 TABS = ("Landscape", "Phase diagram", "Real networks")
+# ipywidgets labels an upload button "<description> (<files held>)", and Load lets go of each file at
+# once: "Load (0)" says nothing useful. This style shows the icon and "Load" alone.
+UPLOAD_LABEL = f"""<style>
+.{CSS_PREFIX}upload {{ font-size: 0 }}
+.{CSS_PREFIX}upload i {{ font-size: var(--jp-widgets-font-size) }}
+.{CSS_PREFIX}upload::after {{ content: "Load"; font-size: var(--jp-widgets-font-size); margin-left: 4px }}
+</style>"""
 
 
 def gif_name(setting: Setting) -> str:
-    """A file name that says what the GIF shows: 'two-well_sgd_adam_lr0.01_m0.9.gif'."""
-    return f"{setting.surface}_{'_'.join(spec.text for spec in setting.specs)}_lr{setting.lr:.3g}_m{setting.momentum:g}.gif"
+    """A file name that says what the GIF shows: the surface, the specs (with their own lr), the
+    slider values that apply to them (lr only when a spec follows the lr slider, momentum only
+    when one has a momentum), the schedule and the noise when on:
+    'two-well_sgd_adam_lr0.01_m0.9.gif', 'quadratic_gd@0.02_gd@0.1.gif'."""
+    specs = setting.specs
+    parts = [setting.surface, *(spec.text for spec in specs)]
+    if any(spec.lr is None for spec in specs):
+        parts.append(f"lr{setting.lr:.3g}")
+    if any(spec.momentum_parameter for spec in specs):
+        parts.append(f"m{setting.momentum:g}")
+    if setting.schedule != "none":
+        parts.append(setting.schedule)
+    return "_".join(parts) + ".gif"
 
 
 class Explorer:
     """The explorer's state and wiring; ``widget()`` lays it out as tabs."""
 
-    def __init__(self, surface: str = "two-well", optimizers: str = "sgd, momentum, nesterov, adam",
-                 lr: float | None = None, momentum: float = 0.9, steps: int = 150, start=None,
-                 noise: float = 0.0, seed: int = 0, beta2: float = 0.999, in_page: bool = False):
-        chosen = {"surface": surface, "optimizers": optimizers, "momentum": momentum, "steps": steps,
-                  "noise": noise, "seed": seed, "beta2": beta2,
-                  "lr": surfaces.get(surface).default_lr if lr is None else lr}
-        if start is not None:
-            chosen["start"] = list(start)
-        self.setting = Setting.checked(chosen, "explore()")
+    def __init__(self, setting: Setting | None = None, *, in_page: bool = False, **values):
+        """Start from ``setting``, or from ``values``: fields of a ``Setting`` (surface,
+        optimizers, lr, momentum, steps, start, …; the lr defaults to the surface's ``default_lr``),
+        checked as a saved setting is."""
+        if setting is None:
+            if "lr" not in values and isinstance(values.get("surface", Setting.surface), str):
+                values["lr"] = surfaces.get(values.get("surface", Setting.surface)).default_lr
+            setting = Setting.checked({k: list(v) if k == "start" else v for k, v in values.items()}, "explore()")
+        self.setting = setting
         self.in_page = in_page
         self.mute = Mute()
         self.status = StatusLine("message")
@@ -55,10 +75,20 @@ class Explorer:
         self.landscape = LandscapeView(self.status, on_click=self.set_start)
         self.phase = PhaseView(self.status, on_select=self.select)
         self.networks = NetworksTab()
+        steps = setting.steps
         self.iteration = named(widgets.IntSlider(value=steps, min=0, max=steps, description="iteration",
                                                  layout={"flex": "1 1 auto"}), "iteration")
         self.play = named(widgets.Play(value=steps, min=0, max=steps, interval=60), "play")
         widgets.jslink((self.play, "value"), (self.iteration, "value"))
+        self.back = named(widgets.Button(description="◀", tooltip="one iteration back",
+                                         layout={"width": "34px", "padding": "0"}), "step-back")
+        self.forward = named(widgets.Button(description="▶", tooltip="one iteration on",
+                                            layout={"width": "34px", "padding": "0"}), "step-forward")
+        self.vectors = named(widgets.Dropdown(options=[("none", "")], value="", description="arrows",
+                                              tooltip="draw the arrows of this optimizer's step from the "
+                                                      "iteration shown",
+                                              layout={"width": "190px"}, style={"description_width": "44px"}),
+                             "vectors")
         self.export_button = named(widgets.Button(description="Export GIF", icon="film",
                                                   layout={"width": "auto"}), "export")
         self.save_button = named(widgets.Button(description="Save", icon="save", layout={"width": "auto"},
@@ -90,6 +120,10 @@ class Explorer:
         for slider in (self.controls.lr, self.controls.momentum):
             slider.observe(self._on_slider, names="value")
         self.iteration.observe(self._on_iteration, names="value")
+        self.back.on_click(lambda _: self.step_iteration(-1))
+        self.forward.on_click(lambda _: self.step_iteration(1))
+        self.vectors.observe(self._on_vectors, names="value")
+        self.controls.text_size.observe(self._on_text_size, names="value")
         self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export_in_background())
         self.save_button.on_click(lambda _: self.offer_setting() if in_page
@@ -116,6 +150,8 @@ class Explorer:
             for control in (self.iteration, self.play):
                 control.max = setting.steps
             self.iteration.value = setting.steps
+            self.vectors.options = [("none", "")] + [(text, text) for text in sweep.runs]
+            self.vectors.value = self.vectors.value if self.vectors.value in sweep.runs else ""
             self.phase.offer(sweep)
         pinned = sweep.own_learning_rates
         self.controls.lr.disabled = len(pinned) == len(sweep.runs)
@@ -133,8 +169,13 @@ class Explorer:
             self.gif_preview.layout.display = "none"
             self.gif_download.hide()
         self.setting_download.hide()  # it holds the setting as it was
-        self.landscape.show(self.sweep, lr, momentum, self.iteration.value)
+        self.landscape.show(self.sweep, lr, momentum, self.iteration.value, self.chosen_vectors)
         self.phase.show(self.sweep, lr, momentum)
+
+    @property
+    def chosen_vectors(self) -> str | None:
+        """The optimizer (its spec's text) whose step's arrows are drawn, or None."""
+        return self.vectors.value or None
 
     def current_runs(self) -> list:
         """Each optimizer's run at the sliders' (lr, momentum)."""
@@ -168,7 +209,31 @@ class Explorer:
     @reported
     def _on_iteration(self, change) -> None:
         if not self.mute:
-            self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, change["new"])
+            self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, change["new"],
+                                self.chosen_vectors)
+
+    @reported
+    def _on_text_size(self, change) -> None:
+        """The figure drawn anew at the text size chosen (the runs are the same)."""
+        self.landscape.text_size = change["new"]
+        self.landscape.show(self.sweep, self.setting.lr, self.setting.momentum, self.iteration.value,
+                            self.chosen_vectors)
+
+    @reported
+    def step_iteration(self, by: int) -> None:
+        """◀ ▶: the iteration ``by`` steps on (back, for a negative one); the slider keeps it
+        within 0 … steps."""
+        self.iteration.value += by
+
+    @reported
+    def _on_vectors(self, change) -> None:
+        """Arrows chosen at the last iteration, which takes no step, show the last step taken."""
+        if self.mute:
+            return
+        if change["new"] and self.iteration.value == self.iteration.max:
+            with self.mute():
+                self.iteration.value = self.iteration.max - 1
+        self._show()
 
     @reported
     def _on_phase_optimizer(self, change) -> None:
@@ -194,8 +259,9 @@ class Explorer:
 
     # -- export and settings -----------------------------------------------------------------------
     def export(self, path: str | Path | None = None) -> str:
-        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized);
-        returns its absolute path. Default: ``gif_name(setting)`` in the GIF folder."""
+        """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized, at its
+        text size, the arrows of the chosen optimizer's step included); returns its absolute path.
+        Default: ``gif_name(setting)`` in the GIF folder."""
         path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / gif_name(self.setting)
         path = path.resolve()
         if not path.parent.is_dir():
@@ -207,7 +273,9 @@ class Explorer:
             progress.max, progress.value = total, done
 
         try:
-            written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), progress=advance)
+            written = export_gif(path, self.sweep.surface, trajectories=self.current_runs(), title=self.sweep.title,
+                                 vectors=self.chosen_vectors, text_size=self.controls.text_size.value,
+                                 progress=advance)
         finally:
             progress.layout.display = "none"
         size = show_gif(written, self.gif_preview, self.gif_download)
@@ -223,10 +291,14 @@ class Explorer:
 
     @reported
     def save_state(self, path: str) -> None:
-        path = Path(path).expanduser().resolve()
+        """Save the setting as JSON: a plain name goes into the settings folder (``settings_folder``),
+        where a page's link ``?setting=NAME`` finds it."""
+        path = settings_folder() / Path(path).expanduser()
         with atomic_path(path) as temporary:
             temporary.write_text(self.setting.to_json())
-        self.status.say(f"saved the setting to {path}")
+        link = (f"; the app opens it as …/?setting={path.relative_to(settings_folder())}"
+                if path.resolve().is_relative_to(settings_folder()) else "")
+        self.status.say(f"saved the setting to {path.resolve()}{link}")
 
     @reported
     def offer_setting(self) -> None:
@@ -237,7 +309,8 @@ class Explorer:
 
     @reported
     def load_state(self, path: str) -> None:
-        path = Path(path).expanduser().resolve()
+        """Load a setting: a plain name from the settings folder (``settings_folder``)."""
+        path = (settings_folder() / Path(path).expanduser()).resolve()
         self._load(*Setting.read(path, f"the setting {path}"), source=str(path))
 
     @reported
@@ -254,14 +327,15 @@ class Explorer:
 
     # -- layout -----------------------------------------------------------------------------------
     def widget(self) -> widgets.Tab:
-        load = self.upload if self.in_page else self.load_button
-        buttons = widgets.HBox([self.export_button, self.save_button, load],
+        load = [self.upload, widgets.HTML(UPLOAD_LABEL)] if self.in_page else [self.load_button]
+        buttons = widgets.HBox([self.export_button, self.save_button, *load],
                                layout={"justify_content": "space-between"})
         folders = [] if self.in_page else [self.gif_folder, self.setting_file]
         controls = widgets.VBox([*self.controls.column(), buttons, *folders, self.export_progress,
                                  self.setting_download.widget, self.gif_download.widget, self.gif_preview],
                                 layout={"flex": "0 0 300px", "width": "300px"})
-        picture = widgets.VBox([self.landscape.image, widgets.HBox([self.play, self.iteration]),
+        scrubber = widgets.HBox([self.play, self.back, self.forward, self.iteration, self.vectors])
+        picture = widgets.VBox([self.landscape.image, scrubber,
                                 self.landscape.key, self.status.widget],
                                layout={"flex": "1 1 auto", "min_width": "0", "max_width": "800px"})
         landscape = widgets.HBox([controls, picture], layout={"grid_gap": "10px"})

@@ -27,7 +27,7 @@ class NetworksTab:
     def __init__(self):
         from ..nets.datasets import DATASETS
 
-        wide = {"width": "100%"}
+        wide = {"width": "auto"}  # the column's width, margins included (100% would overflow by them)
         self.dataset = named(widgets.Dropdown(options=[(d.title, name) for name, d in DATASETS.items()],
                                               value="cifar10", description="data set", style=LABEL), "net-dataset")
         self.model = named(widgets.Dropdown(options=DATASETS["cifar10"].models(), value="mlp", description="model",
@@ -47,7 +47,7 @@ class NetworksTab:
                                              description="device", style=LABEL), "net-device")
         self.data_dir = named(widgets.Text(value="",
                                            placeholder="default: $LANDSCAPE_DATA or ~/.cache/landscape",
-                                           description="data folder", layout=wide, style=LABEL),
+                                           description="data folder", layout={"flex": "1 1 auto"}, style=LABEL),
                               "net-data-dir")
         self.run_button = named(widgets.Button(description="Run", button_style="primary", icon="play"),
                                 "net-run")

@@ -25,19 +25,15 @@ from pathlib import Path
 import ipywidgets as widgets
 import nbformat
 
+from .common import SETTINGS_FOLDER, settings_folder
 from .explorer import Explorer
-from .model import Setting
+from ..setting import Setting
 
-SETTINGS_FOLDER = "LANDSCAPE_SETTINGS"
 TITLE = "# Loss landscapes: optimizers on a surface"
 INTRODUCTION = ("Drag the sliders, click the landscape to start from there, press play; Export GIF "
                 "and Save offer files to download, Load takes a saved setting.")
 CODE = "from landscape.app import page\n\npage()"
 KEEP_UNCONNECTED = 300  # s: how long a page's kernel outlives its browser gone without a goodbye
-
-
-def settings_folder() -> Path:
-    return Path(os.environ.get(SETTINGS_FOLDER) or Path.cwd()).resolve()
 
 
 def linked_setting(query: str, folder: Path) -> tuple[Setting, str] | None:
@@ -50,8 +46,8 @@ def linked_setting(query: str, folder: Path) -> tuple[Setting, str] | None:
     folder = folder.resolve()
     path = (folder / names[-1]).resolve()
     if not path.is_relative_to(folder):
-        raise ValueError(f"the link's setting {names[-1]!r} is not in the settings folder")
-    return Setting.read(path, f"the link's setting {names[-1]!r}")
+        raise ValueError(f"the link's setting {names[-1]!r} is not in the settings folder {folder.name!r}")
+    return Setting.read(path, f"the link's setting {names[-1]!r} (in the settings folder {folder.name!r})")
 
 
 def page(query: str | None = None, folder: str | os.PathLike | None = None) -> widgets.Widget:
@@ -63,7 +59,7 @@ def page(query: str | None = None, folder: str | os.PathLike | None = None) -> w
         linked, problem = linked_setting(query, Path(folder) if folder else settings_folder()), None
     except ValueError as error:
         linked, problem = None, error
-    explorer = Explorer(**(linked[0].to_dict() if linked else {}), in_page=True)
+    explorer = Explorer(linked[0] if linked else None, in_page=True)
     if problem is not None:
         explorer.status.error(problem)
     elif linked is not None:
@@ -103,11 +99,13 @@ def page_url(port: int, setting_name: str | None = None) -> str:
 
 def voila_command(notebook_path: Path, port: int, open_browser: bool = False,
                   keep_unconnected: int = KEEP_UNCONNECTED) -> list[str]:
-    """Voilà serving the page. A closed tab shuts its kernel down, but a browser that goes away
-    without saying so (a laptop closed, a lost network) leaves it running: a kernel with no page
-    connected is shut down after ``keep_unconnected`` seconds idle (Jupyter's culling; a
+    """Voilà serving the page (``voila_page``: Voilà setting the cookie that a closing page's
+    shutdown request needs). A closed or reloaded tab shuts its kernel down, but a browser that
+    goes away without saying so (a laptop closed, a lost network) leaves it running: a kernel with
+    no page connected is shut down after ``keep_unconnected`` seconds idle (Jupyter's culling; a
     connected page is never culled)."""
-    return [sys.executable, "-m", "voila", str(notebook_path), f"--port={port}", "--Voila.ip=127.0.0.1",
+    return [sys.executable, "-m", "landscape.app.voila_page", str(notebook_path), f"--port={port}",
+            "--Voila.ip=127.0.0.1",
             "--Voila.port_retries=0", "--show_tracebacks=False", "--strip_sources=True",
             f"--MappingKernelManager.cull_idle_timeout={keep_unconnected}",
             f"--MappingKernelManager.cull_interval={max(1, min(60, keep_unconnected // 2))}",
@@ -129,7 +127,7 @@ def serve(port: int | None = None, setting: str | os.PathLike | None = None, ope
         Setting.read(path, f"the setting {path}")  # a wrong file stops here, before any server
         environment[SETTINGS_FOLDER], name = str(path.parent), path.name
     else:
-        environment.setdefault(SETTINGS_FOLDER, str(Path.cwd()))
+        environment[SETTINGS_FOLDER] = str(settings_folder())
     if port is None:
         port = free_port()
     elif not port_is_free(port):
@@ -137,7 +135,8 @@ def serve(port: int | None = None, setting: str | os.PathLike | None = None, ope
     with tempfile.TemporaryDirectory(prefix="landscape-app-") as folder:
         path = Path(folder) / "explorer.ipynb"
         nbformat.write(notebook(), path)
-        print(f"landscape explorer: {page_url(port, name)}  (Ctrl-C stops it)", flush=True)
+        print(f"landscape explorer: {page_url(port, name)}  (Ctrl-C stops it)\n"
+              f"settings folder (links ?setting=NAME.json): {environment[SETTINGS_FOLDER]}", flush=True)
         server = subprocess.Popen(voila_command(path, port, open_browser, keep_unconnected), env=environment)
         try:
             return server.wait()

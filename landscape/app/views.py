@@ -1,29 +1,53 @@
-"""The explorer's two pictures: the landscape (lecture figure with growing paths) and the
-lr x momentum phase diagram. Each is an image widget redrawn by its own latest-only worker
-thread, the only thread that touches its figure; a click on either is mapped to data."""
+"""The explorer's two pictures: the landscape (lecture figure with growing paths, and the arrows of
+one optimizer's step when asked) and the lr x momentum phase diagram. Each is an image widget
+redrawn by its own latest-only worker thread, the only thread that touches its figure; a click on
+either is mapped to data."""
 
 from __future__ import annotations
 
+import html
 from collections import OrderedDict
 
 import ipyevents
 import ipywidgets as widgets
 
 from .. import draw
+from ..anatomy import Anatomy
 from ..animate import TrajectoryAnimation
+from ..trajectory import Trajectories
 from .common import LatestOnly, StatusLine, jpeg, named
-from .model import Sweep
+from ..setting import Sweep
 
 FIGURE_SIZE = (800, 450)  # pixels drawn; the page shows the image scaled to its column
 FIGURE_DPI = 100  # fonts as on a 960x540 slide at 100 dpi: readable when scaled down to ~680 px
 KEPT_FRAMES = 400  # drawn frames kept for revisits (~80 kB each)
 
-KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to reach a minimum "
-       "and stay · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not there after "
-       "T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k")
+KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to arrive at a minimum "
+       "(on its mark) and stay · <b>[n ★]</b>, <b>[n ✖]</b> arrived at a global or another minimum (marked "
+       "where a surface has both) · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not "
+       "there after T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k (a ✖ "
+       "of its colour ends its loss curve)")
 
 
 CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
+
+
+def arrows_key(anatomy: Anatomy) -> str:
+    """The key line of a step's arrows, under the figure: each arrow's colour and what it is."""
+    entries = []
+    for kind, label in zip(anatomy.kinds, anatomy.labels):
+        style = draw.ARROW_STYLES[kind]
+        border = "dashed" if style["linestyle"] != "-" else "solid"
+        entries.append(f'<span style="display:inline-block;width:18px;height:7px;margin:0 3px 1px 0;'
+                       f'background:{style["color"]};border:1.5px {border} #000"></span>{html.escape(label)}')
+    notes = "".join(f"<br>{html.escape(note)}" for note in anatomy.notes)
+    return (f"<b>arrows of {html.escape(anatomy.name)}</b>, the step from θₖ (the factor they are drawn at is "
+            f"in the key on the figure): " + " · ".join(entries) + notes)
+
+
+def _key(arrows: str = "") -> str:
+    return (f'<div style="font-size:11px;line-height:1.25;color:#444">{KEY}'
+            + (f'<div class="lsc-arrows-key" style="margin-top:3px">{arrows}</div>' if arrows else "") + "</div>")
 
 
 def _clickable(image: widgets.Image, on_click) -> ipyevents.Event:
@@ -35,31 +59,35 @@ def _clickable(image: widgets.Image, on_click) -> ipyevents.Event:
 
 
 class LandscapeView:
-    """The lecture figure of the runs at the sliders' (lr, momentum), up to an iteration.
+    """The lecture figure of the runs at the sliders' (lr, momentum), up to an iteration, with
+    the arrows of one optimizer's step from there (``vectors``, a spec's text) or none.
 
-    ``show(sweep, lr, momentum, iteration)`` asks for a frame and returns at once; the worker
-    draws only the newest request (``common.LatestOnly``). Runs of the same sweep are swapped
-    into the figure (a blit); a new sweep with other optimizers or steps draws a new figure.
-    While idle, the worker draws the frames of the neighbouring slider positions, nearest first,
-    so that a drag along either slider mostly shows frames already drawn."""
+    ``show(sweep, lr, momentum, iteration, vectors)`` asks for a frame and returns at once; the
+    worker draws only the newest request (``common.LatestOnly``). Runs of the same sweep are
+    swapped into the figure (a blit); a new sweep with other optimizers or steps draws a new
+    figure. While idle, the worker draws the frames of the neighbouring slider positions, nearest
+    first, so that a drag along either slider mostly shows frames already drawn. The key under
+    the figure says what the arrows shown are."""
 
     def __init__(self, status: StatusLine, on_click):
-        self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto",
+        self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto", "margin": "2px 0",
                                                                   "max_width": f"{FIGURE_SIZE[0]}px"}),
-                           "figure")
-        self.key = named(widgets.HTML(f'<div style="font-size:11px;line-height:1.25;color:#444">{KEY}</div>'),
-                         "key")
+                           "figure")  # no side margins: at 100% width they would overflow the column
+        self.key = named(widgets.HTML(_key()), "key")
         self._on_click = on_click
         self._clicks = _clickable(self.image, self._clicked)
         self.animation: TrajectoryAnimation | None = None
+        self.text_size = "normal"  # the figure's (draw.TEXT_SIZES); the explorer sets it, then asks for a frame
         self._runs = None  # the runs the animation holds
+        self._title = None  # and its title
         self.shown = None  # the request whose frame the image shows
         self.prefetch = True  # draw the neighbouring slider positions' frames while idle
-        self._frames: OrderedDict[tuple, bytes] = OrderedDict()  # (sweep, i, j, iteration) -> JPEG
+        # (sweep, i, j, iteration, vectors, text size) -> (JPEG, the key under it)
+        self._frames: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
         self._worker = LatestOnly(self._render, self._publish, status.error, idle=self._prefetch)
 
-    def show(self, sweep: Sweep, lr: float, momentum: float, iteration: int) -> None:
-        self._worker.submit((sweep, lr, momentum, iteration))
+    def show(self, sweep: Sweep, lr: float, momentum: float, iteration: int, vectors: str | None = None) -> None:
+        self._worker.submit((sweep, lr, momentum, iteration, vectors))
 
     def wait(self, timeout: float = 60.0) -> None:
         self._worker.wait(timeout)
@@ -69,24 +97,32 @@ class LandscapeView:
         return self._worker.dropped
 
     def _render(self, request) -> tuple:
-        sweep, lr, momentum, iteration = request
-        return request, self._frame(sweep, *sweep.index(lr, momentum), iteration)
+        sweep, lr, momentum, iteration, vectors = request
+        return (request, *self._frame(sweep, *sweep.index(lr, momentum), iteration, vectors))
 
-    def _frame(self, sweep: Sweep, i: int, j: int, iteration: int) -> bytes:
-        """The JPEG of the runs at grid point (i, j) up to ``iteration`` (drawn once, kept)."""
+    def _frame(self, sweep: Sweep, i: int, j: int, iteration: int, vectors: str | None = None) -> tuple[bytes, str]:
+        """The JPEG of the runs at grid point (i, j) up to ``iteration``, with the arrows of the
+        step from there of the run ``vectors``, and the key under it (drawn once, kept)."""
         if self._frames and next(iter(self._frames))[0] is not sweep:
             self._frames.clear()  # frames of an earlier sweep are not asked for again
-        key = (sweep, i, j, iteration)
+        text_size = self.text_size
+        key = (sweep, i, j, iteration, vectors, text_size)
         if key in self._frames:
             self._frames.move_to_end(key)
             return self._frames[key]
         runs = sweep.runs_at_index(i, j)
-        if self.animation is None or not self.animation.can_show(runs):
-            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI)
+        if (self.animation is None or not self.animation.can_show(runs) or self._title != sweep.title
+                or self.animation.text_size != text_size):
+            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI,
+                                                 title=sweep.title, text_size=text_size)
+            self._title = sweep.title
         elif runs is not self._runs:
             self.animation.set_runs(runs)
         self._runs = runs
-        self._frames[key] = jpeg(self.animation.frame_image(min(iteration, self.animation.last_point)))
+        if self.animation.vectors != vectors:
+            self.animation.set_vectors(vectors)
+        arrows = "" if vectors is None else arrows_key(self.animation.arrows.anatomy)
+        self._frames[key] = jpeg(self.animation.frame_image(min(iteration, self.animation.last_point))), _key(arrows)
         while len(self._frames) > KEPT_FRAMES:
             self._frames.popitem(last=False)
         return self._frames[key]
@@ -96,17 +132,20 @@ class LandscapeView:
         whose frame is not drawn yet (None when all are)."""
         if self.shown is None or not self.prefetch:
             return None
-        sweep, lr, momentum, iteration = self.shown
+        sweep, lr, momentum, iteration, vectors = self.shown
         i, j = sweep.index(lr, momentum)
         rows, columns = sweep.grid.shape
         for distance in range(1, max(rows, columns)):
             for a, b in ((i + distance, j), (i - distance, j), (i, j + distance), (i, j - distance)):
-                if 0 <= a < rows and 0 <= b < columns and (sweep, a, b, iteration) not in self._frames:
-                    return lambda: self._frame(sweep, a, b, iteration)
+                if (0 <= a < rows and 0 <= b < columns
+                        and (sweep, a, b, iteration, vectors, self.text_size) not in self._frames):
+                    return lambda: self._frame(sweep, a, b, iteration, vectors)
         return None
 
     def _publish(self, result) -> None:
-        self.shown, self.image.value = result
+        self.shown, self.image.value, key = result
+        if self.key.value != key:
+            self.key.value = key
 
     def _clicked(self, x: float, y: float) -> None:
         animation = self.animation
@@ -116,8 +155,10 @@ class LandscapeView:
 
 
 class PhaseView:
-    """Iterations over the lr x momentum grid of one optimizer, the sliders' point ringed; a
-    click on a cell sets the sliders. Drawn only while its tab is shown (``visible``)."""
+    """Where and how fast each run of one optimizer over the lr x momentum grid arrived
+    (``draw.phase_diagram``), the sliders' cell ringed and its outcome in words under the
+    picture (``readout``); a click on a cell sets the sliders, so the ring and the readout move
+    there. Drawn only while its tab is shown (``visible``)."""
 
     def __init__(self, status: StatusLine, on_select):
         self.optimizer = named(widgets.Dropdown(description="optimizer", layout={"width": "320px"}),
@@ -125,6 +166,7 @@ class PhaseView:
         self.image = named(widgets.Image(format="png", layout={"width": "100%", "height": "auto",
                                                                  "max_width": "720px"}),
                            "phase-figure")
+        self.readout = named(widgets.HTML(), "phase-readout")
         self.note = widgets.HTML(CLICK_NOTE)
         self.visible = False
         self._on_select = on_select
@@ -149,7 +191,7 @@ class PhaseView:
     def wait(self, timeout: float = 60.0) -> None:
         self._worker.wait(timeout)
 
-    def _render(self, request) -> bytes:
+    def _render(self, request) -> tuple[bytes, str]:
         runs, lr, momentum = request
         current = (float(runs.grid.lrs[0]) if runs.spec.lr is not None else lr, momentum)
         if self._drawn is None or self._drawn[0] is not runs:
@@ -157,18 +199,34 @@ class PhaseView:
         else:
             marker = next(line for line in self._drawn[1].lines if line.get_label() == "current")
             marker.set_data([current[0]], [current[1]])
-        return self._drawn[1].figure.png()
+        return self._drawn[1].figure.png(), readout(runs, *current)
 
-    def _publish(self, png: bytes) -> None:
+    def _publish(self, result: tuple[bytes, str]) -> None:
+        png, self.readout.value = result  # the words first: a page that shows the picture has them
         self.image.value = png
 
     def _clicked(self, x: float, y: float) -> None:
+        """The clicked cell's lr and momentum to ``on_select`` (anywhere in the cell: the lower
+        half of the β = 0 row is a momentum below 0 on the axis); a spec with its own lr keeps
+        the lr slider where the click was."""
         if self._drawn is None:
             return
-        axes = self._drawn[1]
+        runs, axes = self._drawn
         display = (x, axes.figure.canvas.get_width_height()[1] - y)  # from the bottom left
         if axes.bbox.contains(*display):
-            self._on_select(*axes.transData.inverted().transform(display))
+            lr, momentum = axes.transData.inverted().transform(display)
+            cell = runs.grid.setting(*runs.grid.nearest(lr, momentum))
+            self._on_select(lr if runs.spec.lr is not None else cell["lr"], cell["momentum"])
 
     def widget(self) -> widgets.VBox:
-        return widgets.VBox([self.optimizer, self.image, self.note])
+        return widgets.VBox([self.optimizer, self.image, self.readout, self.note])
+
+
+def readout(runs: Trajectories, lr: float, momentum: float) -> str:
+    """The outcome of the sweep's cell nearest (lr, momentum), in words: '<b>η = 0.0631, β =
+    0.1</b> (the ringed cell): reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in 6 iterations'."""
+    i, j = runs.grid.nearest(lr, momentum)
+    setting = runs.grid.setting(i, j)
+    beta = "β1" if runs.spec.momentum_parameter == "beta1" else "β"
+    return (f"<b>η = {setting['lr']:.3g}, {beta} = {setting['momentum']:.3g}</b> (the ringed cell): "
+            f"{runs.describe(runs.grid.row(i, j))}")

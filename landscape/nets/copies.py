@@ -31,7 +31,7 @@ from .. import optim, schedules
 from ..optim.base import RandomSource
 from . import loop, models
 from .devices import activation_bytes, available_memory
-from .images import ImageData
+from .images import VALIDATION_BATCH, ImageData
 
 @dataclass
 class Copies:
@@ -71,8 +71,11 @@ def _per_copy(name: str, value, count: int) -> Tensor | None:
 
 
 def check_model(model_name: str) -> None:
-    """``ValueError`` for a model whose copies cannot be batched (buffers: BatchNorm)."""
+    """``ValueError`` for a model whose copies cannot be batched: buffers (BatchNorm), or no
+    parameters to train."""
     model = models.create(model_name)
+    if not any(True for _ in model.parameters()):
+        raise ValueError(f"Invalid model {model_name!r} for batched copies: it has no parameters to train")
     buffers = [name for name, _ in model.named_buffers()]
     if buffers:
         batched = ", ".join(name for name, cls in models.MODELS.items()
@@ -84,25 +87,31 @@ def check_model(model_name: str) -> None:
 STATE_COPIES = 3  # weights, their gradients, optimizer state: copies of θ
 
 
-def memory_estimate(model_name: str, count: int, batch_size: int, dtype=torch.float32) -> int:
+def memory_estimate(model_name: str, count: int, batch_images: int, dtype=torch.float32,
+                    evaluation_images: int = VALIDATION_BATCH) -> int:
     """Bytes that ``count`` copies take in training: ``STATE_COPIES`` + 1 tensors like θ (B, P)
     (an optimizer with two moments takes one more: ``check_memory`` leaves a fifth spare), and
-    each copy's activations on a batch, twice, for the backward pass (``devices.activation_bytes``)."""
+    each copy's activations (``devices.activation_bytes``) for the larger of a training batch of
+    ``batch_images`` images, twice (the backward pass), and ``evaluation_images`` at once."""
     model = models.create(model_name).to(dtype)
     weights = sum(p.numel() for p in model.parameters()) * (torch.finfo(dtype).bits // 8)
     activations = activation_bytes(model, torch.zeros(1, *models.input_shape(model_name), dtype=dtype))
-    return count * ((STATE_COPIES + 1) * weights + 2 * batch_size * activations)
+    return count * ((STATE_COPIES + 1) * weights + max(2 * batch_images, evaluation_images) * activations)
 
 
-def check_memory(model_name: str, count: int, batch_size: int, device: torch.device, dtype=torch.float32) -> None:
+def check_memory(model_name: str, count: int, batch_images: int, device: torch.device, dtype=torch.float32,
+                 evaluation_images: int = VALIDATION_BATCH) -> None:
     """``ValueError`` with the estimate when ``count`` copies would not fit ``device`` (80 % of its
-    free memory)."""
-    needed, free = memory_estimate(model_name, count, batch_size, dtype), available_memory(device)
+    free memory); ``batch_images``: the images in a training batch (the batch size, or fewer when
+    the data has fewer)."""
+    one = memory_estimate(model_name, 1, batch_images, dtype, evaluation_images)
+    needed, free = count * one, available_memory(device)
     if needed > 0.8 * free:
-        fits = max(1, int(0.8 * free / (needed / count)))
-        raise ValueError(f"Invalid sweep: {count} copies of {model_name} would take about {needed / 1e9:,.1f} GB "
-                         f"on {device}, which has {free / 1e9:,.1f} GB free; at most about {fits} copies fit "
-                         f"(fewer lrs or momenta, a smaller batch, or a larger device)")
+        fits = int(0.8 * free / one)
+        raise ValueError(f"Invalid sweep: {count:,} copies of {model_name} would take about {needed / 1e9:,.1f} GB "
+                         f"on {device}, which has {free / 1e9:,.1f} GB free; "
+                         + (f"at most about {fits:,} copies fit (fewer lrs or momenta" if fits else
+                            "not even one copy fits (") + ", a smaller batch, or a larger device)")
 
 
 class SameForEveryCopy(RandomSource):
@@ -158,19 +167,24 @@ def train_copies(model_name: str, spec: str | optim.Spec, data: ImageData, *, lr
         raise ValueError(f"Invalid optimizer {spec.text!r}: copies take their learning rates from lr=, "
                          f"give the spec without @lr")
     check_model(model_name)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("copies", copies)):
+        if value is not None and (isinstance(value, bool) or not (isinstance(value, int) and value >= 1)):
+            raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
+    optim.require_seed(seed)
+    seeds = None if seeds is None else [optim.require_seed(one) for one in seeds]
+    for name, callback in (("on_epoch", on_epoch), ("progress", progress)):
+        if callback is not None and not callable(callback):
+            raise ValueError(f"Invalid {name}: {callback!r} (expected a function, or None)")
     sizes = [torch.as_tensor(v).numel() for v in (lr, momentum) if v is not None]
-    seeds = None if seeds is None else list(seeds)
     count = copies or (len(seeds) if seeds else next((size for size in sizes if size > 1), 1))
+    device = data.device
+    check_memory(model_name, count, min(batch_size, len(data.train_labels)), device, dtype,
+                 min(VALIDATION_BATCH, len(data.val_labels)))  # before anything the size of the copies
     settings = {"lr": _per_copy("lr", lr, count)}
     if momentum is not None:
         if spec.momentum_parameter is None:
             raise ValueError(f"Invalid momentum: {spec.text!r} has no momentum (its rule takes none)")
         settings["momentum"] = _per_copy("momentum", momentum, count)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not (isinstance(value, int) and value >= 1):
-            raise ValueError(f"Invalid {name}: {value!r} (expected an integer >= 1)")
-    device = data.device
-    check_memory(model_name, count, batch_size, device, dtype)
     parameters = _stacked_parameters(model_name, seeds or [seed] * count, device, dtype)
     model = models.create(model_name, seed).to(device=device, dtype=dtype)
     loss_of = vmap(functools.partial(models.loss_and_correct, model), in_dims=(None, None, 0))

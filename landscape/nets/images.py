@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 VALIDATION_IMAGES = 1000  # drawn from the test set, by default
+VALIDATION_BATCH = 1000  # validation images evaluated at once
 
 
 class DataUnavailable(ValueError):
@@ -51,7 +52,7 @@ class ImageData:
             index = order[start:start + batch_size]
             yield self.normalise(self.train_images[index], dtype), self.train_labels[index]
 
-    def val_batches(self, batch_size: int = 1000, dtype=torch.float32):
+    def val_batches(self, batch_size: int = VALIDATION_BATCH, dtype=torch.float32):
         for start in range(0, len(self.val_labels), batch_size):
             yield (self.normalise(self.val_images[start:start + batch_size], dtype),
                    self.val_labels[start:start + batch_size])
@@ -62,7 +63,13 @@ def candidate_folders(data_dir: str | os.PathLike | None, holds: str) -> list[Pa
     error, never created, and never passed over for data elsewhere); else ``LANDSCAPE_DATA``,
     then ``~/.cache/landscape``. ``holds`` says what the folder should hold, for the message."""
     if data_dir is not None:
+        if not str(data_dir).strip():
+            raise DataUnavailable(f"the data folder is empty text; give the folder that holds {holds}, or none "
+                                  f"for $LANDSCAPE_DATA or ~/.cache/landscape")
         folder = Path(data_dir).expanduser()
+        if folder.is_file():
+            raise DataUnavailable(f"the data folder {folder.absolute()} is a file, not a folder; "
+                                  f"give the folder that holds {holds}")
         if not folder.is_dir():
             raise DataUnavailable(f"the data folder {folder.absolute()} does not exist; "
                                   f"create it, or give the folder that holds {holds}")
@@ -84,11 +91,13 @@ def md5_of(path: Path) -> str:
 
 def download_file(url: str, path: Path, md5: str | None, *, what: str, progress: bool = True) -> Path:
     """Download ``url`` to ``path`` under a temporary name, check its md5, then rename it into
-    place: a failed or interrupted download leaves nothing behind."""
+    place: a failed or interrupted download leaves nothing behind, not even the folders it made
+    (a mistyped ``LANDSCAPE_DATA`` is not created)."""
     import urllib.request
 
     from tqdm.auto import tqdm
 
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]  # innermost first
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
@@ -104,6 +113,9 @@ def download_file(url: str, path: Path, md5: str | None, *, what: str, progress:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+            for folder in made:
+                if not any(folder.iterdir()):
+                    folder.rmdir()
     return path
 
 

@@ -26,7 +26,7 @@ CHECK_EVERY = 20  # steps between finiteness checks where a diverged run stops (
 
 def batch_order(seed: int, epoch: int) -> torch.Generator:
     """The generator that orders epoch ``epoch``'s batches: the same for every run and copy of ``seed``."""
-    return torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return torch.Generator().manual_seed((seed * 100_003 + epoch) % 2**63)
 
 
 def steps_per_epoch(data: ImageData, batch_size: int) -> int:

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 
 import matplotlib.ticker as mticker
 
-from ..draw import PlainFigure, colour
+from .. import optim
+from ..draw import PlainFigure, colours
 
 if TYPE_CHECKING:
     from .train import Comparison
 
 # each batch's training loss, drawn under the epoch curves of its run: thin, but not too faint to read
 PER_BATCH = {"alpha": 0.55, "linewidth": 1.0, "zorder": 1.5}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -71,12 +73,14 @@ def summary_html(rows: list[dict]) -> str:
 
 
 def curves_figure(comparison: Comparison) -> PlainFigure:
-    """Training and validation loss against epoch, log y; epoch time in the legend."""
+    """Training and validation loss against epoch, log y; epoch time in the legend; each
+    optimizer in its colour (``draw.colours``), as on the surfaces."""
     fig = PlainFigure(figsize=(10, 4), dpi=100, layout="constrained")
     train_ax, val_ax = fig.subplots(1, 2)
     settings = comparison.settings
     steps_per_epoch = math.ceil(settings["train_size"] / settings["batch_size"])
-    for index, run in enumerate(comparison.runs):
+    runs = comparison.runs
+    for run, colour in zip(runs, colours([optim.parse(run.optimizer) for run in runs], [run.lr for run in runs])):
         if not run.step_losses:  # not started, or interrupted in its first epoch
             continue
         epochs = [epoch.epoch for epoch in run.epochs]
@@ -88,10 +92,10 @@ def curves_figure(comparison: Comparison) -> PlainFigure:
         elif run.status != "finished":
             label += f" [{run.status}]"
         steps = [(i + 1) / steps_per_epoch for i in range(len(run.step_losses))]
-        train_ax.plot(steps, run.step_losses, color=colour(index), **PER_BATCH)
-        train_ax.plot(epochs, [epoch.train_loss for epoch in run.epochs], color=colour(index),
+        train_ax.plot(steps, run.step_losses, color=colour, **PER_BATCH)
+        train_ax.plot(epochs, [epoch.train_loss for epoch in run.epochs], color=colour,
                       marker="o", label=label)
-        val_ax.plot(epochs, [epoch.val_loss for epoch in run.epochs], color=colour(index), marker="o",
+        val_ax.plot(epochs, [epoch.val_loss for epoch in run.epochs], color=colour, marker="o",
                     label=label)
     for ax, title in ((train_ax, "training loss (per step, and epoch mean)"),
                       (val_ax, "validation loss")):

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .. import optim
 from ..animate import TrajectoryAnimation, export_gif
 from ..draw import lecture_figure
 from ..files import check_results_folder, strict, write_together
@@ -168,17 +169,18 @@ class LossSlice:
                        loss_range=(max(low, 1e-12) / 1.15, high * 1.15), colour_label=self.colour_label(which))
 
     def trajectories(self, surface: Surface) -> list[Trajectories]:
-        """Each path as a run on ``surface`` (``surface()``): its points every recorded step."""
+        """Each path as a run on ``surface`` (``surface()``): its points every recorded step, its
+        spec and learning rate (which give its colour, as on the surfaces)."""
         runs = []
         for path in self.paths:
             reached = path.steps_to(self.target_loss)
             diverged = path.diverged_at_step if path.status == "diverged" else None
             runs.append(Trajectories(
-                path.optimizer, surface, path.coords.unsqueeze(1), path.loss.unsqueeze(1),
+                optim.parse(path.optimizer), surface, path.coords.unsqueeze(1), path.loss.unsqueeze(1),
                 iterations=torch.tensor([-1 if reached is None else reached]),
                 minimum=torch.tensor([-1]), diverged_at=torch.tensor([-1 if diverged is None else diverged]),
-                left_at=torch.tensor([-1]), name=f"{path.name} ({path.off_plane_share:.0%} off the plane)",
-                point_steps=torch.tensor(path.steps)))
+                left_at=torch.tensor([-1]), settings={"lr": torch.tensor([path.lr], dtype=torch.float64)},
+                name=f"{path.name} ({path.off_plane_share:.0%} off the plane)", point_steps=torch.tensor(path.steps)))
         return runs
 
     def figure(self, which: str = "train", *, three_d: bool = False, size: tuple[int, int] = (960, 540),

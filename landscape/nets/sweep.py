@@ -28,7 +28,7 @@ from ..files import check_results_folder, strict, write_together
 from ..grid import Grid
 from . import copies, costs, datasets
 from .devices import resolve_device
-from .images import ImageData
+from .images import VALIDATION_BATCH, ImageData
 from .report import PER_BATCH
 
 RESULTS = ("sweep.json", "sweep.csv", "sweep.png")
@@ -120,13 +120,14 @@ class NetworkSweep:
         cell = self.grid.row(lr_index, momentum_index)
         steps = self.run.step_losses[:, cell].numpy()
         per_epoch = len(steps) // len(self.run.epochs)
-        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=draw.colour(0), **PER_BATCH,
+        (colour,) = draw.colours([self.spec], [setting["lr"]])
+        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=colour, **PER_BATCH,
                     label="training loss per batch")
         epochs = [epoch.of_copy(cell) for epoch in self.run.epochs]
-        curves.plot([e.epoch for e in epochs], [e.train_loss for e in epochs], color=draw.colour(0),
+        curves.plot([e.epoch for e in epochs], [e.train_loss for e in epochs], color=colour,
                     marker="o", linewidth=2, label="training loss per epoch")
-        curves.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], color=draw.colour(2),
-                    marker="o", linewidth=2, label="validation loss")
+        curves.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], color=colour,
+                    marker="s", linestyle="--", linewidth=2, label="validation loss")
         diverged = int(self.run.diverged_at[cell])
         final = float(self.final("val_loss")[lr_index, momentum_index])
         what = f"diverged at step {diverged}" if diverged >= 0 else f"validation loss {final:.3g}"
@@ -136,9 +137,10 @@ class NetworkSweep:
 
     def _phase(self, ax, current: tuple[float, float] | None = None) -> None:
         momenta = np.zeros(1) if self.grid.momenta is None else self.grid.momenta.numpy()
+        epochs = len(self.run.epochs)
         draw.phase_grid(ax, self.grid.lrs.numpy(), momenta, self.final("val_loss").numpy(),
                         self.grid.values(self.run.diverged_at).numpy() >= 0,
-                        colour_label=f"validation loss after {len(self.run.epochs)} epochs",
+                        shades=[draw.Shade(f"validation loss after {epochs} epoch{'s' * (epochs != 1)}")],
                         missing_label="no loss", momentum_label=draw.momentum_label(self.spec),
                         title=f"{self.spec.text}: {self.model} on {datasets.DATASETS[self.dataset].title}"
                               + ("" if self.schedule == "none" else f", {self.schedule} schedule"), current=current)
@@ -149,9 +151,13 @@ class NetworkSweep:
         ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
 
     def _lr_variations(self, ax, best_lr: int, momentum: int) -> None:
-        for colour, i in enumerate(range(max(0, best_lr - NEIGHBOURS), min(len(self.grid.lrs), best_lr + NEIGHBOURS + 1))):
+        """The validation loss at the best cell's lr and its neighbours, in shades of the
+        optimizer's colour ordered by lr (``draw.colours``)."""
+        indices = range(max(0, best_lr - NEIGHBOURS), min(len(self.grid.lrs), best_lr + NEIGHBOURS + 1))
+        lrs = [float(self.grid.lrs[i]) for i in indices]
+        for i, colour in zip(indices, draw.colours([self.spec] * len(lrs), lrs)):
             epochs = [epoch.of_copy(self.grid.row(i, momentum)) for epoch in self.run.epochs]
-            ax.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], marker="o", color=draw.colour(colour),
+            ax.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], marker="o", color=colour,
                     linewidth=2.5 if i == best_lr else 1.5,
                     label=f"η = {float(self.grid.lrs[i]):.3g}" + (" (best)" if i == best_lr else ""))
         setting = self.grid.setting(best_lr, momentum)
@@ -209,6 +215,7 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
         raise ValueError(f"Invalid optimizer {spec.text!r}: a sweep sets the learning rate of each cell; "
                          f"give the spec without @lr")
     schedules.check(schedule)
+    optim.require_seed(seed)
     if momenta is not None and spec.momentum_parameter is None:
         raise ValueError(f"Invalid momenta: {spec.text!r} has no momentum; sweep lrs only")
     try:
@@ -222,7 +229,12 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
     model = datasets.model_for(dataset, model)
     copies.check_model(model)
     target = data.device if data is not None else resolve_device(device)
-    copies.check_memory(model, grid.cells, batch_size, target)
+    if progress is not None and not callable(progress):
+        raise ValueError(f"Invalid progress: {progress!r} (expected a function, or None)")
+    train_images = len(data.train_labels) if data is not None else train_size or batch_size  # a batch holds at most these
+    validation_images = len(data.val_labels) if data is not None else val_size or VALIDATION_BATCH
+    copies.check_memory(model, grid.cells, min(batch_size, train_images), target,
+                        evaluation_images=min(VALIDATION_BATCH, validation_images))
     if out is not None:
         check_sweep_folder(out, overwrite)
     if data is None:

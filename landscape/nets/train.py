@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from .. import optim, schedules
-from ..files import check_results_folder, strict, write_together
+from ..files import Terminated, check_results_folder, strict, write_together
 from . import datasets, loop, models, report
 from .devices import resolve_device
 from .images import ImageData
@@ -138,7 +138,7 @@ class Comparison:
     device: str
     settings: dict
     runs: list[Run] = field(default_factory=list)
-    interrupted: bool = False
+    interrupted: str | None = None  # "Ctrl-C" or "SIGTERM" when the comparison was stopped
 
     def table(self) -> list[dict]:
         """Tidy rows: one per optimizer and epoch, and one for the epoch a run diverged in (no
@@ -162,6 +162,11 @@ class Comparison:
                          "val_loss": last and last.val_loss, "val_accuracy": last and last.val_accuracy,
                          "seconds_per_epoch": run.seconds_per_epoch})
         return rows
+
+    @property
+    def completed(self) -> list[str]:
+        """The optimizers whose runs completed: finished, or diverged (an outcome too), in order."""
+        return [run.optimizer for run in self.runs if run.status in ("finished", "diverged")]
 
     @property
     def paths(self) -> dict[str, RecordedPath]:
@@ -313,8 +318,10 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
     is then ``dataset``; else it is loaded from ``data_dir``, see ``landscape.nets.data`` and
     ``landscape.nets.mnist``). With ``out`` the results are saved there (see
     ``Comparison.save``; an earlier comparison there is replaced only with ``overwrite``), also
-    after Ctrl-C, which returns the comparison with ``interrupted`` set, the finished runs, the
-    interrupted one and the rest marked "not started". ``on_epoch(comparison)`` is called after
+    complete: Ctrl-C or SIGTERM returns the comparison with ``interrupted`` set, the finished runs,
+    the interrupted one and the rest marked "not started", and never writes into ``out``: the
+    completed runs, if any, go beside it (``interrupted_folder(out)``), so ``out`` holds a complete
+    comparison or what it held before. ``on_epoch(comparison)`` is called after
     every epoch (live plots).
 
     ``record=True`` keeps each run's weights on the training device (``Run.path``, also
@@ -329,6 +336,7 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
     """
     specs = optim.parse_list(optimizers)
     rates = optim.learning_rates(specs, lr, default=lambda spec: spec.info.network_lr)
+    optim.require_seed(seed)
     if data is not None:
         loaded = datasets.dataset_of(data)
         if dataset is not None and dataset != loaded:
@@ -361,13 +369,23 @@ def train_and_compare(model: str | None = None, optimizers=("sgd+momentum", "ada
             comparison.runs.append(run)
             _train_one(run, spec, model, data, epochs, batch_size, seed, amp, progress, hyperparameters,
                        None if on_epoch is None else (lambda _: on_epoch(comparison)), record_every, schedule)
-    except KeyboardInterrupt:
-        comparison.interrupted = True
+    except KeyboardInterrupt as interruption:
+        comparison.interrupted = "SIGTERM" if isinstance(interruption, Terminated) else "Ctrl-C"
         for run in comparison.runs:
             if run.status == "running":
                 run.status = "interrupted"
         comparison.runs += [Run(spec.text, rate, status="not started")
                             for spec, rate in list(zip(specs, rates))[len(comparison.runs):]]
+        if out is not None and comparison.completed:
+            comparison.save(interrupted_folder(out), overwrite=True)
+        return comparison
     if out is not None:
         comparison.save(out, overwrite=overwrite)
     return comparison
+
+
+def interrupted_folder(out: str | os.PathLike) -> Path:
+    """Where an interrupted comparison meant for ``out`` keeps its finished runs: beside ``out``,
+    never in it (``out/`` -> ``out.interrupted/``)."""
+    out = Path(out)
+    return out.parent / f"{out.name}.interrupted"

@@ -12,7 +12,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW, AMSGrad
 from .aggmo import AggMo
-from .base import Extension, Optimizer
+from .base import MAX_SEED, Extension, Optimizer, require_seed
 from .dropout import GradientDropout, LRDropout
 from .gradient_noise import GradientNoise
 from .lookahead import Lookahead
@@ -28,6 +28,6 @@ __all__ = [
     "SGD", "SGDW", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "AMSGrad", "NAdam",
     "NAdamW", "RAdam", "RAdamW", "AdaBound", "AMSBound", "AggMo",
     "GradientNoise", "GradientDropout", "LRDropout", "Lookahead",
-    "Optimizer", "Extension", "Spec", "build", "parse", "parse_list", "learning_rates",
+    "Optimizer", "Extension", "MAX_SEED", "require_seed", "Spec", "build", "parse", "parse_list", "learning_rates",
     "parse_learning_rates", "BASE_RULES", "MODIFIERS", "EXTENSIONS", "OptimizerInfo",
 ]

@@ -37,6 +37,7 @@ class Adadelta(Optimizer):
     """AdaDelta. Args: lr η (1.0 in the paper), rho ρ, eps ε, weight_decay λ."""
 
     lecture_rule = staticmethod(adadelta)
+    state_symbols = {"square_avg": "v", "acc_delta": "w"}
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *,
                  extensions=(), seed=None, foreach=True):

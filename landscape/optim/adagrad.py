@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from . import _ops
-from .base import Optimizer, apply_weight_decay, decay_weights, require_nonnegative
+from .base import Optimizer, Term, apply_weight_decay, decay_weights, require_nonnegative
 
 
 def adagrad(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
@@ -29,10 +29,22 @@ def adagrad(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
     θ.sub_(η_k * g / (v.sqrt() + ε))                   # θ_{k+1} = θ_k − η_k · g_k / (√v_k + ε)
 
 
+def adagrad_anatomy(θ: Tensor, g: Tensor, before: dict, after: dict, group: dict) -> list[Term]:
+    """The arrow of one AdaGrad step from θ_k (see ``Optimizer.anatomy``): the gradient step
+    −η_k g_k before the per-coordinate division by √v_k + ε (the step taken is drawn beside it)."""
+    η, δ, k = group["lr"], group["lr_decay"], after["step"]
+    θ_k = θ.clone()
+    g = decay_weights(θ_k, g, group)                   # g_k ← g_k + λ θ_k
+    η_k = η / (1 + (k - 1) * δ)                        # η_k = η / (1 + (k − 1) δ)
+    return [Term("gradient", "−ηₖgₖ: gradient step, before ÷ (√vₖ + ε)", -η_k * g, θ_k - θ)]
+
+
 class Adagrad(Optimizer):
     """AdaGrad. Args: lr η, lr_decay δ, weight_decay λ, initial_accumulator_value v_0, eps ε."""
 
     lecture_rule = staticmethod(adagrad)
+    state_symbols = {"sum": "v"}
+    anatomy = staticmethod(adagrad_anatomy)
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10, *, extensions=(), seed=None,

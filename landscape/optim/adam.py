@@ -25,7 +25,8 @@ import torch
 from torch import Tensor
 
 from . import _ops
-from .base import Optimizer, apply_weight_decay, decay_weights, require, require_nonnegative
+from .base import (Optimizer, Term, apply_weight_decay, decay_weights, gradient_anatomy, require,
+                   require_nonnegative)
 from .nesterov_moment import look_ahead, look_ahead_weights
 
 
@@ -75,6 +76,22 @@ def adam(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
     θ.sub_(η * m̂ / (v.sqrt() / (1 - β2**k) ** 0.5 + ε))  # θ_{k+1} = θ_k − η m̂_k / (√v_k / √(1 − β2^k) + ε)
 
 
+def adam_anatomy(θ: Tensor, g: Tensor, before: dict, after: dict, group: dict) -> list[Term]:
+    """The arrows of one step of the Adam family from θ_k (see ``Optimizer.anatomy``): the
+    gradient step −ηg_k, and −ηm̂_k, the step before the per-coordinate scaling (Adam divides it
+    by √v_k / √(1 − β2^k) + ε; RAdam rectifies, AdaBound clips the scale). With Dozat's
+    look-ahead (nesterov=True, NAdam) only −ηg_k: its m̂_k needs the μ product, not kept per step."""
+    if group["nesterov"]:
+        return gradient_anatomy(θ, g, before, after, group)
+    η, β1, k = group["lr"], group["betas"][0], after["step"]
+    θ_k = θ.clone()
+    g = decay_weights(θ_k, g, group)                   # g_k ← g_k + λ θ_k   (AdamW: θ_k ← (1 − ηλ) θ_k)
+    start = θ_k - θ
+    m̂ = after["exp_avg"] / (1 - β1**k)                # m̂_k = m_k / (1 − β1^k)
+    return [Term("gradient", "−ηgₖ: gradient step", -η * g, start),
+            Term("first moment", "−ηm̂ₖ: step before ÷ √v̂ₖ per coordinate", -η * m̂, start)]
+
+
 class Adam(Optimizer):
     """Adam and its variants.
 
@@ -91,6 +108,8 @@ class Adam(Optimizer):
     """
 
     lecture_rule = staticmethod(adam)
+    state_symbols = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v̂"}
+    anatomy = staticmethod(adam_anatomy)
 
     #: A subclass's own hyper-parameters (AdaBound's final_lr and gamma), validated and set by its
     #: ``__init__`` before it calls this one: they join the group defaults after Adam's.

@@ -20,6 +20,11 @@ a line per equation (``foreach=False``). Both read and write the same state.
 
 Hyper-parameters may be Python numbers or tensors broadcastable to the parameters; tensors are
 moved to the parameters' device and dtype on first use.
+
+Each rule also says which lecture symbol each of its state tensors is (``state_symbols``: torch's
+"momentum_buffer" is u_k) and how a lecture draws one of its steps (``anatomy``: the arrows from
+θ_k, as ``Term``s, computed from the state the rule kept; ``landscape.anatomy`` applies it to a
+recorded run).
 """
 
 from __future__ import annotations
@@ -129,6 +134,16 @@ def apply_weight_decay(group: dict, params: list[Tensor], grads: list[Tensor]) -
     return _ops.added(grads, params, decay)
 
 
+MAX_SEED = 2**63 - 1  # seeds are 0 … 2^63 − 1: what every torch.Generator takes
+
+
+def require_seed(seed) -> int:
+    """``seed``, if it is an integer from 0 to ``MAX_SEED``; else ``ValueError`` saying so."""
+    if isinstance(seed, bool) or not (isinstance(seed, int) and 0 <= seed <= MAX_SEED):
+        raise ValueError(f"Invalid seed: {seed!r} (expected an integer from 0 to 2**63 - 1)")
+    return seed
+
+
 class RandomSource:
     """Seeded random streams, one ``torch.Generator`` per device, saved with the optimizer.
 
@@ -136,8 +151,8 @@ class RandomSource:
     """
 
     def __init__(self, seed: int | None = None):
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"Invalid seed: {seed!r} (expected an int or None)")
+        if seed is not None:
+            require_seed(seed)
         self.seed = seed
         self._generators: dict[str, torch.Generator] = {}
         self._pending: dict[str, Tensor] = {}
@@ -198,6 +213,31 @@ class GroupStep:
         return [state["step"] for state in self.states]
 
 
+#: What a ``Term`` of a step's anatomy is; "step" (θ_{k+1} − θ_k, the step taken) is added by
+#: ``landscape.anatomy`` from the run's points, not by a rule.
+KINDS = ("momentum", "gradient", "scaled gradient", "next momentum", "first moment", "step")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One arrow of the anatomy of a step from θ_k: ``vector`` drawn from θ_k + ``tail``.
+
+    ``kind`` is one of ``KINDS`` (what it is, one colour per kind in every picture); ``label``
+    says it in the lecture's notation, e.g. "−ηβuₖ₋₁: momentum term". Tensors may hold many
+    points and rows at once: (…, 2) like θ."""
+
+    kind: str
+    label: str
+    vector: Tensor
+    tail: Tensor
+
+
+def gradient_anatomy(θ: Tensor, g: Tensor, before: dict, after: dict, group: dict) -> list[Term]:
+    """The gradient step −η g_k from θ_k: what every rule's anatomy shows at least (the step
+    taken, θ_{k+1} − θ_k, is drawn beside it)."""
+    return [Term("gradient", "−ηgₖ: gradient step", -group["lr"] * g, torch.zeros_like(θ))]
+
+
 class Extension:
     """A stage that composes with any update rule.
 
@@ -209,6 +249,8 @@ class Extension:
     """
 
     name: str = "extension"
+    #: What a step's arrows (``landscape.anatomy``) leave out of the step taken with this stage.
+    anatomy_note: str = ""
 
     def gradients(self, step: GroupStep) -> list[Tensor]:
         return step.grads
@@ -242,6 +284,14 @@ class Optimizer(torch.optim.Optimizer):
     #: One step on one tensor, ``lecture_rule(θ, g, state, group)``: θ and ``state`` updated in
     #: place, the state filled by ``_init_state`` and ``state["step"]`` = k already counted.
     lecture_rule: Callable[[Tensor, Tensor, dict, dict], None]
+
+    #: The lecture symbol of each state tensor the rule keeps, by its key: {"exp_avg": "m", …}.
+    state_symbols: dict[str, str] = {}
+
+    #: The arrows of one step from θ_k, ``anatomy(θ, g, before, after, group)`` → [Term, …]: g is
+    #: g_k, ``before`` and ``after`` the state at θ_k and at θ_{k+1} (``after["step"]`` = k counted
+    #: as ``lecture_rule`` counts it; a key absent before the first step is 0), read, not changed.
+    anatomy: Callable[[Tensor, Tensor, dict, dict, dict], list[Term]] = staticmethod(gradient_anatomy)
 
     def __init__(self, params: Iterable, defaults: dict, *,
                  extensions: Sequence[Extension] = (), seed: int | None = None, foreach: bool = True):

@@ -3,8 +3,9 @@
 Everything the rest of landscape needs to know about an optimizer beyond its update rule is
 declared here, in the manner of torch's ``OptimizerInfo`` test table: which class runs it, which
 options its spec word sets, which modifiers it accepts, which hyper-parameter the explorer's
-momentum slider and the phase diagram's y axis move, its default learning rate on a network, and
-its paper. ``spec.py`` parses with it, the explorer and ``draw`` label their momentum axis with it,
+momentum slider and the phase diagram's y axis move, its default learning rate on a network, its
+paper, and its colour in every picture. ``spec.py`` parses with it, the explorer and ``draw`` label
+their momentum axis with it and ``draw.colours`` colours its runs with it,
 ``Spec.is_heavy_ball`` decides with it where ``draw`` overlays ``landscape.theory``, and
 ``nets.train`` takes its default learning rates from it.
 
@@ -54,6 +55,10 @@ class OptimizerInfo:
         network_lr: default learning rate when it trains a network (``nets.train``).
         heavy_ball: the rule is gradient descent, with or without heavy-ball momentum: the
             quadratic's theory (``landscape.theory``) applies to it.
+        colour: its runs' colour in every picture (``draw.colours``; several runs of the rule in
+            one picture get shades of it). The colours differ from rule to rule and keep off the
+            contours' viridis hues (purple, blue-green, green, yellow) and off white, the loss
+            panels' background.
     """
 
     rule: type[Optimizer]
@@ -63,6 +68,7 @@ class OptimizerInfo:
     momentum_parameter: str | None = None
     network_lr: float = 1e-3
     heavy_ball: bool = False
+    colour: str = field(kw_only=True)
 
 
 _SGD = "Robbins & Monro 1951"
@@ -76,35 +82,43 @@ _ADABOUND = "Luo et al., ICLR 2019"
 
 BASE_RULES: dict[str, OptimizerInfo] = {
     "gd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"),
-                        momentum_parameter="momentum", heavy_ball=True),
+                        momentum_parameter="momentum", heavy_ball=True, colour="#f58231"),  # orange
     "sgd": OptimizerInfo(SGD, _SGD, modifiers=("momentum", "nesterov", "l2"),
-                         momentum_parameter="momentum", heavy_ball=True),
+                         momentum_parameter="momentum", heavy_ball=True, colour="#e6194b"),  # crimson
     "momentum": OptimizerInfo(SGD, _HEAVY_BALL, {"momentum": 0.9}, ("momentum", "nesterov", "l2"),
-                              momentum_parameter="momentum", heavy_ball=True),
+                              momentum_parameter="momentum", heavy_ball=True, colour="#f032e6"),  # magenta
     "nesterov": OptimizerInfo(SGD, _NESTEROV, {"momentum": 0.9, "nesterov": True},
-                              ("momentum", "nesterov", "l2"), momentum_parameter="momentum"),
+                              ("momentum", "nesterov", "l2"), momentum_parameter="momentum",
+                              colour="#0050ff"),  # blue
     "sgdw": OptimizerInfo(SGDW, _ADAMW, modifiers=("momentum", "nesterov"),
-                          momentum_parameter="momentum"),
+                          momentum_parameter="momentum", colour="#ff7f50"),  # coral
     "adagrad": OptimizerInfo(Adagrad, "Duchi, Hazan & Singer, JMLR 2011", modifiers=("l2",),
-                             network_lr=1e-2),
+                             network_lr=1e-2, colour="#8a2be2"),  # blue violet
     "rmsprop": OptimizerInfo(RMSprop, "Tieleman & Hinton 2012; centered: Graves 2013",
                              modifiers=("momentum", "centered", "l2"), momentum_parameter="momentum",
-                             network_lr=1e-2),
-    "adadelta": OptimizerInfo(Adadelta, "Zeiler 2012", modifiers=("l2",), network_lr=1.0),
-    "adam": OptimizerInfo(Adam, _ADAM, modifiers=("nesterov", "amsgrad", "l2"),
-                          momentum_parameter="beta1"),
-    "adamw": OptimizerInfo(AdamW, _ADAMW, modifiers=("nesterov", "amsgrad"), momentum_parameter="beta1"),
+                             network_lr=1e-2, colour="#c71585"),  # violet red
+    "adadelta": OptimizerInfo(Adadelta, "Zeiler 2012", modifiers=("l2",), network_lr=1.0,
+                              colour="#00a0ff"),  # sky blue
+    "adam": OptimizerInfo(Adam, _ADAM, modifiers=("nesterov", "amsgrad", "l2"), momentum_parameter="beta1",
+                          colour="#000000"),  # black
+    "adamw": OptimizerInfo(AdamW, _ADAMW, modifiers=("nesterov", "amsgrad"), momentum_parameter="beta1",
+                           colour="#800000"),  # maroon
     "amsgrad": OptimizerInfo(AMSGrad, "Reddi, Kale & Kumar, ICLR 2018", modifiers=("nesterov", "l2"),
-                             momentum_parameter="beta1"),
+                             momentum_parameter="beta1", colour="#8470ff"),  # light slate blue
     "nadam": OptimizerInfo(NAdam, _NADAM, modifiers=("l2",), momentum_parameter="beta1",
-                           network_lr=2e-3),
-    "nadamw": OptimizerInfo(NAdamW, _NADAM, momentum_parameter="beta1", network_lr=2e-3),
-    "radam": OptimizerInfo(RAdam, _RADAM, modifiers=("nesterov", "l2"), momentum_parameter="beta1"),
-    "radamw": OptimizerInfo(RAdamW, _RADAM, modifiers=("nesterov",), momentum_parameter="beta1"),
-    "adabound": OptimizerInfo(AdaBound, _ADABOUND, modifiers=("l2",), momentum_parameter="beta1"),
-    "amsbound": OptimizerInfo(AMSBound, _ADABOUND, modifiers=("l2",), momentum_parameter="beta1"),
+                           network_lr=2e-3, colour="#9a6324"),  # brown
+    "nadamw": OptimizerInfo(NAdamW, _NADAM, momentum_parameter="beta1", network_lr=2e-3,
+                            colour="#d2691e"),  # chocolate
+    "radam": OptimizerInfo(RAdam, _RADAM, modifiers=("nesterov", "l2"), momentum_parameter="beta1",
+                           colour="#ff6fa5"),  # pink
+    "radamw": OptimizerInfo(RAdamW, _RADAM, modifiers=("nesterov",), momentum_parameter="beta1",
+                            colour="#ff1493"),  # deep pink
+    "adabound": OptimizerInfo(AdaBound, _ADABOUND, modifiers=("l2",), momentum_parameter="beta1",
+                              colour="#b8860b"),  # dark goldenrod
+    "amsbound": OptimizerInfo(AMSBound, _ADABOUND, modifiers=("l2",), momentum_parameter="beta1",
+                              colour="#bc8f8f"),  # rosy brown
     "aggmo": OptimizerInfo(AggMo, "Lucas, Sun, Zemel & Grosse, ICLR 2019", modifiers=("l2",),
-                           network_lr=0.1),
+                           network_lr=0.1, colour="#ba55d3"),  # orchid
 }
 
 # constructor arguments that are not hyper-parameters of the rule

@@ -34,6 +34,8 @@ class GradientDropout(Extension):
     """Args: keep_prob p, the probability that a gradient coordinate is kept."""
 
     name = "graddropout"
+    anatomy_note = ("gₖ is the whole gradient; the state and the step taken saw it with "
+                    "coordinates dropped")
 
     def __init__(self, keep_prob: float = 0.9):
         _require_keep_probability("grad_keep_prob", keep_prob)
@@ -49,6 +51,7 @@ class LRDropout(Extension):
     """Args: keep_prob p, the probability that a coordinate's update is applied."""
 
     name = "lrdropout"
+    anatomy_note = "the step taken keeps the rule's step on a random set of coordinates only"
 
     def __init__(self, keep_prob: float = 0.5):
         _require_keep_probability("lr_keep_prob", keep_prob)

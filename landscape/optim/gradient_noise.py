@@ -16,6 +16,7 @@ class GradientNoise(Extension):
     """Args: eta η_noise (variance at t = 0, number or broadcastable tensor), gamma γ (decay)."""
 
     name = "gradnoise"
+    anatomy_note = "gₖ is the gradient before its noise; the state and the step taken include the noise"
 
     def __init__(self, eta: float = 0.01, gamma: float = 0.55):
         require_nonnegative("noise_eta", eta)

@@ -21,6 +21,8 @@ class Lookahead(Extension):
     """Args: k (fast steps per synchronisation, ≥ 1), alpha α (slow step size in [0, 1])."""
 
     name = "lookahead"
+    anatomy_note = ("every k-th step the step taken also pulls θ back towards the slow weights, "
+                    "which the arrows leave out")
 
     def __init__(self, k: int = 5, alpha: float = 0.5):
         require("lookahead_k", k, lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")

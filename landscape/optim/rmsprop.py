@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from . import _ops
-from .base import (Optimizer, apply_weight_decay, decay_weights, is_zero, require_nonnegative,
+from .base import (Optimizer, Term, apply_weight_decay, decay_weights, is_zero, require_nonnegative,
                    require_probability_below_one)
 
 
@@ -44,10 +44,33 @@ def rmsprop(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
         θ.sub_(η * u)                                  # θ_{k+1} = θ_k − η u_k
 
 
+def rmsprop_anatomy(θ: Tensor, g: Tensor, before: dict, after: dict, group: dict) -> list[Term]:
+    """The arrows of one RMSprop step from θ_k (see ``Optimizer.anatomy``): the gradient step
+    −ηg_k before the per-coordinate division by s_k; with momentum β > 0 also the momentum term
+    −ηβu_{k−1} from θ_k and, from its head, the scaled gradient −ηg_k / s_k, ending at θ_{k+1}."""
+    η, ε, β = group["lr"], group["eps"], group["momentum"]
+    θ_k = θ.clone()
+    g = decay_weights(θ_k, g, group)                   # g_k ← g_k + λ θ_k
+    start = θ_k - θ
+    terms = [Term("gradient", "−ηgₖ: gradient step, before ÷ sₖ", -η * g, start)]
+    if "momentum_buffer" in after:
+        v, u_before = after["square_avg"], before["momentum_buffer"]  # v_k, u_{k−1}
+        if group["centered"]:
+            m = after["grad_avg"]                      # m_k
+            s = (v - m * m).sqrt() + ε                 # s_k = √(v_k − m_k²) + ε
+        else:
+            s = v.sqrt() + ε                           # s_k = √v_k + ε
+        terms += [Term("momentum", "−ηβuₖ₋₁: momentum term", -η * β * u_before, start),
+                  Term("scaled gradient", "−ηgₖ ÷ sₖ: scaled gradient", -η * g / s, start - η * β * u_before)]
+    return terms
+
+
 class RMSprop(Optimizer):
     """RMSprop. Args: lr η, alpha α, eps ε, weight_decay λ, momentum β, centered."""
 
     lecture_rule = staticmethod(rmsprop)
+    state_symbols = {"square_avg": "v", "grad_avg": "m", "momentum_buffer": "u"}
+    anatomy = staticmethod(rmsprop_anatomy)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, *, extensions=(), seed=None, foreach=True):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from . import _ops
-from .base import (Optimizer, apply_weight_decay, decay_weights, is_zero, require,
+from .base import (Optimizer, Term, apply_weight_decay, decay_weights, is_zero, require,
                    require_nonnegative)
 
 
@@ -41,6 +41,32 @@ def sgd(θ: Tensor, g: Tensor, state: dict, group: dict) -> None:
     θ.sub_(η * d)                                      # θ_{k+1} = θ_k − η d_k
 
 
+def sgd_anatomy(θ: Tensor, g: Tensor, before: dict, after: dict, group: dict) -> list[Term]:
+    """The arrows of one SGD step from θ_k, as a lecture draws them (see ``Optimizer.anatomy``).
+
+    Heavy ball: the momentum term −ηβu_{k−1} from θ_k, then the gradient step −η(1 − τ)g_k from
+    its head: together θ_{k+1} − θ_k = −ηu_k. Nesterov (torch's form): θ_k is Sutskever's
+    look-ahead point, where g_k is taken; his parameter, the base point, is θ_k + ηβu_{k−1}. From
+    there: the jump −ηβu_{k−1} to θ_k, the gradient step −ηg_k, which ends at the next base point,
+    and the next jump −ηβu_k, which ends at θ_{k+1}. Without a velocity: −ηg_k."""
+    η, β, τ, k = group["lr"], group["momentum"], group["dampening"], after["step"]
+    θ_k = θ.clone()
+    g = decay_weights(θ_k, g, group)                   # g_k ← g_k + λ θ_k   (SGDW: θ_k ← (1 − ηλ) θ_k)
+    start = θ_k - θ                                    # the arrows start at θ_k (SGDW: decayed)
+    if "momentum_buffer" not in after:
+        return [Term("gradient", "−ηgₖ: gradient step", -η * g, start)]
+    u_before, u = before["momentum_buffer"], after["momentum_buffer"]  # u_{k−1} (0 at the start), u_k
+    if group["nesterov"]:
+        base = start + η * β * u_before                # θ_k + ηβu_{k−1}: the base point
+        return [Term("momentum", "−ηβuₖ₋₁: base point → look-ahead θₖ", -η * β * u_before, base),
+                Term("gradient", "−ηgₖ: gradient step at θₖ", -η * g, start),
+                Term("next momentum", "−ηβuₖ: next look-ahead, θₖ₊₁", -η * β * u, start - η * g)]
+    fresh = g - (k > 1) * (τ * g)                      # (1 − τ) g_k; u_1 = g_1 undamped
+    label = "−ηgₖ: gradient step" if is_zero(τ) else "−η(1−τ)gₖ: gradient step"
+    return [Term("momentum", "−ηβuₖ₋₁: momentum term", -η * β * u_before, start),
+            Term("gradient", label, -η * fresh, start - η * β * u_before)]
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
 
@@ -55,6 +81,8 @@ class SGD(Optimizer):
     """
 
     lecture_rule = staticmethod(sgd)
+    state_symbols = {"momentum_buffer": "u"}
+    anatomy = staticmethod(sgd_anatomy)
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
                  weight_decay=0.0, decoupled_weight_decay=False, *, extensions=(), seed=None,

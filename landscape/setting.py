@@ -1,6 +1,7 @@
 """The explorer's model, without widgets: a ``Setting`` (what the controls say, validated,
 saved as JSON) and a ``Sweep`` (every (lr, momentum) pair of the sliders for one setting,
-computed in one batched run, so that a slider move is a lookup)."""
+computed in one batched run, so that a slider move is a lookup). Below both homes of the
+explorer: the notebook's widgets (``app``) and the standalone HTML page (``page``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import optim, surfaces, trajectory
-from ..grid import Grid, nearest_index
-from ..trajectory import Trajectories
+from . import draw, optim, schedules, surfaces, trajectory
+from .grid import Grid, nearest_index
+from .trajectory import Trajectories
 
 # the sliders' values: lr 10^-3 … 10^0 in steps of 10^0.1 (31), momentum 0 … 0.95 (20), β2 (4)
 LEARNING_RATES = 10 ** np.round(np.arange(-3.0, 0.0 + 1e-9, 0.1), 1)
@@ -21,6 +22,7 @@ MOMENTA = np.round(np.arange(0.0, 0.951, 0.05), 2)
 BETA2S = (0.9, 0.99, 0.999, 0.9999)
 NOISE_LEVELS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # η of annealed gradient noise; 0: off
 STEPS_RANGE = (10, 1000)
+MAX_SETTING_BYTES = 100_000  # a setting file or upload larger than this is refused unread
 SLIDERS = Grid(LEARNING_RATES, MOMENTA)  # every (lr, momentum) the sliders offer, as one sweep's grid
 
 
@@ -34,7 +36,7 @@ def _integer(value) -> bool:
 
 # field -> (check, what is expected): a setting is checked whole before anything changes
 CHECKS = {
-    "surface": (lambda v: v in surfaces.SURFACES, f"one of {', '.join(surfaces.SURFACES)}"),
+    "surface": (lambda v: isinstance(v, str) and v in surfaces.SURFACES, f"one of {', '.join(surfaces.SURFACES)}"),
     "optimizers": (lambda v: isinstance(v, str), "a text of optimizer specs, e.g. 'sgd, adam'"),
     "lr": (lambda v: _number(v) and v > 0, "a number > 0"),
     "momentum": (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)"),
@@ -44,7 +46,8 @@ CHECKS = {
     "start": (lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and all(map(_number, v)),
               "[x, y], two finite numbers"),
     "noise": (lambda v: _number(v) and 0 <= v <= 1, "a number from 0 (off) to 1"),
-    "seed": (lambda v: _integer(v), "an integer"),
+    "schedule": (lambda v: isinstance(v, str) and v in schedules.SCHEDULES, f"one of {', '.join(schedules.SCHEDULES)}"),
+    "seed": (lambda v: _integer(v) and 0 <= v <= optim.MAX_SEED, "an integer from 0 to 2**63 - 1"),
 }
 
 
@@ -70,6 +73,7 @@ class Setting:
     start: tuple[float, float] = (0.2, 1.2)
     noise: float = 0.0
     seed: int = 0
+    schedule: str = "none"
 
     @classmethod
     def checked(cls, values: dict, source: str = "setting") -> "Setting":
@@ -111,8 +115,10 @@ class Setting:
 
     @property
     def specs(self) -> list[optim.Spec]:
-        """The optimizer specs (``optim.parse_list``), ``+gradnoise`` added to each when the noise is on."""
+        """The optimizer specs (``optim.parse_list``; as many as one figure shows, ``draw.MAX_RUNS``),
+        ``+gradnoise`` added to each when the noise is on."""
         specs = optim.parse_list(self.optimizers)
+        draw.check_runs(len(specs))
         return [spec.with_extension("gradnoise") for spec in specs] if self.noise > 0 else specs
 
     def to_dict(self) -> dict:
@@ -129,6 +135,9 @@ class Setting:
         in messages; default the path)."""
         source = source or str(path)
         try:
+            if path.stat().st_size > MAX_SETTING_BYTES:  # before reading it whole
+                raise ValueError(f"{source} is not a setting: {path.stat().st_size:,} bytes (a setting is a few "
+                                 f"hundred)")
             data = path.read_bytes()
         except OSError as error:
             raise ValueError(f"cannot read {source}: {error.strerror}") from None
@@ -137,12 +146,16 @@ class Setting:
     @classmethod
     def parsed(cls, text: str | bytes, source: str = "setting") -> tuple["Setting", str]:
         """The setting in the JSON ``text`` (or a file's bytes) and what ``moved_from`` says of it."""
+        if len(text) > MAX_SETTING_BYTES:
+            raise ValueError(f"{source} is not a setting: {len(text):,} bytes (a setting is a few hundred)")
         try:
             values = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"{source} is not JSON: {error}") from None
         except UnicodeDecodeError:
             raise ValueError(f"{source} is not a setting: not a text file") from None
+        except RecursionError:
+            raise ValueError(f"{source} is not a setting: nested too deeply") from None
         setting = cls.checked(values, source)
         return setting, setting.moved_from(values)
 
@@ -160,13 +173,14 @@ class Setting:
         return f"{', '.join(moved)} (the nearest value{'s' if len(moved) > 1 else ''} the sliders offer)"
 
 
-SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "seed")
+SWEEP_FIELDS = ("surface", "optimizers", "beta2", "steps", "start", "noise", "seed", "schedule")
 
 
 class Sweep:
     """Every (lr, momentum) of the sliders for one setting: all optimizers stepped together in
-    one batched run (``trajectory.sweeps`` on the sliders' grid, ``SLIDERS``). ``runs_at(lr,
-    momentum)`` is then a lookup."""
+    one batched run (``trajectory.sweeps`` on the sliders' grid, ``SLIDERS``), each row's
+    gradients and optimizer state recorded (``trajectory.Recorded``: the numbers a step's arrows
+    are drawn from). ``runs_at(lr, momentum)`` is then a lookup."""
 
     grid = SLIDERS
 
@@ -179,9 +193,15 @@ class Sweep:
         if self.takes_beta2:
             options["beta2"] = setting.beta2
         every_runs = trajectory.sweeps(self.surface, specs, self.grid.lrs, self.grid.momenta, start=setting.start,
-                                       steps=setting.steps, seed=setting.seed, **options)
+                                       steps=setting.steps, seed=setting.seed, schedule=setting.schedule,
+                                       record_state=True, **options)
         self.runs: dict[str, Trajectories] = {runs.spec.text: runs for runs in every_runs}  # spec → its sweep
         self._rows: dict[tuple[int, int], list[Trajectories]] = {}
+
+    @property
+    def title(self) -> str:
+        """The figure's title: the surface's formula and the learning-rate schedule, if any."""
+        return draw.title(self.surface, self.setting.schedule)
 
     @staticmethod
     def key(setting: Setting) -> tuple:
