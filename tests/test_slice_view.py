@@ -142,6 +142,24 @@ def test_a_colour_bar_beside_the_contour_names_the_loss_it_shows(mlp_slice):
             inside.height), "right of the contour, as tall"
 
 
+def test_the_colour_bar_reads_at_a_projectors_text_size_and_clears_the_loss_panel(mlp_slice):
+    _, result = mlp_slice
+    surface = result.surface("train")
+    sizes = {}
+    for text_size in ("normal", "projector"):
+        figure = draw.lecture_figure(surface, result.trajectories(surface), text_size=text_size).figure
+        contour_axes, loss_axes = figure.axes
+        (bar,) = contour_axes.child_axes
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        ticks = [label for label in bar.get_yticklabels() if label.get_text()]
+        sizes[text_size] = (ticks[0].get_fontsize(), bar._left_title.get_fontsize())
+        assert ticks and {label.get_fontsize() for label in ticks} == {draw.font_size("label", text_size)}
+        right = max(bar.get_tightbbox(renderer).x1, bar._left_title.get_window_extent(renderer).x1)
+        assert right < loss_axes.yaxis.get_tightbbox(renderer).x0, f"{text_size}: clear of the loss panel's y axis"
+    assert sizes["projector"] == (1.5 * sizes["normal"][0], 1.5 * sizes["normal"][1])
+
+
 def test_saved_slice_is_strict_json_a_png_and_a_gif_of_every_recorded_point(mlp_slice, tmp_path):
     _, result = mlp_slice
     written = result.save(tmp_path / "out")
