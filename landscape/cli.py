@@ -271,7 +271,8 @@ def _network_sweep(args) -> None:
         result = sweep_network(args.model, args.optimizer, grid.lrs, grid.momenta, dataset=args.dataset,
                                epochs=args.epochs, batch_size=args.batch_size, train_size=args.train_size,
                                val_size=args.val_size, seed=args.seed, device=args.device, data_dir=args.data_dir,
-                               out=args.out, overwrite=args.overwrite, schedule=args.schedule, progress=advance)
+                               out=args.out, overwrite=args.overwrite, schedule=args.schedule, progress=advance,
+                               status=print)
     print(result.summary())
     print(f"wrote {args.out}/sweep.json, .csv, .png")
 
@@ -320,6 +321,8 @@ def _slice(args) -> None:
         if comparison.interrupted:  # the trainer kept what completed; a slice needs every run
             raise Terminated() if comparison.interrupted == "SIGTERM" else KeyboardInterrupt()
         print(summary_text(comparison.summary()))
+        plan = slice_view.plan_slice(comparison, data, grid=args.grid, evaluation_images=args.evaluation_images)
+        print(f"slice: {plan.estimate()}")
         with _progress_bar() as advance:
             result = slice_view.slice_comparison(comparison, data, directions=args.directions, grid=args.grid,
                                                  evaluation_images=args.evaluation_images,
@@ -501,20 +504,22 @@ def parser() -> argparse.ArgumentParser:
                          help="replace the comparison an earlier run left in --out")
     compare.set_defaults(run=_compare)
 
-    from .nets.slice_view import DIRECTIONS, EVALUATION_IMAGES, GRID_POINTS
+    from .nets.slice_view import DIRECTIONS
 
     slice_ = commands.add_parser("slice", help="train a CIFAR-10 or MNIST network with several optimizers and draw "
                                                "their paths on a 2-D slice of the loss (JSON, PNG, GIF)")
     _training_arguments(slice_, epochs=3)
-    slice_.add_argument("--grid", type=int, default=GRID_POINTS, help="grid points per axis")
+    slice_.add_argument("--grid", type=int, help="grid points per axis (default: the model's on the device, a "
+                                                 "slice in under a minute; 21 on a GPU)")
     slice_.add_argument("--directions", default="pca", choices=DIRECTIONS,
                         help="pca: through the paths' common start, along the top two directions of the centred "
                              "PCA of their points (explained variance ratio, as Li et al.'s code); pca-uncentred: "
                              "the plane through the start that keeps the most of the squared displacement from it "
                              "(each direction's share of it); random: filter-normalised, through the end of the "
                              "finished run with the lowest training loss")
-    slice_.add_argument("--evaluation-images", type=int, default=EVALUATION_IMAGES,
-                        help="training and validation images the grid's loss is the mean over")
+    slice_.add_argument("--evaluation-images", type=int,
+                        help="training and validation images the grid's loss is the mean over (default: the "
+                             "model's on the device, as --grid; 1000 on a GPU)")
     slice_.add_argument("--record-every", type=int,
                         help="steps between recorded points (default: about 40 points, every 6th step at most)")
     slice_.add_argument("--target-loss", type=_number,

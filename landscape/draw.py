@@ -127,9 +127,11 @@ def title(surface: Surface, schedule: str = "none") -> str:
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
-            cmap: str = "viridis", equal_aspect: bool = True) -> list:
+            cmap: str = "viridis", equal_aspect: bool = True, text_size: str = "normal") -> list:
     """Filled contours (log-spaced levels where the surface needs them), minima marked; returns
-    the minima's markers (one artist per kind).
+    the minima's markers (one artist per kind). Where the surface has a ``colour_label`` (a real
+    network's loss), a colour bar beside the panel, as tall, says what the colours are: an inset
+    of ``ax`` (``ax.child_axes``), so the figure's axes stay its panels.
 
     ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
     wells look round and a gradient step is drawn perpendicular to the level sets."""
@@ -140,11 +142,11 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         positive = gap[gap > 0]
         low = max(positive.min(), gap.max() * 1e-6) if positive.size else 1e-6
         bounds = floor + np.geomspace(low, gap.max(), levels)
-        ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
-                    norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
+        filled = ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
+                             norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
         ax.contour(x, y, z, levels=bounds[::3], colors="white", linewidths=0.4, alpha=0.5)
     else:
-        ax.contourf(x, y, z, levels=levels, cmap=cmap)
+        filled = ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
     markers = []
@@ -160,6 +162,12 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
+    if surface.colour_label:
+        bar = ax.inset_axes([1.03, 0, 0.035, 1])
+        ax.figure.colorbar(filled, cax=bar, format="%.2g")
+        _label_sizes(bar, font_size("label", text_size))
+        # above it: clear of the loss panel's label
+        bar.set_title(surface.colour_label, fontsize=font_size("legend", text_size), loc="left")
     return markers
 
 
@@ -485,13 +493,14 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     # side margins and the gaps between panels in inches (the y labels; the last x tick label),
     # whatever the figure's width
     inches = size[0] / dpi
-    left, right, gap = 0.672 * scale, 0.2 * scale, 0.86 * scale
+    # a colour bar (``contour``) takes about an inch more between the contour and the next panel
+    left, right, gap = 0.672 * scale, 0.2 * scale, (0.86 + 0.95 * bool(surface.colour_label)) * scale
     mean_width = (inches - left - right - (panels - 1) * gap) / panels
     grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=left / inches,
                             right=1 - right / inches, bottom=0.09 * scale, top=1 - 0.06 * scale,
                             wspace=gap / mean_width)
     ax = fig.add_subplot(grid[0, 0])
-    minima = contour(ax, surface)
+    minima = contour(ax, surface, text_size=text_size)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
     legend = ax.legend(fontsize=font_size("legend", text_size), framealpha=0.85)
     heading = ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))

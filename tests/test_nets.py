@@ -199,6 +199,18 @@ def test_one_epoch_comparison_same_start_finite_decreasing(small_cifar):
         assert 0 <= run.epochs[0].val_accuracy <= 1 and run.epochs[0].seconds > 0
 
 
+def test_the_comparisons_batch_losses_are_readable_under_the_epoch_curves(small_cifar):
+    result = train.train_and_compare("mlp", ["sgd", "adam"], epochs=2, batch_size=128, data=small_cifar,
+                                     progress=False)
+    training = result.figure().axes[0]
+    batches = [line for line in training.get_lines() if len(line.get_xdata()) == 8]  # 4 steps x 2 epochs
+    epochs = [line for line in training.get_lines() if len(line.get_xdata()) == 2]
+    assert len(batches) == len(epochs) == 2
+    for line in batches:
+        assert line.get_alpha() >= 0.5 and line.get_linewidth() >= 1, "not too faint to read"
+        assert all(line.get_zorder() < epoch.get_zorder() for epoch in epochs), "under every epoch curve"
+
+
 def test_a_diverging_run_is_marked_and_the_others_continue(small_cifar):
     result = train.train_and_compare("mlp", ["sgd", "adam"], epochs=2, batch_size=32,
                                      lr={"sgd": 1e6, "adam": 1e-3}, data=small_cifar, progress=False)
