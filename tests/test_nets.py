@@ -168,9 +168,9 @@ def test_models_forward_shapes_and_parameter_counts():
     }
     assert _count(conv(3, 64, 5), 4 * (conv(64, 64, 3) + 2 * 64), linear(65536, 10)) == 808_458
     x = torch.zeros(2, 3, 32, 32, dtype=torch.float32)
-    for name, count in expected.items():
+    for name, parameters in expected.items():
         model = models.create(name)
-        assert sum(p.numel() for p in model.parameters()) == count, name
+        assert sum(p.numel() for p in model.parameters()) == parameters, name
         assert {p.dtype for p in model.parameters()} == {torch.float32}, name
         assert model(x).shape == ((2, 3, 32, 32) if name == "autoencoder" else (2, 10))
     with pytest.raises(ValueError, match="Invalid model 'resnet'; valid: mlp, cnn"):
