@@ -12,6 +12,7 @@ import colorsys
 import io
 import math
 import textwrap
+import weakref
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -417,11 +418,11 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     for shrink in LEGEND_SHRINKS:
         for text in legend.get_texts():
             text.set_fontsize(fontsize * shrink)
-        size = legend.get_window_extent(renderer)
+        size = _legend_size(legend, renderer)
         if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
             for text in legend.get_texts():
                 text.set_fontsize(fontsize * shrink * 0.96 * ax.bbox.width / size.width)
-            size = legend.get_window_extent(renderer)
+            size = _legend_size(legend, renderer)
         box = Bbox.from_bounds(0, 0, size.width, size.height)
         fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
         choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
@@ -435,6 +436,20 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
     legend.set_loc(chosen[1])
     return chosen
+
+
+_LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> {its texts: its size}
+
+
+def _legend_size(legend: Legend, renderer) -> Bbox:
+    """The legend's box in display pixels, of which placing it needs the size: remembered per
+    legend for its texts and their sizes (a page places the legends of hundreds of cells, which
+    share a few dozen texts)."""
+    key = (renderer.dpi, *((text.get_text(), text.get_fontsize()) for text in legend.get_texts()))
+    sizes = _LEGEND_SIZES.setdefault(legend, {})
+    if key not in sizes:
+        sizes[key] = legend.get_window_extent(renderer)
+    return sizes[key]
 
 
 def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
