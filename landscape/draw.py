@@ -12,6 +12,7 @@ import colorsys
 import io
 import math
 import textwrap
+import weakref
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,9 +128,11 @@ def title(surface: Surface, schedule: str = "none") -> str:
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
-            cmap: str = "viridis", equal_aspect: bool = True) -> list:
+            cmap: str = "viridis", equal_aspect: bool = True, text_size: str = "normal") -> list:
     """Filled contours (log-spaced levels where the surface needs them), minima marked; returns
-    the minima's markers (one artist per kind).
+    the minima's markers (one artist per kind). Where the surface has a ``colour_label`` (a real
+    network's loss), a colour bar beside the panel, as tall, says what the colours are: an inset
+    of ``ax`` (``ax.child_axes``), so the figure's axes stay its panels.
 
     ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
     wells look round and a gradient step is drawn perpendicular to the level sets."""
@@ -140,11 +143,11 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         positive = gap[gap > 0]
         low = max(positive.min(), gap.max() * 1e-6) if positive.size else 1e-6
         bounds = floor + np.geomspace(low, gap.max(), levels)
-        ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
-                    norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
+        filled = ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
+                             norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
         ax.contour(x, y, z, levels=bounds[::3], colors="white", linewidths=0.4, alpha=0.5)
     else:
-        ax.contourf(x, y, z, levels=levels, cmap=cmap)
+        filled = ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
     markers = []
@@ -160,6 +163,12 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
+    if surface.colour_label:
+        bar = ax.inset_axes([1.03, 0, 0.035, 1])
+        ax.figure.colorbar(filled, cax=bar, format="%.2g")
+        _label_sizes(bar, font_size("label", text_size))
+        # above it: clear of the loss panel's label
+        bar.set_title(surface.colour_label, fontsize=font_size("legend", text_size), loc="left")
     return markers
 
 
@@ -409,11 +418,11 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     for shrink in LEGEND_SHRINKS:
         for text in legend.get_texts():
             text.set_fontsize(fontsize * shrink)
-        size = legend.get_window_extent(renderer)
+        size = _legend_size(legend, renderer)
         if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
             for text in legend.get_texts():
                 text.set_fontsize(fontsize * shrink * 0.96 * ax.bbox.width / size.width)
-            size = legend.get_window_extent(renderer)
+            size = _legend_size(legend, renderer)
         box = Bbox.from_bounds(0, 0, size.width, size.height)
         fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
         choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
@@ -427,6 +436,20 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
     legend.set_loc(chosen[1])
     return chosen
+
+
+_LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> {its texts: its size}
+
+
+def _legend_size(legend: Legend, renderer) -> Bbox:
+    """The legend's box in display pixels, of which placing it needs the size: remembered per
+    legend for its texts and their sizes (a page places the legends of hundreds of cells, which
+    share a few dozen texts)."""
+    key = (renderer.dpi, *((text.get_text(), text.get_fontsize()) for text in legend.get_texts()))
+    sizes = _LEGEND_SIZES.setdefault(legend, {})
+    if key not in sizes:
+        sizes[key] = legend.get_window_extent(renderer)
+    return sizes[key]
 
 
 def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
@@ -485,13 +508,14 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     # side margins and the gaps between panels in inches (the y labels; the last x tick label),
     # whatever the figure's width
     inches = size[0] / dpi
-    left, right, gap = 0.672 * scale, 0.2 * scale, 0.86 * scale
+    # a colour bar (``contour``) takes about an inch more between the contour and the next panel
+    left, right, gap = 0.672 * scale, 0.2 * scale, (0.86 + 0.95 * bool(surface.colour_label)) * scale
     mean_width = (inches - left - right - (panels - 1) * gap) / panels
     grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=left / inches,
                             right=1 - right / inches, bottom=0.09 * scale, top=1 - 0.06 * scale,
                             wspace=gap / mean_width)
     ax = fig.add_subplot(grid[0, 0])
-    minima = contour(ax, surface)
+    minima = contour(ax, surface, text_size=text_size)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
     legend = ax.legend(fontsize=font_size("legend", text_size), framealpha=0.85)
     heading = ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))

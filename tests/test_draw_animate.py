@@ -607,7 +607,7 @@ def _rise_to_a_cross(image, loss_axes, run, colour: str, tolerance: int) -> None
     image = np.asarray(image)[..., :3].astype(int)
     height = image.shape[0]
     box = loss_axes.bbox
-    top, bottom, left, right = (int(height - box.y1), int(height - box.y0), int(box.x0), int(box.x1))
+    top, _, left, right = (int(height - box.y1), int(height - box.y0), int(box.x0), int(box.x1))
     values, last = draw.loss_curve(run)[:, 0], draw.blow_up(run, 0)
     assert last is not None and values[last] > 10 * values[0], "numbers: the loss rose before the run blew up"
     (_, first_y), (end_x, end_y) = loss_axes.transData.transform(

@@ -2,9 +2,9 @@
 small grid in one batched run (``nets.sweep``) on a thread with a progress bar, then put under an lr
 and a momentum slider, as on the Landscape tab: a slider move looks up the cell's picture (the
 phase diagram with the cell marked, beside its loss curves), drawn for every cell in the background
-once the sweep is done. *Export page* writes the sweep as one self-contained HTML page
-(``page.network``) into the GIF folder and offers it as a download (on the students' page, only
-the download)."""
+once the sweep is done. Before it trains, the status line says how long it is expected to take
+(``nets.costs``). *Export page* writes the sweep as one self-contained HTML page (``page.network``)
+into the GIF folder and offers it as a download (on the students' page, only the download)."""
 
 from __future__ import annotations
 
@@ -80,11 +80,14 @@ class SweepPanel:
             widget.layout.display = "none"
         try:
             data, source = self.tab.load_data(self.status)
-            self.status.say(f"training {grid.cells} copies of {self.tab.model.value} with {spec.text} on {source}, "
-                            f"{self.tab.epochs.value} epochs …", "busy")
+            model = self.tab.model.value
+
+            def say(estimate: str) -> None:
+                self.status.say(f"{model} with {spec.text} on {source}: {estimate} …", "busy")
+
             self.progress.value, self.progress.layout.display = 0, None
-            self.result = network_sweep.sweep_network(self.tab.model.value, spec, grid.lrs, grid.momenta, data=data,
-                                                      epochs=self.tab.epochs.value, progress=self._advance)
+            self.result = network_sweep.sweep_network(model, spec, grid.lrs, grid.momenta, data=data,
+                                                      epochs=self.tab.epochs.value, progress=self._advance, status=say)
         finally:
             self.progress.layout.display = "none"
             self.button.disabled = False

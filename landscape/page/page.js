@@ -242,7 +242,7 @@
       });
       sprite(context, this.images[t.counterBox]);
       if (choice > 0) sprite(context, this.images[t.arrows[choice - 1].key]);
-      this.drawLegend(context, cell, choice, colours);
+      const legend = this.drawLegend(context, cell, choice, colours);
       if (choice > 0) this.drawTitle(context, choice - 1, rows[choice - 1], point);
       context.font = `${t.counter.size}px ${t.font}`;
       context.fillStyle = t.counter.colour;
@@ -250,6 +250,7 @@
       context.textBaseline = "alphabetic";
       context.fillText(`iteration ${point}`, t.counter.at[0], t.counter.at[1]);
       context.textAlign = "left";
+      return legend;
     }
 
     // the arrows of optimizer k's step from `point` of row `row`: each from the point (or from the end of
@@ -317,6 +318,7 @@
         context.fillStyle = style.text;
         context.fillText(t.strings[texts[k]], x + tx, y + ty);
       });
+      return Array.from(texts, (text) => t.strings[text]);
     }
   }
 
@@ -376,7 +378,7 @@
     if (!phases.length) phaseChoice.disabled = true;
 
     let pending = false;
-    const drawn = new CustomEvent("landscape:drawn");
+    const drawn = new CustomEvent("landscape:drawn", {bubbles: true});
     function show() {
       lr.value = state.i; momentum.value = state.j; iteration.value = state.point; arrowsChoice.value = state.choice;
       $(".lr-value").textContent = number(tables.lrs[state.i]);
@@ -385,7 +387,9 @@
       const variant = arrays.variant[state.i * tables.momenta.length + state.j];
       backgrounds.forEach((image, index) => { image.hidden = index !== variant; });
       landscape.fit();
-      view.draw(landscape.context, state.i, state.j, state.point, state.choice);
+      const legend = view.draw(landscape.context, state.i, state.j, state.point, state.choice);
+      $(".described").textContent = `iteration ${state.point}, lr ${number(tables.lrs[state.i])}, momentum ` +
+        `${number(tables.momenta[state.j])}: ${legend.join(" · ")}`;
       $(".arrows-key").innerHTML = state.choice > 0 ? tables.arrows[state.choice - 1].html : "";
       if (ring) {
         const phase = tables.phases[state.phase];
