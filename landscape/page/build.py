@@ -23,9 +23,7 @@ script are in the file, and its Content-Security-Policy forbids the browser any 
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import os
 import re
@@ -34,8 +32,6 @@ from importlib import metadata, resources
 from pathlib import Path
 
 import numpy as np
-from fontTools import subset
-from matplotlib import font_manager
 
 from .. import draw
 from ..anatomy import anatomy
@@ -45,7 +41,7 @@ from ..setting import KEY, LEARNING_RATES, MOMENTA, PAGE_SETTING, Setting, Sweep
 from ..trajectory import Trajectories, escape_bounds
 from . import numbers
 from .numbers import LEVELS, Numbers, quantise
-from .pictures import SCALE, Page, css, picture
+from .pictures import SCALE, Page, css, font_url, picture
 
 ARROW_UNITS = 4  # an arrow's page coordinates are stored in quarter pixels (int16: ±8192 pixels)
 NOT_DRAWN = 255  # an arrow's label where the arrow is not drawn (not finite, or of no length)
@@ -370,19 +366,8 @@ class _Builder:
         return tables, readouts.items
 
     def font(self) -> str:
-        """The font matplotlib writes the figure's texts in (DejaVu Sans by default), cut to the
-        characters the page writes, as a ``data:`` URL."""
-        path = font_manager.findfont(self.figures[0].counter.get_fontproperties())
-        options = subset.Options()
-        options.hinting = False
-        options.drop_tables += ["FFTM"]  # a font tool's timestamp
-        font = subset.load_font(path, options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(text="".join(sorted(self.written)))
-        subsetter.subset(font)
-        buffer = io.BytesIO()
-        subset.save_font(font, buffer, options)
-        return "data:font/ttf;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        """The font matplotlib writes the figure's texts in, cut to the characters the page writes."""
+        return font_url(self.figures[0].counter.get_fontproperties(), "".join(self.written))
 
 
 def page_html(sweep: Sweep, *, vectors: str | None = None, text_size: str = "normal", title: str | None = None,
@@ -431,7 +416,8 @@ def page_html(sweep: Sweep, *, vectors: str | None = None, text_size: str = "nor
         "IMAGES": _json({**build.images, "font": build.font()}), "NUMBERS": build.data.block(tables),
         "LR_OFF": "" if len(sweep.own_learning_rates) < len(specs) else " disabled",
         "MOMENTUM_OFF": "" if sweep.with_momentum else " disabled",
-        "SCRIPT": resources.files(__package__).joinpath("page.js").read_text(encoding="utf-8").replace("</", "<\\/"),
+        "SCRIPT": "".join(resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+                          for name in ("unpack.js", "page.js")).replace("</", "<\\/"),
     }
     template = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
     return re.sub(r"\{\{(\w+)\}\}", lambda found: parts[found.group(1)], template)

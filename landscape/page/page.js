@@ -7,68 +7,7 @@
   const root = document.querySelector(".landscape");
   const $ = (selector) => root.querySelector(selector);
 
-  // -- unpacking --------------------------------------------------------------------------------
-  function bytesOf(base64) {
-    const text = atob(base64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    return bytes;
-  }
-
-  async function inflate(bytes) {
-    if (typeof DecompressionStream === "undefined") {
-      throw new Error("this browser cannot unpack the page's numbers (no DecompressionStream): " +
-                      "open it in a browser from 2023 or later");
-    }
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-
-  const TYPES = {u8: Uint8Array, u16: Uint16Array, i16: Int16Array, f32: Float32Array};
-
-  // one array of the block: its bytes are stored plane by plane, maybe as differences along its last axis
-  function array(bytes, start, entry) {
-    const Type = TYPES[entry.type], size = entry.shape.reduce((a, b) => a * b, 1);
-    const width = Type.BYTES_PER_ELEMENT, joined = new Uint8Array(size * width);
-    for (let plane = 0; plane < width; plane++) {
-      const from = start + entry.offset + plane * size;
-      for (let i = 0; i < size; i++) joined[i * width + plane] = bytes[from + i];
-    }
-    const values = new Type(joined.buffer);
-    if (entry.differences) {
-      const last = entry.shape[entry.shape.length - 1];
-      for (let row = 0; row < size; row += last) {
-        for (let i = row + 1; i < row + last; i++) values[i] += values[i - 1];  // wraps as Python's did
-      }
-    }
-    return values;
-  }
-
-  async function unpack() {
-    const bytes = await inflate(bytesOf(document.getElementById("landscape-numbers").textContent.trim()));
-    const length = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24);
-    const tables = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
-    const arrays = {};
-    for (const [name, entry] of Object.entries(tables.arrays)) arrays[name] = array(bytes, 4 + length, entry);
-    return {tables, arrays};
-  }
-
-  async function pictures(sources) {
-    const loaded = {};
-    await Promise.all(Object.entries(sources).filter(([name]) => name !== "font").map(async ([name, source]) => {
-      const image = new Image();
-      image.src = source.src;
-      await image.decode();
-      loaded[name] = {...source, image};
-    }));
-    return loaded;
-  }
-
-  async function font(name, source) {
-    const face = new FontFace(name, bytesOf(source.slice(source.indexOf(",") + 1)).buffer);
-    await face.load();
-    document.fonts.add(face);
-  }
+  const {unpack, pictures, font} = landscapeBlock;  // unpack.js, before this script
 
   // -- drawing ----------------------------------------------------------------------------------
 
@@ -340,7 +279,7 @@
 
   async function start() {
     const sources = JSON.parse(document.getElementById("landscape-images").textContent);
-    const [{tables, arrays}, images] = await Promise.all([unpack(), pictures(sources)]);
+    const [{tables, arrays}, images] = await Promise.all([unpack("landscape-numbers"), pictures(sources)]);
     await font(tables.font, sources.font);
     const view = new Landscape(tables, arrays, images);
     const state = {i: tables.start.lr, j: tables.start.momentum, point: tables.start.iteration,
@@ -378,8 +317,8 @@
     if (!phases.length) phaseChoice.disabled = true;
 
     let pending = false;
-    const drawn = new CustomEvent("landscape:drawn", {bubbles: true});
     function show() {
+      const began = performance.now();
       lr.value = state.i; momentum.value = state.j; iteration.value = state.point; arrowsChoice.value = state.choice;
       $(".lr-value").textContent = number(tables.lrs[state.i]);
       $(".momentum-value").textContent = number(tables.momenta[state.j]);
@@ -403,7 +342,7 @@
         $(".readout").innerHTML = tables.readouts[arrays["readout" + state.phase][cell]];
       }
       root.dataset.frames = String(Number(root.dataset.frames || 0) + 1);
-      figure.dispatchEvent(drawn);
+      figure.dispatchEvent(new CustomEvent("landscape:drawn", {bubbles: true, detail: {ms: performance.now() - began}}));
     }
     function redraw() {
       if (pending) return;
@@ -424,17 +363,16 @@
     $(".back").addEventListener("click", () => step(-1));
     $(".forward").addEventListener("click", () => step(1));
 
-    // play: one iteration per frame of PLAY_FPS, from the start again once at the end
-    const PLAY_FPS = 30;
-    let last = 0;
+    // play: PLAY_RATE iterations a second, kept by the clock (a late frame shows the iteration due),
+    // from the start again when pressed at the end
+    const PLAY_RATE = 30;
+    let playStarted = 0, playFrom = 0;
     function tick(time) {
       if (!state.playing) return;
-      if (time - last >= 1000 / PLAY_FPS - 2) {
-        last = time;
-        if (state.point >= tables.steps) { toggle(); return; }
-        state.point += 1;
-        show();
-      }
+      if (!playStarted) playStarted = time;
+      const due = Math.min(tables.steps, playFrom + Math.floor((time - playStarted) * PLAY_RATE / 1000));
+      if (due !== state.point) { state.point = due; show(); }
+      if (state.point >= tables.steps) { toggle(); return; }
       requestAnimationFrame(tick);
     }
     function toggle() {
@@ -442,7 +380,8 @@
       play.textContent = state.playing ? "❚❚ pause" : "▶ play";
       if (state.playing) {
         if (state.point >= tables.steps) state.point = 0;
-        last = 0;
+        playStarted = 0;
+        playFrom = state.point;
         requestAnimationFrame(tick);
       }
     }
