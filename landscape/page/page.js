@@ -31,8 +31,9 @@
     context.clip();
   }
 
-  // a line through the points (xs[p], ys[p]) for p from 0 to `last`, broken where a point is NaN
-  function line(context, xs, ys, last, style, colour) {
+  // a line through the points (xs[p], ys[p]) for p from 0 to `last`, broken where a point is NaN, and
+  // `fraction` of the way on to the next point (while playing, between two iterations)
+  function line(context, xs, ys, last, style, colour, fraction = 0) {
     context.strokeStyle = colour;
     context.lineWidth = style.width;
     context.lineCap = style.cap;
@@ -44,6 +45,10 @@
       if (Number.isNaN(x) || Number.isNaN(y)) { drawing = false; continue; }
       if (drawing) context.lineTo(x, y); else context.moveTo(x, y);
       drawing = true;
+    }
+    const next = last + 1;
+    if (drawing && fraction > 0 && next < xs.length && !Number.isNaN(xs[next]) && !Number.isNaN(ys[next])) {
+      context.lineTo(xs[last] + fraction * (xs[next] - xs[last]), ys[last] + fraction * (ys[next] - ys[last]));
     }
     context.stroke();
   }
@@ -134,8 +139,9 @@
       });
     }
 
-    // one frame: cell (i, j) of the sliders, up to `point`, with the arrows of `choice` (0: none)
-    draw(context, i, j, point, choice) {
+    // one frame: cell (i, j) of the sliders, up to `point` (and `fraction` of the way to the next), with
+    // the arrows of `choice` (0: none)
+    draw(context, i, j, point, choice, fraction = 0) {
       const t = this.tables, a = this.arrays, styles = t.styles, n = this.points;
       const cell = i * t.momenta.length + j, runs = this.runs.length, variant = a.variant[cell];
       const rows = this.runs.map((_, k) => a.row[cell * runs + k]);
@@ -146,7 +152,7 @@
       this.runs.forEach((run, k) => {  // the paths, a dot at every point
         const from = 2 * rows[k] * n, last = Math.min(point, n - 1);
         const x = this.xy[k].subarray(from, from + n), ys = this.xy[k].subarray(from + n, from + 2 * n);
-        line(context, x, ys, last, styles.path, colours[k]);
+        line(context, x, ys, last, styles.path, colours[k], fraction);
         if (styles.path.radius > 0) {
           for (let p = 0; p <= last; p++) {
             if (!Number.isNaN(x[p]) && !Number.isNaN(ys[p])) {
@@ -169,7 +175,7 @@
       clipTo(context, t.loss.box);
       this.runs.forEach((run, k) => {  // the loss curves
         line(context, this.iterationX, this.lossY[variant][k].subarray(rows[k] * n, (rows[k] + 1) * n),
-             Math.min(point, n - 1), styles.loss, colours[k]);
+             Math.min(point, n - 1), styles.loss, colours[k], fraction);
       });
       context.restore();
       this.runs.forEach((run, k) => {  // a ✖ where a run blew up, once it has
@@ -283,7 +289,7 @@
     await font(tables.font, sources.font);
     const view = new Landscape(tables, arrays, images);
     const state = {i: tables.start.lr, j: tables.start.momentum, point: tables.start.iteration,
-                   choice: tables.start.arrows, phase: 0, playing: false};
+                   choice: tables.start.arrows, phase: 0, playing: false, fraction: 0};
     const figure = $(".figure"), lr = $(".lr"), momentum = $(".momentum"), iteration = $(".iteration");
     const arrowsChoice = $(".arrows"), play = $(".play");
     const backgrounds = tables.backgrounds.map((name) => {
@@ -326,7 +332,7 @@
       const variant = arrays.variant[state.i * tables.momenta.length + state.j];
       backgrounds.forEach((image, index) => { image.hidden = index !== variant; });
       landscape.fit();
-      const legend = view.draw(landscape.context, state.i, state.j, state.point, state.choice);
+      const legend = view.draw(landscape.context, state.i, state.j, state.point, state.choice, state.fraction);
       $(".described").textContent = `iteration ${state.point}, lr ${number(tables.lrs[state.i])}, momentum ` +
         `${number(tables.momenta[state.j])}: ${legend.join(" · ")}`;
       $(".arrows-key").innerHTML = state.choice > 0 ? tables.arrows[state.choice - 1].html : "";
@@ -350,28 +356,35 @@
       requestAnimationFrame(() => { pending = false; show(); });
     }
 
-    lr.addEventListener("input", () => { state.i = Number(lr.value); redraw(); });
-    momentum.addEventListener("input", () => { state.j = Number(momentum.value); redraw(); });
-    iteration.addEventListener("input", () => { state.point = Number(iteration.value); redraw(); });
+    // an input draws at once (a frame takes a millisecond or two), so it shows in the next screen frame
+    lr.addEventListener("input", () => { state.i = Number(lr.value); show(); });
+    momentum.addEventListener("input", () => { state.j = Number(momentum.value); show(); });
+    iteration.addEventListener("input", () => { state.point = Number(iteration.value); state.fraction = 0; show(); });
     arrowsChoice.addEventListener("change", () => {
       state.choice = Number(arrowsChoice.value);
       if (state.choice > 0 && state.point === tables.steps) state.point = tables.steps - 1;  // the last point takes no step
       redraw();
     });
     phaseChoice.addEventListener("change", () => { state.phase = Number(phaseChoice.value); redraw(); });
-    const step = (by) => { state.point = Math.min(tables.steps, Math.max(0, state.point + by)); redraw(); };
+    const step = (by) => {
+      state.point = Math.min(tables.steps, Math.max(0, state.point + by));
+      state.fraction = 0;
+      redraw();
+    };
     $(".back").addEventListener("click", () => step(-1));
     $(".forward").addEventListener("click", () => step(1));
 
-    // play: PLAY_RATE iterations a second, kept by the clock (a late frame shows the iteration due),
-    // from the start again when pressed at the end
+    // play: PLAY_RATE iterations a second by the clock, drawn at every screen frame (the paths reach
+    // between two iterations' points in between); from the start again when pressed at the end
     const PLAY_RATE = 30;
     let playStarted = 0, playFrom = 0;
     function tick(time) {
       if (!state.playing) return;
       if (!playStarted) playStarted = time;
-      const due = Math.min(tables.steps, playFrom + Math.floor((time - playStarted) * PLAY_RATE / 1000));
-      if (due !== state.point) { state.point = due; show(); }
+      const position = Math.min(tables.steps, playFrom + (time - playStarted) * PLAY_RATE / 1000);
+      state.point = Math.floor(position);
+      state.fraction = position - state.point;
+      show();
       if (state.point >= tables.steps) { toggle(); return; }
       requestAnimationFrame(tick);
     }
@@ -383,6 +396,9 @@
         playStarted = 0;
         playFrom = state.point;
         requestAnimationFrame(tick);
+      } else if (state.fraction) {
+        state.fraction = 0;
+        show();
       }
     }
     play.addEventListener("click", toggle);
