@@ -441,3 +441,11 @@ def test_an_interrupted_slice_command_keeps_the_earlier_slice(tmp_path, capsys, 
     assert exit.value.code == code
     assert capsys.readouterr().err.splitlines()[-1] == f"interrupted ({name}): nothing written; {out} is as it was"
     assert sorted(path.name for path in out.iterdir()) == ["slice.json"] and (out / "slice.json").read_text() == "{}"
+
+
+def test_a_path_of_a_spec_with_its_own_lr_names_the_lr_once():
+    path = slice_view.SlicePath("sgd+nesterov@0.1", 0.1, "ok", None, [0], torch.zeros(1, 2), torch.zeros(1),
+                                torch.zeros(1), 0.0)
+    assert path.name == "sgd+nesterov@0.1"
+    assert slice_view.SlicePath("adam", 0.003, "ok", None, [0], torch.zeros(1, 2), torch.zeros(1), torch.zeros(1),
+                                0.0).name == "adam@0.003"

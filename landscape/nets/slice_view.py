@@ -74,7 +74,8 @@ class SlicePath:
 
     @property
     def name(self) -> str:
-        return f"{self.optimizer}@{self.lr:g}"
+        """'sgd@0.1': the spec and the learning rate it ran at (its own, or the one given for it)."""
+        return f"{optim.parse(self.optimizer).words}@{self.lr:g}"
 
     @property
     def off_plane_share(self) -> float:
