@@ -23,7 +23,7 @@ import numpy as np
 import psutil
 from PIL import Image
 
-from landscape.app.standalone import free_port
+from landscape.app.standalone import PREHEAT, free_port
 from landscape import draw, optim
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -64,13 +64,20 @@ class Server:
 
     def kernels(self) -> int:
         """How many kernel processes the server runs (each ~500 MB once the explorer is imported)."""
-        count = 0
+        return len(self.kernel_ids())
+
+    def kernel_ids(self) -> set[str]:
+        """The ids of the kernels the server runs, read from each kernel's connection file
+        (``-f …/kernel-<id>.json``)."""
+        ids = set()
         for child in psutil.Process(self.server.pid).children(recursive=True):
             try:
-                count += child.cmdline()[1:3] == ["-m", "ipykernel_launcher"]
+                command = child.cmdline()
             except psutil.NoSuchProcess:  # it ended as we looked
-                pass
-        return count
+                continue
+            if command[1:3] == ["-m", "ipykernel_launcher"]:
+                ids.add(Path(command[command.index("-f") + 1]).stem.removeprefix("kernel-"))
+        return ids
 
     def wait_for_kernels(self, count: int = 0, timeout: float = 60) -> int:
         """Wait until the server runs ``count`` kernel processes (a kernel takes a moment to end);
@@ -128,7 +135,10 @@ class App(Server):
     settings folder and working folder."""
 
     def __init__(self, root: Path, env: dict | None = None, python: str = sys.executable, options: tuple = ()):
+        """``options``: of ``app``, each as ``--name=value``."""
         port = free_port()
+        # kernels kept ready beside the pages' own (--preheat)
+        self.preheat = int(dict(option.split("=", 1) for option in options).get("--preheat", PREHEAT))
         environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / ".jupyter-app"),
                            JUPYTER_RUNTIME_DIR=str(root.parent / ".runtime-app"), **(env or {}))
         environment.pop("LANDSCAPE_SETTINGS", None)  # the app's own default: the folder it runs in

@@ -2,6 +2,7 @@
 lecturer's link, the page's notebook, the ``app`` command, and the page served from a clean
 virtual environment made from pyproject.toml. The page in a browser: test_browser_page.py."""
 
+import asyncio
 import base64
 import datetime
 import html
@@ -9,7 +10,9 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -19,7 +22,8 @@ from browser import App
 from landscape.app import LEARNING_RATES, MOMENTA, Explorer, Setting, page
 from landscape.setting import nearest
 from landscape.app.common import SETTINGS_FOLDER, settings_folder
-from landscape.app.standalone import KEEP_UNCONNECTED, linked_setting, notebook, page_url
+from landscape.app.standalone import (KEEP_UNCONNECTED, PREHEAT, PREHEATED, free_port, linked_setting, notebook,
+                                      page_query, page_url, preheated_explorer, voila_command)
 from landscape.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,6 +96,73 @@ def test_the_page_opens_the_linked_setting_or_says_why_not(folder):
     assert _status(tabs).startswith("⚠ cannot read the link's setting 'missing.json'")
 
 
+def test_an_explorer_computed_ahead_is_given_the_linked_setting_and_its_picture_before_it_is_shown(folder):
+    """A preheated kernel computed the default setting before the page asked: the link's setting
+    replaces it, picture included, before the page shows anything; a page without a link, or with
+    a wrong one, shows it as it is."""
+    ahead = Explorer(in_page=True)
+    default_picture = ahead.landscape.image.value
+    tabs = page("setting=exercises/ex1.json", folder, explorer=ahead)
+    assert ahead.landscape.image in _descendants(tabs), "the explorer computed ahead is the page's"
+    status = _status(tabs)
+    assert status.startswith("opened the link's setting; computed") and "on quadratic" in status
+    linked = Explorer(Setting(surface="quadratic", lr=0.1), in_page=True)
+    assert ahead.setting == linked.setting and ahead.landscape.image.value != default_picture
+    assert ahead.landscape.image.value == linked.landscape.image.value, "the link's picture, already drawn"
+    ahead = Explorer(in_page=True)
+    tabs = page("setting=missing.json", folder, explorer=ahead)
+    assert _status(tabs).startswith("⚠ cannot read the link's setting 'missing.json'")
+    assert ahead.landscape.image.value == default_picture and ahead.landscape.image in _descendants(tabs)
+    ahead.wait()
+    linked.wait()
+
+
+@contextmanager
+def _voila_request_info(kernel: str, request: dict):
+    """Voilà's own request-info socket (what ``app`` serves with --preheat) on a free port,
+    holding ``request`` for the kernel ``kernel``, as Voilà does once a page asks for it."""
+    import tornado.web
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    port, started, loop = free_port(), threading.Event(), asyncio.new_event_loop()
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        tornado.web.Application([(r"/voila/query/(.*)", RequestInfoSocketHandler)]).listen(port, "127.0.0.1")
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    started.wait(10)
+    RequestInfoSocketHandler.send_updates({"kernel_id": kernel, "payload": request})
+    try:
+        yield port
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def test_a_preheated_kernel_reads_the_link_of_the_page_it_is_given_or_says_it_could_not(folder, monkeypatch):
+    """A kernel Voilà preheats runs the notebook before any request: the query string is not in
+    its environment, it waits for the page's request (Voilà's ``get_query_string``)."""
+    monkeypatch.delenv(PREHEATED, raising=False)
+    assert preheated_explorer() is None, "a kernel started for a page computes only what its link names"
+    monkeypatch.setenv("QUERY_STRING", "setting=exercises/ex1.json")
+    assert page_query() == "setting=exercises/ex1.json"
+    monkeypatch.setenv(PREHEATED, "True")
+    monkeypatch.setenv("QUERY_STRING", "")  # none yet (a preheated kernel's environment is the server's)
+    monkeypatch.setenv("VOILA_KERNEL_ID", "kernel-1")
+    with _voila_request_info("kernel-1", {"QUERY_STRING": "setting=exercises/ex1.json"}) as port:
+        monkeypatch.setenv("VOILA_APP_PORT", str(port))
+        assert page_query() == "setting=exercises/ex1.json"
+    monkeypatch.delenv("QUERY_STRING")
+    monkeypatch.setenv("VOILA_APP_PORT", str(free_port()))  # nothing answers there
+    with pytest.warns(UserWarning, match="Failed to connect"):
+        tabs = page(folder=folder, explorer=Explorer(in_page=True))
+    assert _status(tabs).startswith("⚠ the page could not read its link from the server: reload the page")
+
+
 def _status(tabs) -> str:
     """The text of the Landscape tab's status line."""
     found = [child for child in _descendants(tabs) if "lsc-message" in getattr(child, "_dom_classes", ())]
@@ -122,15 +193,26 @@ def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path
     assert "Invalid port: 70000" in capsys.readouterr().err
     assert main(["app", "--keep-unconnected", "0"]) == 2
     assert "--keep-unconnected must be at least 1 second, not 0" in capsys.readouterr().err
+    assert main(["app", "--preheat", "-1"]) == 2
+    assert "--preheat must be 0 (no kernel kept ready) or more, not -1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["app", "--help"])
-    assert f"default {KEEP_UNCONNECTED})" in " ".join(capsys.readouterr().out.split()), "the help says the default"
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"default {KEEP_UNCONNECTED})" in help_text and f"default {PREHEAT})" in help_text, "the defaults"
     with socket.socket() as taken:  # Voilà would quietly move to the next port: the printed URL would be wrong
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         assert main(["app", "--port", str(port)]) == 2
         assert f"port {port} is in use" in capsys.readouterr().err
+
+
+def test_the_app_keeps_preheat_kernels_ready_or_none():
+    pool = "--VoilaConfiguration.default_pool_size"
+    assert f"{pool}={PREHEAT}" in voila_command(Path("page.ipynb"), 8866)
+    assert "--VoilaConfiguration.preheat_kernel=True" in voila_command(Path("page.ipynb"), 8866, preheat=3)
+    assert f"{pool}=3" in voila_command(Path("page.ipynb"), 8866, preheat=3)
+    assert not any("preheat" in part or pool in part for part in voila_command(Path("page.ipynb"), 8866, preheat=0))
 
 
 def test_page_urls_carry_the_setting_name():
