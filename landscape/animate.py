@@ -264,9 +264,14 @@ def gif_fps(fps: float) -> float:
     return 100 / gif_delay(fps)
 
 
+MAX_FRAMES = 10_000  # frames in one GIF: minutes to encode, and far more than a slide shows
+
+
 def check_gif_options(path: str | os.PathLike, *, fps: float = 15, loop: int = 0, stride: int = 1,
-                      size: tuple[int, int] = (960, 540), text_size: str = "normal") -> None:
-    """``ValueError`` for anything ``export_gif`` would refuse, before any work is done."""
+                      size: tuple[int, int] = (960, 540), text_size: str = "normal",
+                      steps: int | None = None) -> None:
+    """``ValueError`` for anything ``export_gif`` would refuse, before any work is done; with
+    ``steps``, also a GIF of more than ``MAX_FRAMES`` frames at ``stride``."""
     if Path(path).suffix.lower() != ".gif":
         raise ValueError(f"Invalid path: {str(path)!r} (a GIF is written to a name ending in .gif)")
     check_writable(path)
@@ -275,6 +280,11 @@ def check_gif_options(path: str | os.PathLike, *, fps: float = 15, loop: int = 0
     _positive_int("stride", stride)
     _check_size(size)
     draw.text_scale(text_size)
+    if steps is not None:
+        frames = -(-_positive_int("steps", steps) // stride) + 1
+        if frames > MAX_FRAMES:
+            raise ValueError(f"Invalid stride: {steps:,} steps at stride {stride} make {frames:,} frames (at most "
+                             f"{MAX_FRAMES:,}: a stride of {-(-steps // (MAX_FRAMES - 1))} or more)")
 
 
 def write_gif(path: str | os.PathLike, frames: Iterable[np.ndarray | Image.Image], *, fps: float = 15,
@@ -359,11 +369,13 @@ def export_gif(path: str | os.PathLike, surface: Surface, optimizers: Sequence[s
     ``progress(done, total)`` is called after each frame. The GIF plays at ``gif_fps(fps)``.
     Returns the path written.
     """
-    check_gif_options(path, fps=fps, loop=loop, stride=stride, size=size, text_size=text_size)
+    check_gif_options(path, fps=fps, loop=loop, stride=stride, size=size, text_size=text_size,
+                      steps=steps if trajectories is None else max(t.last_point for t in trajectories))
     if trajectories is None:
         if not optimizers:
             raise ValueError("nothing to animate: give optimizers or trajectories")
         specs = parse_list(list(optimizers))
+        draw.check_runs(len(specs))  # before any run
         if vectors is not None and parse(vectors) not in specs:
             raise ValueError(f"Invalid vectors: {vectors!r} is none of the optimizers "
                              f"{', '.join(spec.text for spec in specs)}")

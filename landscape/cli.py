@@ -34,9 +34,6 @@ SCHEDULE_HELP = ", ".join(f"{name} ({SUMMARIES[name]})" for name in SCHEDULES if
 DATA_DEFAULTS = {"dataset": "cifar10", "batch_size": 128, "seed": 0, "device": "auto"}
 # a network sweep's options that are None unless given (so a surface's sweep can refuse them)
 NETWORK_SWEEP_DEFAULTS = {**DATA_DEFAULTS, "epochs": 2, "overwrite": False}
-# requests beyond these are refused, saying their size (10**6 steps of one optimizer: minutes)
-MAX_STEPS = 100_000
-MAX_FRAMES = 10_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,12 +100,6 @@ def _grid(lr_range: tuple[float, float, int], momentum_range: tuple[float, float
         return Grid.from_ranges(lr_range, momentum_range)
     except ValueError as error:
         raise ValueError(f"Invalid --{error}") from None
-
-
-def _check_steps(steps: int) -> int:
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"Invalid steps: {steps:,} (expected 1 to {MAX_STEPS:,} iterations)")
-    return steps
 
 
 def _check_start(surface, start: tuple[float, float]) -> tuple[float, float]:
@@ -183,12 +174,7 @@ def _gif(args) -> None:
         raise ValueError(f"Invalid --vectors: {args.vectors!r} is none of --optimizers "
                          f"{', '.join(spec.text for spec in specs)}")
     check_gif_options(args.out, fps=args.fps, loop=args.loop, stride=args.stride, size=args.size,
-                      text_size=args.text_size)
-    frames = -(-_check_steps(args.steps) // args.stride) + 1
-    if frames > MAX_FRAMES:
-        raise ValueError(f"Invalid stride: {args.steps:,} steps at stride {args.stride} make "
-                         f"{frames:,} frames (at most {MAX_FRAMES:,}: use --stride "
-                         f"{-(-args.steps // (MAX_FRAMES - 1))} or more)")
+                      text_size=args.text_size, steps=args.steps)
     options = dict(lr=surface.default_lr if args.lr is None else _check_learning_rates(args.lr),
                    steps=args.steps, fps=args.fps, stride=args.stride, size=args.size,
                    loop=args.loop, loss=not args.no_loss, seed=args.seed, vectors=args.vectors,
@@ -201,11 +187,14 @@ def _gif(args) -> None:
         options["batch_size"] = args.batch_size
     if args.schedule != "none":
         options.update(schedule=args.schedule, title=draw.title(surface, args.schedule))
+    frames = []  # what the frame counter counted
+
     with _progress_bar() as advance:
-        path = export_gif(args.out, surface, specs, progress=advance, **options)
+        path = export_gif(args.out, surface, specs, progress=lambda done, total: (advance(done, total),
+                                                                                  frames.append(done)), **options)
     fps = gif_fps(args.fps)
     note = "" if fps == args.fps else f" (asked {args.fps:g}; GIF delays are whole 1/100 s, at least 2)"
-    print(f"wrote {path}: {frames} frames at {fps:.3g} fps{note}")
+    print(f"wrote {path}: {frames[-1]} frames at {fps:.3g} fps{note}")
 
 
 def _phase(args) -> None:
@@ -225,7 +214,6 @@ def _phase(args) -> None:
     check_writable(args.out)
     optim.parse(args.optimizer)
     grid = _grid(args.lrs or (1e-3, 1.0, 48), args.momenta or (0.0, 0.98, 40))
-    _check_steps(steps)
     surface = surfaces.get(args.surface)
     if args.start is not None:
         _check_start(surface, args.start)
@@ -269,8 +257,7 @@ def _compare(args) -> None:
                                    val_size=args.val_size, seed=args.seed, device=args.device, amp=args.amp,
                                    data_dir=args.data_dir, out=args.out, overwrite=args.overwrite)
     except KeyboardInterrupt as interruption:  # before training (loading data) or while saving
-        print(f"interrupted: nothing written; {args.out} is as it was", file=sys.stderr)
-        raise SystemExit(143 if isinstance(interruption, Terminated) else 130) from None
+        _stopped(interruption, f"nothing written; {args.out} is as it was")
     print(summary_text(result.summary()))
     if result.interrupted:  # the finished runs beside --out, never over an earlier comparison
         kept = (f"wrote the runs that completed ({', '.join(result.completed)}) to {interrupted_folder(args.out)}/"
@@ -310,8 +297,7 @@ def _slice(args) -> None:
         print("drawing slice.png and slice.gif …")
         result.save(args.out, overwrite=args.overwrite)
     except KeyboardInterrupt as interruption:
-        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
-        raise SystemExit(143 if isinstance(interruption, Terminated) else 130) from None
+        _stopped(interruption, f"nothing written; {args.out} is as it was")
     for note in result.notes:
         print(f"note: {note}")
     if result.explained_variance is not None:
@@ -529,8 +515,16 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet
         return 0
     except KeyboardInterrupt as interruption:
-        terminated = isinstance(interruption, Terminated)
-        print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): stopped; no file was left "
-              f"half-written", file=sys.stderr)
-        return 143 if terminated else 130
+        try:
+            _stopped(interruption, "stopped; no file was left half-written (files appear whole or not at all)")
+        except SystemExit as stopped:
+            return stopped.code
     return 0
+
+
+def _stopped(interruption: KeyboardInterrupt, kept: str) -> None:
+    """Say what an interruption kept, and exit as an interrupted command does: status 130 for
+    Ctrl-C, 143 for SIGTERM."""
+    terminated = isinstance(interruption, Terminated)
+    print(f"interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}): {kept}", file=sys.stderr)
+    raise SystemExit(143 if terminated else 130) from None

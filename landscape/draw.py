@@ -446,6 +446,16 @@ class LectureFigure:
     minima_markers: list  # one artist per kind of minimum (``contour``), drawn above the paths
 
 
+MAX_RUNS = 12  # optimizers in one lecture figure: each its own legend line and colour, a legend a class can read
+
+
+def check_runs(count: int) -> None:
+    """``ValueError`` for more optimizers than one figure shows (``MAX_RUNS``)."""
+    if count > MAX_RUNS:
+        raise ValueError(f"Invalid optimizers: {count} in one figure (at most {MAX_RUNS}, so that each keeps "
+                         f"a legend line a class can read and a colour of its own; split them over slides)")
+
+
 def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, loss: bool = True,
                    three_d: bool = False, size: tuple[int, int] = (960, 540),
                    title: str | None = None, animated: bool = False,
@@ -458,6 +468,7 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     By default the figure is 9.6 inches wide, drawn at dpi = width / 9.6: every pixel size looks
     like the same slide, scaled (fonts and margins included); a given ``dpi`` keeps the fonts'
     pixel size instead (a smaller figure for a screen)."""
+    check_runs(len(trajectories))
     scale = text_scale(text_size)
     dpi = dpi or size[0] / 9.6
     fig = PlainFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)

@@ -115,8 +115,10 @@ class Setting:
 
     @property
     def specs(self) -> list[optim.Spec]:
-        """The optimizer specs (``optim.parse_list``), ``+gradnoise`` added to each when the noise is on."""
+        """The optimizer specs (``optim.parse_list``; as many as one figure shows, ``draw.MAX_RUNS``),
+        ``+gradnoise`` added to each when the noise is on."""
         specs = optim.parse_list(self.optimizers)
+        draw.check_runs(len(specs))
         return [spec.with_extension("gradnoise") for spec in specs] if self.noise > 0 else specs
 
     def to_dict(self) -> dict:

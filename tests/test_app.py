@@ -34,6 +34,7 @@ from landscape.app.common import LatestOnly, Mute
     ({"optimizers": "sgd, sgd"}, "optimizers is 'sgd, sgd': Invalid optimizers: 'sgd' given twice; one rule at "
                                  "several learning rates is e.g. 'sgd@0.01, sgd@0.1'"),
     ({"optimizers": " , "}, "optimizers is ' , ': Invalid optimizers: give at least one"),
+    ({"optimizers": ", ".join(f"sgd@{(k + 1) / 1000}" for k in range(13))}, "Invalid optimizers: 13 in one figure"),
     ({"start": [1e300, 0.0]}, "start is (1e+300, 0); expected a point in the view of two-well: x in [-2, 2]"),
 ])
 def test_a_bad_setting_is_refused_naming_the_field(values, message):

@@ -161,9 +161,9 @@ def test_phase_command_writes_a_png(tmp_path):
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--start", "1e300,0"],
      "Invalid start: 1e+300,0 is outside the view of two-well: x in [-2, 2], y in [-1.5, 1.5]"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "1000000"],
-     "Invalid steps: 1,000,000 (expected 1 to 100,000"),
+     "Invalid stride: 1,000,000 steps at stride 1 make 1,000,001 frames (at most 10,000: a stride of 101 or more)"),
     (["gif", "--surface", "two-well", "--optimizers", "sgd", "--steps", "50000"],
-     "50,000 steps at stride 1 make 50,001 frames (at most 10,000: use --stride 6"),
+     "50,000 steps at stride 1 make 50,001 frames (at most 10,000: a stride of 6 or more"),
     (["phase", "--surface", "quadratic", "--lrs", "0.001:1:100000", "--momenta", "0:0.9:1000"],
      "Invalid run: 100,000,000 rows x 301 points would keep 722.4 GB (at most 2 GB)"),  # 1e8 rows x 301 x 24 B
     (["phase", "--surface", "quadratic", "--start", "1e300,0"], "outside the view of quadratic"),
@@ -174,6 +174,8 @@ def test_phase_command_writes_a_png(tmp_path):
     (["sweep", "--model", "mnist-mlp", "--steps", "3"], "--steps applies to a surface's sweep (--surface)"),
     (["gif", "--surface", "quadratic", "--optimizers", "sgd@0.1", "--lr", "sgd=0.5"],
      "Invalid lr: sgd=0.5 would be ignored: sgd@0.1 keep their own learning rate"),
+    (["gif", "--surface", "quadratic", "--optimizers", ",".join(f"sgd@{(k + 1) / 1000}" for k in range(13))],
+     "Invalid optimizers: 13 in one figure (at most 12, so that each keeps a legend line a class can read"),
     (["bogus"], "invalid choice: 'bogus'"),
 ])
 def test_errors_are_one_line_with_status_2_and_no_file(tmp_path, capsys, argv, message):

@@ -798,3 +798,15 @@ def test_a_text_size_that_does_not_exist_is_refused_before_any_work(tmp_path, mo
     with pytest.raises(ValueError, match="Invalid text size 'huge'; valid: normal, projector"):
         animate.export_gif(tmp_path / "x.gif", surfaces.get("quadratic"), ["gd"], steps=3, text_size="huge")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_figure_holds_at_most_max_runs_optimizers_each_with_its_own_colour_and_legend_line():
+    surface = surfaces.get("quadratic")
+    specs = [f"sgd@{(k + 1) / 1000}" for k in range(draw.MAX_RUNS + 1)]
+    runs = trajectory.compare(surface, specs, steps=3)
+    with pytest.raises(ValueError, match=f"Invalid optimizers: {draw.MAX_RUNS + 1} in one figure"):
+        draw.lecture_figure(surface, runs)
+    drawn = draw.lecture_figure(surface, runs[: draw.MAX_RUNS])
+    labels = [text.get_text() for text in drawn.figure.axes[0].get_legend().get_texts()]
+    assert labels == [run.label() for run in runs[: draw.MAX_RUNS]], "every run has its legend line"
+    assert len(set(draw.run_colours(runs[: draw.MAX_RUNS]))) == draw.MAX_RUNS, "and a colour of its own"

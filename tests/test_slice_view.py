@@ -14,6 +14,7 @@ from PIL import Image
 from torch.nn.utils import vector_to_parameters
 
 from landscape import cli, draw, optim
+from landscape.files import Terminated
 from landscape.nets import data, models, slice_view, train
 from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 
@@ -336,3 +337,23 @@ def test_the_reference_run_is_the_finished_one_with_the_lowest_training_loss(mlp
 def test_an_optimizer_given_twice_is_refused_before_training(tiny):
     with pytest.raises(ValueError, match="Invalid optimizers: 'sgd' given twice"):
         train.train_and_compare("mlp", ["sgd", "adam", "sgd"], data=tiny, progress=False)
+
+
+@pytest.mark.parametrize("interruption, code, name", [(KeyboardInterrupt, 130, "Ctrl-C"), (Terminated, 143, "SIGTERM")])
+def test_an_interrupted_slice_command_keeps_the_earlier_slice(tmp_path, capsys, monkeypatch, interruption, code,
+                                                               name):
+    out = tmp_path / "slice"
+    out.mkdir()
+    (out / "slice.json").write_text("{}")  # an earlier slice
+
+    def interrupted(*args, **kwargs):
+        raise interruption()
+
+    monkeypatch.setattr(slice_view, "slice_comparison", interrupted)
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["slice", "--model", "mlp", "--optimizers", "sgd", "--epochs", "1", "--train-size", "64",
+                  "--batch-size", "32", "--device", "cpu", "--data-dir", str(_data_folder(tmp_path)), "--out",
+                  str(out), "--overwrite"])
+    assert exit.value.code == code
+    assert capsys.readouterr().err.splitlines()[-1] == f"interrupted ({name}): nothing written; {out} is as it was"
+    assert sorted(path.name for path in out.iterdir()) == ["slice.json"] and (out / "slice.json").read_text() == "{}"

@@ -12,6 +12,7 @@ from PIL import Image
 
 from helpers import MNIST_SHARED, float32_default, mnist_folder  # noqa: F401 - an autouse fixture
 from landscape import cli, draw, optim
+from landscape.files import Terminated
 from landscape.nets import copies, mnist, models, sweep
 
 
@@ -187,3 +188,23 @@ def test_the_sweeps_curves_are_in_the_optimizers_colour_shaded_by_lr(tiny):
     assert [line.get_color() for line in lines] == draw.shades(optim.BASE_RULES["momentum"].colour, len(shown))
     cell = result.cell_figure(1, 0).axes[1].get_lines()
     assert {line.get_color() for line in cell} == {optim.BASE_RULES["momentum"].colour}
+
+
+@pytest.mark.parametrize("interruption, code, name", [(KeyboardInterrupt, 130, "Ctrl-C"), (Terminated, 143, "SIGTERM")])
+def test_an_interrupted_sweep_command_keeps_the_earlier_sweep(tmp_path, capsys, monkeypatch, interruption, code, name):
+    folder = mnist_folder(tmp_path / "data", train=60, test=20)
+    out = tmp_path / "sweep"
+    arguments = ["sweep", "--model", "mnist-mlp", "--dataset", "mnist", "--lrs", "0.01:0.1:2", "--momenta", "0:0.9:2",
+                 "--epochs", "1", "--batch-size", "20", "--data-dir", str(folder), "--out", str(out)]
+    assert cli.main(arguments) == 0
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+
+    def interrupted(*args, **kwargs):
+        raise interruption()
+
+    monkeypatch.setattr(copies, "train_copies", interrupted)
+    assert cli.main(arguments + ["--overwrite"]) == code
+    assert capsys.readouterr().err.splitlines()[-1] == (f"interrupted ({name}): stopped; no file was left "
+                                                        f"half-written (files appear whole or not at all)")
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier, "the earlier sweep, whole"
