@@ -107,10 +107,17 @@ def _upload(page, path: Path) -> None:
 
 
 def test_the_page_shows_only_the_explorer_and_a_slider_move_or_a_click_redraws(app, page):
-    assert app.preheat > 0 and app.wait_for_kernels(app.preheat) == app.preheat, "kernels kept ready"
-    ready = app.kernel_ids()
+    """The page is given a kernel kept ready (the app's default ``--preheat``), which computed and
+    drew the explorer before the page asked: the kernel had done nearly all of its work by the
+    request (~9 CPU s: Python, torch, the sweep, the picture and its neighbours), and showing the
+    page takes a small part of that (~0.1 s); a kernel started for the page does it all after."""
+    assert app.preheat > 0
+    ready = app.wait_until_quiet(app.preheat)  # the CPU seconds each kernel kept ready has used
     _open(page, app.page())
-    assert _kernel_id(page) in ready, "the page is given a kernel that was started (and ran the page) before it"
+    kernel = _kernel_id(page)
+    assert kernel in ready, "the page is given a kernel that was started before it asked"
+    shown = sum(app.kernel_processes()[kernel].cpu_times()[:2]) - ready[kernel]
+    assert shown < 0.25 * ready[kernel], f"the kernel ran the page ahead ({ready[kernel]:.1f} CPU s), not after ({shown:.1f})"
     assert page.title() == "Loss landscapes"
     _nothing_but_the_explorer(page)
     drawn(page, 4)

@@ -143,24 +143,41 @@ def _voila_request_info(kernel: str, request: dict):
         thread.join(10)
 
 
-def test_a_preheated_kernel_reads_the_link_of_the_page_it_is_given_or_says_it_could_not(folder, monkeypatch):
-    """A kernel Voilà preheats runs the notebook before any request: the query string is not in
-    its environment, it waits for the page's request (Voilà's ``get_query_string``)."""
+def test_the_page_notebook_in_a_preheated_kernel_computes_the_explorer_then_waits_for_the_link(folder, monkeypatch):
+    """What Voilà's pool does with the page's notebook: it runs the cells before any page asks,
+    in a kernel whose environment is the server's (``VOILA_PREHEAT=True``, no ``QUERY_STRING``).
+    The first cell computes and draws the default setting's explorer; the second waits for the
+    request (Voilà's request-info socket, ``get_query_string``) and shows that explorer with the
+    link's setting, or says that it could not read the link. A kernel started for a page reads
+    the link from its environment and computes only what it names."""
     monkeypatch.delenv(PREHEATED, raising=False)
     assert preheated_explorer() is None, "a kernel started for a page computes only what its link names"
     monkeypatch.setenv("QUERY_STRING", "setting=exercises/ex1.json")
     assert page_query() == "setting=exercises/ex1.json"
+    ahead, shown = [cell.source for cell in notebook().cells if cell.cell_type == "code"]
     monkeypatch.setenv(PREHEATED, "True")
-    monkeypatch.setenv("QUERY_STRING", "")  # none yet (a preheated kernel's environment is the server's)
+    monkeypatch.setenv(SETTINGS_FOLDER, str(folder))
+    monkeypatch.delenv("QUERY_STRING")  # none yet: a preheated kernel's environment is the server's
     monkeypatch.setenv("VOILA_KERNEL_ID", "kernel-1")
+    kernel = {}
+    exec(ahead, kernel)  # before any request
+    explorer = kernel["explorer"]
+    default = Setting()
+    assert isinstance(explorer, Explorer), "the default setting, computed ahead"
+    assert (explorer.setting.surface, explorer.setting.optimizers) == (default.surface, default.optimizers)
+    assert explorer.landscape.image.value, "and its picture drawn"
     with _voila_request_info("kernel-1", {"QUERY_STRING": "setting=exercises/ex1.json"}) as port:
         monkeypatch.setenv("VOILA_APP_PORT", str(port))
-        assert page_query() == "setting=exercises/ex1.json"
-    monkeypatch.delenv("QUERY_STRING")
+        tabs = eval(shown, kernel)  # the page's request arrives
+    assert explorer.landscape.image in _descendants(tabs), "the page shows the explorer computed ahead"
+    assert explorer.setting.surface == "quadratic" and explorer.sweep.setting is explorer.setting
+    assert _status(tabs).startswith("opened the link's setting; computed")
+    monkeypatch.delenv("QUERY_STRING")  # wait_for_request put the request's into the environment
     monkeypatch.setenv("VOILA_APP_PORT", str(free_port()))  # nothing answers there
     with pytest.warns(UserWarning, match="Failed to connect"):
-        tabs = page(folder=folder, explorer=Explorer(in_page=True))
+        tabs = eval(shown, kernel)
     assert _status(tabs).startswith("⚠ the page could not read its link from the server: reload the page")
+    explorer.wait()
 
 
 def _status(tabs) -> str:
@@ -207,12 +224,27 @@ def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path
         assert f"port {port} is in use" in capsys.readouterr().err
 
 
-def test_the_app_keeps_preheat_kernels_ready_or_none():
-    pool = "--VoilaConfiguration.default_pool_size"
-    assert f"{pool}={PREHEAT}" in voila_command(Path("page.ipynb"), 8866)
-    assert "--VoilaConfiguration.preheat_kernel=True" in voila_command(Path("page.ipynb"), 8866, preheat=3)
-    assert f"{pool}=3" in voila_command(Path("page.ipynb"), 8866, preheat=3)
-    assert not any("preheat" in part or pool in part for part in voila_command(Path("page.ipynb"), 8866, preheat=0))
+@pytest.mark.parametrize("preheat", [0, 1, 3])
+def test_the_app_keeps_preheat_kernels_ready_with_the_page_run_or_none(preheat):
+    """The server's configuration as Voilà reads it from ``app``'s command line: a pool of
+    ``preheat`` kernels that run the page's notebook ahead (default ``PREHEAT``), or none. The
+    pool cannot go with progressive rendering or a prelaunch hook (Voilà refuses both)."""
+    from voila.app import Voila
+    from voila.configuration import VoilaConfiguration
+
+    def configuration(command: list[str]) -> VoilaConfiguration:
+        assert command[1:3] == ["-m", "landscape.app.voila_page"]
+        voila = Voila()
+        voila.parse_command_line(command[3:])
+        return VoilaConfiguration(config=voila.config)
+
+    read = configuration(voila_command(Path("page.ipynb"), 8866, preheat=preheat))
+    assert read.preheat_kernel is (preheat > 0)
+    assert not read.progressive_rendering and read.prelaunch_hook is None
+    if preheat:
+        assert read.default_pool_size == preheat
+    default = configuration(voila_command(Path("page.ipynb"), 8866))
+    assert PREHEAT == 1 and default.preheat_kernel and default.default_pool_size == PREHEAT
 
 
 def test_page_urls_carry_the_setting_name():
