@@ -41,6 +41,7 @@ bench: $(BIN)/.installed chromium
 	$(BIN)/python benchmarks/copies_epoch.py
 	$(BIN)/python benchmarks/explorer_latency.py
 	$(BIN)/python benchmarks/explorer_browser.py
+	$(BIN)/python benchmarks/page_first_picture.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,7 +1,7 @@
 """The standalone page's first picture (issue 23): from a student's navigation to the explorer's
 first picture (the figure's <img> decoded: naturalWidth > 0, in the page's own clock), for one page
 and for several opened at once, with kernels started on request (``--preheat 0``, as before issue
-23) and with kernels kept ready (``--preheat 1``, the default; more with ``--pools``).
+23) and with kernels kept ready (``--preheat 1``, the default, and 3; others with ``--pools``).
 
 Every server runs throughout, side by side; each repeat measures each of them in turn, and
 before each measurement the machine is let settle: every server runs only its pool, and no
@@ -9,7 +9,7 @@ kernel uses the CPU (a refilled pool has run its notebook). The browser (Chromiu
 runs on the same machine, as a lecturer's laptop serving a room would not: read the numbers
 side by side, never as absolute times. Also printed: the memory of each idle pool kernel.
 
-    python benchmarks/page_first_picture.py [--repeats 3] [--at-once 3] [--pools 0 1]
+    python benchmarks/page_first_picture.py [--repeats 3] [--at-once 3] [--pools 0 1 3]
 
 Needs Chromium and the test extras (playwright); see tests/browser.py.
 """
@@ -48,37 +48,11 @@ LIMIT = 300_000  # ms: the slowest page may take minutes on a loaded 2-core mach
 NEVER = float("inf")  # a page that showed no picture within LIMIT
 
 
-def kernel_processes(app: App) -> list[psutil.Process]:
-    found = []
-    for child in psutil.Process(app.server.pid).children(recursive=True):
-        try:
-            if child.cmdline()[1:3] == ["-m", "ipykernel_launcher"]:
-                found.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return found
-
-
-def settle(apps: dict[int, App], quiet_s: float = 4.0, timeout: float = 600) -> None:
-    """Wait until each server runs only its pool's kernels and no kernel has used more than 2 % of
-    a core for ``quiet_s`` (the pool's notebooks have run)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(len(kernel_processes(app)) == pool for pool, app in apps.items()):
-            kernels = [k for app in apps.values() for k in kernel_processes(app)]
-            try:
-                before = sum(sum(k.cpu_times()[:2]) for k in kernels)
-                time.sleep(quiet_s)
-                after = sum(sum(k.cpu_times()[:2]) for k in kernels)
-            except psutil.NoSuchProcess:
-                continue
-            if after - before < 0.02 * quiet_s * max(1, len(kernels)) and \
-                    all(len(kernel_processes(app)) == pool for pool, app in apps.items()):
-                return
-        else:
-            time.sleep(1)
-    raise RuntimeError("the servers did not settle: " +
-                       ", ".join(f"pool {pool}: {len(kernel_processes(app))} kernels" for pool, app in apps.items()))
+def settle(apps: dict[int, App]) -> None:
+    """Wait until each server runs only its pool's kernels and none of them has used more than 2 %
+    of a core for 4 s (a refilled pool has run its notebook)."""
+    for app in apps.values():
+        app.wait_until_quiet(app.preheat, quiet_s=4.0, timeout=600)
 
 
 async def first_pictures(browser, url: str, pages: int, failures: Path) -> list[float]:
@@ -115,7 +89,7 @@ async def first_pictures(browser, url: str, pages: int, failures: Path) -> list[
 def pool_memory(app: App) -> list[tuple[float, float]]:
     """(RSS, USS) in GB of each kernel the server runs."""
     memory = []
-    for kernel in kernel_processes(app):
+    for kernel in app.kernel_processes().values():
         info = kernel.memory_full_info()
         memory.append((info.rss / 1e9, info.uss / 1e9))
     return memory
@@ -148,10 +122,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--at-once", type=int, default=3, help="pages opened at once (default 3)")
-    parser.add_argument("--pools", type=int, nargs="+", default=[0, 1], help="--preheat of each server")
-    parser.add_argument("--failures", type=Path, default=Path("page-failures"),
+    parser.add_argument("--pools", type=int, nargs="+", default=[0, 1, 3], help="--preheat of each server")
+    parser.add_argument("--failures", type=Path, default=Path(tempfile.gettempdir()) / "page-failures",
                         help="where a page with no picture leaves its screenshot, and the servers their logs")
     args = parser.parse_args()
+    started = time.monotonic()
     print(f"{os.cpu_count()} CPUs, {psutil.virtual_memory().total / 1e9:.0f} GB; "
           f"load average at the start {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -180,7 +155,7 @@ def main() -> None:
     for pool, kernels in memory.items():
         print(f"idle pool of --preheat {pool}: " + ", ".join(f"RSS {rss:.2f} GB (own, USS {uss:.2f} GB)"
                                                            for rss, uss in kernels))
-    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all")
 
 
 if __name__ == "__main__":

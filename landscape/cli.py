@@ -478,7 +478,7 @@ def parser() -> argparse.ArgumentParser:
                           "long (a laptop closed without closing the tab; default 300)")
     app.add_argument("--preheat", type=int, metavar="N",
                      help="keep N kernels ready with the page computed, so that the next N pages open with "
-                          "their picture at once (each ~0.42 GB while it waits; 0: none; default 1)")
+                          "their picture at once (each ~0.5 GB while it waits; 0: none; default 1)")
     app.set_defaults(run=_app)
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")

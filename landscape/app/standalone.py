@@ -41,10 +41,10 @@ INTRODUCTION = ("Drag the sliders, click the landscape to start from there, pres
 AHEAD = "from landscape.app.standalone import page, preheated_explorer\n\nexplorer = preheated_explorer()"
 CODE = "page(explorer=explorer)"
 KEEP_UNCONNECTED = 300  # s: how long a page's kernel outlives its browser gone without a goodbye
-# Kernels kept ready, the notebook run: the next page opens with its picture (docs/benchmarks.md).
-# Each holds ~0.42 GB while it waits, and is refilled once taken; one serves a page at a time
-# (a laptop, a reload, a student arriving late); a class opening the link at once gets the rest
-# from kernels started on request, as without a pool (docs/class.md).
+# Kernels kept ready, the notebook run: the next page shows its picture in ~1 s instead of ~6 s on
+# 2 cores (docs/benchmarks.md). Each holds ~0.55 GB (0.43 GB its own) while it waits and is
+# refilled once taken; one serves a page at a time (a laptop, a reload, a student arriving late);
+# a class opening the link at once gets the rest from kernels started on request (docs/class.md).
 PREHEAT = 1
 PREHEATED = "VOILA_PREHEAT"  # Voilà sets it to "True" in the kernels of its pool (voila.utils.ENV_VARIABLE)
 
