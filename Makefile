@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: test lab app gifs bench chromium clean
+.PHONY: test lab app gifs pages bench chromium clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ app: $(BIN)/.installed
 
 gifs: $(BIN)/.installed
 	$(BIN)/python -m landscape lecture --out gifs
+
+# The slides' interactive pages (gifs/*.html, generated, not committed: see the README)
+pages: $(BIN)/.installed
+	$(BIN)/python -m landscape lecture --pages --out gifs
 
 bench: $(BIN)/.installed chromium
 	$(BIN)/python benchmarks/optim_step.py

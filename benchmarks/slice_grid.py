@@ -12,6 +12,13 @@ The images are the first N validation images of the CIFAR-10 subset in ``--data-
 ``--rows R`` times both on the first R rows of the grid only (R x G points) and extrapolates to
 the whole grid (printed as such); by default all 21 rows for the MLP and 2 for the other models
 (the CNN costs about a second per point on a 2-core CPU, either way).
+
+``--defaults`` times instead what the Real networks tab does with its defaults, per model: a
+comparison of sgd+momentum and adam (2 epochs on 2,000 training images, recorded), then its slice
+at the model's default grid and images on the device (``nets.costs.slice_defaults``), a coarse
+picture first: the estimate said before it, the time to the coarse picture and to the full one.
+
+    python benchmarks/slice_grid.py --defaults --models mlp cnn autoencoder mnist-mlp [--repeats 3]
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from pathlib import Path
 import torch
 
 from landscape.nets import data as cifar
-from landscape.nets import models
+from landscape.nets import datasets, models, slice_view, train
 from landscape.nets import slice as landscape_slice
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
@@ -83,6 +90,25 @@ def compare(name: str, batches: list, device: torch.device, grid: int, rows: int
           f"naive {naive_time:7.2f} s{note}, naive/batched {naive_time / batched_time:5.1f}x")
 
 
+def defaults(name: str, data_dir: Path, device: torch.device, repeats: int) -> None:
+    """Print the default slice's estimate and its measured times to the coarse and the full picture
+    (medians of ``repeats`` slices of one comparison)."""
+    data = datasets.DATASETS[models.MODELS[name].dataset].load(data_dir, device=device, train_size=2000,
+                                                              download_missing=False)
+    comparison = train.train_and_compare(name, ["sgd+momentum", "adam"], lr={"sgd+momentum": 0.01, "adam": 0.001},
+                                         epochs=2, data=data, progress=False, record=True)
+    plan = slice_view.plan_slice(comparison, data, coarse=True)
+    coarse, total = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        slice_view.slice_comparison(comparison, data, on_coarse=lambda _: coarse.append(time.perf_counter() - start))
+        total.append(time.perf_counter() - start)
+    print(f"{name:11s} {plan.work()}, {plan.path_points} path points: estimated {plan.seconds():6.1f} s "
+          f"(coarse {plan.coarse} x {plan.coarse}: {plan.seconds(plan.coarse):5.1f} s); measured "
+          f"{statistics.median(total):6.1f} s (coarse: {statistics.median(coarse):5.1f} s), medians of {repeats}",
+          flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -93,12 +119,18 @@ def main() -> None:
                         help="time the first R rows only (default: all for the MLP, 2 for the others)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=SHARED)
+    parser.add_argument("--defaults", action="store_true", help="time the tab's default slice per model instead")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    if args.defaults:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {device}")
+        for name in args.models:
+            defaults(name, args.data_dir.parent, device, args.repeats)
+        return
     if args.grid < 2 or args.images < 1:
         parser.error("--grid must be at least 2 and --images at least 1")
     if args.rows is not None and not 1 <= args.rows <= args.grid:
         parser.error(f"--rows must be 1 to {args.grid}")
-    device = torch.device(args.device)
     batches, source = evaluation_batches(args.data_dir, args.images, device)
     print(f"{source}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     for name in args.models:

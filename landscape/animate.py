@@ -78,7 +78,7 @@ class TrajectoryAnimation:
         self.vectors: str | None = None  # whose step's arrows are drawn (a spec's text)
         self.arrows: draw.StepArrows | None = None
         # a static dark box in the background, plain animated text on it (cheap to redraw)
-        self._counter_box = contour_axes.text(
+        self.counter_box = contour_axes.text(
             0.98, 0.02, f"iteration {self._iteration(self.last_point)}", transform=contour_axes.transAxes, ha="right",
             va="bottom", fontsize=draw.font_size("counter", text_size), color=(0, 0, 0, 0),
             bbox=dict(boxstyle="round", facecolor="black", alpha=0.6))
@@ -89,24 +89,29 @@ class TrajectoryAnimation:
         self.canvas.draw()
         self._without_legend = self.canvas.copy_from_bbox(self.figure.bbox)
         self._under_legend = self._without_legend  # and the arrows' key, when there is one
-        self._legend_place = self._place_legend()
+        self._legend_place = self.place_legend()
         self._draw_background()
         if vectors is not None:
             self.set_vectors(vectors)
 
-    def _place_legend(self) -> tuple[str, str]:
-        """Place the legend for the runs shown (``draw.place_legend``), off the counter's box:
-        the same runs get the same place whatever was shown before; it stays while the paths grow."""
+    def place_legend(self, trajectories: Sequence[Trajectories] | None = None) -> tuple[str, str]:
+        """Write the legend of ``trajectories`` (default: the runs shown; runs ``set_runs`` could
+        show) and place it (``draw.place_legend``) off the counter's box and the arrows' key: the
+        same runs get the same place whatever was shown before; it stays while the paths grow.
+        Returns the place; what is drawn changes only with ``set_runs``."""
+        trajectories = self.trajectories if trajectories is None else list(trajectories)
+        for text, runs in zip(self.legend.get_texts(), trajectories):
+            text.set_text(runs.label())
         renderer = self.canvas.get_renderer()
-        clear = [self._counter_box.get_window_extent(renderer)]
+        clear = [self.counter_box.get_window_extent(renderer)]
         if self.arrows is not None:  # nor the arrows' key
             clear.append(self.arrows.key.get_window_extent(renderer))
-        return draw.place_legend(self.legend, self.trajectories, self.minima,
+        return draw.place_legend(self.legend, trajectories, self.minima,
                                  None if self.loss_limits is None else self.figure.axes[1], keep_clear=clear)
 
     def _draw_background(self) -> None:
         """The frames' background: the figure (with the arrows' key, see ``set_vectors``) plus the
-        legend for the current runs (placed by ``_place_legend``); and the pixels of the legend,
+        legend for the current runs (placed by ``place_legend``); and the pixels of the legend,
         the key and the counter box, which each frame puts back over the paths (re-rendering the
         legend's text cost 30 ms a frame)."""
         self.canvas.restore_region(self._under_legend)
@@ -114,7 +119,7 @@ class TrajectoryAnimation:
         self.figure.draw_artist(self.legend)
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._on_top = [self.canvas.copy_from_bbox(artist.get_window_extent())
-                        for artist in (*keys, self._counter_box.get_bbox_patch())]
+                        for artist in (*keys, self.counter_box.get_bbox_patch())]
 
     def can_show(self, trajectories: Sequence[Trajectories]) -> bool:
         """Whether ``set_runs`` can show these runs: as many, on this surface, with the same
@@ -141,11 +146,8 @@ class TrajectoryAnimation:
         if self.arrows is not None:
             self.arrows.anatomy = anatomy(self._run_named(self.vectors))
         labels, colours = [runs.label() for runs in self.trajectories], draw.run_colours(self.trajectories)
-        texts = self.legend.get_texts()
-        shown = labels == [text.get_text() for text in texts] and colours == self.colours
-        for text, label in zip(texts, labels):
-            text.set_text(label)
-        place, self._legend_place = self._legend_place, self._place_legend()
+        shown = labels == [text.get_text() for text in self.legend.get_texts()] and colours == self.colours
+        place, self._legend_place = self._legend_place, self.place_legend()
         if shown and place == self._legend_place:
             return  # the background shows them already
         if colours != self.colours:  # shades follow the learning rates
@@ -178,7 +180,7 @@ class TrajectoryAnimation:
         if self.arrows is not None:  # drawn once here, not with the legend at every swap of runs
             self.figure.draw_artist(self.arrows.key)
         self._under_legend = self.canvas.copy_from_bbox(self.figure.bbox)
-        self._legend_place = self._place_legend()
+        self._legend_place = self.place_legend()
         self._draw_background()
 
     def data_point(self, x: float, y: float) -> tuple[float, float] | None:

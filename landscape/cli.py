@@ -4,8 +4,9 @@
         --lr 0.05 --out gifs/two_well.gif
     python -m landscape gif --surface quadratic --optimizers gd@0.01,gd@0.1,gd@0.21 --out lr.gif
     python -m landscape gif --surface two-well --optimizers momentum,adam --vectors adam --out adam.gif
+    python -m landscape page --surface two-well --optimizers sgd,momentum,nesterov,adam --out two_well.html
     python -m landscape phase --surface quadratic --optimizer momentum --out phase.png
-    python -m landscape lecture --out gifs/
+    python -m landscape lecture --out gifs/ [--pages]
     python -m landscape app [--setting exercise1.json] [--port 8866]
     python -m landscape show-rule adam
     python -m landscape list-surfaces | list-optimizers
@@ -197,6 +198,36 @@ def _gif(args) -> None:
     print(f"wrote {path}: {frames[-1]} frames at {fps:.3g} fps{note}")
 
 
+def _page(args) -> None:
+    from .page import check_page, check_path, command, write_page
+    from .setting import Setting, Sweep
+
+    values = {"surface": args.surface, "optimizers": args.optimizers, "steps": args.steps, "seed": args.seed,
+              "lr": surfaces.get(args.surface).default_lr if args.lr is None else args.lr,
+              "schedule": args.schedule}
+    for name in ("momentum", "beta2", "noise"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    if args.start is not None:
+        values["start"] = list(args.start)
+    setting = Setting.checked(values, "Invalid option")
+    if args.vectors is not None and optim.parse(args.vectors) not in setting.specs:
+        raise ValueError(f"Invalid --vectors: {args.vectors!r} is none of --optimizers "
+                         f"{', '.join(spec.text for spec in setting.specs)}")
+    vectors = None if args.vectors is None else optim.parse(args.vectors).text
+    check_path(args.out)
+    numbers = check_page(setting)  # before anything is computed
+    sweep = Sweep(setting)
+    print(f"computed {len(sweep.runs)} optimizer{'s' * (len(sweep.runs) != 1)} at every slider position "
+          f"({numbers / 1e6:.1f} MB of numbers); drawing the page …", flush=True)
+    size = write_page(args.out, sweep, vectors=vectors, text_size=args.text_size,
+                      made_by=command(setting, vectors, args.text_size, out=args.out))
+    moved = [f"--{name} {getattr(setting, name):g}" for name in ("lr", "momentum", "beta2")
+             if getattr(args, name) is not None and not math.isclose(getattr(args, name), getattr(setting, name))]
+    note = f" (opens at the sliders' nearest values: {', '.join(moved)})" if moved else ""
+    print(f"wrote {args.out} ({size / 1e6:.1f} MB){note}: open it in a browser; it needs no Python and no network")
+
+
 def _phase(args) -> None:
     """``phase`` / ``sweep``: a surface's phase diagram, or a network's sweep (``_network_sweep``)."""
     from .draw import phase_diagram
@@ -206,7 +237,7 @@ def _phase(args) -> None:
     if args.model is not None:
         return _network_sweep(args)
     given = [f"--{name.replace('_', '-')}" for name in NETWORK_SWEEP_DEFAULTS if getattr(args, name) is not None]
-    given += [f"--{name.replace('_', '-')}" for name in ("train_size", "val_size", "data_dir")
+    given += [f"--{name.replace('_', '-')}" for name in ("train_size", "val_size", "data_dir", "page")
               if getattr(args, name) is not None]
     if given:
         raise ValueError(f"{', '.join(given)} applies to a network's sweep (--model), not a surface's (--surface)")
@@ -236,13 +267,29 @@ def _network_sweep(args) -> None:
             setattr(args, name, value)
     has_momentum = optim.parse(args.optimizer).momentum_parameter is not None
     grid = _grid(args.lrs or (1e-3, 1.0, 16), args.momenta or ((0.0, 0.95, 8) if has_momentum else None))
+    if args.page is not None:
+        from .page import network
+
+        network.check_path(args.page)
     with _progress_bar() as advance:
+
+        def step(done: int, total: int) -> None:
+            if args.page is not None and done == 1:  # the steps are known: the page's size, before training on
+                network.check_size(grid.cells, total, args.epochs)
+            advance(done, total)
+
         result = sweep_network(args.model, args.optimizer, grid.lrs, grid.momenta, dataset=args.dataset,
                                epochs=args.epochs, batch_size=args.batch_size, train_size=args.train_size,
                                val_size=args.val_size, seed=args.seed, device=args.device, data_dir=args.data_dir,
-                               out=args.out, overwrite=args.overwrite, schedule=args.schedule, progress=advance)
+                               out=args.out, overwrite=args.overwrite, schedule=args.schedule, progress=step,
+                               status=print)
     print(result.summary())
     print(f"wrote {args.out}/sweep.json, .csv, .png")
+    if args.page is not None:
+        options = {name: getattr(args, name) for name in network.DATA_OPTIONS}
+        size = network.write_network_page(args.page, result, options=options,
+                                          made_by=network.command(result, out=args.out, page=args.page, **options))
+        print(f"wrote {args.page} ({size / 1e6:.2f} MB): open it in a browser, offline")
 
 
 def _compare(args) -> None:
@@ -289,6 +336,8 @@ def _slice(args) -> None:
         if comparison.interrupted:  # the trainer kept what completed; a slice needs every run
             raise Terminated() if comparison.interrupted == "SIGTERM" else KeyboardInterrupt()
         print(summary_text(comparison.summary()))
+        plan = slice_view.plan_slice(comparison, data, grid=args.grid, evaluation_images=args.evaluation_images)
+        print(f"slice: {plan.estimate()}")
         with _progress_bar() as advance:
             result = slice_view.slice_comparison(comparison, data, directions=args.directions, grid=args.grid,
                                                  evaluation_images=args.evaluation_images,
@@ -308,8 +357,11 @@ def _slice(args) -> None:
 
 
 def _lecture(args) -> None:
-    from .lecture import render_all
+    from .lecture import render_all, write_pages
 
+    if args.pages:
+        write_pages(args.out, text_size=args.text_size)
+        return
     with _progress_bar() as advance:
         render_all(args.out, progress=advance, text_size=args.text_size)
 
@@ -407,6 +459,26 @@ def parser() -> argparse.ArgumentParser:
     gif.add_argument("--out", required=True)
     gif.set_defaults(run=_gif)
 
+    page = commands.add_parser("page", help="write the explorer's Landscape view as one HTML file: sliders, "
+                                             "play, phase diagram, with no Python running")
+    page.add_argument("--surface", required=True, choices=list(surfaces.SURFACES))
+    page.add_argument("--optimizers", required=True,
+                      help="comma-separated specs, e.g. sgd,adam; spec@lr gives a spec its own learning rate")
+    page.add_argument("--lr", type=_number, help="where the lr slider opens (default: the surface's default_lr)")
+    page.add_argument("--momentum", type=_number, help="where the momentum slider opens (β1 for the Adam family)")
+    page.add_argument("--beta2", type=_number, help="β2 of the Adam family (default 0.999)")
+    page.add_argument("--steps", type=int, default=150)
+    page.add_argument("--start", type=_point, help="start point x,y (default: the surface's)")
+    page.add_argument("--noise", type=_number, help="η of annealed gradient noise added to every optimizer")
+    page.add_argument("--schedule", default="none", choices=SCHEDULES,
+                      help=f"the lr from iteration to iteration: {SCHEDULE_HELP}")
+    page.add_argument("--vectors", metavar="SPEC", help="show this optimizer's step arrows first (the page "
+                                                        "offers every optimizer's)")
+    page.add_argument("--text-size", **text_size)
+    page.add_argument("--seed", type=int, default=0)
+    page.add_argument("--out", required=True, help="the page: a name ending in .html")
+    page.set_defaults(run=_page)
+
     from .nets.models import MODELS
 
     phase = commands.add_parser(
@@ -437,6 +509,9 @@ def parser() -> argparse.ArgumentParser:
     on_network.add_argument("--epochs", type=int, help=f"default {NETWORK_SWEEP_DEFAULTS['epochs']}")
     on_network.add_argument("--overwrite", action="store_true", default=None,
                             help="replace an earlier sweep in --out")
+    on_network.add_argument("--page", metavar="PATH.html",
+                            help="also write the sweep as one self-contained HTML page: the phase diagram, lr and "
+                                 "momentum sliders, each cell's loss curves (opens offline, no Python)")
     phase.set_defaults(run=_phase)
 
     compare = commands.add_parser("compare", help="train a CIFAR-10 or MNIST network with several optimizers")
@@ -447,20 +522,22 @@ def parser() -> argparse.ArgumentParser:
                          help="replace the comparison an earlier run left in --out")
     compare.set_defaults(run=_compare)
 
-    from .nets.slice_view import DIRECTIONS, EVALUATION_IMAGES, GRID_POINTS
+    from .nets.slice_view import DIRECTIONS
 
     slice_ = commands.add_parser("slice", help="train a CIFAR-10 or MNIST network with several optimizers and draw "
                                                "their paths on a 2-D slice of the loss (JSON, PNG, GIF)")
     _training_arguments(slice_, epochs=3)
-    slice_.add_argument("--grid", type=int, default=GRID_POINTS, help="grid points per axis")
+    slice_.add_argument("--grid", type=int, help="grid points per axis (default: the model's on the device, a "
+                                                 "slice in under a minute; 21 on a GPU)")
     slice_.add_argument("--directions", default="pca", choices=DIRECTIONS,
                         help="pca: through the paths' common start, along the top two directions of the centred "
                              "PCA of their points (explained variance ratio, as Li et al.'s code); pca-uncentred: "
                              "the plane through the start that keeps the most of the squared displacement from it "
                              "(each direction's share of it); random: filter-normalised, through the end of the "
                              "finished run with the lowest training loss")
-    slice_.add_argument("--evaluation-images", type=int, default=EVALUATION_IMAGES,
-                        help="training and validation images the grid's loss is the mean over")
+    slice_.add_argument("--evaluation-images", type=int,
+                        help="training and validation images the grid's loss is the mean over (default: the "
+                             "model's on the device, as --grid; 1000 on a GPU)")
     slice_.add_argument("--record-every", type=int,
                         help="steps between recorded points (default: about 40 points, every 6th step at most)")
     slice_.add_argument("--target-loss", type=_number,
@@ -484,6 +561,8 @@ def parser() -> argparse.ArgumentParser:
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")
     lecture.add_argument("--out", default="gifs")
     lecture.add_argument("--text-size", **text_size)
+    lecture.add_argument("--pages", action="store_true", help="write the slides' interactive HTML pages instead "
+                                                             "(make pages), beside the GIFs")
     lecture.set_defaults(run=_lecture)
     return root
 

@@ -12,6 +12,7 @@ import colorsys
 import io
 import math
 import textwrap
+import weakref
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,9 +128,11 @@ def title(surface: Surface, schedule: str = "none") -> str:
 
 
 def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, levels: int = 30,
-            cmap: str = "viridis", equal_aspect: bool = True) -> list:
+            cmap: str = "viridis", equal_aspect: bool = True, text_size: str = "normal") -> list:
     """Filled contours (log-spaced levels where the surface needs them), minima marked; returns
-    the minima's markers (one artist per kind).
+    the minima's markers (one artist per kind). Where the surface has a ``colour_label`` (a real
+    network's loss), a colour bar beside the panel, as tall, says what the colours are: an inset
+    of ``ax`` (``ax.child_axes``), so the figure's axes stay its panels.
 
     ``equal_aspect``: one unit is as long on both axes (both coordinates share units), so round
     wells look round and a gradient step is drawn perpendicular to the level sets."""
@@ -140,11 +143,11 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         positive = gap[gap > 0]
         low = max(positive.min(), gap.max() * 1e-6) if positive.size else 1e-6
         bounds = floor + np.geomspace(low, gap.max(), levels)
-        ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
-                    norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
+        filled = ax.contourf(x, y, z, levels=np.concatenate([[floor], bounds]), cmap=cmap,
+                             norm=mcolors.BoundaryNorm(np.concatenate([[floor], bounds]), matplotlib.colormaps[cmap].N))
         ax.contour(x, y, z, levels=bounds[::3], colors="white", linewidths=0.4, alpha=0.5)
     else:
-        ax.contourf(x, y, z, levels=levels, cmap=cmap)
+        filled = ax.contourf(x, y, z, levels=levels, cmap=cmap)
         ax.contour(x, y, z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     many = len(surface.minima) > 12  # Rastrigin's 121: small marks, or they bury the landscape
     markers = []
@@ -160,6 +163,12 @@ def contour(ax: Axes, surface: Surface, resolution: int = VIEW_RESOLUTION, level
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(surface.axis_labels[0])
     ax.set_ylabel(surface.axis_labels[1])
+    if surface.colour_label:
+        bar = ax.inset_axes([1.03, 0, 0.035, 1])
+        ax.figure.colorbar(filled, cax=bar, format="%.2g")
+        _label_sizes(bar, font_size("label", text_size))
+        # above it: clear of the loss panel's label
+        bar.set_title(surface.colour_label, fontsize=font_size("legend", text_size), loc="left")
     return markers
 
 
@@ -319,6 +328,9 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 
 FONT_SIZES = {"legend": 8, "title": 9, "label": 10, "counter": 12}  # in points, at text size "normal"
+# the lecture figure on a screen (the explorer, the HTML page): 800x450 pixels, fonts as on a
+# 960x540 slide at 100 dpi, so that it stays readable scaled down to ~680 pixels
+SCREEN_SIZE, SCREEN_DPI = (800, 450), 100
 # a text size → the factor on every font and margin of a lecture figure: "projector" for slides read
 # from the back of a lecture hall
 TEXT_SIZES = {"normal": 1.0, "projector": 1.5}
@@ -391,34 +403,53 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     # the legend's box at each place, as matplotlib anchors it (a test holds them equal)
     pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
 
-    def hidden(box: Bbox, panel: str, place: str) -> tuple:
-        at = box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
-        return (sum(at.overlaps(other) for other in keep_clear),
-                *(int(((points[:, 0] > at.x0 - radius) & (points[:, 0] < at.x1 + radius)
-                       & (points[:, 1] > at.y0 - radius) & (points[:, 1] < at.y1 + radius)).sum())
-                  for points, radius in marks))
+    def hidden(box: Bbox, choices: list) -> dict:
+        """What the legend ``box`` hides at each (panel, place) of ``choices``: the keep_clear
+        boxes it overlaps, then the points of each of ``marks`` it covers."""
+        boxes = [box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
+                 for panel, place in choices]
+        x0, y0, x1, y1 = np.array([at.extents for at in boxes]).T[..., None]  # each (C, 1)
+        counts = [[sum(at.overlaps(other) for other in keep_clear) for at in boxes]]
+        counts += [((points[:, 0] > x0 - radius) & (points[:, 0] < x1 + radius) & (points[:, 1] > y0 - radius)
+                    & (points[:, 1] < y1 + radius)).sum(1) for points, radius in marks]
+        return {choice: tuple(int(count[index]) for count in counts) for index, choice in enumerate(choices)}
 
     fontsize = legend.prop.get_size_in_points()
     for shrink in LEGEND_SHRINKS:
         for text in legend.get_texts():
             text.set_fontsize(fontsize * shrink)
-        size = legend.get_window_extent(renderer)
+        size = _legend_size(legend, renderer)
         if size.width > 0.96 * ax.bbox.width:  # long specs: a smaller font, so that it fits the panel
             for text in legend.get_texts():
                 text.set_fontsize(fontsize * shrink * 0.96 * ax.bbox.width / size.width)
-            size = legend.get_window_extent(renderer)
+            size = _legend_size(legend, renderer)
         box = Bbox.from_bounds(0, 0, size.width, size.height)
         fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
         choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
-        free = [choice for choice in choices if not any(hidden(box, *choice)[:avoided])]
+        hides = hidden(box, choices)
+        free = [choice for choice in choices if not any(hides[choice][:avoided])]
         if free:  # in the first panel that has a free place
-            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=lambda choice: hidden(box, *choice))
+            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=hides.get)
             break
     else:
-        chosen = min(choices, key=lambda choice: hidden(box, *choice))
+        chosen = min(choices, key=hides.get)
     legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
     legend.set_loc(chosen[1])
     return chosen
+
+
+_LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> {its texts: its size}
+
+
+def _legend_size(legend: Legend, renderer) -> Bbox:
+    """The legend's box in display pixels, of which placing it needs the size: remembered per
+    legend for its texts and their sizes (a page places the legends of hundreds of cells, which
+    share a few dozen texts)."""
+    key = (renderer.dpi, *((text.get_text(), text.get_fontsize()) for text in legend.get_texts()))
+    sizes = _LEGEND_SIZES.setdefault(legend, {})
+    if key not in sizes:
+        sizes[key] = legend.get_window_extent(renderer)
+    return sizes[key]
 
 
 def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
@@ -477,13 +508,14 @@ def lecture_figure(surface: Surface, trajectories: Sequence[Trajectories], *, lo
     # side margins and the gaps between panels in inches (the y labels; the last x tick label),
     # whatever the figure's width
     inches = size[0] / dpi
-    left, right, gap = 0.672 * scale, 0.2 * scale, 0.86 * scale
+    # a colour bar (``contour``) takes about an inch more between the contour and the next panel
+    left, right, gap = 0.672 * scale, 0.2 * scale, (0.86 + 0.95 * bool(surface.colour_label)) * scale
     mean_width = (inches - left - right - (panels - 1) * gap) / panels
     grid = fig.add_gridspec(1, panels, width_ratios=[1.35] + [1.0] * (panels - 1), left=left / inches,
                             right=1 - right / inches, bottom=0.09 * scale, top=1 - 0.06 * scale,
                             wspace=gap / mean_width)
     ax = fig.add_subplot(grid[0, 0])
-    minima = contour(ax, surface)
+    minima = contour(ax, surface, text_size=text_size)
     path_lines, start_markers = paths(ax, trajectories, animated=animated)
     legend = ax.legend(fontsize=font_size("legend", text_size), framealpha=0.85)
     heading = ax.set_title(title or surface.formula, fontsize=font_size("title", text_size))
@@ -703,8 +735,11 @@ LONGEST_ARROW, ARROW_ROOM, SHORTEST_ARROW = 0.2, 0.5, 0.08
 WIDEST_FACTOR = 0.005  # the key's title leaves room for this factor
 
 
+OUTLINE = 1.2  # points: how much wider than an arrow (or a "×N") its black outline is
+
+
 def _outline(width: float) -> list:
-    return [patheffects.withStroke(linewidth=width + 1.2, foreground="black")]
+    return [patheffects.withStroke(linewidth=width + OUTLINE, foreground="black")]
 
 
 def _arrow(kind: str, start=(0.0, 0.0), end=(0.0, 0.0), scale: float = 1.0, **options) -> FancyArrowPatch:
@@ -716,11 +751,57 @@ def _arrow(kind: str, start=(0.0, 0.0), end=(0.0, 0.0), scale: float = 1.0, **op
                            path_effects=_outline(width), **options)
 
 
-def nice_factor(ratio: float, up: bool) -> float:
-    """The 1-2-5 number (…, 0.5, 1, 2, 5, 10, …) nearest ``ratio`` from above (``up``) or below."""
-    exponent = math.floor(math.log10(ratio))
-    candidates = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
-    return min(c for c in candidates if c >= ratio) if up else max(c for c in candidates if c <= ratio)
+def nice_factor(ratio, up: bool):
+    """The 1-2-5 number (…, 0.5, 1, 2, 5, 10, …) nearest ``ratio`` from above (``up``) or below;
+    element-wise for an array of ratios (> 0)."""
+    ratio = np.asarray(ratio, dtype=float)
+    exponent = np.floor(np.log10(ratio))[..., None]
+    candidates = (np.array([1.0, 2.0, 5.0]) * 10.0 ** (exponent + np.array([-1.0, 0.0, 1.0]))[..., None])
+    candidates = candidates.reshape(*ratio.shape, 9)
+    if up:
+        return np.where(candidates >= ratio[..., None], candidates, np.inf).min(-1)[()]
+    return np.where(candidates <= ratio[..., None], candidates, -np.inf).max(-1)[()]
+
+
+@dataclass(frozen=True)
+class StepGeometry:
+    """Where the arrows of steps are drawn (``step_geometry``): arrow a of a step goes from
+    ``starts[a, …]`` to ``ends[a, …]`` (data units); ``factor`` (…) is the factor every arrow of
+    that step is drawn at (NaN: none is drawn), ``own`` (A, …, B) each arrow's own (its "×N" where
+    it differs from ``factor``; NaN where the arrow is not drawn)."""
+
+    factor: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    own: np.ndarray
+
+
+def step_geometry(tails: np.ndarray, vectors: np.ndarray, per_unit: np.ndarray, side: float) -> StepGeometry:
+    """The arrows of steps as drawn on a panel with ``per_unit`` pixels per data unit (x, y) and
+    ``side`` pixels on its shorter side: ``tails``, ``vectors`` (A, …, B, 2) in data units, the
+    last arrow the step taken (from θ_k); the B rows of one step share its factor, and any axes
+    between are steps of their own (a run's every point and row at once).
+
+    Every arrow of a step is drawn at one 1-2-5 factor that makes the longest LONGEST_ARROW to
+    ARROW_ROOM of ``side`` (1: true length), and the arrows keep their chain: each tail is moved
+    from θ_k by the same factor; an arrow still shorter than SHORTEST_ARROW is drawn that long
+    with its own factor. Arrows that are not finite, or of no length, are not drawn."""
+    lengths = np.linalg.norm(vectors * per_unit, axis=-1)  # (A, …, B) in pixels
+    drawn = np.isfinite(lengths) & np.isfinite(tails).all(-1) & (lengths > 1e-9 * side)
+    longest = np.where(drawn, lengths, 0.0).max(axis=(0, -1))  # (…)
+    factor = np.where(drawn.any(axis=(0, -1)), 1.0, np.nan)
+    with np.errstate(divide="ignore"):
+        short, long = (longest > 0) & (longest < LONGEST_ARROW * side), longest > ARROW_ROOM * side
+        factor = np.where(short, nice_factor(np.where(short, LONGEST_ARROW * side / longest, 1.0), up=True), factor)
+        factor = np.where(long, nice_factor(np.where(long, ARROW_ROOM * side / longest, 1.0), up=False), factor)
+        per_step = factor[None, ..., None]  # (1, …, 1)
+        tiny = drawn & (per_step * lengths < SHORTEST_ARROW * side)
+        own = np.where(tiny, per_step * nice_factor(np.where(tiny, SHORTEST_ARROW * side / (per_step * lengths), 1.0),
+                                                   up=True), per_step)
+    own = np.where(drawn, own, np.nan)
+    origin = tails[-1:]  # θ_k: the step taken starts there
+    starts = origin + per_step[..., None] * (tails - origin)
+    return StepGeometry(factor[()], starts, starts + own[..., None] * vectors, own)
 
 
 class _ArrowHandler(HandlerPatch):
@@ -742,7 +823,7 @@ class StepArrows:
     A step can be far shorter or longer than the view: every arrow of a step is drawn at one
     factor (a 1-2-5 number), so that the longest is LONGEST_ARROW to ARROW_ROOM of the panel and
     the arrows keep their proportions and their chains; an arrow that would still be hard to see
-    is drawn SHORTEST_ARROW long, its own factor "×N" at its head."""
+    is drawn SHORTEST_ARROW long, its own factor "×N" at its head (``step_geometry``)."""
 
     def __init__(self, ax: Axes, anatomy: Anatomy, key_axes: Axes):
         self.ax, self.anatomy = ax, anatomy
@@ -758,7 +839,7 @@ class StepArrows:
             handle.kind = kind
             handles.append(handle)
         self.key = Legend(key_axes, handles, list(anatomy.labels), loc="lower left", fontsize=7,
-                          title=self._title(WIDEST_FACTOR), title_fontsize=7, framealpha=0.92,
+                          title=self.title_text(WIDEST_FACTOR), title_fontsize=7, framealpha=0.92,
                           handler_map={FancyArrowPatch: _ArrowHandler()}, handlelength=2.6, alignment="left")
         self.key.get_title().set_color((0, 0, 0, 0))  # a placeholder: draw_title writes it
         self.key.set_animated(True)
@@ -766,7 +847,8 @@ class StepArrows:
         self.title = Text(0, 0, "", fontsize=7, ha="left", va="bottom", animated=True,
                           transform=IdentityTransform(), figure=ax.figure)
 
-    def _title(self, factor: float | None) -> str:
+    def title_text(self, factor: float | None) -> str:
+        """The key's title for arrows drawn at ``factor`` (None: no step is drawn)."""
         lines = [f"{self.anatomy.name}: the step from θₖ, drawn ×{factor:g}" if factor is not None
                  else f"{self.anatomy.name}: no step from the last point"]
         return "\n".join(lines + [textwrap.fill(note, 60) for note in self.anatomy.notes])
@@ -784,30 +866,18 @@ class StepArrows:
         tails, vectors = (t.numpy() for t in step)  # (A, B, 2) in data units
         bbox, (x0, x1), (y0, y1) = self.ax.bbox, self.ax.get_xlim(), self.ax.get_ylim()
         per_unit = np.array([bbox.width / (x1 - x0), bbox.height / (y1 - y0)])  # pixels per unit
-        side = min(bbox.width, bbox.height)
-        lengths = np.linalg.norm(vectors * per_unit, axis=-1)  # (A, B) in pixels
-        drawn = np.isfinite(lengths) & np.isfinite(tails).all(-1) & (lengths > 1e-9 * side)
-        if not drawn.any():
+        geometry = step_geometry(tails, vectors, per_unit, min(bbox.width, bbox.height))
+        if np.isnan(geometry.factor):
             return None
-        longest = lengths[drawn].max()
-        factor = 1.0
-        if longest < LONGEST_ARROW * side:
-            factor = nice_factor(LONGEST_ARROW * side / longest, up=True)
-        elif longest > ARROW_ROOM * side:
-            factor = nice_factor(ARROW_ROOM * side / longest, up=False)
-        figure, origin = self.ax.figure, tails[-1]  # θ_k: the step taken starts there
+        factor, figure = float(geometry.factor), self.ax.figure
         for a, b, arrow, text in self.arrows:
-            if not drawn[a, b]:
+            own = geometry.own[a, b]
+            if np.isnan(own):
                 continue
-            own = factor
-            if factor * lengths[a, b] < SHORTEST_ARROW * side:
-                own = factor * nice_factor(SHORTEST_ARROW * side / (factor * lengths[a, b]), up=True)
-            start = origin[b] + factor * (tails[a, b] - origin[b])
-            end = start + own * vectors[a, b]
-            arrow.set_positions(start, end)
+            arrow.set_positions(geometry.starts[a, b], geometry.ends[a, b])
             figure.draw_artist(arrow)
             if own != factor:
-                text.set_position(end)
+                text.set_position(geometry.ends[a, b])
                 text.set_text(f"×{own:g}")
                 figure.draw_artist(text)
         return factor
@@ -816,5 +886,5 @@ class StepArrows:
         """The key's title for arrows drawn at ``factor``, where the key's placeholder is."""
         place = self.key.get_title().get_window_extent()
         self.title.set_position((place.x0, place.y0))
-        self.title.set_text(self._title(factor))
+        self.title.set_text(self.title_text(factor))
         self.ax.figure.draw_artist(self.title)

@@ -1,18 +1,23 @@
 """The explorer's model, without widgets: a ``Setting`` (what the controls say, validated,
 saved as JSON) and a ``Sweep`` (every (lr, momentum) pair of the sliders for one setting,
-computed in one batched run, so that a slider move is a lookup). Below both homes of the
+computed in one batched run, so that a slider move is a lookup), and the words both show under
+their pictures (``KEY``, ``arrows_key``, a phase diagram's ``readout``). Below both homes of the
 explorer: the notebook's widgets (``app``) and the standalone HTML page (``page``)."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import os
+import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import draw, optim, schedules, surfaces, trajectory
+from .anatomy import Anatomy
 from .grid import Grid, nearest_index
 from .trajectory import Trajectories
 
@@ -57,6 +62,26 @@ def nearest(options, value: float, log: bool = False) -> float:
 
 
 SNAPPED = ("lr", "momentum", "beta2", "noise")  # the fields whose sliders offer a grid of values
+# an HTML page made by landscape (``python -m landscape page``, Export page) holds its setting as
+# JSON in <script type="application/json" id="landscape-setting">, within its first MAX_SETTING_BYTES
+PAGE_SETTING = "landscape-setting"
+_PAGE_SETTING = re.compile(rb'<script type="application/json" id="' + PAGE_SETTING.encode() + rb'">(.*?)</script>',
+                           re.DOTALL)
+
+
+def is_page(data: bytes) -> bool:
+    """Whether ``data`` (a file's first bytes) is an HTML page."""
+    return data.lstrip()[:15].lower() == b"<!doctype html>"
+
+
+def page_setting(data: bytes, source: str = "page") -> bytes:
+    """The setting's JSON that the HTML page ``data`` holds (``PAGE_SETTING``, in its first
+    MAX_SETTING_BYTES); ``ValueError`` when it holds none."""
+    found = _PAGE_SETTING.search(data[:MAX_SETTING_BYTES])
+    if found is None:
+        raise ValueError(f"{source} is an HTML page without a landscape setting (a page made by "
+                         f"'python -m landscape page' or Export page holds one)")
+    return found.group(1)
 
 
 @dataclass(frozen=True)
@@ -131,25 +156,30 @@ class Setting:
 
     @classmethod
     def read(cls, path: Path, source: str | None = None) -> tuple["Setting", str]:
-        """The setting saved in ``path`` and what ``moved_from`` says of it (``source`` names it
-        in messages; default the path)."""
+        """The setting saved in ``path`` (a JSON file, or an HTML page that holds one, see
+        ``page_setting``) and what ``moved_from`` says of it (``source`` names it in messages;
+        default the path)."""
         source = source or str(path)
         try:
-            if path.stat().st_size > MAX_SETTING_BYTES:  # before reading it whole
-                raise ValueError(f"{source} is not a setting: {path.stat().st_size:,} bytes (a setting is a few "
-                                 f"hundred)")
-            data = path.read_bytes()
+            with open(path, "rb") as file:  # no more than a setting's size: a page holds its setting first
+                data, size = file.read(MAX_SETTING_BYTES + 1), os.fstat(file.fileno()).st_size
         except OSError as error:
             raise ValueError(f"cannot read {source}: {error.strerror}") from None
+        if size > MAX_SETTING_BYTES and not is_page(data):
+            raise ValueError(f"{source} is not a setting: {size:,} bytes (a setting is a few hundred)")
         return cls.parsed(data, source)
 
     @classmethod
     def parsed(cls, text: str | bytes, source: str = "setting") -> tuple["Setting", str]:
-        """The setting in the JSON ``text`` (or a file's bytes) and what ``moved_from`` says of it."""
-        if len(text) > MAX_SETTING_BYTES:
-            raise ValueError(f"{source} is not a setting: {len(text):,} bytes (a setting is a few hundred)")
+        """The setting in the JSON ``text`` (or a file's bytes, or an HTML page's: ``page_setting``)
+        and what ``moved_from`` says of it."""
+        data = text.encode() if isinstance(text, str) else bytes(text)
+        if is_page(data):
+            data = page_setting(data, source)
+        elif len(data) > MAX_SETTING_BYTES:
+            raise ValueError(f"{source} is not a setting: {len(data):,} bytes (a setting is a few hundred)")
         try:
-            values = json.loads(text)
+            values = json.loads(data)
         except json.JSONDecodeError as error:
             raise ValueError(f"{source} is not JSON: {error}") from None
         except UnicodeDecodeError:
@@ -184,7 +214,9 @@ class Sweep:
 
     grid = SLIDERS
 
-    def __init__(self, setting: Setting):
+    def __init__(self, setting: Setting, steps: int | None = None):
+        """``steps``: fewer than the setting's, for a quick look at what the sweep holds (its rows,
+        the arrows of each rule's step); default the setting's."""
         self.setting = setting
         self.surface = surfaces.get(setting.surface)
         specs = setting.specs
@@ -193,7 +225,8 @@ class Sweep:
         if self.takes_beta2:
             options["beta2"] = setting.beta2
         every_runs = trajectory.sweeps(self.surface, specs, self.grid.lrs, self.grid.momenta, start=setting.start,
-                                       steps=setting.steps, seed=setting.seed, schedule=setting.schedule,
+                                       steps=setting.steps if steps is None else steps, seed=setting.seed,
+                                       schedule=setting.schedule,
                                        record_state=True, **options)
         self.runs: dict[str, Trajectories] = {runs.spec.text: runs for runs in every_runs}  # spec → its sweep
         self._rows: dict[tuple[int, int], list[Trajectories]] = {}
@@ -231,3 +264,35 @@ class Sweep:
     def with_momentum(self) -> list[str]:
         """The specs whose sweep spans the momentum axis (what a phase diagram can show)."""
         return [text for text, runs in self.runs.items() if runs.grid.shape[1] > 1]
+
+
+# what the pictures' marks mean, and what a picked cell's run did: the same words in the notebook's
+# explorer and in the standalone HTML page
+KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to arrive at a minimum "
+       "(on its mark) and stay · <b>[n ★]</b>, <b>[n ✖]</b> arrived at a global or another minimum (marked "
+       "where a surface has both) · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not "
+       "there after T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k (a ✖ "
+       "of its colour ends its loss curve)")
+
+
+def arrows_key(anatomy: Anatomy) -> str:
+    """The key line of a step's arrows, under the figure: each arrow's colour and what it is."""
+    entries = []
+    for kind, label in zip(anatomy.kinds, anatomy.labels):
+        style = draw.ARROW_STYLES[kind]
+        border = "dashed" if style["linestyle"] != "-" else "solid"
+        entries.append(f'<span style="display:inline-block;width:18px;height:7px;margin:0 3px 1px 0;'
+                       f'background:{style["color"]};border:1.5px {border} #000"></span>{html.escape(label)}')
+    notes = "".join(f"<br>{html.escape(note)}" for note in anatomy.notes)
+    return (f"<b>arrows of {html.escape(anatomy.name)}</b>, the step from θₖ (the factor they are drawn at is "
+            f"in the key on the figure): " + " · ".join(entries) + notes)
+
+
+def readout(runs: Trajectories, lr: float, momentum: float) -> str:
+    """The outcome of the sweep's cell nearest (lr, momentum), in words: '<b>η = 0.0631, β =
+    0.1</b> (the ringed cell): reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in 6 iterations'."""
+    i, j = runs.grid.nearest(lr, momentum)
+    setting = runs.grid.setting(i, j)
+    beta = "β1" if runs.spec.momentum_parameter == "beta1" else "β"
+    return (f"<b>η = {setting['lr']:.3g}, {beta} = {setting['momentum']:.3g}</b> (the ringed cell): "
+            f"{runs.describe(runs.grid.row(i, j))}")

@@ -100,6 +100,9 @@ class Surface:
     # network's slice, ``nets.slice_view``, shows each path's real loss): the panel shows the loss
     # itself there, not a gap to a minimum
     loss_range: tuple[float, float] | None = field(default=None, kw_only=True)
+    # what the contour's colours are, where a person cannot tell from the formula (a real network's
+    # training or validation loss): the lecture figure then has a colour bar with this label
+    colour_label: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self):
         if not (isinstance(self.default_lr, (int, float)) and math.isfinite(self.default_lr)

@@ -348,3 +348,26 @@ def click_the_left_of_the_two_well(page) -> None:
     page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
     wait_until(page, ".lsc-x0 input", "(element, old) => Number(element.value) !== old", start)
     assert -2 <= float(x0.input_value()) <= 0, "the click lands in the left half of the landscape"
+
+
+def open_html_page(page, path: Path) -> tuple[str, list[str]]:
+    """Open a page made by ``python -m landscape page`` (Export page) from file:// in a new tab of
+    ``page``'s browser, every request outside the file aborted; once it has drawn: what it describes
+    of its picture (iteration, lr, momentum, the legend) and the requests it tried outside the file."""
+    tab = page.context.browser.new_page()
+    outside: list[str] = []
+
+    def route(request_route) -> None:
+        if request_route.request.url.startswith(("file:", "data:", "blob:")):
+            request_route.continue_()
+        else:
+            outside.append(request_route.request.url)
+            request_route.abort()
+
+    tab.route("**/*", route)
+    try:
+        tab.goto(Path(path).resolve().as_uri())
+        tab.wait_for_selector(".described:not(:empty)", timeout=30_000)
+        return tab.locator(".described").text_content(), outside
+    finally:
+        tab.close()

@@ -16,7 +16,7 @@ from PIL import Image
 from landscape import animate, draw, optim, surfaces, trajectory
 from landscape.app import Explorer, NetworksTab, Setting, Sweep, default_gif_folder
 from landscape.app.explorer import gif_name
-from landscape.app import views
+from landscape.setting import KEY
 from landscape.app.common import LatestOnly, Mute
 
 # -- the model, without widgets -------------------------------------------------------------------
@@ -295,8 +295,8 @@ def test_beta2_is_offered_for_the_adam_family_and_changes_its_runs(explorer):
 def _far_from_a_new_drawing(explorer, image: np.ndarray) -> int:
     """Pixels of ``image`` (the JPEG shown) beyond JPEG rounding from the figure of the runs at
     the sliders, drawn anew at the iteration shown: what the view should show."""
-    drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=views.FIGURE_SIZE,
-                                        dpi=views.FIGURE_DPI, text_size=explorer.controls.text_size.value,
+    drawn = animate.TrajectoryAnimation(explorer.sweep.surface, explorer.current_runs(), size=draw.SCREEN_SIZE,
+                                        dpi=draw.SCREEN_DPI, text_size=explorer.controls.text_size.value,
                                         ).frame_image(explorer.landscape.shown[3])
     return int((np.abs(image - np.asarray(drawn).astype(int)).max(-1) > 80).sum())
 
@@ -596,6 +596,80 @@ def test_after_a_run_the_networks_tab_draws_the_landscape_slice_and_exports_its_
     assert panel.button.disabled and panel.figure.layout.display == "none", "a new run hides the old slice"
 
 
+@pytest.fixture
+def sliced_run(tmp_path, monkeypatch):
+    """A Real networks tab after a small run of sgd and adam: its slice panel, what it says and
+    what it shows (``said``: each status line; ``shown``: the grid points per axis of each picture)."""
+    from helpers import official_folder
+
+    folder = official_folder(tmp_path / "data", per_batch=40)
+    tab = NetworksTab()
+    tab.data_dir.value, tab.train_size.value, tab.epochs.value = str(folder.parent), 200, 2
+    tab.optimizers.value, tab.lr.value = "sgd, adam", "sgd=0.05, adam=0.001"
+    tab.run()
+    panel = tab.slice
+    panel.grid.value, panel.images.value = 9, 40  # the 40 validation images there are
+    said, shown = [], []
+    say = panel.status.say
+    monkeypatch.setattr(panel.status, "say", lambda text, kind="info": (said.append(text), say(text, kind)))
+    panel.figure.observe(lambda _: shown.append(len(panel.result.alphas)), names="value")
+    return panel, said, shown
+
+
+def test_the_slice_panel_says_how_long_before_it_starts_then_shows_a_coarse_picture_then_the_full_one(
+        sliced_run, monkeypatch):
+    from landscape.nets import slice_view
+
+    panel, said, shown = sliced_run
+    estimate = "about 1 s for 9 x 9 points on 40 images; a coarse 5 x 5 picture first, in about 1 s"
+    assert panel.plan().estimate() == estimate
+    assert panel.status.text == f"Landscape slice: {estimate}", "said when the run offers its slice"
+    losses_at = slice_view.planes.losses_at
+    monkeypatch.setattr(slice_view.planes, "losses_at", lambda *a, **k: (said.append("work"), losses_at(*a, **k))[1])
+    panel.compute()
+    assert said[0] == estimate and said.index("work") > 0, "the estimate is said before any loss is evaluated"
+    assert shown == [5, 9], "the coarse picture, then the full one in its place"
+    coarse = [text for text in said if text.startswith("coarse 5 x 5 picture; ")]
+    assert coarse and coarse[0].startswith("coarse 5 x 5 picture; about 1 s for the rest of the 9 x 9 grid\n")
+    assert panel.status.text.startswith("explained variance ratio (centred PCA): ")
+    assert panel.stop_button.layout.display == "none" and not panel.gif_button.disabled
+
+
+def test_stop_keeps_the_coarse_picture_on_screen(sliced_run):
+    panel, said, shown = sliced_run
+    panel.figure.observe(lambda _: panel.stop_button.click(), names="value")  # Stop, once the coarse one is shown
+    panel.compute()
+    assert shown == [5] and panel.status.text == "stopped: the coarse 5 x 5 picture stays"
+    assert len(panel.result.train_loss) == 5 and panel.figure.layout.display is None
+    assert not panel.gif_button.disabled and not panel.button.disabled, "its GIF can be exported; slice again"
+
+
+def test_the_slice_grid_and_images_follow_the_model_and_the_device():
+    from landscape.nets import costs
+
+    tab = NetworksTab()
+    tab.device.value = "cpu"
+    panel = tab.slice
+    assert (panel.grid.value, panel.images.value) == costs.slice_defaults("mlp", "cpu") == (21, 1000)
+    tab.model.value = "cnn"
+    assert (panel.grid.value, panel.images.value) == costs.slice_defaults("cnn", "cpu") != (21, 1000)
+    tab.device.value = "cuda"  # not measured (or not on this machine): the full grid
+    assert (panel.grid.value, panel.images.value) == (21, 1000)
+    tab.device.value = "cpu"
+    tab.dataset.value = "mnist"
+    assert (panel.grid.value, panel.images.value) == costs.slice_defaults("mnist-mlp", "cpu")
+
+
+def test_an_epoch_bar_says_epoch_for_one():
+    from landscape.app.networks import _EpochBar
+
+    bar = _EpochBar("adam", 1)
+    assert bar.text.value == "0/1 epoch"
+    bar.show(1, "diverged")
+    assert bar.text.value == "1/1 epoch (diverged)"
+    assert _EpochBar("sgd", 3).text.value == "0/3 epochs"
+
+
 def test_the_networks_tab_sweeps_a_grid_at_once_and_puts_it_under_two_sliders(tmp_path):
     from helpers import mnist_folder
 
@@ -606,7 +680,11 @@ def test_the_networks_tab_sweeps_a_grid_at_once_and_puts_it_under_two_sliders(tm
     tab.data_dir.value, tab.epochs.value, tab.train_size.value = str(folder.parent), 2, 0
     panel = tab.sweep
     panel.lrs.value, panel.momenta.value = "0.01:1:3", "0:0.9:2"
+    said = []
+    panel.progress.observe(lambda _: said.append(panel.status.text), names="value")
     panel.run()  # what Run sweep starts on a thread
+    assert said[0] == (f"mnist-mlp with momentum on 120 images from {folder}: about 1 s for 6 cells x 2 epochs on "
+                       f"120 training and 40 validation images …"), "the estimate, before the first step"
     assert panel.status.text.startswith("6 cells in one batched run") and "drag lr and momentum" in panel.status.text
     assert panel.lr.layout.display is None and len(panel.lr.options) == 3 and len(panel.momentum.options) == 2
     assert (panel.lr.value, panel.momentum.value) == panel.result.best()
@@ -641,5 +719,5 @@ def test_one_job_at_a_time_says_so_when_busy():
 def test_the_key_explains_every_mark_an_outcome_can_carry():
     """The legend's '[12 ✖]' and '[40 ★]' are explained under the picture."""
     for is_global, mark in trajectory.MARKS.items():
-        assert f"<b>[n {mark}]</b>" in views.KEY
-        assert f"{mark} {'global' if is_global else 'other'} minimum" in views.KEY
+        assert f"<b>[n {mark}]</b>" in KEY
+        assert f"{mark} {'global' if is_global else 'other'} minimum" in KEY

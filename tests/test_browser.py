@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from browser import (CHROMIUM, SLOW, Lab, chromium, click_the_left_of_the_two_well, colour_pixels, drag, drawn,
-                     image_source, kernel_idle, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
+                     image_source, kernel_idle, open_html_page, open_notebook, pixels, restart_kernel_and_run_all, run_all, save,
                      shown_image, spec_colours, text_input, wait_for_new_image, wait_for_picture, wait_for_status,
                      wait_until, widget)
 from helpers import data_root
@@ -178,6 +178,13 @@ def test_export_gif_writes_many_distinct_frames_where_the_message_says(lab, page
     assert colour_pixels(last[:, 600:], spec_colours("sgd")[0]) > 40, "the GIF shows the loss curves"
     preview = widget(page, "gif-preview")
     assert preview.is_visible() and pixels(preview).std() > 10, "the GIF is shown in the tab"
+    widget(page, "export-page").click()
+    message = wait_for_status(page, r"wrote .*\.html", timeout=120_000)
+    path = Path(re.search(r"wrote (/.*?\.html)", message).group(1))
+    assert path.parent == lab.root.resolve()
+    described, outside = open_html_page(page, path)
+    assert re.fullmatch(r"iteration 150, lr 0\.0\d+, momentum 0\.9: sgd .* · adam .*", described), described
+    assert outside == []
 
 
 def test_the_phase_dropdown_replaces_its_figure(lab, page):
@@ -374,6 +381,37 @@ def test_the_landscape_slice_of_a_run_after_a_reload_and_in_a_fresh_kernel(lab, 
     _slice_of_a_small_run(page)
 
 
+TIMELINE = """() => {
+    const figure = document.querySelector(".lsc-slice-figure"), status = document.querySelector(".lsc-slice-status");
+    window.sliceTimeline = [];
+    new MutationObserver(() => window.sliceTimeline.push(["picture", figure.getAttribute("src")]))
+        .observe(figure, {attributes: true, attributeFilter: ["src"]});
+    new MutationObserver(() => window.sliceTimeline.push(["status", status.textContent]))
+        .observe(status, {childList: true, subtree: true, characterData: true}); }"""
+
+
+def test_the_slice_says_how_long_before_it_starts_and_shows_a_coarse_picture_before_the_full_one(lab, page):
+    _explorer(page, lab, "coarse.ipynb")
+    assert _small_run(page, train_size=1000, epochs=3).startswith("finished")
+    text_input(page, "slice-grid", "31")  # a second or more per grid on two cores: long enough to see both pictures
+    estimate = r"about \d+ s for 31 x 31 points on [\d,]+ (training and [\d,]+ validation )?images; " \
+               r"a coarse 11 x 11 picture first, in about \d+ s"
+    offered = wait_for_status(page, "31 x 31", name="slice-status", timeout=60_000)
+    assert re.fullmatch(f"Landscape slice: {estimate}", offered), "said before anything starts"
+    page.evaluate(TIMELINE)  # every picture and status line the page shows from now on, in order
+    widget(page, "slice-run").click()
+    message = wait_for_status(page, "off the plane|⚠", name="slice-status", timeout=300_000)
+    assert message.startswith("explained variance ratio (centred PCA): "), message
+    timeline = page.evaluate("window.sliceTimeline")
+    kinds = [kind for kind, _ in timeline]
+    assert kinds[0] == "status" and re.fullmatch(estimate, timeline[0][1]), "the estimate comes first"
+    pictures = [index for index, kind in enumerate(kinds) if kind == "picture"]
+    assert len(pictures) == 2 and timeline[pictures[0]][1] != timeline[pictures[1]][1], "coarse, then full"
+    between = [text for kind, text in timeline[pictures[0]:pictures[1]] if kind == "status"]
+    assert any(text.startswith("coarse 11 x 11 picture; about ") for text in between), "said while it refines"
+    assert shown_image(widget(page, "slice-figure")).shape == (540, 960, 3)
+
+
 def _sweep_in_the_tab(page, mnist_data) -> None:
     """In the Real networks tab: a 3 x 2 sweep of the MNIST MLP; checks the cell the sliders show
     (marked on the phase diagram, its loss curves beside it) and that a drag shows another."""
@@ -433,7 +471,7 @@ def test_the_explorer_fits_a_laptop_screen_with_the_file_browser_open(lab):
         assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, "no horizontal overflow"
         assert box["height"] <= column["height"], f"{box['height']:.0f} px tall for {column['height']:.0f} px"
         for name in ("surface", "lr", "momentum", "figure", "play", "step-back", "step-forward", "iteration", "vectors",
-                     "export", "save", "load", "key"):
+                     "export", "export-page", "save", "load", "key"):
             element = widget(page, name).bounding_box()
             assert column["y"] <= element["y"] and element["y"] + element["height"] <= column["y"] + column["height"] + 1, \
                 f"{name} is visible together with the others"

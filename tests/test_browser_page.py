@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from browser import (CHROMIUM, SLOW, App, click_the_left_of_the_two_well, close_the_tab, drag, drawn, image_source,
-                     status_text, wait_for_new_image, wait_for_picture, wait_for_status, widget)
+                     open_html_page, status_text, wait_for_new_image, wait_for_picture, wait_for_status, widget)
 from landscape.app import Setting
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -144,6 +144,21 @@ def test_export_gif_offers_a_download_with_many_frames(app, page, tmp_path):
     frames = iio.imread(path, index=None)
     assert frames.shape[0] == 151 and frames.shape[1:3] == (540, 960)
     assert len({frame.tobytes() for frame in frames}) > 100, "the paths grow from frame to frame"
+    _nothing_but_the_explorer(page)
+
+
+def test_export_page_offers_a_download_that_opens_offline_and_loads_back(app, page, tmp_path):
+    _open(page, app.page())
+    widget(page, "export-page").click()
+    wait_for_status(page, r"the page \(\d\.\d MB\)", timeout=120_000)
+    path = _download(page, "page-download", tmp_path)
+    assert path.name.startswith("two-well_") and path.suffix == ".html"
+    described, outside = open_html_page(page, path)
+    assert described.startswith("iteration 150, lr ") and described.count(" · ") == 3, described
+    assert outside == []
+    _upload(page, path)
+    wait_for_status(page, rf"loaded the setting from {re.escape(path.name)}")
+    assert Setting.read(path)[0].optimizers == "sgd, momentum, nesterov, adam"
     _nothing_but_the_explorer(page)
 
 

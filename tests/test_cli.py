@@ -16,7 +16,7 @@ from landscape.cli import main
 
 
 # the commands README.md documents, by their exact names
-COMMANDS = ("list-surfaces", "list-optimizers", "show-rule", "gif", "phase", "sweep", "compare", "slice", "app",
+COMMANDS = ("list-surfaces", "list-optimizers", "show-rule", "gif", "page", "phase", "sweep", "compare", "slice", "app",
             "lecture")
 
 

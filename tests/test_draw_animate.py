@@ -235,7 +235,7 @@ def test_legend_and_counter_box_stay_on_top_of_the_paths():
         return image[int(height - box.y1) + 2:int(height - box.y0) - 2, int(box.x0) + 2:int(box.x1) - 2]
 
     assert np.array_equal(inside(animation.legend, first), inside(animation.legend, last))
-    counter_box = inside(animation._counter_box.get_bbox_patch(), last).astype(int)
+    counter_box = inside(animation.counter_box.get_bbox_patch(), last).astype(int)
     for colour in draw.run_colours(runs):  # no path colour inside the box ("iteration 150" changes)
         assert (np.abs(counter_box - _rgb(colour)) < 40).all(-1).mean() < 0.01
 
@@ -290,7 +290,7 @@ def test_the_legend_fits_the_axes_and_keeps_off_the_counter_even_for_long_specs(
         animation = animate.TrajectoryAnimation(surface, runs, size=size)
         legend, axes = animation.legend.get_window_extent(), animation.figure.axes[0].bbox
         assert axes.x0 <= legend.x0 and legend.x1 <= axes.x1, "inside the contour panel"
-        assert not legend.overlaps(animation._counter_box.get_window_extent())
+        assert not legend.overlaps(animation.counter_box.get_window_extent())
 
 
 @pytest.mark.parametrize("name", list(surfaces.SURFACES))
@@ -607,7 +607,7 @@ def _rise_to_a_cross(image, loss_axes, run, colour: str, tolerance: int) -> None
     image = np.asarray(image)[..., :3].astype(int)
     height = image.shape[0]
     box = loss_axes.bbox
-    top, bottom, left, right = (int(height - box.y1), int(height - box.y0), int(box.x0), int(box.x1))
+    top, _, left, right = (int(height - box.y1), int(height - box.y0), int(box.x0), int(box.x1))
     values, last = draw.loss_curve(run)[:, 0], draw.blow_up(run, 0)
     assert last is not None and values[last] > 10 * values[0], "numbers: the loss rose before the run blew up"
     (_, first_y), (end_x, end_y) = loss_axes.transData.transform(
@@ -703,7 +703,7 @@ def test_the_legend_never_hides_starts_or_minima_live_or_in_the_gif(tmp_path, na
     exported = animate.TrajectoryAnimation(surface, runs)  # what export_gif drew
     for index, point in ((0, 0), (3, 150)):
         _clear_of_the_legend(exported, iio.imread(path, index=index), f"GIF, frame {point}")
-    assert not exported.legend.get_window_extent().overlaps(exported._counter_box.get_window_extent())
+    assert not exported.legend.get_window_extent().overlaps(exported.counter_box.get_window_extent())
 
 
 def test_the_same_runs_get_the_same_legend_place_whatever_was_shown_before():

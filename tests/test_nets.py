@@ -168,9 +168,9 @@ def test_models_forward_shapes_and_parameter_counts():
     }
     assert _count(conv(3, 64, 5), 4 * (conv(64, 64, 3) + 2 * 64), linear(65536, 10)) == 808_458
     x = torch.zeros(2, 3, 32, 32, dtype=torch.float32)
-    for name, count in expected.items():
+    for name, parameters in expected.items():
         model = models.create(name)
-        assert sum(p.numel() for p in model.parameters()) == count, name
+        assert sum(p.numel() for p in model.parameters()) == parameters, name
         assert {p.dtype for p in model.parameters()} == {torch.float32}, name
         assert model(x).shape == ((2, 3, 32, 32) if name == "autoencoder" else (2, 10))
     with pytest.raises(ValueError, match="Invalid model 'resnet'; valid: mlp, cnn"):
@@ -197,6 +197,18 @@ def test_one_epoch_comparison_same_start_finite_decreasing(small_cifar):
         assert run.status == "finished" and len(losses) == 16 and all(np.isfinite(losses))
         assert np.mean(losses[-5:]) < np.mean(losses[:5])
         assert 0 <= run.epochs[0].val_accuracy <= 1 and run.epochs[0].seconds > 0
+
+
+def test_the_comparisons_batch_losses_are_readable_under_the_epoch_curves(small_cifar):
+    result = train.train_and_compare("mlp", ["sgd", "adam"], epochs=2, batch_size=128, data=small_cifar,
+                                     progress=False)
+    training = result.figure().axes[0]
+    batches = [line for line in training.get_lines() if len(line.get_xdata()) == 8]  # 4 steps x 2 epochs
+    epochs = [line for line in training.get_lines() if len(line.get_xdata()) == 2]
+    assert len(batches) == len(epochs) == 2
+    for line in batches:
+        assert line.get_alpha() >= 0.5 and line.get_linewidth() >= 1, "not too faint to read"
+        assert all(line.get_zorder() < epoch.get_zorder() for epoch in epochs), "under every epoch curve"
 
 
 def test_a_diverging_run_is_marked_and_the_others_continue(small_cifar):

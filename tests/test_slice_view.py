@@ -15,7 +15,7 @@ from torch.nn.utils import vector_to_parameters
 
 from landscape import cli, draw, optim
 from landscape.files import Terminated
-from landscape.nets import data, models, slice_view, train
+from landscape.nets import costs, data, models, slice_view, train
 from helpers import SHARED, float32_default, official_folder  # noqa: F401 - an autouse fixture
 
 
@@ -125,6 +125,41 @@ def test_the_figure_shows_projected_paths_and_real_losses_against_steps(mlp_slic
     assert image.shape[:2] == (540, 960)
 
 
+def test_a_colour_bar_beside_the_contour_names_the_loss_it_shows(mlp_slice):
+    _, result = mlp_slice
+    for which, words in (("train", "training loss\n(24 images)"), ("validation", "validation loss\n(8 images)")):
+        figure = result.figure(which)
+        contour_axes = figure.axes[0]
+        assert len(figure.axes) == 2 and len(contour_axes.child_axes) == 1, "the panels, and the bar in the contour's"
+        bar = contour_axes.child_axes[0]
+        assert bar.get_title(loc="left") == words
+        grid = result.train_loss if which == "train" else result.validation_loss
+        low, high, spread = *bar.get_ylim(), float(grid.max() - grid.min())
+        assert low <= float(grid.min()) + 0.05 * spread and high >= float(grid.max()) - 0.05 * spread, "its values"
+        figure.canvas.draw()
+        beside, inside = bar.get_window_extent(), contour_axes.get_window_extent()
+        assert beside.x0 > inside.x1 and beside.y0 == pytest.approx(inside.y0) and beside.height == pytest.approx(
+            inside.height), "right of the contour, as tall"
+
+
+def test_the_colour_bar_reads_at_a_projectors_text_size_and_clears_the_loss_panel(mlp_slice):
+    _, result = mlp_slice
+    surface = result.surface("train")
+    sizes = {}
+    for text_size in ("normal", "projector"):
+        figure = draw.lecture_figure(surface, result.trajectories(surface), text_size=text_size).figure
+        contour_axes, loss_axes = figure.axes
+        (bar,) = contour_axes.child_axes
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        ticks = [label for label in bar.get_yticklabels() if label.get_text()]
+        sizes[text_size] = (ticks[0].get_fontsize(), bar._left_title.get_fontsize())
+        assert ticks and {label.get_fontsize() for label in ticks} == {draw.font_size("label", text_size)}
+        right = max(bar.get_tightbbox(renderer).x1, bar._left_title.get_window_extent(renderer).x1)
+        assert right < loss_axes.yaxis.get_tightbbox(renderer).x0, f"{text_size}: clear of the loss panel's y axis"
+    assert sizes["projector"] == (1.5 * sizes["normal"][0], 1.5 * sizes["normal"][1])
+
+
 def test_saved_slice_is_strict_json_a_png_and_a_gif_of_every_recorded_point(mlp_slice, tmp_path):
     _, result = mlp_slice
     written = result.save(tmp_path / "out")
@@ -200,6 +235,52 @@ def test_a_comparison_without_recorded_paths_says_how_to_get_them(tiny):
         slice_view.slice_comparison(comparison, tiny)
 
 
+def test_a_coarse_slice_comes_first_and_the_full_grid_evaluates_only_the_points_it_misses(mlp_slice, tiny,
+                                                                                          monkeypatch):
+    comparison, _ = mlp_slice
+    evaluated, events, ticks = [], [], []
+    loss_grid = slice_view.planes.loss_grid
+
+    def counted(model, plane, alphas, betas, batches, **options):
+        evaluated.append(len(alphas) * len(betas))
+        events.append("grid")
+        return loss_grid(model, plane, alphas, betas, batches, **options)
+
+    monkeypatch.setattr(slice_view.planes, "loss_grid", counted)
+    coarse = []
+
+    def handed(loss_slice) -> None:
+        coarse.append(loss_slice)
+        events.append("coarse")
+
+    result = slice_view.slice_comparison(comparison, tiny, grid=9, evaluation_images=24, on_coarse=handed,
+                                         progress=lambda done, total: ticks.append((done, total)))
+    assert events[:3] == ["grid", "grid", "coarse"], "the coarse training and validation grids, then handed over"
+    assert sum(evaluated) == 2 * 9 * 9, "every point of both losses once: the coarse ones are reused"
+    plain = slice_view.slice_comparison(comparison, tiny, grid=9, evaluation_images=24)
+    for which in ("train_loss", "validation_loss"):
+        assert torch.allclose(getattr(result, which), getattr(plain, which), rtol=1e-6, atol=0)
+        assert torch.equal(getattr(coarse[0], which), getattr(result, which)[::2, ::2])
+    assert torch.equal(coarse[0].alphas, result.alphas[::2]) and torch.equal(coarse[0].betas, result.betas[::2])
+    assert coarse[0].paths is result.paths and coarse[0].target_loss == result.target_loss
+    points = sum(len(path.steps) for path in result.paths)
+    assert ticks[-1] == (points + 2 * 81, points + 2 * 81), "the paths' points and both grids, counted once"
+    assert [done for done, _ in ticks] == sorted(done for done, _ in ticks)
+
+
+def test_without_grid_or_images_the_slice_takes_the_models_defaults_on_its_device(mlp_slice, tiny):
+    comparison, _ = mlp_slice
+    result = slice_view.slice_comparison(comparison, tiny)
+    assert len(result.alphas) == len(result.betas) == costs.slice_defaults("mlp", "cpu")[0] == 21
+    assert result.evaluation == {"train_images": 40, "validation_images": 8}, "the 1,000 images the data has"
+    plan = slice_view.plan_slice(comparison, tiny, coarse=True)
+    assert (plan.grid, plan.coarse, plan.stride, plan.path_points) == (21, 11, 2, 18)
+    assert plan.seconds() == pytest.approx(costs.slice_seconds(costs.CPU["mlp"], 21, 40, 8, 18))
+    assert plan.estimate() == ("about 1 s for 21 x 21 points on 40 training and 8 validation images; "
+                               "a coarse 11 x 11 picture first, in about 1 s")
+    assert slice_view.plan_slice(comparison, tiny, grid=20, coarse=True).coarse is None, "19 intervals: no coarse"
+
+
 def test_recorded_points_are_placed_at_their_steps_in_the_loss_panel_and_the_counter(mlp_slice):
     _, result = mlp_slice
     animation = result.animation(size=(480, 270))
@@ -217,14 +298,17 @@ def _data_folder(tmp_path: Path) -> Path:
 def test_slice_command_end_to_end(tmp_path, capsys):
     out = tmp_path / "slice"
     code = cli.main(["slice", "--model", "mlp", "--optimizers", "sgd+momentum,adam", "--epochs", "2",
-                     "--train-size", "512", "--batch-size", "64", "--grid", "7", "--evaluation-images", "200",
+                     "--train-size", "512", "--batch-size", "64", "--evaluation-images", "200",
                      "--device", "cpu", "--data-dir", str(_data_folder(tmp_path)), "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0 and "\nexplained variance ratio (centred PCA): " in printed
+    estimate = printed.index("\nslice: about ")
+    assert printed[estimate:].startswith("\nslice: about 1 s for 21 x 21 points on 200 images\n"), "the mlp's grid"
+    assert estimate < printed.index("finding the plane"), "said before the slice starts"
     assert f"wrote {out}/slice.json" in printed
     saved = json.loads((out / "slice.json").read_text(), parse_constant=lambda word: pytest.fail(word))
     assert [p["optimizer"] for p in saved["paths"]] == ["sgd+momentum", "adam"]
-    assert np.array(saved["train_loss"]).shape == np.array(saved["validation_loss"]).shape == (7, 7)
+    assert np.array(saved["train_loss"]).shape == np.array(saved["validation_loss"]).shape == (21, 21)
     assert all(p["points"][0]["alpha"] == p["points"][0]["beta"] == 0 for p in saved["paths"])
     assert saved["evaluation"] == {"train_images": 200, "validation_images": 200}
     with Image.open(out / "slice.png") as png:
@@ -324,7 +408,7 @@ def test_runs_that_never_moved_get_a_random_plane_and_a_note(tiny):
     result = slice_view.slice_comparison(comparison, tiny, grid=3, evaluation_images=8)
     assert result.kind == "random" and result.notes[0].startswith("no PCA plane (every displacement")
     assert result.notes[0].endswith("a random plane instead") and result.to_json()["notes"] == result.notes
-    assert result.figure().axes[0].get_title().startswith("mlp, train loss")
+    assert result.figure().axes[0].get_title().startswith("mlp, random plane through the best run's end\n")
 
 
 def test_the_reference_run_is_the_finished_one_with_the_lowest_training_loss(mlp_slice, tiny):

@@ -13,7 +13,7 @@ from PIL import Image
 from helpers import MNIST_SHARED, float32_default, mnist_folder  # noqa: F401 - an autouse fixture
 from landscape import cli, draw, optim
 from landscape.files import Terminated
-from landscape.nets import copies, mnist, models, sweep
+from landscape.nets import copies, costs, mnist, models, sweep
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,25 @@ def test_cells_are_row_major_and_each_is_its_own_run(tiny):
     assert torch.isnan(result.final("val_loss")[2]).all()
     best = result.best()
     assert result.final("val_loss")[best] == torch.nanquantile(result.final("val_loss").flatten(), 0.0)
+
+
+def test_the_estimate_is_said_once_the_data_is_loaded_before_any_training(tiny, monkeypatch):
+    heard = []
+    monkeypatch.setattr(costs, "CPU", {**costs.CPU, "mnist-mlp": costs.Cost(1.0, forward=0.01, copy_step=0.1)})
+    sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1, 0.2], [0.0, 0.9], data=tiny, epochs=1, batch_size=16,
+                        status=heard.append, progress=lambda done, total: heard.append("step"))
+    # 6 cells x 1 epoch x (60 training images x 0.1 s + 20 validation images x 0.01 s) = 37.2 s
+    assert heard[0] == "about 35 s for 6 cells x 1 epoch on 60 training and 20 validation images"
+    assert heard[1:] == ["step"] * 4, "said before the first step"
+
+
+def test_a_cells_batch_losses_are_drawn_readable_under_its_epoch_curves(tiny):
+    result = sweep.sweep_network("mnist-mlp", "momentum", [0.01, 0.1], [0.0, 0.9], data=tiny, epochs=2, batch_size=16)
+    curves = result.cell_figure(1, 1).axes[1]  # beside the phase diagram
+    batches, *epochs = curves.get_lines()
+    assert batches.get_label() == "training loss per batch" and len(batches.get_xdata()) == len(result.run.step_losses)
+    assert batches.get_alpha() >= 0.5 and batches.get_linewidth() >= 1, "not too faint to read"
+    assert all(batches.get_zorder() < line.get_zorder() for line in epochs), "under the epoch curves"
 
 
 def test_a_rule_without_momentum_sweeps_lrs_only(tiny):
@@ -64,6 +83,7 @@ def test_sweep_command_on_mnist_end_to_end(tmp_path, capsys):
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "6 cells" in printed.out and f"wrote {out}/sweep.json" in printed.out
+    assert printed.out.startswith("about 1 s for 6 cells x 2 epochs on 400 training and 100 validation images\n")
     saved = json.loads((out / "sweep.json").read_text(), parse_constant=lambda word: pytest.fail(word))
     assert saved["lrs"] == pytest.approx(np.logspace(np.log10(0.01), np.log10(0.5), 3).tolist())
     assert saved["momenta"] == [0.0, 0.9] and np.array(saved["final_val_loss"]).shape == (3, 2)

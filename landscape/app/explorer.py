@@ -5,9 +5,10 @@ computes a new sweep; lr, momentum, the iteration (its slider, ◀ ▶ one step)
 arrows to draw only pick what to show. Views draw on their own worker threads (latest request
 only), so a slider drag never queues stale frames.
 
-In a notebook, GIFs and settings are files in folders the user names. On a standalone page
-(``in_page``, see ``standalone.py``) files travel through the browser: Save and Export GIF offer a
-download, Load is an upload. Either way an exported GIF is also offered as a download.
+In a notebook, GIFs, pages and settings are files in folders the user names. On a standalone page
+(``in_page``, see ``standalone.py``) files travel through the browser: Save, Export GIF and Export
+page offer a download, Load is an upload (a setting's JSON, or a page made by Export page). Either
+way an exported GIF or page is also offered as a download.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
+from ..page import check_path, command, write_page
 from .common import (CSS_PREFIX, Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported,
                      settings_folder, show_gif)
 from .controls import Controls
@@ -74,7 +76,7 @@ class Explorer:
         self.controls = Controls(self.setting)
         self.landscape = LandscapeView(self.status, on_click=self.set_start)
         self.phase = PhaseView(self.status, on_select=self.select)
-        self.networks = NetworksTab()
+        self.networks = NetworksTab(in_page=in_page)
         steps = setting.steps
         self.iteration = named(widgets.IntSlider(value=steps, min=0, max=steps, description="iteration",
                                                  layout={"flex": "1 1 auto"}), "iteration")
@@ -91,6 +93,9 @@ class Explorer:
                              "vectors")
         self.export_button = named(widgets.Button(description="Export GIF", icon="film",
                                                   layout={"width": "auto"}), "export")
+        self.page_button = named(widgets.Button(description="Export page", icon="globe", layout={"width": "auto"},
+                                                tooltip="the Landscape view as one HTML file: sliders, play and "
+                                                        "phase diagram with no Python running"), "export-page")
         self.save_button = named(widgets.Button(description="Save", icon="save", layout={"width": "auto"},
                                                 tooltip="save the setting as JSON"), "save")
         self.load_button = named(widgets.Button(description="Load", icon="folder-open",
@@ -109,9 +114,10 @@ class Explorer:
                                      "export-progress")
         self.gif_preview = named(widgets.Image(format="gif", layout={"width": "100%", "display": "none"}),
                                  "gif-preview")
-        self.upload = named(widgets.FileUpload(accept=".json", description="Load", icon="folder-open",
+        self.upload = named(widgets.FileUpload(accept=".json,.html", description="Load", icon="folder-open",
                                                layout={"width": "auto"}), "upload")
         self.gif_download, self.setting_download = Download("gif-download"), Download("setting-download")
+        self.page_download = Download("page-download")
         self.sweep: Sweep | None = None
         self.exports = OneAtATime(self.status, "an export is already running")
 
@@ -126,6 +132,7 @@ class Explorer:
         self.controls.text_size.observe(self._on_text_size, names="value")
         self.phase.optimizer.observe(self._on_phase_optimizer, names="value")
         self.export_button.on_click(lambda _: self.export_in_background())
+        self.page_button.on_click(lambda _: self.export_page_in_background())
         self.save_button.on_click(lambda _: self.offer_setting() if in_page
                                   else self.save_state(self.setting_file.value))
         self.load_button.on_click(lambda _: self.load_state(self.setting_file.value))
@@ -289,6 +296,30 @@ class Explorer:
         """The Export GIF button: export on a thread of its own, the explorer stays live."""
         self.exports.start(reported(Explorer.export), self, starting="exporting the GIF …")
 
+    def export_page(self, path: str | Path | None = None) -> str:
+        """Write the Landscape view as one HTML file (``page.write_page``: every slider position of
+        the runs shown, the chosen arrows first, at the figure's text size), offered as a download
+        too; returns its absolute path. Default: ``gif_name(setting)`` as .html in the GIF folder."""
+        name = Path(gif_name(self.setting)).with_suffix(".html").name
+        path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / name
+        path = path.resolve()
+        if not path.parent.is_dir():
+            raise ValueError(f"the GIF folder {path.parent} does not exist")
+        check_path(path)
+        vectors, text_size = self.chosen_vectors, self.controls.text_size.value
+        size = write_page(path, self.sweep, vectors=vectors, text_size=text_size,
+                          made_by=command(self.setting, vectors, text_size, out=path.name))
+        self.page_download.offer(path.name, path.read_bytes(), "text/html")
+        where = "the page" if self.in_page else f"wrote {path}"
+        self.status.say(f"{where} ({size / 1e6:.1f} MB): download it below the buttons; it opens in any browser, "
+                        f"with no Python")
+        return str(path)
+
+    @reported
+    def export_page_in_background(self) -> None:
+        """The Export page button: export on a thread of its own, the explorer stays live."""
+        self.exports.start(reported(Explorer.export_page), self, starting="drawing the page …")
+
     @reported
     def save_state(self, path: str) -> None:
         """Save the setting as JSON: a plain name goes into the settings folder (``settings_folder``),
@@ -328,11 +359,12 @@ class Explorer:
     # -- layout -----------------------------------------------------------------------------------
     def widget(self) -> widgets.Tab:
         load = [self.upload, widgets.HTML(UPLOAD_LABEL)] if self.in_page else [self.load_button]
-        buttons = widgets.HBox([self.export_button, self.save_button, *load],
-                               layout={"justify_content": "space-between"})
+        exports = widgets.HBox([self.export_button, self.page_button], layout={"justify_content": "space-between"})
+        buttons = widgets.HBox([self.save_button, *load], layout={"justify_content": "space-between"})
         folders = [] if self.in_page else [self.gif_folder, self.setting_file]
-        controls = widgets.VBox([*self.controls.column(), buttons, *folders, self.export_progress,
-                                 self.setting_download.widget, self.gif_download.widget, self.gif_preview],
+        controls = widgets.VBox([*self.controls.column(), exports, buttons, *folders, self.export_progress,
+                                 self.setting_download.widget, self.page_download.widget, self.gif_download.widget,
+                                 self.gif_preview],
                                 layout={"flex": "0 0 300px", "width": "300px"})
         scrubber = widgets.HBox([self.play, self.back, self.forward, self.iteration, self.vectors])
         picture = widgets.VBox([self.landscape.image, scrubber,

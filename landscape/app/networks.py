@@ -24,8 +24,10 @@ LABEL = {"description_width": "90px"}
 class NetworksTab:
     """The CIFAR-10 comparison tab (one run at a time, on its own thread)."""
 
-    def __init__(self):
+    def __init__(self, in_page: bool = False):
         from ..nets.datasets import DATASETS
+
+        self.in_page = in_page  # on the students' page: exports are downloads, never files
 
         wide = {"width": "auto"}  # the column's width, margins included (100% would overflow by them)
         self.dataset = named(widgets.Dropdown(options=[(d.title, name) for name, d in DATASETS.items()],
@@ -58,6 +60,9 @@ class NetworksTab:
                             "net-curves")
         self.table = named(widgets.HTML(), "net-table")
         self.slice = SlicePanel()
+        for field in (self.model, self.device):  # a new model or device: its slice defaults
+            field.observe(lambda _: self.slice.suggest(self.model.value, self.device.value), names="value")
+        self.slice.suggest(self.model.value, self.device.value)
         self.sweep = SweepPanel(self)
         self.jobs = OneAtATime(self.status, "a comparison is already running")
         self.result = None
@@ -160,13 +165,13 @@ class _EpochBar:
     """One optimizer's progress: its full name, a bar, 'epoch 2/5' (or how it ended)."""
 
     def __init__(self, spec: str, epochs: int):
-        self.epochs = epochs
+        self.epochs, self.unit = epochs, "epoch" if epochs == 1 else "epochs"
         self.bar = widgets.IntProgress(value=0, min=0, max=epochs, layout={"width": "300px"})
-        self.text = widgets.Label(f"0/{epochs} epochs")
+        self.text = widgets.Label(f"0/{epochs} {self.unit}")
         self.widget = widgets.HBox([widgets.Label(spec, layout={"width": "auto", "min_width": "160px"}),
                                     self.bar, self.text])
 
     def show(self, done: int, status: str) -> None:
         self.bar.value = done
         ending = "" if status in ("running", "finished") else f" ({status})"
-        self.text.value = f"{done}/{self.epochs} epochs{ending}"
+        self.text.value = f"{done}/{self.epochs} {self.unit}{ending}"

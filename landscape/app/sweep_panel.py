@@ -2,18 +2,22 @@
 small grid in one batched run (``nets.sweep``) on a thread with a progress bar, then put under an lr
 and a momentum slider, as on the Landscape tab: a slider move looks up the cell's picture (the
 phase diagram with the cell marked, beside its loss curves), drawn for every cell in the background
-once the sweep is done."""
+once the sweep is done. Before it trains, the status line says how long it is expected to take
+(``nets.costs``). *Export page* writes the sweep as one self-contained HTML page (``page.network``)
+into the GIF folder and offers it as a download (on the students' page, only the download)."""
 
 from __future__ import annotations
 
+import re
 import threading
+from pathlib import Path
 
 import ipywidgets as widgets
 
 from .. import optim
 from ..grid import Grid, parse_range
 from ..nets import sweep as network_sweep
-from .common import LatestOnly, Mute, OneAtATime, StatusLine, named, reported
+from .common import Download, LatestOnly, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported
 
 LABEL = {"description_width": "90px"}
 
@@ -30,6 +34,12 @@ class SweepPanel:
                                           placeholder="low:high:count; empty for a rule without", style=LABEL),
                              "sweep-momenta")
         self.button = named(widgets.Button(description="Run sweep", icon="th"), "sweep-run")
+        self.page_button = named(widgets.Button(description="Export page", icon="code", disabled=True,
+                                                tooltip="the sweep as one HTML page that opens offline"),
+                                 "sweep-page")
+        self.page_download = Download("sweep-page-download")
+        self.in_page = getattr(tab, "in_page", False)
+        self.made_with: dict = {}  # the data options of the sweep shown, for its page's command
         self.progress = named(widgets.IntProgress(value=0, min=0, max=1, layout={"display": "none"}),
                               "sweep-progress")
         self.status = StatusLine("sweep-status")
@@ -45,9 +55,11 @@ class SweepPanel:
         self.result: network_sweep.NetworkSweep | None = None
         self.pictures: dict[tuple[int, int], bytes] = {}
         self.jobs = OneAtATime(self.status, "a sweep is already running")
+        self.exports = OneAtATime(self.status, "the page is being exported")
         self.mute = Mute()
         self.worker = LatestOnly(self._render, self._publish, self.status.error, idle=self._next_picture)
         self.button.on_click(lambda _: self.start())
+        self.page_button.on_click(lambda _: self.exports.start(self.export_page, starting="exporting the page …"))
         for slider in (self.lr, self.momentum):
             slider.observe(lambda _: self.show(), names="value")
         self.status.say("train the model at every lr and momentum of a small grid at once, then drag the sliders")
@@ -62,15 +74,20 @@ class SweepPanel:
         grid = self.chosen_grid()
         self.button.disabled = True
         self.result, self.pictures = None, {}
+        self.page_button.disabled, self.made_with = True, {"train_size": self.tab.train_size.value or None}
+        self.page_download.hide()
         for widget in (self.lr, self.momentum, self.picture):
             widget.layout.display = "none"
         try:
             data, source = self.tab.load_data(self.status)
-            self.status.say(f"training {grid.cells} copies of {self.tab.model.value} with {spec.text} on {source}, "
-                            f"{self.tab.epochs.value} epochs …", "busy")
+            model = self.tab.model.value
+
+            def say(estimate: str) -> None:
+                self.status.say(f"{model} with {spec.text} on {source}: {estimate} …", "busy")
+
             self.progress.value, self.progress.layout.display = 0, None
-            self.result = network_sweep.sweep_network(self.tab.model.value, spec, grid.lrs, grid.momenta, data=data,
-                                                      epochs=self.tab.epochs.value, progress=self._advance)
+            self.result = network_sweep.sweep_network(model, spec, grid.lrs, grid.momenta, data=data,
+                                                      epochs=self.tab.epochs.value, progress=self._advance, status=say)
         finally:
             self.progress.layout.display = "none"
             self.button.disabled = False
@@ -103,6 +120,7 @@ class SweepPanel:
                 self.lr.index, self.momentum.index = result.best()
         self.lr.layout.display = None
         self.momentum.layout.display = None if result.grid.momenta is not None else "none"
+        self.page_button.disabled = False
         self.show()
 
     def cell(self) -> tuple[int, int]:
@@ -138,9 +156,38 @@ class SweepPanel:
         missing = [cell for cell in map(result.grid.cell, range(result.grid.cells)) if cell not in self.pictures]
         return None if not missing else (lambda: self._render(missing[0]))
 
+    def page_path(self) -> Path:
+        """Where *Export page* writes in a notebook: the GIF folder (``default_gif_folder``)."""
+        words = re.sub(r"[^\w.+-]+", "_", f"{self.result.model}_{self.result.spec.text}")
+        return default_gif_folder() / f"sweep_{words}.html"
+
+    @reported
+    def export_page(self, path: str | Path | None = None) -> Path | None:
+        """The sweep as one HTML page (``page.network``), opened at the sliders' cell, offered as a
+        download; in a notebook also written to ``path`` (default ``page_path``), which it returns."""
+        from ..page import network
+
+        result, cell = self.result, self.cell()
+        if result is None:
+            raise ValueError("run a sweep first")
+        path = None if self.in_page else Path(path or self.page_path()).expanduser().resolve()
+        name = path.name if path is not None else self.page_path().name
+        self.status.say("exporting the page …", "busy")
+        options = dict(cell=cell, options=self.made_with,
+                       made_by=network.command(result, page=name, **self.made_with))
+        if path is None:
+            data = network.network_page_html(result, **options).encode("utf-8")
+        else:
+            network.write_network_page(path, result, **options)
+            data = path.read_bytes()
+        self.page_download.offer(name, data, "text/html")
+        where = "the page" if path is None else f"wrote {path}"
+        self.status.say(f"{where} ({len(data) / 1e6:.2f} MB): download it; it opens in any browser, offline")
+        return path
+
     def widget(self) -> widgets.VBox:
         return widgets.VBox([
             widgets.HTML("<b>lr x momentum sweep</b> (the model, data set and epochs above)"),
             widgets.HBox([self.optimizer, self.lrs, self.momenta]),
-            widgets.HBox([self.button]), self.progress, self.status.widget,
-            widgets.HBox([self.lr, self.momentum]), self.picture])
+            widgets.HBox([self.button, self.page_button]), self.progress, self.status.widget,
+            widgets.HBox([self.lr, self.momentum]), self.picture, self.page_download.widget])

@@ -5,44 +5,19 @@ either is mapped to data."""
 
 from __future__ import annotations
 
-import html
 from collections import OrderedDict
 
 import ipyevents
 import ipywidgets as widgets
 
 from .. import draw
-from ..anatomy import Anatomy
 from ..animate import TrajectoryAnimation
-from ..trajectory import Trajectories
 from .common import LatestOnly, StatusLine, jpeg, named
-from ..setting import Sweep
+from ..setting import KEY, Sweep, arrows_key, readout
 
-FIGURE_SIZE = (800, 450)  # pixels drawn; the page shows the image scaled to its column
-FIGURE_DPI = 100  # fonts as on a 960x540 slide at 100 dpi: readable when scaled down to ~680 px
 KEPT_FRAMES = 400  # drawn frames kept for revisits (~80 kB each)
 
-KEY = ("★ global minimum · ✖ other minimum · ● start · <b>[n]</b> iterations to arrive at a minimum "
-       "(on its mark) and stay · <b>[n ★]</b>, <b>[n ✖]</b> arrived at a global or another minimum (marked "
-       "where a surface has both) · <b>[n (last step)]</b> arrived at the last step · <b>[&gt;T]</b> not "
-       "there after T steps · <b>left@k</b> left the view at step k · <b>diverged@k</b> blew up at step k (a ✖ "
-       "of its colour ends its loss curve)")
-
-
 CLICK_NOTE = "click a cell to set the learning rate and momentum sliders"
-
-
-def arrows_key(anatomy: Anatomy) -> str:
-    """The key line of a step's arrows, under the figure: each arrow's colour and what it is."""
-    entries = []
-    for kind, label in zip(anatomy.kinds, anatomy.labels):
-        style = draw.ARROW_STYLES[kind]
-        border = "dashed" if style["linestyle"] != "-" else "solid"
-        entries.append(f'<span style="display:inline-block;width:18px;height:7px;margin:0 3px 1px 0;'
-                       f'background:{style["color"]};border:1.5px {border} #000"></span>{html.escape(label)}')
-    notes = "".join(f"<br>{html.escape(note)}" for note in anatomy.notes)
-    return (f"<b>arrows of {html.escape(anatomy.name)}</b>, the step from θₖ (the factor they are drawn at is "
-            f"in the key on the figure): " + " · ".join(entries) + notes)
 
 
 def _key(arrows: str = "") -> str:
@@ -71,7 +46,7 @@ class LandscapeView:
 
     def __init__(self, status: StatusLine, on_click):
         self.image = named(widgets.Image(format="jpeg", layout={"width": "100%", "height": "auto", "margin": "2px 0",
-                                                                  "max_width": f"{FIGURE_SIZE[0]}px"}),
+                                                                  "max_width": f"{draw.SCREEN_SIZE[0]}px"}),
                            "figure")  # no side margins: at 100% width they would overflow the column
         self.key = named(widgets.HTML(_key()), "key")
         self._on_click = on_click
@@ -113,7 +88,7 @@ class LandscapeView:
         runs = sweep.runs_at_index(i, j)
         if (self.animation is None or not self.animation.can_show(runs) or self._title != sweep.title
                 or self.animation.text_size != text_size):
-            self.animation = TrajectoryAnimation(sweep.surface, runs, size=FIGURE_SIZE, dpi=FIGURE_DPI,
+            self.animation = TrajectoryAnimation(sweep.surface, runs, size=draw.SCREEN_SIZE, dpi=draw.SCREEN_DPI,
                                                  title=sweep.title, text_size=text_size)
             self._title = sweep.title
         elif runs is not self._runs:
@@ -220,13 +195,3 @@ class PhaseView:
 
     def widget(self) -> widgets.VBox:
         return widgets.VBox([self.optimizer, self.image, self.readout, self.note])
-
-
-def readout(runs: Trajectories, lr: float, momentum: float) -> str:
-    """The outcome of the sweep's cell nearest (lr, momentum), in words: '<b>η = 0.0631, β =
-    0.1</b> (the ringed cell): reached ✖ at (0.91, 0.00), a minimum with f − f* = 3.9, in 6 iterations'."""
-    i, j = runs.grid.nearest(lr, momentum)
-    setting = runs.grid.setting(i, j)
-    beta = "β1" if runs.spec.momentum_parameter == "beta1" else "β"
-    return (f"<b>η = {setting['lr']:.3g}, {beta} = {setting['momentum']:.3g}</b> (the ringed cell): "
-            f"{runs.describe(runs.grid.row(i, j))}")

@@ -16,6 +16,9 @@ from ..draw import PlainFigure, colours
 if TYPE_CHECKING:
     from .train import Comparison
 
+# each batch's training loss, drawn under the epoch curves of its run: thin, but not too faint to read
+PER_BATCH = {"alpha": 0.55, "linewidth": 1.0, "zorder": 1.5}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -89,7 +92,7 @@ def curves_figure(comparison: Comparison) -> PlainFigure:
         elif run.status != "finished":
             label += f" [{run.status}]"
         steps = [(i + 1) / steps_per_epoch for i in range(len(run.step_losses))]
-        train_ax.plot(steps, run.step_losses, color=colour, alpha=0.25, linewidth=0.8)
+        train_ax.plot(steps, run.step_losses, color=colour, **PER_BATCH)
         train_ax.plot(epochs, [epoch.train_loss for epoch in run.epochs], color=colour,
                       marker="o", label=label)
         val_ax.plot(epochs, [epoch.val_loss for epoch in run.epochs], color=colour, marker="o",

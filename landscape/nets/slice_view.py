@@ -12,6 +12,10 @@ the points, named by what it is (the centred PCA's explained variance ratio, or 
 share of squared displacement from the start), and each path's largest distance from the plane,
 relative to the path's length.
 
+``plan_slice`` says what a slice will evaluate and how long that is expected to take (``costs``;
+the grid and images are the model's on the device unless given); with ``on_coarse`` a coarse
+slice on every other grid point comes first, and the full grid evaluates only the points it misses.
+
 Buffers (BatchNorm's running statistics) are not coordinates of the plane: the grid is evaluated
 with those of the reference run (the finished run with the lowest final training loss) at the end
 of its training, and each path's real losses with its own run's final buffers.
@@ -36,14 +40,12 @@ from ..draw import lecture_figure
 from ..files import check_results_folder, strict, write_together
 from ..surfaces import Surface
 from ..trajectory import Trajectories
-from . import models
+from . import costs, models
 from . import slice as planes
 from .images import ImageData
 
 RESULTS = ("slice.json", "slice.png", "slice.gif")
-GRID_POINTS = 21  # grid points per axis, by default
 MAX_GRID_POINTS = 201
-EVALUATION_IMAGES = 1000  # training and validation images the grid's loss is the mean over
 EVALUATION_BATCH = 500
 MARGIN = 0.25  # room around the paths, as a share of their larger extent, on each side
 RANDOM_EXTENT = 1.0  # a random plane's view reaches at least ±1 (Li et al.'s figures)
@@ -51,6 +53,7 @@ DIRECTIONS = ("pca", "pca-uncentred", "random")
 PLANE_NAMES = {"pca": "centred PCA plane through the start", "pca-uncentred": "uncentred PCA plane through the start",
                "random": "random plane through the best run's end", "given": "given plane through the start"}
 WHICH = ("train", "validation")
+LOSS_NAMES = {"train": "training loss", "validation": "validation loss"}
 
 
 @dataclass
@@ -135,23 +138,22 @@ class LossSlice:
         words = "filter-normalised random direction" if self.kind == "random" else "direction"
         return f"α: {words} 1", f"β: {words} 2"
 
-    def title(self, which: str = "train") -> str:
-        """Two short lines: what is drawn; what the legend's '[k]' and '(x% off the plane)' mean."""
-        images = self.evaluation[f"{which}_images"]
-        plane = PLANE_NAMES[self.kind]
-        grid = self.train_loss if which == "train" else self.validation_loss
-        finite = grid[grid.isfinite()]
-        values = f" {float(finite.min()):.3g} to {float(finite.max()):.3g}" if len(finite) else ""
+    def title(self) -> str:
+        """Three short lines: the model and the plane; what the legend's '[k]' and '(x% off the
+        plane)' mean. The colour bar names the loss (``colour_label``)."""
         target = (f"[k]: recorded step (every {self.record_every}) at loss ≤ {self.target_loss:.3g}"
                   if self.target_loss is not None else "[k]: no loss every run reached")
-        return (f"{self.model}, {which} loss{values} ({images:,} images), {plane}\n"
-                f"{target}; % off the plane: largest distance / path length")
+        return f"{self.model}, {PLANE_NAMES[self.kind]}\n{target}\n% off the plane: largest distance / path length"
+
+    def colour_label(self, which: str = "train") -> str:
+        """What the contour's colours are, on two lines: "training loss\n(1,000 images)"."""
+        return f"{LOSS_NAMES[which]}\n({costs.counted(self.evaluation[f'{which}_images'], 'image')})"
 
     def surface(self, which: str = "train") -> Surface:
         """The slice as a surface: the grid's ``which`` loss, interpolated bilinearly between grid
         points (no minimum between grid points that the grid does not hold); contour levels
-        log-spaced above the lowest value only where the values span more than a decade; its loss
-        panel shows the paths' real losses."""
+        log-spaced above the lowest value only where the values span more than a decade, a colour
+        bar naming the loss; its loss panel shows the paths' real losses."""
         _check_which(which)
         grid = self.train_loss if which == "train" else self.validation_loss
         finite = grid[grid.isfinite()]
@@ -161,10 +163,10 @@ class LossSlice:
         losses = torch.cat([path.loss[path.loss.isfinite()] for path in self.paths])
         low, high = (float(losses.min()), float(losses.max())) if len(losses) else (1.0, 1.0)
         spread = float(finite.max()) / max(float(finite.min()), 1e-12)
-        return Surface(f"{self.model} slice", self.title(which), _interpolated(grid, self.bounds),
+        return Surface(f"{self.model} slice", self.title(), _interpolated(grid, self.bounds),
                        self.bounds, starts=((0.0, 0.0),), log_levels=spread > 10,
                        axis_labels=self.axis_labels(), default_lr=1.0,  # nothing runs on a slice
-                       loss_range=(max(low, 1e-12) / 1.15, high * 1.15))
+                       loss_range=(max(low, 1e-12) / 1.15, high * 1.15), colour_label=self.colour_label(which))
 
     def trajectories(self, surface: Surface) -> list[Trajectories]:
         """Each path as a run on ``surface`` (``surface()``): its points every recorded step, its
@@ -231,9 +233,10 @@ class LossSlice:
         return write_together(folder, RESULTS, write, "slice", overwrite)
 
 
-def check_slice_options(*, directions="pca", grid: int = GRID_POINTS, evaluation_images: int = EVALUATION_IMAGES,
+def check_slice_options(*, directions="pca", grid: int | None = None, evaluation_images: int | None = None,
                         margin: float = MARGIN, target_loss: float | None = None) -> None:
-    """``ValueError`` for any option ``slice_comparison`` would refuse: checked before training."""
+    """``ValueError`` for any option ``slice_comparison`` would refuse: checked before training.
+    ``grid`` and ``evaluation_images`` None: chosen per model and device (``plan_slice``)."""
     if isinstance(directions, str):
         if directions not in DIRECTIONS:
             raise ValueError(f"Invalid directions {directions!r}; valid: {', '.join(DIRECTIONS)}, "
@@ -241,9 +244,10 @@ def check_slice_options(*, directions="pca", grid: int = GRID_POINTS, evaluation
     elif not (isinstance(directions, Sequence) and len(directions) == 2):
         raise ValueError(f"Invalid directions: give {', '.join(map(repr, DIRECTIONS))} or two direction "
                          f"vectors (d1, d2)")
-    if isinstance(grid, bool) or not (isinstance(grid, int) and 3 <= grid <= MAX_GRID_POINTS):
+    if grid is not None and (isinstance(grid, bool) or not (isinstance(grid, int) and 3 <= grid <= MAX_GRID_POINTS)):
         raise ValueError(f"Invalid grid: {grid!r} (expected 3 to {MAX_GRID_POINTS} points per axis)")
-    if isinstance(evaluation_images, bool) or not (isinstance(evaluation_images, int) and evaluation_images >= 1):
+    if evaluation_images is not None and (isinstance(evaluation_images, bool)
+                                          or not (isinstance(evaluation_images, int) and evaluation_images >= 1)):
         raise ValueError(f"Invalid evaluation images: {evaluation_images!r} (expected an integer >= 1)")
     if not (isinstance(margin, (int, float)) and math.isfinite(margin) and 0 <= margin <= 10):
         raise ValueError(f"Invalid margin: {margin!r} (expected 0 to 10, a share of the paths' extent)")
@@ -257,11 +261,67 @@ def check_slice_folder(folder: str | os.PathLike, overwrite: bool = False) -> Pa
     return check_results_folder(folder, RESULTS, "slice", overwrite)
 
 
-def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int = GRID_POINTS,
-                     evaluation_images: int = EVALUATION_IMAGES, margin: float = MARGIN,
+@dataclass(frozen=True)
+class SlicePlan:
+    """What a slice will evaluate, and how long that is expected to take (``costs``): said before
+    it starts. ``coarse``: the coarse picture's points per axis (every ``stride``-th point of the
+    grid), None without one."""
+
+    device: str
+    cost: costs.Cost | None
+    grid: int
+    train_images: int
+    validation_images: int
+    path_points: int
+    coarse: int | None = None
+    stride: int | None = None
+
+    def seconds(self, grid: int | None = None) -> float | None:
+        """The estimated time of the paths and a ``grid`` x ``grid`` grid (by default the plan's)."""
+        return costs.slice_seconds(self.cost, grid or self.grid, self.train_images, self.validation_images,
+                                   self.path_points)
+
+    def work(self, grid: int | None = None) -> str:
+        """"21 x 21 points on 500 images"."""
+        grid = grid or self.grid
+        images = (costs.counted(self.train_images, "image") if self.train_images == self.validation_images else
+                  f"{self.train_images:,} training and {costs.counted(self.validation_images, 'validation image')}")
+        return f"{grid} x {grid} points on {images}"
+
+    def estimate(self) -> str:
+        """The whole slice's estimate, and when the coarse picture comes, in words."""
+        text = costs.estimate(self.seconds(), self.work(), self.device)
+        if self.coarse is None or self.cost is None:
+            return text
+        return f"{text}; a coarse {self.coarse} x {self.coarse} picture first, in about " \
+               f"{costs.duration(self.seconds(self.coarse))}"
+
+    def remaining(self) -> str:
+        """Once the coarse picture is shown: the rest of the grid's estimate, in words."""
+        rest = None if self.cost is None else self.seconds() - self.seconds(self.coarse)
+        return costs.estimate(rest, f"the rest of the {self.grid} x {self.grid} grid", self.device)
+
+
+def plan_slice(comparison, data: ImageData, *, grid: int | None = None, evaluation_images: int | None = None,
+               coarse: bool = False) -> SlicePlan:
+    """The plan of ``comparison``'s slice on ``data``: ``grid`` and ``evaluation_images`` as given,
+    else chosen for the model and ``data``'s device (``costs.slice_defaults``); with ``coarse``,
+    the coarse picture's grid (``costs.coarse_stride``)."""
+    chosen = costs.slice_defaults(comparison.model, data.device)
+    grid, images = grid or chosen[0], evaluation_images or chosen[1]
+    stride = costs.coarse_stride(grid) if coarse else None
+    points = sum(len(run.path.steps) for run in comparison.runs if run.path is not None)
+    return SlicePlan(str(data.device), costs.of(comparison.model, data.device), grid,
+                     min(images, len(data.train_labels)), min(images, len(data.val_labels)), points,
+                     None if stride is None else (grid - 1) // stride + 1, stride)
+
+
+def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int | None = None,
+                     evaluation_images: int | None = None, margin: float = MARGIN,
                      target_loss: float | None = None, seed: int = 0,
                      status: Callable[[str], None] | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> LossSlice:
+                     progress: Callable[[int, int], None] | None = None,
+                     on_coarse: Callable[[LossSlice], None] | None = None) -> LossSlice:
     """The loss slice of a comparison trained with ``record=True`` (``train_and_compare``) on ``data``.
 
     ``directions``: "pca" (one plane through the common start, spanned by the centred PCA's top two
@@ -276,15 +336,24 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
     start. α and β are measured from the plane's origin. The grid has ``grid`` x ``grid`` points
     over a square around the projected paths that did not diverge (``margin`` of their extent on
     each side); its training and validation losses are the means over the first
-    ``evaluation_images`` of ``data``'s training and validation images. ``status(text)`` says what
-    is being done; ``progress(done, total)`` counts the grid's point evaluations.
+    ``evaluation_images`` of ``data``'s training and validation images. ``grid`` and
+    ``evaluation_images`` not given are the model's on ``data``'s device (``plan_slice``).
+
+    ``on_coarse(loss_slice)``: first the slice on every ``stride``-th point of the grid
+    (``SlicePlan.coarse``, at most ``costs.COARSE_POINTS`` per axis), handed over as soon as it is
+    done; the full grid then evaluates only the points the coarse one does not hold. ``status(text)``
+    says what is being done; ``progress(done, total)`` counts the paths' recorded points and the
+    grids' points, training and validation, once each.
     """
     check_slice_options(directions=directions, grid=grid, evaluation_images=evaluation_images,
                         margin=margin, target_loss=target_loss)
     runs = [run for run in comparison.runs if run.path is not None]
     if not runs:
         raise ValueError("no recorded paths to slice: train with record=True (train_and_compare)")
+    plan = plan_slice(comparison, data, grid=grid, evaluation_images=evaluation_images,
+                      coarse=on_coarse is not None)
     say = status or (lambda text: None)
+    counter = _Counter(plan.path_points + 2 * plan.grid ** 2, progress)
     finished = [run for run in runs if run.status == "finished" and run.epochs]
     reference = min(finished, key=lambda run: run.epochs[-1].train_loss) if finished else runs[0]
     start = runs[0].path.weights[0]
@@ -306,23 +375,84 @@ def slice_comparison(comparison, data: ImageData, *, directions="pca", grid: int
         plane = planes.random_plane(model, seed, origin=reference.path.weights[-1])
     elif not isinstance(directions, str):
         plane = planes.given_plane(start, *(torch.as_tensor(d).to(start) for d in directions))
-    train_batches = _evaluation_batches(data, "train", evaluation_images, dtype)
-    validation_batches = _evaluation_batches(data, "validation", evaluation_images, dtype)
+    batches = {"train": _evaluation_batches(data, "train", plan.train_images, dtype),
+               "validation": _evaluation_batches(data, "validation", plan.validation_images, dtype)}
     say("evaluating the real loss along each path …")
-    paths = [_slice_path(run, plane, model, train_batches) for run in runs]
-    alphas, betas = _axes([path for path in paths if path.status != "diverged"] or paths, grid, margin, plane.kind)
+    paths = [_slice_path(run, plane, model, batches["train"], counter) for run in runs]
+    alphas, betas = _axes([path for path in paths if path.status != "diverged"] or paths, plan.grid, margin,
+                          plane.kind)
     _load_buffers(model, reference.path.buffers)
-    grids = []
-    for which, batches in (("train", train_batches), ("validation", validation_batches)):
-        say(f"evaluating the {which} loss on the {grid} x {grid} grid …")
-        grids.append(planes.loss_grid(model, plane, alphas, betas, batches, progress=progress)
-                     .to("cpu", torch.float64))
     if target_loss is None:
         target_loss = _common_target(paths)
-    evaluation = {"train_images": sum(len(y) for _, y in train_batches),
-                  "validation_images": sum(len(y) for _, y in validation_batches)}
-    return LossSlice(comparison.model, plane.kind, plane.explained_variance, alphas, betas, *grids,
-                     paths, target_loss, evaluation, runs[0].path.every, plane, notes)
+    evaluation = {"train_images": plan.train_images, "validation_images": plan.validation_images}
+
+    def loss_slice(grids: dict[str, Tensor], every: int = 1) -> LossSlice:
+        return LossSlice(comparison.model, plane.kind, plane.explained_variance, alphas[::every], betas[::every],
+                         grids["train"], grids["validation"], paths, target_loss, evaluation, runs[0].path.every,
+                         plane, notes)
+
+    coarse = None
+    if plan.stride is not None:
+        coarse = {}
+        for which in WHICH:
+            say(f"evaluating the {LOSS_NAMES[which]} on the coarse {plan.coarse} x {plan.coarse} grid …")
+            coarse[which] = _loss_grid(model, plane, alphas[::plan.stride], betas[::plan.stride], batches[which],
+                                       counter)
+        on_coarse(loss_slice(coarse, plan.stride))
+    grids = {}
+    for which in WHICH:
+        say(f"evaluating the {LOSS_NAMES[which]} on the {plan.grid} x {plan.grid} grid …")
+        grids[which] = (_loss_grid(model, plane, alphas, betas, batches[which], counter) if coarse is None else
+                        _refined(model, plane, alphas, betas, batches[which], coarse[which], plan.stride, counter))
+    return loss_slice(grids)
+
+
+class _Counter:
+    """One ``progress(done, total)`` over a slice's work, counted in points: a path's recorded
+    point, a grid point of one loss."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None):
+        self.done, self.total, self.progress = 0, total, progress
+
+    def add(self, points: int) -> None:
+        self.done += points
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def each(self, items):
+        """``items``, counting each once it has been used (when the next one is asked for)."""
+        for item in items:
+            yield item
+            self.add(1)
+
+    def grid(self, points: int) -> Callable[[int, int], None]:
+        """A ``slice.loss_grid`` progress for a grid of ``points`` points (it counts evaluations
+        over the batches)."""
+        base = self.done
+
+        def advance(done: int, total: int) -> None:
+            self.add(base + done * points // total - self.done)
+
+        return advance
+
+
+def _loss_grid(model, plane: planes.Plane, alphas: Tensor, betas: Tensor, batches, counter: _Counter) -> Tensor:
+    """``slice.loss_grid`` on (``betas``, ``alphas``), counted, as float64 on the CPU."""
+    return (planes.loss_grid(model, plane, alphas, betas, batches, progress=counter.grid(len(alphas) * len(betas)))
+            .to("cpu", torch.float64))
+
+
+def _refined(model, plane: planes.Plane, alphas: Tensor, betas: Tensor, batches, coarse: Tensor, stride: int,
+             counter: _Counter) -> Tensor:
+    """The full grid's loss given ``coarse``, its loss at every ``stride``-th point: the rows the
+    coarse grid misses whole, then the columns it misses of the rows it holds."""
+    grid = torch.empty(len(betas), len(alphas), dtype=torch.float64)
+    held = torch.arange(len(betas)) % stride == 0  # the same on both axes: the grid is square
+    on, off = held.nonzero()[:, 0], (~held).nonzero()[:, 0]
+    grid[on[:, None], on] = coarse
+    grid[off] = _loss_grid(model, plane, alphas, betas[off], batches, counter)
+    grid[on[:, None], off] = _loss_grid(model, plane, alphas[off], betas[on], batches, counter)
+    return grid
 
 
 def _evaluation_batches(data: ImageData, which: str, count: int, dtype) -> list[tuple[Tensor, Tensor]]:
@@ -333,11 +463,11 @@ def _evaluation_batches(data: ImageData, which: str, count: int, dtype) -> list[
             for i in range(0, len(labels), EVALUATION_BATCH)]
 
 
-def _slice_path(run, plane: planes.Plane, model, batches) -> SlicePath:
+def _slice_path(run, plane: planes.Plane, model, batches, counter: _Counter) -> SlicePath:
     weights = run.path.weights
     coords, off_plane = planes.project(plane, weights)
     _load_buffers(model, run.path.buffers)
-    losses = planes.losses_at(model, weights, batches)
+    losses = planes.losses_at(model, counter.each(weights), batches)
     length = float(torch.linalg.vector_norm(weights[1:] - weights[:-1], dim=1).sum()) if len(weights) > 1 else 0.0
     wide = dict(device="cpu", dtype=torch.float64)
     return SlicePath(run.optimizer, run.lr, run.status, run.diverged_at_step, list(run.path.steps),

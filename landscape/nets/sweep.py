@@ -26,9 +26,10 @@ from matplotlib.ticker import MaxNLocator
 from .. import draw, optim, schedules
 from ..files import check_results_folder, strict, write_together
 from ..grid import Grid
-from . import copies, datasets
+from . import copies, costs, datasets
 from .devices import resolve_device
 from .images import VALIDATION_BATCH, ImageData
+from .report import PER_BATCH
 
 RESULTS = ("sweep.json", "sweep.csv", "sweep.png")
 MAX_CELLS = 4096
@@ -71,7 +72,7 @@ class NetworkSweep:
         diverged = int((self.run.diverged_at >= 0).sum())
         where = ("every cell diverged" if best is None else f"best validation loss at lr {best['lr']:.3g}"
                  + ("" if best["momentum"] is None else f", momentum {best['momentum']:.3g}"))
-        return f"{self.run.count} cells in one batched run, {diverged} diverged; {where}"
+        return f"{costs.counted(self.run.count, 'cell')} in one batched run, {diverged} diverged; {where}"
 
     def table(self) -> list[dict]:
         """Tidy rows: one per cell and epoch (a diverged cell's epochs after it diverged hold NaN)."""
@@ -120,19 +121,24 @@ class NetworkSweep:
         steps = self.run.step_losses[:, cell].numpy()
         per_epoch = len(steps) // len(self.run.epochs)
         (colour,) = draw.colours([self.spec], [setting["lr"]])
-        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=colour, alpha=0.35,
-                    linewidth=1, label="training loss per batch")
+        curves.plot(np.arange(1, len(steps) + 1) / per_epoch, steps, color=colour, **PER_BATCH,
+                    label="training loss per batch")
         epochs = [epoch.of_copy(cell) for epoch in self.run.epochs]
         curves.plot([e.epoch for e in epochs], [e.train_loss for e in epochs], color=colour,
                     marker="o", linewidth=2, label="training loss per epoch")
         curves.plot([e.epoch for e in epochs], [e.val_loss for e in epochs], color=colour,
                     marker="s", linestyle="--", linewidth=2, label="validation loss")
-        diverged = int(self.run.diverged_at[cell])
+        _epoch_axes(curves, self.cell_title(lr_index, momentum_index), "loss")
+        return figure
+
+    def cell_title(self, lr_index: int, momentum_index: int = 0) -> str:
+        """What ``cell_figure``'s curves are titled: the cell's setting and how it ended."""
+        setting = self.grid.setting(lr_index, momentum_index)
+        diverged = int(self.run.diverged_at[self.grid.row(lr_index, momentum_index)])
         final = float(self.final("val_loss")[lr_index, momentum_index])
         what = f"diverged at step {diverged}" if diverged >= 0 else f"validation loss {final:.3g}"
         where = "" if setting["momentum"] is None else f", β = {setting['momentum']:.3g}"
-        _epoch_axes(curves, f"η = {setting['lr']:.3g}{where}: {what}", "loss")
-        return figure
+        return f"η = {setting['lr']:.3g}{where}: {what}"
 
     def _phase(self, ax, current: tuple[float, float] | None = None) -> None:
         momenta = np.zeros(1) if self.grid.momenta is None else self.grid.momenta.numpy()
@@ -200,13 +206,15 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
                   batch_size: int = 128, train_size: int | None = None, val_size: int | None = None,
                   seed: int = 0, device="auto", data_dir=None, data: ImageData | None = None, schedule: str = "none",
                   out: str | os.PathLike | None = None, overwrite: bool = False,
-                  progress: Callable[[int, int], None] | None = None, **hyperparameters) -> NetworkSweep:
+                  progress: Callable[[int, int], None] | None = None, status: Callable[[str], None] | None = None,
+                  **hyperparameters) -> NetworkSweep:
     """Train ``model`` with ``spec`` at every (lr, momentum) cell of ``Grid(lrs, momenta)`` in one
     batched run (``copies.train_copies``); momenta None sweeps lrs only (and is required for a
     rule without momentum). Every input is checked before any data is loaded, the memory the
     copies need too (``copies.check_memory``: refused with the estimate where they do not fit).
     With ``out`` the results are saved there (``NetworkSweep.save``). ``schedule`` scales every
-    cell's lr alike after each epoch (``copies.train_copies``)."""
+    cell's lr alike after each epoch (``copies.train_copies``). ``status(text)`` hears the
+    estimated time (``costs.sweep_seconds``) once the data is loaded, before training."""
     spec = optim.parse(spec)
     if spec.lr is not None:
         raise ValueError(f"Invalid optimizer {spec.text!r}: a sweep sets the learning rate of each cell; "
@@ -237,6 +245,12 @@ def sweep_network(model: str | None = None, spec: str | optim.Spec = "momentum",
     if data is None:
         data = datasets.check(dataset).load(data_dir, device=target, train_size=train_size,
                                             val_size=val_size, seed=seed)
+    if status is not None:
+        train, validation = len(data.train_labels), len(data.val_labels)
+        seconds = costs.sweep_seconds(costs.of(model, data.device), grid.cells, epochs, train, validation)
+        status(costs.estimate(seconds, f"{costs.counted(grid.cells, 'cell')} x {costs.counted(epochs, 'epoch')} on "
+                                       f"{train:,} training and {costs.counted(validation, 'validation image')}",
+                              data.device))
     rows = grid.rows()
     run = copies.train_copies(model, spec, data, lr=rows["lr"], momentum=rows.get("momentum"), epochs=epochs,
                               batch_size=batch_size, seed=seed, schedule=schedule, progress=progress,
