@@ -24,9 +24,10 @@ test: $(BIN)/.installed chromium
 lab: $(BIN)/.installed
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/landscape.ipynb
 
-# The explorer alone as a web page (Voilà): make app [SETTING=exercise1.json] [PORT=8866]
+# The explorer alone as a web page (Voilà): make app [SETTING=exercise1.json] [PORT=8866] [PREHEAT=2]
 app: $(BIN)/.installed
-	$(BIN)/python -m landscape app $(if $(SETTING),--setting "$(SETTING)") $(if $(PORT),--port $(PORT))
+	$(BIN)/python -m landscape app $(if $(SETTING),--setting "$(SETTING)") $(if $(PORT),--port $(PORT)) \
+		$(if $(PREHEAT),--preheat $(PREHEAT))
 
 gifs: $(BIN)/.installed
 	$(BIN)/python -m landscape lecture --out gifs
@@ -44,6 +45,7 @@ bench: $(BIN)/.installed chromium
 	$(BIN)/python benchmarks/copies_epoch.py
 	$(BIN)/python benchmarks/explorer_latency.py
 	$(BIN)/python benchmarks/explorer_browser.py
+	$(BIN)/python benchmarks/page_first_picture.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -407,7 +407,7 @@ def _app(arguments) -> None:
 
     if arguments.port is not None and not 0 < arguments.port < 65536:
         raise ValueError(f"Invalid port: {arguments.port} (expected 1 to 65535)")
-    status = serve(arguments.port, arguments.setting, arguments.open, arguments.keep_unconnected)
+    status = serve(arguments.port, arguments.setting, arguments.open, arguments.keep_unconnected, arguments.preheat)
     if status:
         raise ValueError(f"Voilà stopped with status {status} (see its messages above)")
 
@@ -553,6 +553,9 @@ def parser() -> argparse.ArgumentParser:
     app.add_argument("--keep-unconnected", type=int, metavar="SECONDS",
                      help="shut down a page's kernel once no browser has been connected to it for this "
                           "long (a laptop closed without closing the tab; default 300)")
+    app.add_argument("--preheat", type=int, metavar="N",
+                     help="keep N kernels ready with the page computed, so that the next N pages open with "
+                          "their picture at once (each ~0.5 GB while it waits; 0: none; default 1)")
     app.set_defaults(run=_app)
 
     lecture = commands.add_parser("lecture", help="render all lecture GIFs (make gifs)")

@@ -23,7 +23,7 @@ import numpy as np
 import psutil
 from PIL import Image
 
-from landscape.app.standalone import free_port
+from landscape.app.standalone import PREHEAT, free_port
 from landscape import draw, optim
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -64,13 +64,45 @@ class Server:
 
     def kernels(self) -> int:
         """How many kernel processes the server runs (each ~500 MB once the explorer is imported)."""
-        count = 0
+        return len(self.kernel_processes())
+
+    def kernel_ids(self) -> set[str]:
+        """The ids of the kernels the server runs."""
+        return set(self.kernel_processes())
+
+    def kernel_processes(self) -> dict[str, psutil.Process]:
+        """The server's kernel processes by kernel id, read from each one's connection file
+        (``-f …/kernel-<id>.json``)."""
+        found = {}
         for child in psutil.Process(self.server.pid).children(recursive=True):
             try:
-                count += child.cmdline()[1:3] == ["-m", "ipykernel_launcher"]
+                command = child.cmdline()
             except psutil.NoSuchProcess:  # it ended as we looked
-                pass
-        return count
+                continue
+            if command[1:3] == ["-m", "ipykernel_launcher"]:
+                found[Path(command[command.index("-f") + 1]).stem.removeprefix("kernel-")] = child
+        return found
+
+    def wait_until_quiet(self, count: int, quiet_s: float = 3.0, timeout: float = SLOW / 1000) -> dict[str, float]:
+        """Wait until the server runs ``count`` kernels and none of them has used more than 2 % of
+        a core for ``quiet_s`` seconds (the kernels Voilà keeps ready have run the page as far as
+        it goes before a request); the CPU seconds each one has used by then, by kernel id."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            kernels = self.kernel_processes()
+            if len(kernels) != count:
+                time.sleep(0.5)
+                continue
+            try:
+                before = {kernel: sum(process.cpu_times()[:2]) for kernel, process in kernels.items()}
+                time.sleep(quiet_s)
+                after = {kernel: sum(process.cpu_times()[:2]) for kernel, process in kernels.items()}
+            except psutil.NoSuchProcess:
+                continue
+            if self.kernel_ids() == set(kernels) and all(after[k] - before[k] < 0.02 * quiet_s for k in kernels):
+                return after
+        raise TimeoutError(f"the server's kernels did not settle at {count} within {timeout:.0f} s: "
+                           f"{len(self.kernel_processes())} run")
 
     def wait_for_kernels(self, count: int = 0, timeout: float = 60) -> int:
         """Wait until the server runs ``count`` kernel processes (a kernel takes a moment to end);
@@ -128,7 +160,10 @@ class App(Server):
     settings folder and working folder."""
 
     def __init__(self, root: Path, env: dict | None = None, python: str = sys.executable, options: tuple = ()):
+        """``options``: of ``app``, each as ``--name=value``."""
         port = free_port()
+        # kernels kept ready beside the pages' own (--preheat)
+        self.preheat = int(dict(option.split("=", 1) for option in options).get("--preheat", PREHEAT))
         environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / ".jupyter-app"),
                            JUPYTER_RUNTIME_DIR=str(root.parent / ".runtime-app"), **(env or {}))
         environment.pop("LANDSCAPE_SETTINGS", None)  # the app's own default: the folder it runs in

@@ -1,7 +1,8 @@
 """The explorer's standalone page (``python -m landscape app``, Voilà) in Chromium, as a student
 uses it: no code, no file browser. Each journey opens the page afresh, which is a fresh kernel:
-Voilà starts one per page load and shuts it down when its tab is closed, as each journey does at
-its end. Files are judged as the browser downloads them.
+Voilà gives each page load one of the kernels it keeps ready (the app's default ``--preheat``;
+one started for the page when none is left), and shuts it down when its tab is closed, as each
+journey does at its end. Files are judged as the browser downloads them.
 
 Needs Chromium, as test_browser.py."""
 
@@ -40,13 +41,17 @@ def app(tmp_path_factory):
 @pytest.fixture
 def page(page, request):
     """The journey's page (conftest's). When the journey ends, passed or failed, its tab is closed,
-    and then the app must run no kernel: a page's kernel (~500 MB) left behind would run until
-    culled (KEEP_UNCONNECTED, 5 minutes) beside the next journeys'. The page's own goodbye does it
-    (a shutdown request with the page's ``_xsrf`` cookie, which ``voila_page`` makes Voilà set)."""
+    and then the app must run no kernel but those it keeps ready: a page's kernel (~500 MB) left
+    behind would run until culled (KEEP_UNCONNECTED, 5 minutes) beside the next journeys'. The
+    page's own goodbye does it (a shutdown request with the page's ``_xsrf`` cookie, which
+    ``voila_page`` makes Voilà set)."""
     yield page
     if "app" in request.fixturenames:  # a journey with a server of its own stops it, kernels and all
+        app = request.getfixturevalue("app")
+        kernel = _kernel_id(page) if page.locator("#jupyter-config-data").count() else None
         close_the_tab(page)
-        assert request.getfixturevalue("app").wait_for_kernels(0) == 0, "the closed page's kernel is shut down"
+        assert app.wait_for_kernels(app.preheat) == app.preheat, "the closed page's kernel is shut down"
+        assert kernel not in app.kernel_ids(), "the closed page's kernel is shut down, not one kept ready"
 
 
 def _open(page, url: str, status: str = "computed") -> None:
@@ -102,7 +107,17 @@ def _upload(page, path: Path) -> None:
 
 
 def test_the_page_shows_only_the_explorer_and_a_slider_move_or_a_click_redraws(app, page):
+    """The page is given a kernel kept ready (the app's default ``--preheat``), which computed and
+    drew the explorer before the page asked: the kernel had done nearly all of its work by the
+    request (~9 CPU s: Python, torch, the sweep, the picture and its neighbours), and showing the
+    page takes a small part of that (~0.1 s); a kernel started for the page does it all after."""
+    assert app.preheat > 0
+    ready = app.wait_until_quiet(app.preheat)  # the CPU seconds each kernel kept ready has used
     _open(page, app.page())
+    kernel = _kernel_id(page)
+    assert kernel in ready, "the page is given a kernel that was started before it asked"
+    shown = sum(app.kernel_processes()[kernel].cpu_times()[:2]) - ready[kernel]
+    assert shown < 0.25 * ready[kernel], f"the kernel ran the page ahead ({ready[kernel]:.1f} CPU s), not after ({shown:.1f})"
     assert page.title() == "Loss landscapes"
     _nothing_but_the_explorer(page)
     drawn(page, 4)
@@ -176,12 +191,28 @@ def test_a_wrong_setting_file_says_why_on_the_page_and_keeps_the_figure(app, pag
     assert image_source(page) == before, "the figure stays as it was"
 
 
-def test_a_lecturers_link_opens_the_exercise(app, page):
+# What the page shows, from its first moment: each surface its selector shows and each picture.
+SEEN = """window.surfaces = []; window.pictures = [];
+(function look() {
+    const surface = document.querySelector('.lsc-surface select'), figure = document.querySelector('.lsc-figure');
+    if (surface !== null && surface.value !== window.surfaces.at(-1)) window.surfaces.push(surface.value);
+    if (figure !== null && figure.naturalWidth > 0 && figure.src !== window.pictures.at(-1))
+        window.pictures.push(figure.src);
+    setTimeout(look, 10);
+})();"""
+
+
+def test_a_lecturers_link_opens_the_exercise_and_never_shows_the_default_first(app, page):
+    """The kernel kept ready computed the default setting before the page asked for it: the page
+    shows the link's setting from its first moment, not the default and then a jump."""
+    page.add_init_script(SEEN)
     _open(page, app.page("exercise1.json"), status="opened the link's setting; computed")
     assert widget(page, "surface").locator("select").input_value() == "quadratic"
     assert re.search(r"computed 2 optimizers .* on quadratic from \(1\.5, 1\.0\)", status_text(page))
     drawn(page, 2)
     _nothing_but_the_explorer(page)
+    assert page.evaluate("window.surfaces") == ["quadratic"], "the surface shown from the first moment"
+    assert len(page.evaluate("window.pictures")) == 1, "one picture shown: the exercise's, no default before it"
 
 
 @pytest.mark.parametrize("setting, problem", [("broken.json", r"'broken.json'.*lr"),
@@ -196,16 +227,17 @@ def test_a_wrong_link_says_why_on_the_page_and_shows_the_default(app, page, sett
 
 def test_a_reload_gives_the_old_kernel_back_and_a_cross_site_shutdown_is_still_refused(app, page):
     _open(page, app.page())
-    assert app.wait_for_kernels(1) == 1
-    page.reload()  # the old page says goodbye (its kernel is shut down), the new one starts its own
+    old = _kernel_id(page)
+    page.reload()  # the old page says goodbye (its kernel is shut down), the new one gets its own
     _shown(page)
-    assert app.wait_for_kernels(1) == 1, "one page, one kernel: the reloaded page's kernel was shut down"
-    assert any(cookie["name"] == "_xsrf" for cookie in page.context.cookies()), "the page set its xsrf cookie"
     kernel = _kernel_id(page)
+    assert kernel != old and app.wait_for_kernels(1 + app.preheat) == 1 + app.preheat
+    assert old not in app.kernel_ids(), "one page, one kernel: the reloaded page's kernel was shut down"
+    assert any(cookie["name"] == "_xsrf" for cookie in page.context.cookies()), "the page set its xsrf cookie"
     request = urllib.request.Request(f"{app.url}/voila/api/shutdown/{kernel}", data=b"", method="POST")
     with pytest.raises(urllib.error.HTTPError) as refused:  # what another site's page could send: no token
         urllib.request.urlopen(request, timeout=30)
-    assert refused.value.code == 403 and app.kernels() == 1, "the server's xsrf check still holds"
+    assert refused.value.code == 403 and kernel in app.kernel_ids(), "the server's xsrf check still holds"
     drawn(page, 4)
 
 
@@ -217,25 +249,34 @@ def _kernel_id(page) -> str:
 def test_a_page_whose_browser_went_away_without_closing_it_gives_its_kernel_back(page, tmp_path):
     """Closing a tab shuts its kernel down; a browser that goes away without closing the page
     (a laptop lid, a lost network: here a page closed without unloading) leaves it running until
-    ``--keep-unconnected`` seconds with no page connected. A page still open keeps its own."""
+    ``--keep-unconnected`` seconds with no page connected. A page still open keeps its own, and a
+    kernel kept ready for the next page (no page connected yet) is kept for it."""
     root = tmp_path / "settings"
     root.mkdir()
     server = App(root, options=("--keep-unconnected=2",))
     try:
+        assert server.preheat == 1
         _open(page, server.page())
         leaving = page.context.browser.new_context().new_page()
         _open(leaving, server.page())
-        assert server.kernels() == 2
+        staying, gone = _kernel_id(page), _kernel_id(leaving)
+        assert server.wait_for_kernels(3) == 3, "two pages' kernels and one kept ready"
         leaving.context.close()  # no beforeunload: the page cannot say goodbye
         deadline = time.monotonic() + 60
-        while server.kernels() > 1 and time.monotonic() < deadline:
+        while gone in server.kernel_ids() and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert server.kernels() == 1, "the unconnected page's kernel is shut down"
+        assert gone not in server.kernel_ids(), "the unconnected page's kernel is shut down"
         time.sleep(5)
-        assert server.kernels() == 1, "the open page's kernel is kept"
+        kept = server.kernel_ids()
+        assert staying in kept and len(kept) == 2, "the open page's kernel is kept, and the one kept ready"
         before = image_source(page)
         drag(page, widget(page, "lr").locator(".noUi-handle"), 15)
         wait_for_new_image(page, before)
         drawn(page, 4)
+        arriving = page.context.browser.new_context().new_page()
+        _open(arriving, server.page())
+        assert _kernel_id(arriving) in kept - {staying}, "the kernel kept ready, never connected, serves the next page"
+        drawn(arriving, 4)
+        arriving.context.close()
     finally:
         server.close()

@@ -2,6 +2,7 @@
 lecturer's link, the page's notebook, the ``app`` command, and the page served from a clean
 virtual environment made from pyproject.toml. The page in a browser: test_browser_page.py."""
 
+import asyncio
 import base64
 import datetime
 import html
@@ -9,7 +10,9 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -19,7 +22,8 @@ from browser import App
 from landscape.app import LEARNING_RATES, MOMENTA, Explorer, Setting, page
 from landscape.setting import nearest
 from landscape.app.common import SETTINGS_FOLDER, settings_folder
-from landscape.app.standalone import KEEP_UNCONNECTED, linked_setting, notebook, page_url
+from landscape.app.standalone import (KEEP_UNCONNECTED, PREHEAT, PREHEATED, free_port, linked_setting, notebook,
+                                      page_query, page_url, preheated_explorer, voila_command)
 from landscape.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,6 +96,90 @@ def test_the_page_opens_the_linked_setting_or_says_why_not(folder):
     assert _status(tabs).startswith("⚠ cannot read the link's setting 'missing.json'")
 
 
+def test_an_explorer_computed_ahead_is_given_the_linked_setting_and_its_picture_before_it_is_shown(folder):
+    """A preheated kernel computed the default setting before the page asked: the link's setting
+    replaces it, picture included, before the page shows anything; a page without a link, or with
+    a wrong one, shows it as it is."""
+    ahead = Explorer(in_page=True)
+    default_picture = ahead.landscape.image.value
+    tabs = page("setting=exercises/ex1.json", folder, explorer=ahead)
+    assert ahead.landscape.image in _descendants(tabs), "the explorer computed ahead is the page's"
+    status = _status(tabs)
+    assert status.startswith("opened the link's setting; computed") and "on quadratic" in status
+    linked = Explorer(Setting(surface="quadratic", lr=0.1), in_page=True)
+    assert ahead.setting == linked.setting and ahead.landscape.image.value != default_picture
+    assert ahead.landscape.image.value == linked.landscape.image.value, "the link's picture, already drawn"
+    ahead = Explorer(in_page=True)
+    tabs = page("setting=missing.json", folder, explorer=ahead)
+    assert _status(tabs).startswith("⚠ cannot read the link's setting 'missing.json'")
+    assert ahead.landscape.image.value == default_picture and ahead.landscape.image in _descendants(tabs)
+    ahead.wait()
+    linked.wait()
+
+
+@contextmanager
+def _voila_request_info(kernel: str, request: dict):
+    """Voilà's own request-info socket (what ``app`` serves with --preheat) on a free port,
+    holding ``request`` for the kernel ``kernel``, as Voilà does once a page asks for it."""
+    import tornado.web
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    port, started, loop = free_port(), threading.Event(), asyncio.new_event_loop()
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        tornado.web.Application([(r"/voila/query/(.*)", RequestInfoSocketHandler)]).listen(port, "127.0.0.1")
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    started.wait(10)
+    RequestInfoSocketHandler.send_updates({"kernel_id": kernel, "payload": request})
+    try:
+        yield port
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def test_the_page_notebook_in_a_preheated_kernel_computes_the_explorer_then_waits_for_the_link(folder, monkeypatch):
+    """What Voilà's pool does with the page's notebook: it runs the cells before any page asks,
+    in a kernel whose environment is the server's (``VOILA_PREHEAT=True``, no ``QUERY_STRING``).
+    The first cell computes and draws the default setting's explorer; the second waits for the
+    request (Voilà's request-info socket, ``get_query_string``) and shows that explorer with the
+    link's setting, or says that it could not read the link. A kernel started for a page reads
+    the link from its environment and computes only what it names."""
+    monkeypatch.delenv(PREHEATED, raising=False)
+    assert preheated_explorer() is None, "a kernel started for a page computes only what its link names"
+    monkeypatch.setenv("QUERY_STRING", "setting=exercises/ex1.json")
+    assert page_query() == "setting=exercises/ex1.json"
+    ahead, shown = [cell.source for cell in notebook().cells if cell.cell_type == "code"]
+    monkeypatch.setenv(PREHEATED, "True")
+    monkeypatch.setenv(SETTINGS_FOLDER, str(folder))
+    monkeypatch.delenv("QUERY_STRING")  # none yet: a preheated kernel's environment is the server's
+    monkeypatch.setenv("VOILA_KERNEL_ID", "kernel-1")
+    kernel = {}
+    exec(ahead, kernel)  # before any request
+    explorer = kernel["explorer"]
+    default = Setting()
+    assert isinstance(explorer, Explorer), "the default setting, computed ahead"
+    assert (explorer.setting.surface, explorer.setting.optimizers) == (default.surface, default.optimizers)
+    assert explorer.landscape.image.value, "and its picture drawn"
+    with _voila_request_info("kernel-1", {"QUERY_STRING": "setting=exercises/ex1.json"}) as port:
+        monkeypatch.setenv("VOILA_APP_PORT", str(port))
+        tabs = eval(shown, kernel)  # the page's request arrives
+    assert explorer.landscape.image in _descendants(tabs), "the page shows the explorer computed ahead"
+    assert explorer.setting.surface == "quadratic" and explorer.sweep.setting is explorer.setting
+    assert _status(tabs).startswith("opened the link's setting; computed")
+    monkeypatch.delenv("QUERY_STRING")  # wait_for_request put the request's into the environment
+    monkeypatch.setenv("VOILA_APP_PORT", str(free_port()))  # nothing answers there
+    with pytest.warns(UserWarning, match="Failed to connect"):
+        tabs = eval(shown, kernel)
+    assert _status(tabs).startswith("⚠ the page could not read its link from the server: reload the page")
+    explorer.wait()
+
+
 def _status(tabs) -> str:
     """The text of the Landscape tab's status line."""
     found = [child for child in _descendants(tabs) if "lsc-message" in getattr(child, "_dom_classes", ())]
@@ -122,15 +210,41 @@ def test_the_app_command_refuses_a_wrong_setting_or_port_before_serving(tmp_path
     assert "Invalid port: 70000" in capsys.readouterr().err
     assert main(["app", "--keep-unconnected", "0"]) == 2
     assert "--keep-unconnected must be at least 1 second, not 0" in capsys.readouterr().err
+    assert main(["app", "--preheat", "-1"]) == 2
+    assert "--preheat must be 0 (no kernel kept ready) or more, not -1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["app", "--help"])
-    assert f"default {KEEP_UNCONNECTED})" in " ".join(capsys.readouterr().out.split()), "the help says the default"
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"default {KEEP_UNCONNECTED})" in help_text and f"default {PREHEAT})" in help_text, "the defaults"
     with socket.socket() as taken:  # Voilà would quietly move to the next port: the printed URL would be wrong
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         assert main(["app", "--port", str(port)]) == 2
         assert f"port {port} is in use" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preheat", [0, 1, 3])
+def test_the_app_keeps_preheat_kernels_ready_with_the_page_run_or_none(preheat):
+    """The server's configuration as Voilà reads it from ``app``'s command line: a pool of
+    ``preheat`` kernels that run the page's notebook ahead (default ``PREHEAT``), or none. The
+    pool cannot go with progressive rendering or a prelaunch hook (Voilà refuses both)."""
+    from voila.app import Voila
+    from voila.configuration import VoilaConfiguration
+
+    def configuration(command: list[str]) -> VoilaConfiguration:
+        assert command[1:3] == ["-m", "landscape.app.voila_page"]
+        voila = Voila()
+        voila.parse_command_line(command[3:])
+        return VoilaConfiguration(config=voila.config)
+
+    read = configuration(voila_command(Path("page.ipynb"), 8866, preheat=preheat))
+    assert read.preheat_kernel is (preheat > 0)
+    assert not read.progressive_rendering and read.prelaunch_hook is None
+    if preheat:
+        assert read.default_pool_size == preheat
+    default = configuration(voila_command(Path("page.ipynb"), 8866))
+    assert PREHEAT == 1 and default.preheat_kernel and default.default_pool_size == PREHEAT
 
 
 def test_page_urls_carry_the_setting_name():
