@@ -46,6 +46,7 @@ bench: $(BIN)/.installed chromium
 	$(BIN)/python benchmarks/explorer_latency.py
 	$(BIN)/python benchmarks/explorer_browser.py
 	$(BIN)/python benchmarks/page_first_picture.py
+	$(BIN)/python benchmarks/page_browser.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -143,9 +143,9 @@ def main() -> None:
                 explorer = measure(lab, "bench.ipynb", next(iter(EXPLORERS.values())), args.drags, args.moves)
             finally:
                 lab.close()
-    sweep_s, page_s, size = min(exports, key=lambda e: e[0] + e[1])
-    print(f"export (best of 2): sweep {sweep_s:.2f} s + page {page_s:.2f} s = {sweep_s + page_s:.2f} s "
-          f"(target <= 5 s); file {size / 1e6:.2f} MB (target <= 5 MB)")
+    for (sweep_s, page_s, size), when in zip(exports, ("first, in a fresh process", "again")):
+        print(f"export ({when}): sweep {sweep_s:.2f} s + page {page_s:.2f} s = {sweep_s + page_s:.2f} s "
+              f"(target <= 5 s); file {size / 1e6:.2f} MB (target <= 5 MB)")
     print(f"page from file:// -> first full picture: median {median(page['first']):.0f} ms, "
           f"max {max(page['first']):.0f} ms over {args.repeats} openings (target <= 1000 ms)")
     took = np.array(page["input"])
