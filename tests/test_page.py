@@ -173,3 +173,14 @@ def test_make_pages_writes_each_slide_a_setting_holds_and_says_which_it_leaves_o
     assert "left out gd_vs_sgd.gif: its runs need batch_size" in said
     two_well = Setting.from_json((tmp_path / "pages" / "two_well.html").read_text())
     assert two_well.optimizers == "sgd, momentum, nesterov, adam@0.05" and two_well.lr == 0.01
+
+
+def test_load_refuses_an_html_file_without_a_setting(tmp_path):
+    deck = tmp_path / "deck.html"
+    deck.write_text("<!DOCTYPE html><html><body><h1>Lecture 4</h1></body></html>")
+    with pytest.raises(ValueError, match=r"deck\.html is an HTML page without a landscape setting"):
+        Setting.parsed(deck.read_bytes(), "deck.html")
+    explorer = Explorer(surface="quadratic", steps=20)
+    before = explorer.setting
+    explorer.load_state(str(deck))
+    assert "without a landscape setting" in explorer.status.widget.value and explorer.setting == before
