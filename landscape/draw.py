@@ -400,14 +400,11 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
               (np.concatenate([rest for _, rest in steps]), 2 * pixels)]
     avoided = len(marks) - 1  # all but the rest of the paths and curves
     panels = {"contour": ax, **({} if loss_axes is None else {"loss": loss_axes})}
-    # the legend's box at each place, as matplotlib anchors it (a test holds them equal)
-    pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
 
-    def hidden(box: Bbox, choices: list) -> dict:
-        """What the legend ``box`` hides at each (panel, place) of ``choices``: the keep_clear
-        boxes it overlaps, then the points of each of ``marks`` it covers."""
-        boxes = [box.anchored(LEGEND_PLACES[place], container=panels[panel].bbox.padded(-pad))
-                 for panel, place in choices]
+    def hidden(choices: list) -> dict:
+        """What the legend, with its texts as they are, hides at each (panel, place) of ``choices``:
+        the keep_clear boxes it overlaps, then the points of each of ``marks`` it covers."""
+        boxes = [placed_legend_box(legend, panels[panel], place) for panel, place in choices]
         x0, y0, x1, y1 = np.array([at.extents for at in boxes]).T[..., None]  # each (C, 1)
         counts = [[sum(at.overlaps(other) for other in keep_clear) for at in boxes]]
         counts += [((points[:, 0] > x0 - radius) & (points[:, 0] < x1 + radius) & (points[:, 1] > y0 - radius)
@@ -423,10 +420,9 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
             for text in legend.get_texts():
                 text.set_fontsize(fontsize * shrink * 0.96 * ax.bbox.width / size.width)
             size = _legend_size(legend, renderer)
-        box = Bbox.from_bounds(0, 0, size.width, size.height)
         fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
         choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
-        hides = hidden(box, choices)
+        hides = hidden(choices)
         free = [choice for choice in choices if not any(hides[choice][:avoided])]
         if free:  # in the first panel that has a free place
             chosen = min((choice for choice in free if choice[0] == free[0][0]), key=hides.get)
@@ -439,6 +435,17 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
 
 
 _LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> {its texts: its size}
+
+
+def placed_legend_box(legend: Legend, panel: Axes, place: str) -> Bbox:
+    """Where ``legend``, with its texts as they are, goes at ``place`` (a key of ``LEGEND_PLACES``)
+    in ``panel``, in display pixels: as matplotlib anchors it (a test holds them equal), from its
+    remembered size (a page asks this of hundreds of legends)."""
+    renderer = legend.figure.canvas.get_renderer()
+    size = _legend_size(legend, renderer)
+    pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
+    return Bbox.from_bounds(0, 0, size.width, size.height).anchored(LEGEND_PLACES[place],
+                                                                    container=panel.bbox.padded(-pad))
 
 
 def _legend_size(legend: Legend, renderer) -> Bbox:

@@ -726,18 +726,23 @@ def test_the_same_runs_get_the_same_legend_place_whatever_was_shown_before():
 
 
 def test_the_legend_is_where_matplotlib_draws_it():
-    """``place_legend`` judges each place by the box matplotlib anchors the legend in."""
+    """``place_legend`` judges each place by the box matplotlib anchors the legend in, and
+    ``placed_legend_box`` says that box, in either panel."""
     surface = surfaces.get("two-well")
     runs = trajectory.compare(surface, "sgd, adam", lr=0.02, steps=20)
     drawn = draw.lecture_figure(surface, runs)
-    legend, ax = drawn.figure.axes[0].get_legend(), drawn.figure.axes[0]
+    legend = drawn.figure.axes[0].get_legend()
     renderer = drawn.figure.canvas.get_renderer()
     size = legend.get_window_extent(renderer)
-    panel = ax.bbox.padded(-legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points()))
-    for place, side in draw.LEGEND_PLACES.items():
-        legend.set_loc(place)
-        expected = Bbox.from_bounds(0, 0, size.width, size.height).anchored(side, container=panel)
-        np.testing.assert_allclose(legend.get_window_extent(renderer).get_points(), expected.get_points(), atol=1e-6)
+    for panel in drawn.figure.axes[:2]:
+        legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panel.transAxes)
+        inside = panel.bbox.padded(-legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points()))
+        for place, side in draw.LEGEND_PLACES.items():
+            legend.set_loc(place)
+            expected = Bbox.from_bounds(0, 0, size.width, size.height).anchored(side, container=inside)
+            drawn_box = legend.get_window_extent(renderer).get_points()
+            np.testing.assert_allclose(drawn_box, expected.get_points(), atol=1e-6)
+            np.testing.assert_allclose(draw.placed_legend_box(legend, panel, place).get_points(), drawn_box, atol=1e-6)
 
 
 def _texts(figure) -> list:

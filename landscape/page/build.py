@@ -182,7 +182,7 @@ class _Builder:
             def place(cell: int, choice: slice | int) -> None:
                 """The legend of ``cell`` placed, into the arrays of ``choice``: its layout's
                 number, its box's top left, its texts."""
-                animation.place_legend(self.sweep.runs_at_index(*CELLS[cell]))
+                panel, where = animation.place_legend(self.sweep.runs_at_index(*CELLS[cell]))
                 texts = animation.legend.get_texts()
                 labels = tuple(self.strings.index(text.get_text()) for text in texts)
                 self.written.update("".join(text.get_text() for text in texts))
@@ -194,7 +194,8 @@ class _Builder:
                 if sizes not in self.layouts:
                     self.layouts[sizes] = len(self.layout_list)
                     self.layout_list.append(page.legend_layout(animation.legend))
-                boxes[cell] = box = animation.legend.get_window_extent(page.renderer)
+                axes = animation.figure.axes[0 if panel == "contour" else 1]
+                boxes[cell] = box = draw.placed_legend_box(animation.legend, axes, where)
                 self.data["legend"][cell, choice] = [self.layouts[sizes], *page.point([box.x0, box.y1])]
                 self.data["labels"][cell, choice] = labels
 
