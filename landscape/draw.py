@@ -391,20 +391,21 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
             or np.zeros((0, 2))), (BLOW_UP_SIZE / 2 + 1) * pixels))
     marks += [(ax.transData.transform(np.reshape(marker.get_xydata(), (-1, 2))),
                (marker.get_markersize() / 2 + 1) * pixels) for marker in minima]
-    steps = [_along(ax.transData.transform(run.points[:, row].numpy()), 2 * pixels) for run, row in rows]
-    if loss_axes is not None:
-        steps += [_along(loss_axes.transData.transform(np.column_stack([run.iteration_of_point.numpy(),
-                                                                        loss_curve(run)[:, row]])), 2 * pixels)
-                  for run, row in rows]
-    marks += [(np.concatenate([first for first, _ in steps]), 2 * pixels),
-              (np.concatenate([rest for _, rest in steps]), 2 * pixels)]
+    paths = [ax.transData.transform(np.concatenate([run.points[:, row].numpy() for run, row in rows]))]
+    lengths = [run.points.shape[0] for run, _ in rows]
+    if loss_axes is not None:  # and the loss curves
+        paths.append(loss_axes.transData.transform(np.concatenate(
+            [np.column_stack([run.iteration_of_point.numpy(), loss_curve(run)[:, row]]) for run, row in rows])))
+        lengths += lengths
+    first, rest = _along(np.concatenate(paths), np.array(lengths), 2 * pixels)
+    marks += [(first, 2 * pixels), (rest, 2 * pixels)]
     avoided = len(marks) - 1  # all but the rest of the paths and curves
     panels = {"contour": ax, **({} if loss_axes is None else {"loss": loss_axes})}
 
     def hidden(choices: list) -> dict:
         """What the legend, with its texts as they are, hides at each (panel, place) of ``choices``:
         the keep_clear boxes it overlaps, then the points of each of ``marks`` it covers."""
-        boxes = [placed_legend_box(legend, panels[panel], place) for panel, place in choices]
+        boxes = placed_legend_boxes(legend, [(panels[panel], place) for panel, place in choices])
         x0, y0, x1, y1 = np.array([at.extents for at in boxes]).T[..., None]  # each (C, 1)
         counts = [[sum(at.overlaps(other) for other in keep_clear) for at in boxes]]
         counts += [((points[:, 0] > x0 - radius) & (points[:, 0] < x1 + radius) & (points[:, 1] > y0 - radius)
@@ -437,15 +438,15 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
 _LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> {its texts: its size}
 
 
-def placed_legend_box(legend: Legend, panel: Axes, place: str) -> Bbox:
-    """Where ``legend``, with its texts as they are, goes at ``place`` (a key of ``LEGEND_PLACES``)
-    in ``panel``, in display pixels: as matplotlib anchors it (a test holds them equal), from its
-    remembered size (a page asks this of hundreds of legends)."""
+def placed_legend_boxes(legend: Legend, places: Sequence[tuple[Axes, str]]) -> list[Bbox]:
+    """Where ``legend``, with its texts as they are, goes at each (panel, place) of ``places`` (a
+    key of ``LEGEND_PLACES``), in display pixels: as matplotlib anchors it (a test holds them
+    equal), from its remembered size (a page asks this of hundreds of legends)."""
     renderer = legend.figure.canvas.get_renderer()
     size = _legend_size(legend, renderer)
     pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
-    return Bbox.from_bounds(0, 0, size.width, size.height).anchored(LEGEND_PLACES[place],
-                                                                    container=panel.bbox.padded(-pad))
+    box = Bbox.from_bounds(0, 0, size.width, size.height)
+    return [box.anchored(LEGEND_PLACES[place], container=panel.bbox.padded(-pad)) for panel, place in places]
 
 
 def _legend_size(legend: Legend, renderer) -> Bbox:
@@ -459,17 +460,23 @@ def _legend_size(legend: Legend, renderer) -> Bbox:
     return sizes[key]
 
 
-def _along(points: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels along a path given as display points (NaN where it diverged), at most ``spacing``
-    apart (at most 400 a step): those on its first ``FIRST_STEPS`` steps, and the rest."""
-    points = points[np.isfinite(points).all(1)]
-    segments = np.diff(points, axis=0)
+def _along(points: np.ndarray, lengths: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels along paths given as display points one path after another (``lengths`` points
+    each; NaN where a path diverged, left out), at most ``spacing`` apart (at most 400 a step):
+    those on each path's first ``FIRST_STEPS`` steps, and the rest."""
+    path = np.repeat(np.arange(len(lengths)), lengths)
+    finite = np.isfinite(points).all(1)
+    points, path = points[finite], path[finite]
+    index = np.arange(len(path)) - np.searchsorted(path, path)  # each point's place among its path's
+    inside = path[1:] == path[:-1]  # a segment joins two points of one path
+    starts, segments, step = points[:-1][inside], np.diff(points, axis=0)[inside], index[1:][inside] - 1
     counts = np.clip(np.ceil(np.linalg.norm(segments, axis=1) / spacing), 1, 400).astype(int)
-    step = np.repeat(np.arange(len(segments)), counts)
-    fractions = (np.arange(len(step)) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
-    along = np.concatenate([points[step] + segments[step] * fractions[:, None], points[-1:]])
-    step = np.append(step, len(segments))[:len(along)]  # the last point: after the last step
-    return along[step < FIRST_STEPS], along[step >= FIRST_STEPS]
+    which = np.repeat(np.arange(len(segments)), counts)
+    fractions = (np.arange(len(which)) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
+    last = np.append(~inside, True)[:len(path)]  # each path's last point
+    along = np.concatenate([starts[which] + segments[which] * fractions[:, None], points[last]])
+    steps = np.concatenate([step[which], index[last]])  # a path's last point: after its last step
+    return along[steps < FIRST_STEPS], along[steps >= FIRST_STEPS]
 
 
 @dataclass

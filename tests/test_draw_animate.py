@@ -727,7 +727,7 @@ def test_the_same_runs_get_the_same_legend_place_whatever_was_shown_before():
 
 def test_the_legend_is_where_matplotlib_draws_it():
     """``place_legend`` judges each place by the box matplotlib anchors the legend in, and
-    ``placed_legend_box`` says that box, in either panel."""
+    ``placed_legend_boxes`` says that box, in either panel."""
     surface = surfaces.get("two-well")
     runs = trajectory.compare(surface, "sgd, adam", lr=0.02, steps=20)
     drawn = draw.lecture_figure(surface, runs)
@@ -742,7 +742,8 @@ def test_the_legend_is_where_matplotlib_draws_it():
             expected = Bbox.from_bounds(0, 0, size.width, size.height).anchored(side, container=inside)
             drawn_box = legend.get_window_extent(renderer).get_points()
             np.testing.assert_allclose(drawn_box, expected.get_points(), atol=1e-6)
-            np.testing.assert_allclose(draw.placed_legend_box(legend, panel, place).get_points(), drawn_box, atol=1e-6)
+            np.testing.assert_allclose(draw.placed_legend_boxes(legend, [(panel, place)])[0].get_points(), drawn_box,
+                                       atol=1e-6)
 
 
 def _texts(figure) -> list:

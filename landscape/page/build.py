@@ -195,7 +195,7 @@ class _Builder:
                     self.layouts[sizes] = len(self.layout_list)
                     self.layout_list.append(page.legend_layout(animation.legend))
                 axes = animation.figure.axes[0 if panel == "contour" else 1]
-                boxes[cell] = box = draw.placed_legend_box(animation.legend, axes, where)
+                boxes[cell] = box = draw.placed_legend_boxes(animation.legend, [(axes, where)])[0]
                 self.data["legend"][cell, choice] = [self.layouts[sizes], *page.point([box.x0, box.y1])]
                 self.data["labels"][cell, choice] = labels
 
