@@ -90,4 +90,4 @@ class Numbers:
         header = json.dumps({**tables, "arrays": index}, separators=(",", ":"), ensure_ascii=False).encode()
         header += b" " * (-(len(header) + 4) % 8)  # the arrays start at a multiple of 8
         packed = len(header).to_bytes(4, "little") + header + b"".join(parts)
-        return base64.b64encode(zlib.compress(packed, 6)).decode("ascii")
+        return base64.b64encode(zlib.compress(packed, 5)).decode("ascii")  # level 6: 2 % fewer bytes, twice the time

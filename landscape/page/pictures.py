@@ -40,7 +40,7 @@ def png_url(rgba: np.ndarray, opaque: bool = False) -> str:
     if opaque:
         image = image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
-    image.save(buffer, format="png", optimize=True)
+    image.save(buffer, format="png", compress_level=6)  # optimize=True: 7 % fewer bytes in 5x the time
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
