@@ -399,17 +399,18 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
         lengths += lengths
     first, rest = _along(np.concatenate(paths), np.array(lengths), 2 * pixels)
     marks += [(first, 2 * pixels), (rest, 2 * pixels)]
-    avoided = len(marks) - 1  # all but the rest of the paths and curves
+    avoided, along_the_rest = marks[:-1], marks[-1:]  # the rest of the paths and curves only decides ties
     panels = {"contour": ax, **({} if loss_axes is None else {"loss": loss_axes})}
 
-    def hidden(choices: list) -> dict:
+    def hidden(choices: list, counted: list, clear: bool = False) -> dict:
         """What the legend, with its texts as they are, hides at each (panel, place) of ``choices``:
-        the keep_clear boxes it overlaps, then the points of each of ``marks`` it covers."""
+        (with ``clear``) the keep_clear boxes it overlaps, then the points of each of ``counted``
+        (marks) it covers."""
         boxes = placed_legend_boxes(legend, [(panels[panel], place) for panel, place in choices])
         x0, y0, x1, y1 = np.array([at.extents for at in boxes]).T[..., None]  # each (C, 1)
-        counts = [[sum(at.overlaps(other) for other in keep_clear) for at in boxes]]
+        counts = [[sum(at.overlaps(other) for other in keep_clear) for at in boxes]] if clear else []
         counts += [((points[:, 0] > x0 - radius) & (points[:, 0] < x1 + radius) & (points[:, 1] > y0 - radius)
-                    & (points[:, 1] < y1 + radius)).sum(1) for points, radius in marks]
+                    & (points[:, 1] < y1 + radius)).sum(1) for points, radius in counted]
         return {choice: tuple(int(count[index]) for count in counts) for index, choice in enumerate(choices)}
 
     fontsize = legend.prop.get_size_in_points()
@@ -423,13 +424,16 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
             size = _legend_size(legend, renderer)
         fitting = [panel for panel, axes in panels.items() if panel == "contour" or size.width <= axes.bbox.width]
         choices = [(panel, place) for panel in fitting for place in LEGEND_PLACES]
-        hides = hidden(choices)
-        free = [choice for choice in choices if not any(hides[choice][:avoided])]
-        if free:  # in the first panel that has a free place
-            chosen = min((choice for choice in free if choice[0] == free[0][0]), key=hides.get)
+        hides = hidden(choices, avoided, clear=True)
+        free = [choice for choice in choices if not any(hides[choice])]
+        if free:  # in the first panel that has a free place, the one over the fewest points of the rest
+            free = [choice for choice in free if choice[0] == free[0][0]]
+            rest = hidden(free, along_the_rest)
+            chosen = min(free, key=rest.get)
             break
     else:
-        chosen = min(choices, key=hides.get)
+        rest = hidden(choices, along_the_rest)
+        chosen = min(choices, key=lambda choice: hides[choice] + rest[choice])
     legend.set_bbox_to_anchor((0, 0, 1, 1), transform=panels[chosen[0]].transAxes)
     legend.set_loc(chosen[1])
     return chosen

@@ -816,3 +816,21 @@ def test_a_figure_holds_at_most_max_runs_optimizers_each_with_its_own_colour_and
     labels = [text.get_text() for text in drawn.figure.axes[0].get_legend().get_texts()]
     assert labels == [run.label() for run in runs[: draw.MAX_RUNS]], "every run has its legend line"
     assert len(set(draw.run_colours(runs[: draw.MAX_RUNS]))) == draw.MAX_RUNS, "and a colour of its own"
+
+
+def test_the_legend_keeps_off_the_paths_first_steps_going_to_the_loss_panel_if_it_must():
+    """On the two-well at η ≈ 0.079, β = 0.9 the paths cover every place in the contour panel:
+    every one there lies over a path's first steps, so the legend goes to the loss panel (it
+    covered momentum's first steps in the contour panel's lower left)."""
+    surface = surfaces.get("two-well")
+    runs = trajectory.compare(surface, "sgd, momentum, nesterov, adam", lr=float(10 ** -1.1), momentum=0.9,
+                              steps=150, starts=[(0.2, 1.2)])
+    animation = animate.TrajectoryAnimation(surface, runs, size=draw.SCREEN_SIZE, dpi=draw.SCREEN_DPI)
+    assert animation.place_legend() == ("loss", "lower left")
+    box = animation.legend.get_window_extent(animation.figure.canvas.get_renderer())
+    contour = animation.figure.axes[0]
+    for run in runs:  # every point on the first steps' segments, densely
+        points = run.points[:draw.FIRST_STEPS + 1, 0].numpy()
+        dense = contour.transData.transform(np.concatenate([np.linspace(p, q, 40) for p, q in zip(points, points[1:])]))
+        inside = (dense[:, 0] > box.x0) & (dense[:, 0] < box.x1) & (dense[:, 1] > box.y0) & (dense[:, 1] < box.y1)
+        assert not inside.any(), run.spec.text
