@@ -181,3 +181,16 @@ def test_works_inside_a_slides_iframe(page, written, tmp_path):
     assert colour_pixels(_canvas(frame), draw.run_colours(Sweep(SETTING).runs_at(SETTING.lr, SETTING.momentum))[0],
                          40) > 100
     assert outside.requests == [] and outside.errors == []
+
+
+def test_a_damaged_page_says_it_could_not_start(page, written, tmp_path):
+    damaged = tmp_path / "damaged.html"
+    text = written.read_text(encoding="utf-8")
+    start = text.index('id="landscape-numbers">') + len('id="landscape-numbers">')
+    damaged.write_text(text[:start] + "AAAA" + text[start + 4000:], encoding="utf-8")  # a cut download
+    outside = Outside(page)
+    page.goto(damaged.as_uri())
+    problem = page.locator(".problem")
+    problem.wait_for(state="visible", timeout=30_000)
+    assert problem.text_content().startswith("This page could not start: ")
+    assert outside.requests == []

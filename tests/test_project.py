@@ -57,3 +57,14 @@ def test_binder_builds_the_environment_then_installs_landscape_itself():
                 if line.strip() and not line.startswith(("#", "set "))]
     assert commands == ["pip install --no-deps -e ."]
     assert "voila" in _pyproject_dependencies()
+
+
+def test_every_file_of_the_package_that_is_not_python_is_packaged():
+    """A wheel holds the pages' templates and scripts (package-data), not only the .py files."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    files = [path for path in (ROOT / "landscape").rglob("*")
+             if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts]
+    assert files, "the page's templates and scripts are files of the package"
+    for path in files:
+        package = ".".join(path.parent.relative_to(ROOT).parts)
+        assert any(path.match(pattern) for pattern in patterns.get(package, [])), path.relative_to(ROOT)

@@ -417,11 +417,29 @@ def page_html(sweep: Sweep, *, vectors: str | None = None, text_size: str = "nor
         "IMAGES": _json({**build.images, "font": build.font()}), "NUMBERS": build.data.block(tables),
         "LR_OFF": "" if len(sweep.own_learning_rates) < len(specs) else " disabled",
         "MOMENTUM_OFF": "" if sweep.with_momentum else " disabled",
-        "SCRIPT": "".join(resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-                          for name in ("unpack.js", "page.js")).replace("</", "<\\/"),
+        "SCRIPT": script("page.js"),
     }
-    template = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
-    return re.sub(r"\{\{(\w+)\}\}", lambda found: parts[found.group(1)], template)
+    return filled("page.html", parts)
+
+
+def _text(name: str) -> str:
+    """A file of the package beside this one."""
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def filled(template: str, parts: dict[str, str]) -> str:
+    """The page template ``template`` (a file beside this one), its ``{{HEAD}}`` and ``{{FOOT}}``
+    what every page shares (head.html: the Content-Security-Policy, the setting, the common style;
+    foot.html: the pictures, the numbers and the script), every ``{{NAME}}`` then replaced by
+    ``parts[NAME]``."""
+    text = _text(template).replace("{{HEAD}}", _text("head.html"), 1).replace("{{FOOT}}", _text("foot.html"), 1)
+    return re.sub(r"\{\{(\w+)\}\}", lambda found: parts[found.group(1)], text)
+
+
+def script(name: str) -> str:
+    """A page's script for a <script> element: unpack.js (what every page's script starts with),
+    then ``name``."""
+    return (_text("unpack.js") + _text(name)).replace("</", "<\\/")
 
 
 def _json(value) -> str:

@@ -6,6 +6,7 @@
 
   const root = document.querySelector(".landscape");
   const $ = (selector) => root.querySelector(selector);
+  const {unpack, pictures, font, cellAt, started} = landscapeBlock;  // unpack.js, before this script
 
   function sprite(context, image, x = 0, y = 0) {
     if (image) context.drawImage(image.image, x + image.x, y + image.y, image.w, image.h);
@@ -51,9 +52,8 @@
 
   async function start() {
     const sources = JSON.parse(document.getElementById("landscape-images").textContent);
-    const [{tables, arrays}, images] = await Promise.all([landscapeBlock.unpack("landscape-numbers"),
-                                                          landscapeBlock.pictures(sources)]);
-    await landscapeBlock.font(tables.font, sources.font);
+    const [{tables, arrays}, images] = await Promise.all([unpack("landscape-numbers"), pictures(sources)]);
+    await font(tables.font, sources.font);
     const t = tables, none = t.codes.none, steps = t.steps, epochs = t.epochs;
     const momenta = t.momenta ? t.momenta.length : 1;
     const state = {i: t.start.lr, j: t.start.momentum};
@@ -122,21 +122,12 @@
     lr.addEventListener("input", () => { state.i = Number(lr.value); redraw(); });
     momentum.addEventListener("input", () => { state.j = Number(momentum.value); redraw(); });
     figure.addEventListener("click", (event) => {  // a cell of the phase diagram sets both sliders
-      const box = figure.getBoundingClientRect();
-      const x = (event.clientX - box.left) * t.width / box.width, y = (event.clientY - box.top) * t.height / box.height;
-      const [bx, by, bw, bh] = t.phase.box;
-      if (x < bx || x > bx + bw || y < by || y > by + bh) return;
-      state.i = t.phase.xEdges.filter((edge) => x > edge).length;
-      state.j = t.phase.yEdges.filter((edge) => y < edge).length;
-      redraw();
+      const cell = cellAt(event, figure, t.phase, t.width, t.height);
+      if (cell) { [state.i, state.j] = cell; redraw(); }
     });
     new ResizeObserver(redraw).observe(figure);
     show();
   }
 
-  start().catch((error) => {
-    const problem = $(".problem");
-    problem.textContent = `This page could not start: ${error.message}`;
-    problem.hidden = false;
-  });
+  started(start);
 })();

@@ -25,9 +25,7 @@ from __future__ import annotations
 import html
 import math
 import os
-import re
 import shlex
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +36,7 @@ from ..files import atomic_path
 from ..grid import linear_range, log_range
 from ..nets.sweep import NetworkSweep
 from . import numbers
-from .build import _json, check_path, version
+from .build import _json, check_path, filled, script, version
 from .numbers import LEVELS, NONE, quantise
 from .pictures import SCALE, Page, css, font_url, picture, png_url
 
@@ -241,17 +239,14 @@ def network_page_html(result: NetworkSweep, *, cell: tuple[int, int] | None = No
     setting = {"model": result.model, "dataset": result.dataset, "optimizer": result.spec.text,
                "schedule": result.schedule, "lrs": lrs, "momenta": momenta, "epochs": epochs, **options}
     images["font"] = font_url(heading.get_fontproperties(), "".join(heading_texts))
-    script = "".join(resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-                     for name in ("unpack.js", "network.js"))
     parts = {
         "TITLE": html.escape(title or f"{result.spec.text}: {result.model} lr x momentum sweep"),
         "VERSION": html.escape(version()), "COMMAND": html.escape(made_by or command(result, **options)),
         "SETTING": _json(setting), "SETTING_ID": SETTING_ID,
         "MOMENTUM_OFF": "" if momenta is not None else " disabled",
-        "IMAGES": _json(images), "NUMBERS": data.block(tables), "SCRIPT": script.replace("</", "<\\/"),
+        "IMAGES": _json(images), "NUMBERS": data.block(tables), "SCRIPT": script("network.js"),
     }
-    template = resources.files(__package__).joinpath("network.html").read_text(encoding="utf-8")
-    return re.sub(r"\{\{(\w+)\}\}", lambda found: parts[found.group(1)], template)
+    return filled("network.html", parts)
 
 
 def write_network_page(path: str | os.PathLike, result: NetworkSweep, **options) -> int:

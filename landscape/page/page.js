@@ -7,7 +7,7 @@
   const root = document.querySelector(".landscape");
   const $ = (selector) => root.querySelector(selector);
 
-  const {unpack, pictures, font} = landscapeBlock;  // unpack.js, before this script
+  const {unpack, pictures, font, cellAt, started} = landscapeBlock;  // unpack.js, before this script
 
   // -- drawing ----------------------------------------------------------------------------------
 
@@ -412,21 +412,12 @@
 
     phasePicture.addEventListener("click", (event) => {
       if (!ring) return;
-      const phase = tables.phases[state.phase], box = phasePicture.getBoundingClientRect();
-      const x = (event.clientX - box.left) * phase.width / box.width, y = (event.clientY - box.top) * phase.height / box.height;
-      const [bx, by, bw, bh] = phase.box;
-      if (x < bx || x > bx + bw || y < by || y > by + bh) return;
-      state.i = phase.xEdges.filter((edge) => x > edge).length;
-      state.j = phase.yEdges.filter((edge) => y < edge).length;
-      redraw();
+      const phase = tables.phases[state.phase], cell = cellAt(event, phasePicture, phase, phase.width, phase.height);
+      if (cell) { [state.i, state.j] = cell; redraw(); }
     });
     new ResizeObserver(redraw).observe(figure);
     show();
   }
 
-  start().catch((error) => {
-    const problem = $(".problem");
-    problem.textContent = `This page could not start: ${error.message}`;
-    problem.hidden = false;
-  });
+  started(start);
 })();

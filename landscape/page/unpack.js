@@ -1,6 +1,7 @@
 // What a landscape page's script starts with: its numbers unpacked (landscape/page/numbers.py: one
 // compressed block of named typed arrays and the page's tables), its pictures decoded, its font loaded.
-// Defines one name, landscapeBlock; the page's own script (network.js) follows it in the same <script>.
+// Also where a click on a phase diagram falls, and how a page that cannot start says so. Defines one name,
+// landscapeBlock; the page's own script (page.js, network.js) follows it in the same <script>.
 const landscapeBlock = (function () {
   "use strict";
 
@@ -69,5 +70,25 @@ const landscapeBlock = (function () {
     document.fonts.add(face);
   }
 
-  return {bytesOf, unpack, pictures, font};
+  // the cell (i, j) of a phase diagram under a click on `element`, which shows a picture of `width` x
+  // `height` page pixels; `phase` says where its axes are (box) and the edges between its cells, in
+  // those pixels; null outside the axes
+  function cellAt(event, element, phase, width, height) {
+    const box = element.getBoundingClientRect();
+    const x = (event.clientX - box.left) * width / box.width, y = (event.clientY - box.top) * height / box.height;
+    const [bx, by, bw, bh] = phase.box;
+    if (x < bx || x > bx + bw || y < by || y > by + bh) return null;
+    return [phase.xEdges.filter((edge) => x > edge).length, phase.yEdges.filter((edge) => y < edge).length];
+  }
+
+  // run the page's `start` (async); if it fails, say so on the page, in its .problem line
+  function started(start) {
+    start().catch((error) => {
+      const problem = document.querySelector(".landscape .problem");
+      problem.textContent = `This page could not start: ${error.message}`;
+      problem.hidden = false;
+    });
+  }
+
+  return {bytesOf, unpack, pictures, font, cellAt, started};
 })();
