@@ -432,7 +432,8 @@ def filled(template: str, parts: dict[str, str]) -> str:
     what every page shares (head.html: the Content-Security-Policy, the setting, the common style;
     foot.html: the pictures, the numbers and the script), every ``{{NAME}}`` then replaced by
     ``parts[NAME]``."""
-    text = _text(template).replace("{{HEAD}}", _text("head.html"), 1).replace("{{FOOT}}", _text("foot.html").rstrip("\n"), 1)
+    text = _text(template).replace("{{HEAD}}", _text("head.html"), 1)
+    text = text.replace("{{FOOT}}", _text("foot.html").rstrip("\n"), 1)
     return re.sub(r"\{\{(\w+)\}\}", lambda found: parts[found.group(1)], text)
 
 
