@@ -268,9 +268,9 @@ def _network_sweep(args) -> None:
     has_momentum = optim.parse(args.optimizer).momentum_parameter is not None
     grid = _grid(args.lrs or (1e-3, 1.0, 16), args.momenta or ((0.0, 0.95, 8) if has_momentum else None))
     if args.page is not None:
-        from .page import network
+        from .page import check_path, network
 
-        network.check_path(args.page)
+        check_path(args.page)
     with _progress_bar() as advance:
 
         def step(done: int, total: int) -> None:

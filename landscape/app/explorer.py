@@ -24,7 +24,7 @@ import ipywidgets as widgets
 from .. import surfaces
 from ..animate import export_gif
 from ..files import atomic_path
-from ..page import check_path, command, write_page
+from ..page import command, page_html, write_html
 from .common import (CSS_PREFIX, Download, Mute, OneAtATime, StatusLine, default_gif_folder, named, reported,
                      settings_folder, show_gif)
 from .controls import Controls
@@ -269,10 +269,7 @@ class Explorer:
         """Write the runs shown as a 960x540 GIF (the frames the figure shows, slide-sized, at its
         text size, the arrows of the chosen optimizer's step included); returns its absolute path.
         Default: ``gif_name(setting)`` in the GIF folder."""
-        path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / gif_name(self.setting)
-        path = path.resolve()
-        if not path.parent.is_dir():
-            raise ValueError(f"the GIF folder {path.parent} does not exist")
+        path = self._export_path(path, ".gif")
         progress = self.export_progress
         progress.value, progress.layout.display = 0, None
 
@@ -300,20 +297,24 @@ class Explorer:
         """Write the Landscape view as one HTML file (``page.write_page``: every slider position of
         the runs shown, the chosen arrows first, at the figure's text size), offered as a download
         too; returns its absolute path. Default: ``gif_name(setting)`` as .html in the GIF folder."""
-        name = Path(gif_name(self.setting)).with_suffix(".html").name
-        path = Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / name
-        path = path.resolve()
+        path = self._export_path(path, ".html")
+        vectors, text_size = self.chosen_vectors, self.controls.text_size.value
+        data = write_html(path, lambda: page_html(self.sweep, vectors=vectors, text_size=text_size,
+                                                  made_by=command(self.setting, vectors, text_size, out=path.name)))
+        self.page_download.offer(path.name, data, "text/html")
+        where = "the page" if self.in_page else f"wrote {path}"
+        self.status.say(f"{where} ({len(data) / 1e6:.1f} MB): download it below the buttons; it opens in any "
+                        f"browser, with no Python")
+        return str(path)
+
+    def _export_path(self, path: str | Path | None, suffix: str) -> Path:
+        """Where an export goes: ``path``, by default ``gif_name(setting)`` with ``suffix`` in the
+        GIF folder, which must exist."""
+        name = Path(gif_name(self.setting)).with_suffix(suffix).name
+        path = (Path(path) if path is not None else Path(self.gif_folder.value).expanduser() / name).resolve()
         if not path.parent.is_dir():
             raise ValueError(f"the GIF folder {path.parent} does not exist")
-        check_path(path)
-        vectors, text_size = self.chosen_vectors, self.controls.text_size.value
-        size = write_page(path, self.sweep, vectors=vectors, text_size=text_size,
-                          made_by=command(self.setting, vectors, text_size, out=path.name))
-        self.page_download.offer(path.name, path.read_bytes(), "text/html")
-        where = "the page" if self.in_page else f"wrote {path}"
-        self.status.say(f"{where} ({size / 1e6:.1f} MB): download it below the buttons; it opens in any browser, "
-                        f"with no Python")
-        return str(path)
+        return path
 
     @reported
     def export_page_in_background(self) -> None:

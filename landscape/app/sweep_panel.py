@@ -165,7 +165,7 @@ class SweepPanel:
     def export_page(self, path: str | Path | None = None) -> Path | None:
         """The sweep as one HTML page (``page.network``), opened at the sliders' cell, offered as a
         download; in a notebook also written to ``path`` (default ``page_path``), which it returns."""
-        from ..page import network
+        from ..page import network, write_html
 
         result, cell = self.result, self.cell()
         if result is None:
@@ -178,8 +178,7 @@ class SweepPanel:
         if path is None:
             data = network.network_page_html(result, **options).encode("utf-8")
         else:
-            network.write_network_page(path, result, **options)
-            data = path.read_bytes()
+            data = write_html(path, lambda: network.network_page_html(result, **options))
         self.page_download.offer(name, data, "text/html")
         where = "the page" if path is None else f"wrote {path}"
         self.status.say(f"{where} ({len(data) / 1e6:.2f} MB): download it; it opens in any browser, offline")

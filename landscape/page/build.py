@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shlex
+from collections.abc import Callable
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -455,11 +456,17 @@ def check_path(path: str | os.PathLike) -> Path:
     return check_writable(path)
 
 
-def write_page(path: str | os.PathLike, sweep: Sweep, **options) -> int:
-    """Write the page of ``sweep`` (``page_html``: ``options`` go there) to ``path``, atomically:
-    a failed export leaves no file, and an earlier one as it was. Returns its size in bytes."""
+def write_html(path: str | os.PathLike, html: Callable[[], str]) -> bytes:
+    """Write the page ``html()`` makes to ``path``, once ``check_path`` allows it, atomically: a
+    failed export leaves no file, and an earlier one as it was. Returns the bytes written."""
     check_path(path)
-    text = page_html(sweep, **options).encode("utf-8")
+    data = html().encode("utf-8")
     with atomic_path(path) as temporary:
-        temporary.write_bytes(text)
-    return len(text)
+        temporary.write_bytes(data)
+    return data
+
+
+def write_page(path: str | os.PathLike, sweep: Sweep, **options) -> int:
+    """Write the page of ``sweep`` (``page_html``: ``options`` go there) to ``path`` (``write_html``).
+    Returns its size in bytes."""
+    return len(write_html(path, lambda: page_html(sweep, **options)))

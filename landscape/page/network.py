@@ -26,17 +26,15 @@ import html
 import math
 import os
 import shlex
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from .. import draw
-from ..files import atomic_path
 from ..grid import linear_range, log_range
 from ..nets.sweep import NetworkSweep
 from . import numbers
-from .build import _json, check_path, filled, script, version
+from .build import _json, filled, script, version, write_html
 from .numbers import LEVELS, NONE, quantise
 from .pictures import SCALE, Page, css, font_url, picture, png_url
 
@@ -250,11 +248,6 @@ def network_page_html(result: NetworkSweep, *, cell: tuple[int, int] | None = No
 
 
 def write_network_page(path: str | os.PathLike, result: NetworkSweep, **options) -> int:
-    """Write the page of ``result`` (``network_page_html``: ``options`` go there) to ``path``,
-    atomically: a failed export leaves no file, and an earlier one as it was. Returns its size in
-    bytes."""
-    check_path(path)
-    text = network_page_html(result, **options).encode("utf-8")
-    with atomic_path(Path(path)) as temporary:
-        temporary.write_bytes(text)
-    return len(text)
+    """Write the page of ``result`` (``network_page_html``: ``options`` go there) to ``path``
+    (``write_html``: atomically). Returns its size in bytes."""
+    return len(write_html(path, lambda: network_page_html(result, **options)))
