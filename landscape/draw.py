@@ -16,6 +16,7 @@ import weakref
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import matplotlib
 import matplotlib.colors as mcolors
@@ -384,12 +385,12 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     rows = [(run, row) for run in trajectories for row in range(run.rows)]
     ends = [(run, row, blow_up(run, row)) for run, row in rows]
     starts = ax.transData.transform([run.points[0, row].tolist() for run, row in rows])
-    marks = [(starts, (START_SIZE / 2 + 1) * pixels)]
+    marks = [(Samples.at(starts), (START_SIZE / 2 + 1) * pixels)]
     if loss_axes is not None:
-        marks.append((loss_axes.transData.transform(
+        marks.append((Samples.at(loss_axes.transData.transform(
             [(float(run.iteration_of_point[end]), loss_curve(run)[end, row]) for run, row, end in ends if end is not None]
-            or np.zeros((0, 2))), (BLOW_UP_SIZE / 2 + 1) * pixels))
-    marks += [(ax.transData.transform(np.reshape(marker.get_xydata(), (-1, 2))),
+            or np.zeros((0, 2)))), (BLOW_UP_SIZE / 2 + 1) * pixels))
+    marks += [(Samples.at(ax.transData.transform(np.reshape(marker.get_xydata(), (-1, 2)))),
                (marker.get_markersize() / 2 + 1) * pixels) for marker in minima]
     paths = [ax.transData.transform(np.concatenate([run.points[:, row].numpy() for run, row in rows]))]
     lengths = [run.points.shape[0] for run, _ in rows]
@@ -407,11 +408,10 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
         (with ``clear``) the keep_clear boxes it overlaps, then the points of each of ``counted``
         (marks) it covers."""
         boxes = placed_legend_boxes(legend, [(panels[panel], place) for panel, place in choices])
-        x0, y0, x1, y1 = np.array([at.extents for at in boxes]).T[..., None]  # each (C, 1)
-        counts = [[sum(at.overlaps(other) for other in keep_clear) for at in boxes]] if clear else []
-        counts += [((points[:, 0] > x0 - radius) & (points[:, 0] < x1 + radius) & (points[:, 1] > y0 - radius)
-                    & (points[:, 1] < y1 + radius)).sum(1) for points, radius in counted]
-        return {choice: tuple(int(count[index]) for count in counts) for index, choice in enumerate(choices)}
+        counts = _covered(counted, boxes)
+        if clear:
+            counts = np.column_stack([overlapping(boxes, [other.extents for other in keep_clear]), counts])
+        return dict(zip(choices, map(tuple, counts.tolist())))
 
     fontsize = legend.prop.get_size_in_points()
     for shrink in LEGEND_SHRINKS:
@@ -439,33 +439,101 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     return chosen
 
 
-_LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> {its texts: its size}
+_LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> ({its extents: its size}, its texts' extents)
 
 
-def placed_legend_boxes(legend: Legend, places: Sequence[tuple[Axes, str]]) -> list[Bbox]:
+def placed_legend_boxes(legend: Legend, places: Sequence[tuple[Axes, str]]) -> np.ndarray:
     """Where ``legend``, with its texts as they are, goes at each (panel, place) of ``places`` (a
-    key of ``LEGEND_PLACES``), in display pixels: as matplotlib anchors it (a test holds them
-    equal), from its remembered size (a page asks this of hundreds of legends)."""
+    key of ``LEGEND_PLACES``), in display pixels, one box (x0, y0, x1, y1) a row: as matplotlib
+    anchors it (``Bbox.anchored``; a test holds them equal), from its remembered size (a page asks
+    this of hundreds of legends)."""
     renderer = legend.figure.canvas.get_renderer()
     size = _legend_size(legend, renderer)
     pad = legend.borderaxespad * renderer.points_to_pixels(legend.prop.get_size_in_points())
-    box = Bbox.from_bounds(0, 0, size.width, size.height)
-    return [box.anchored(LEGEND_PLACES[place], container=panel.bbox.padded(-pad)) for panel, place in places]
+    inside = np.array([panel.bbox.get_points().ravel() for panel, _ in places]) + [pad, pad, -pad, -pad]
+    sides = np.array([Bbox.coefs[LEGEND_PLACES[place]] for _, place in places]).reshape(-1, 2)
+    low = inside[:, :2] + sides * (inside[:, 2:] - inside[:, :2] - [size.width, size.height])
+    return np.column_stack([low, low + [size.width, size.height]])
+
+
+def overlapping(boxes: np.ndarray, others: Sequence) -> np.ndarray:
+    """How many of the ``others`` boxes each of ``boxes`` overlaps (both as rows x0, y0, x1, y1;
+    touching counts, as ``Bbox.overlaps``)."""
+    others = np.reshape(others, (-1, 1, 4))
+    return ((boxes[:, 0] <= others[..., 2]) & (others[..., 0] <= boxes[:, 2]) & (boxes[:, 1] <= others[..., 3])
+            & (others[..., 1] <= boxes[:, 3])).sum(0)
+
+
+def legend_extents(legend: Legend, renderer) -> tuple:
+    """All that the layout of ``legend``'s entries depends on besides its style: the dpi and each
+    text's font size and extent (width, height, descent; the words themselves where they are
+    mathtext, "$…$"), each text's remembered per legend. A page lays out the legends of hundreds of
+    cells, whose counts differ far more often in their digits than in their extents."""
+    extents = _LEGEND_SIZES.setdefault(legend, ({}, {}))[1]
+    key = [renderer.dpi]
+    for text in legend.get_texts():
+        words = text.get_text()
+        at = (words, text.get_fontsize())
+        if at not in extents:
+            extents[at] = (text.get_fontsize(), *renderer.get_text_width_height_descent(
+                words, text.get_fontproperties(), ismath=False), words if "$" in words else "")
+        key.append(extents[at])
+    return tuple(key)
 
 
 def _legend_size(legend: Legend, renderer) -> Bbox:
     """The legend's box in display pixels, of which placing it needs the size: remembered per
-    legend for its texts and their sizes (a page places the legends of hundreds of cells, which
-    share a few dozen texts)."""
-    key = (renderer.dpi, *((text.get_text(), text.get_fontsize()) for text in legend.get_texts()))
-    sizes = _LEGEND_SIZES.setdefault(legend, {})
+    legend for its texts' extents (``legend_extents``)."""
+    sizes = _LEGEND_SIZES.setdefault(legend, ({}, {}))[0]
+    key = legend_extents(legend, renderer)
     if key not in sizes:
         sizes[key] = legend.get_window_extent(renderer)
     return sizes[key]
 
 
-def _along(points: np.ndarray, lengths: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels along paths given as display points one path after another (``lengths`` points
+class Samples(NamedTuple):
+    """Points along segments, ``counts[i]`` of them on segment i: its start plus k / counts[i] of
+    its step, k = 0 … counts[i] - 1 (a lone point: a segment of step 0, once)."""
+
+    starts: np.ndarray  # (S, 2)
+    steps: np.ndarray  # (S, 2)
+    counts: np.ndarray  # (S,)
+
+    @staticmethod
+    def at(points: np.ndarray) -> Samples:
+        """The points themselves, one sample each."""
+        return Samples(points, np.zeros_like(points), np.ones(len(points)))
+
+
+def _covered(kinds: Sequence[tuple[Samples, float]], boxes: np.ndarray) -> np.ndarray:
+    """How many samples of each kind (samples, radius) lie strictly inside each box (rows x0, y0,
+    x1, y1) widened by the kind's radius: (boxes, kinds). Counted per segment that comes near a
+    box, from the part of its step inside it, rather than sample by sample."""
+    starts, steps, counts = (np.concatenate(part) for part in zip(*(samples for samples, _ in kinds)))
+    sizes = [len(samples.counts) for samples, _ in kinds]
+    kind = np.repeat(np.arange(len(kinds)), sizes)
+    radius = np.repeat([radius for _, radius in kinds], sizes)
+    ends = starts + steps
+    reach_low, reach_high = np.minimum(starts, ends) - radius[:, None], np.maximum(starts, ends) + radius[:, None]
+    box, segment = np.nonzero((reach_low[:, 0] < boxes[:, 2:3]) & (reach_high[:, 0] > boxes[:, 0:1])
+                              & (reach_low[:, 1] < boxes[:, 3:4]) & (reach_high[:, 1] > boxes[:, 1:2]))
+    starts, steps, counts, radius = starts[segment], steps[segment], counts[segment], radius[segment, None]
+    low, high = boxes[box, :2] - radius, boxes[box, 2:] + radius
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at_low, at_high = (low - starts) / steps, (high - starts) / steps  # where a step crosses them
+    moving = steps != 0
+    still = np.where((starts > low) & (starts < high), -np.inf, np.inf)  # a coordinate that stays
+    enter = np.where(moving, np.minimum(at_low, at_high), still).max(1)
+    leave = np.where(moving, np.maximum(at_low, at_high), np.inf).min(1)
+    first = np.maximum(np.floor(enter * counts) + 1, 0)  # the samples k with enter < k / count < leave
+    last = np.minimum(np.ceil(leave * counts) - 1, counts - 1)
+    inside = np.clip(last - first + 1, 0, None)
+    return np.bincount(box * len(kinds) + kind[segment], inside,
+                       len(boxes) * len(kinds)).reshape(len(boxes), len(kinds)).astype(int)
+
+
+def _along(points: np.ndarray, lengths: np.ndarray, spacing: float) -> tuple[Samples, Samples]:
+    """Samples along paths given as display points one path after another (``lengths`` points
     each; NaN where a path diverged, left out), at most ``spacing`` apart (at most 400 a step):
     those on each path's first ``FIRST_STEPS`` steps, and the rest."""
     path = np.repeat(np.arange(len(lengths)), lengths)
@@ -474,13 +542,12 @@ def _along(points: np.ndarray, lengths: np.ndarray, spacing: float) -> tuple[np.
     index = np.arange(len(path)) - np.searchsorted(path, path)  # each point's place among its path's
     inside = path[1:] == path[:-1]  # a segment joins two points of one path
     starts, segments, step = points[:-1][inside], np.diff(points, axis=0)[inside], index[1:][inside] - 1
-    counts = np.clip(np.ceil(np.linalg.norm(segments, axis=1) / spacing), 1, 400).astype(int)
-    which = np.repeat(np.arange(len(segments)), counts)
-    fractions = (np.arange(len(which)) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
-    last = np.append(~inside, True)[:len(path)]  # each path's last point
-    along = np.concatenate([starts[which] + segments[which] * fractions[:, None], points[last]])
-    steps = np.concatenate([step[which], index[last]])  # a path's last point: after its last step
-    return along[steps < FIRST_STEPS], along[steps >= FIRST_STEPS]
+    counts = np.clip(np.ceil(np.linalg.norm(segments, axis=1) / spacing), 1, 400)
+    last = np.append(~inside, True)[:len(path)]  # each path's last point: after its last step
+    samples = Samples(np.concatenate([starts, points[last]]), np.concatenate([segments, np.zeros_like(points[last])]),
+                      np.concatenate([counts, np.ones(last.sum())]))
+    first = np.concatenate([step, index[last]]) < FIRST_STEPS
+    return Samples(*(part[first] for part in samples)), Samples(*(part[~first] for part in samples))
 
 
 @dataclass

@@ -742,8 +742,70 @@ def test_the_legend_is_where_matplotlib_draws_it():
             expected = Bbox.from_bounds(0, 0, size.width, size.height).anchored(side, container=inside)
             drawn_box = legend.get_window_extent(renderer).get_points()
             np.testing.assert_allclose(drawn_box, expected.get_points(), atol=1e-6)
-            np.testing.assert_allclose(draw.placed_legend_boxes(legend, [(panel, place)])[0].get_points(), drawn_box,
+            np.testing.assert_allclose(draw.placed_legend_boxes(legend, [(panel, place)])[0], drawn_box.ravel(),
                                        atol=1e-6)
+
+
+def test_the_samples_a_legend_box_covers_are_counted_as_one_by_one_finds_them():
+    """``_covered`` counts a segment's samples inside a box from the part of its step inside:
+    the same count as placing every sample and testing it, for steps in every direction, still
+    points, steps along a box's edge and boxes that touch nothing."""
+    generator = np.random.default_rng(7)
+    starts = np.round(generator.uniform(0, 100, (300, 2)))
+    steps = np.round(generator.uniform(-40, 40, (300, 2)))
+    steps[::7, 0] = 0  # vertical steps
+    steps[::11, 1] = 0  # horizontal ones
+    steps[::13] = 0  # still points
+    starts[::17, 1] = 20  # along the edge y = 20 of the boxes below
+    counts = generator.integers(1, 30, 300).astype(float)
+    counts[::13] = 1
+    kinds = [(draw.Samples(starts[:100], steps[:100], counts[:100]), 0.0),
+             (draw.Samples(starts[100:], steps[100:], counts[100:]), 2.5), (draw.Samples.at(np.zeros((0, 2))), 1.0)]
+    boxes = np.array([[10, 20, 60, 70], [0, 0, 100, 100], [30, 30, 31, 90], [200, 200, 300, 300], [-5, 20, 40, 20]],
+                     dtype=float)
+    expected = np.zeros((len(boxes), len(kinds)), dtype=int)
+    for kind, (samples, radius) in enumerate(kinds):
+        for start, step, count in zip(*samples):
+            points = start + step * (np.arange(count) / count)[:, None]
+            for index, (x0, y0, x1, y1) in enumerate(boxes):
+                expected[index, kind] += ((points[:, 0] > x0 - radius) & (points[:, 0] < x1 + radius)
+                                          & (points[:, 1] > y0 - radius) & (points[:, 1] < y1 + radius)).sum()
+    assert expected[:, :2].min() == 0 and expected.max() > 50  # boxes that hide none and boxes that hide many
+    np.testing.assert_array_equal(draw._covered(kinds, boxes), expected)
+
+
+def test_overlapping_boxes_are_counted_as_matplotlib_counts_them():
+    """``overlapping`` agrees with ``Bbox.overlaps`` (touching counts) for boxes apart, touching,
+    inside and crossing."""
+    generator = np.random.default_rng(3)
+    boxes = np.round(generator.uniform(0, 20, (40, 2)))
+    boxes = np.column_stack([boxes, boxes + np.round(generator.uniform(1, 8, (40, 2)))])
+    others = boxes[:6] + [[0, 0, 0, 0], [3, 0, 3, 0], [8, 8, 8, 8], [0, 5, 0, 5], [-2, -2, 2, 2], [30, 0, 30, 0]]
+    expected = [sum(Bbox(box.reshape(2, 2)).overlaps(Bbox(other.reshape(2, 2))) for other in others) for box in boxes]
+    assert 0 < min(expected) or 0 in expected
+    assert len(set(expected)) > 2
+    np.testing.assert_array_equal(draw.overlapping(boxes, others), expected)
+
+
+def test_a_legend_s_remembered_size_is_the_size_matplotlib_gives_its_texts():
+    """A legend's size is remembered for its texts' extents: texts of other words but the same
+    extents ([37] and [38] in a font whose digits are equally wide) share it, and every size it
+    gives is the one matplotlib computes afresh, for texts of equal and of other extents."""
+    surface = surfaces.get("quadratic")
+    runs = trajectory.compare(surface, "sgd, adam", lr=0.02, steps=20)
+    legend = draw.lecture_figure(surface, runs).figure.axes[0].get_legend()
+    renderer = legend.figure.canvas.get_renderer()
+    sizes, before = {}, len(draw._LEGEND_SIZES.get(legend, ({},))[0])
+    for words in (("sgd [37]", "adam [12]"), ("sgd [38]", "adam [19]"), ("sgd [>150]", "adam left@4"),
+                  ("sgd [37]", "adam diverged@17"), ("sgd [38]", "adam [12]")):
+        for text, word in zip(legend.get_texts(), words):
+            text.set_text(word)
+        remembered = draw._legend_size(legend, renderer)
+        np.testing.assert_allclose(remembered.get_points(), legend.get_window_extent(renderer).get_points(), atol=1e-9)
+        sizes[words] = remembered.width
+    assert sizes["sgd [37]", "adam [12]"] == sizes["sgd [38]", "adam [19]"]
+    assert sizes["sgd [37]", "adam diverged@17"] > sizes["sgd [37]", "adam [12]"]
+    assert len(draw._LEGEND_SIZES[legend][0]) - before == 3  # one size for the texts of equal extents
 
 
 def _texts(figure) -> list:

@@ -140,7 +140,7 @@ class _Builder:
         self.data = Numbers(*_sizes(sweep, [len(steps.kinds) for steps in self.anatomies]))
         self.images: dict[str, dict] = {}
         self.strings, self.colours = _Kept(), _Kept()
-        self.layouts: dict[tuple, int] = {}  # (labels, font size) -> its place in layout_list
+        self.layouts: dict[tuple, int] = {}  # a legend's extents (draw.legend_extents) -> its layout's place in layout_list
         self.layout_list: list[dict] = []
         self.figures: list[TrajectoryAnimation] = []
         self.written: set[str] = set()  # every character the page writes in the figure's font
@@ -174,7 +174,6 @@ class _Builder:
         legend placed off the counter keeps its place beside a key it does not overlap:
         ``place_legend`` judges a key it overlaps first, so only those are placed again). Returns
         the legends' style."""
-        text_sizes = {}  # (text, font size) -> page.text_size
         for variant, animation in enumerate(self.figures):
             page = Page(animation.figure)
             mine = [cell for cell in range(len(CELLS)) if self.data["variant"][cell] == variant]
@@ -187,17 +186,13 @@ class _Builder:
                 texts = animation.legend.get_texts()
                 labels = tuple(self.strings.index(text.get_text()) for text in texts)
                 self.written.update("".join(text.get_text() for text in texts))
-                fontsize = texts[0].get_fontsize()
-                for text in texts:
-                    if (text.get_text(), fontsize) not in text_sizes:
-                        text_sizes[text.get_text(), fontsize] = page.text_size(text)
-                sizes = (fontsize, *(text_sizes[text.get_text(), fontsize] for text in texts))
+                sizes = draw.legend_extents(animation.legend, page.renderer)
                 if sizes not in self.layouts:
                     self.layouts[sizes] = len(self.layout_list)
                     self.layout_list.append(page.legend_layout(animation.legend))
                 axes = animation.figure.axes[0 if panel == "contour" else 1]
-                boxes[cell] = box = draw.placed_legend_boxes(animation.legend, [(axes, where)])[0]
-                self.data["legend"][cell, choice] = [self.layouts[sizes], *page.point([box.x0, box.y1])]
+                boxes[cell] = x0, _, _, y1 = draw.placed_legend_boxes(animation.legend, [(axes, where)])[0]
+                self.data["legend"][cell, choice] = [self.layouts[sizes], *page.point([x0, y1])]
                 self.data["labels"][cell, choice] = labels
 
             for cell in mine:
@@ -205,8 +200,8 @@ class _Builder:
             style = page.legend_style(animation.legend)
             for choice, spec in enumerate(self.specs, 1):
                 animation.set_vectors(spec)
-                key_box = animation.arrows.key.get_window_extent(page.renderer)
-                for cell in [cell for cell in mine if boxes[cell].overlaps(key_box)]:
+                key_box = animation.arrows.key.get_window_extent(page.renderer).extents
+                for cell in [cell for cell in mine if draw.overlapping(boxes[cell][None], [key_box])[0]]:
                     place(cell, choice)
             animation.set_vectors(None)
         return style

@@ -24,7 +24,7 @@ from matplotlib.markers import MarkerStyle
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.path import Path
 from matplotlib.text import Text
-from matplotlib.transforms import Bbox, IdentityTransform
+from matplotlib.transforms import Bbox
 from PIL import Image
 
 from .. import draw
@@ -174,14 +174,6 @@ class Page:
             found.append(self.point([anchor[0], anchor[1] + placed.y0 - on_baseline.y0]).tolist())
         text.set_text(kept)
         return found
-
-    def text_size(self, text: Text) -> tuple[float, ...]:
-        """(width, ascent, descent) of ``text``'s words in its font, in display pixels: all that
-        a legend lays an entry out by (``legend_layout`` is the same for texts of the same sizes)."""
-        probe = Text(0, 0, text.get_text(), fontproperties=text.get_fontproperties(), verticalalignment="baseline",
-                     transform=IdentityTransform(), figure=self.figure)
-        extent = probe.get_window_extent(self.renderer)
-        return round(extent.x1 - extent.x0, 6), round(extent.y1, 6), round(-extent.y0, 6)
 
     def legend_layout(self, legend: Legend) -> dict:
         """What is in ``legend`` (its text set), laid out as matplotlib draws it (its texts not
