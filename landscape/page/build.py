@@ -29,6 +29,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable
+from concurrent.futures import Future
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -145,9 +146,9 @@ class _Builder:
         self.figures: list[TrajectoryAnimation] = []
         self.written: set[str] = set()  # every character the page writes in the figure's font
 
-    def image(self, name: str, image: dict | str | None) -> str | None:
+    def image(self, name: str, image: dict | Future | None) -> str | None:
         if image is not None:
-            self.images[name] = {"src": image} if isinstance(image, str) else image
+            self.images[name] = image if isinstance(image, dict) else {"src": image}
             return name
         return None
 
@@ -440,8 +441,17 @@ def script(name: str) -> str:
 
 
 def _json(value) -> str:
-    """JSON for a <script> element: no "</" or "<!--" in it can end it early."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+    """JSON for a <script> element, futures in ``value`` written as their results (the pictures:
+    ``pictures.png_url``): no "</" or "<!--" in it can end it early."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_result).replace(
+        "</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _result(value: Future):
+    """The result a future of the page holds, for ``json.dumps``."""
+    if not isinstance(value, Future):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return value.result()
 
 
 def check_path(path: str | os.PathLike) -> Path:

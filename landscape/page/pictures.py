@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from fontTools import subset
@@ -33,10 +34,20 @@ SCALE = 2  # image pixels per page pixel
 COLOURS = 256  # an opaque picture's palette: contours, text and lines keep their colours exactly
 
 
-def png_url(rgba: np.ndarray, opaque: bool = False) -> str:
-    """An (H, W, 4) uint8 picture as a PNG ``data:`` URL; ``opaque``: as a palette of ``COLOURS``
-    (median cut, no dithering: a third of the bytes, white and flat colours exact)."""
-    image = Image.fromarray(np.ascontiguousarray(rgba[..., :3] if opaque else rgba), "RGB" if opaque else "RGBA")
+# one worker thread: PIL lets go of the GIL while it quantises and compresses, so matplotlib draws
+# the next picture meanwhile
+_ENCODING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landscape-png")
+
+
+def png_url(rgba: np.ndarray, opaque: bool = False) -> Future:
+    """An (H, W, 4) uint8 picture as a PNG ``data:`` URL, encoded on a worker thread: a future of
+    it (``_json`` of the page writes its result). ``opaque``: as a palette of ``COLOURS`` (median
+    cut, no dithering: a third of the bytes, white and flat colours exact)."""
+    image = Image.fromarray(np.array(rgba[..., :3] if opaque else rgba), "RGB" if opaque else "RGBA")  # a copy:
+    return _ENCODING.submit(_png_url, image, opaque)  # the canvas is drawn on again
+
+
+def _png_url(image: Image.Image, opaque: bool) -> str:
     if opaque:
         image = image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
@@ -44,9 +55,9 @@ def png_url(rgba: np.ndarray, opaque: bool = False) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def picture(figure: Figure) -> str:
-    """The whole figure as drawn now, an opaque PNG ``data:`` URL (its animated artists left out,
-    as in any plain draw)."""
+def picture(figure: Figure) -> Future:
+    """The whole figure as drawn now, an opaque PNG ``data:`` URL (a future: ``png_url``; its
+    animated artists left out, as in any plain draw)."""
     figure.canvas.draw()
     return png_url(np.asarray(figure.canvas.buffer_rgba()), opaque=True)
 
@@ -107,7 +118,7 @@ class Page:
 
     def sprite(self, *artists: Artist) -> dict | None:
         """``artists`` drawn alone on a transparent figure, cut to what they cover: {"src": a PNG
-        ``data:`` URL, "x", "y", "w", "h": where it goes, in page pixels}; None when they draw
+        ``data:`` URL (a future: ``png_url``), "x", "y", "w", "h": where it goes, in page pixels}; None when they draw
         nothing. The figure's canvas holds them afterwards: draw it again before reading it."""
         self.renderer.clear()  # every pixel transparent
         for artist in artists:
