@@ -405,8 +405,8 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
 
     def hidden(choices: list, counted: list, clear: bool = False) -> dict:
         """What the legend, with its texts as they are, hides at each (panel, place) of ``choices``:
-        (with ``clear``) the keep_clear boxes it overlaps, then the points of each of ``counted``
-        (marks) it covers."""
+        (with ``clear``) the keep_clear boxes it overlaps, then the samples of each kind of
+        ``counted`` (marks) it covers."""
         boxes = placed_legend_boxes(legend, [(panels[panel], place) for panel, place in choices])
         counts = _covered(counted, boxes)
         if clear:
@@ -439,7 +439,8 @@ def place_legend(legend: Legend, trajectories: Sequence[Trajectories], minima: S
     return chosen
 
 
-_LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # legend -> ({its extents: its size}, its texts' extents)
+# legend -> ({its texts' extents: its size}, {(words, font size): a text's extent})
+_LEGEND_SIZES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def placed_legend_boxes(legend: Legend, places: Sequence[tuple[Axes, str]]) -> np.ndarray:
