@@ -202,7 +202,8 @@ class _Builder:
             for choice, spec in enumerate(self.specs, 1):
                 animation.set_vectors(spec)
                 key_box = animation.arrows.key.get_window_extent(page.renderer).extents
-                for cell in [cell for cell in mine if draw.overlapping(boxes[cell][None], [key_box])[0]]:
+                overlapped = draw.overlapping(np.array([boxes[cell] for cell in mine]), [key_box])
+                for cell in [cell for cell, overlaps in zip(mine, overlapped) if overlaps]:
                     place(cell, choice)
             animation.set_vectors(None)
         return style

@@ -6,11 +6,7 @@
 
   const root = document.querySelector(".landscape");
   const $ = (selector) => root.querySelector(selector);
-  const {unpack, pictures, font, cellAt, started} = landscapeBlock;  // unpack.js, before this script
-
-  function sprite(context, image, x = 0, y = 0) {
-    if (image) context.drawImage(image.image, x + image.x, y + image.y, image.w, image.h);
-  }
+  const {unpack, pictures, sprite, font, cellAt, started} = landscapeBlock;  // unpack.js, before this script
 
   // a curve through (xs[k], ys[k]), broken where a point is NaN (a loss that is not there), in `style`
   function curve(context, xs, ys, style) {

@@ -7,13 +7,9 @@
   const root = document.querySelector(".landscape");
   const $ = (selector) => root.querySelector(selector);
 
-  const {unpack, pictures, font, cellAt, started} = landscapeBlock;  // unpack.js, before this script
+  const {unpack, pictures, sprite, font, cellAt, started} = landscapeBlock;  // unpack.js, before this script
 
   // -- drawing ----------------------------------------------------------------------------------
-
-  function sprite(context, image, x = 0, y = 0) {
-    if (image) context.drawImage(image.image, x + image.x, y + image.y, image.w, image.h);
-  }
 
   function roundedBox(context, x, y, w, h, r) {
     context.beginPath();

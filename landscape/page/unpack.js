@@ -63,6 +63,11 @@ const landscapeBlock = (function () {
     return loaded;
   }
 
+  // a picture of `pictures` drawn where it goes (its x, y in page pixels), moved by (x, y); none: nothing
+  function sprite(context, image, x = 0, y = 0) {
+    if (image) context.drawImage(image.image, x + image.x, y + image.y, image.w, image.h);
+  }
+
   // the font the page carries (a data: URL), under `name`
   async function font(name, source) {
     const face = new FontFace(name, bytesOf(source.slice(source.indexOf(",") + 1)).buffer);
@@ -90,5 +95,5 @@ const landscapeBlock = (function () {
     });
   }
 
-  return {bytesOf, unpack, pictures, font, cellAt, started};
+  return {bytesOf, unpack, pictures, sprite, font, cellAt, started};
 })();
